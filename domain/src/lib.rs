@@ -1,0 +1,12 @@
+//! Types and rules that the browser (wasm) and the server share.
+//!
+//! Nothing here does I/O: every function is a pure parse or decision, so the same code gives the
+//! instant answer in the browser and the authoritative one on the server.
+
+pub mod account;
+pub mod lang;
+pub mod role;
+
+pub use account::{Email, EmailError, NewPassword, PasswordError, PersonName, PersonNameError};
+pub use lang::Lang;
+pub use role::{Role, Section};

@@ -1,0 +1,18 @@
+-- Accounts and sign-in throttling (PostgreSQL).
+CREATE TABLE users (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email         TEXT        NOT NULL UNIQUE,
+    name          TEXT        NOT NULL,
+    role          TEXT        NOT NULL CHECK (role IN ('viewer', 'marketer', 'admin')),
+    password_hash TEXT        NOT NULL,
+    active        BOOLEAN     NOT NULL DEFAULT TRUE,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL
+);
+
+-- One row per failed sign-in, keyed by account ("acct:<email>") and by client ("addr:<ip>").
+CREATE TABLE login_failures (
+    key       TEXT   NOT NULL,
+    failed_at BIGINT NOT NULL
+);
+CREATE INDEX login_failures_key_time ON login_failures (key, failed_at);
