@@ -1,1 +1,123 @@
+//! The MCMS user interface: routes, pages and the server functions behind them.
+//! Server-only code (database, sessions) sits behind the `ssr` feature.
 
+pub mod admin;
+pub mod auth;
+mod components;
+pub mod error;
+pub mod i18n;
+mod shell;
+
+use crate::i18n::{page_lang, use_texts};
+use crate::shell::{RequireRole, Shell, set_status};
+use domain::{Role, Section};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{A, ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+#[cfg(feature = "ssr")]
+pub use auth::guard::AppState;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = page_lang();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="stylesheet" href="/pkg/mcms.css"/>
+                <link rel="icon" href="data:,"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(page_lang());
+    let t = use_texts();
+    // Every page waits for its data on the server, so it is complete without JavaScript.
+    view! {
+        <Title text=t.app_name/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
+                    <Route path=path!("") view=Home ssr=SsrMode::Async/>
+                    <Route path=path!("costs") view=|| view! { <SectionPage section=Section::Costs/> } ssr=SsrMode::Async/>
+                    <Route path=path!("partners") view=|| view! { <SectionPage section=Section::Partners/> } ssr=SsrMode::Async/>
+                    <Route path=path!("poc") view=|| view! { <SectionPage section=Section::PocReports/> } ssr=SsrMode::Async/>
+                    <Route path=path!("admin/users") view=|| view! {
+                        <RequireRole role=Role::Admin><admin::UsersPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    let t = use_texts();
+    view! {
+        <RequireRole role=Role::Viewer>
+            <header class="page-head">
+                <h1>{t.home_title}</h1>
+                <p class="muted">{t.home_intro}</p>
+            </header>
+            <ul class="cards">
+                {shell::use_me().map(|me| Section::visible_to(me.role).map(|s| {
+                    let (title, body) = t.section(s);
+                    view! {
+                        <li class="card card-link">
+                            <h2><A href=s.path()>{title}</A></h2>
+                            <p class="muted">{body}</p>
+                        </li>
+                    }
+                }).collect_view())}
+            </ul>
+        </RequireRole>
+    }
+}
+
+/// A top-level section whose screens are still being built: its title, what it is for, and the
+/// same role gate the finished section will have.
+#[component]
+fn SectionPage(section: Section) -> impl IntoView {
+    let t = use_texts();
+    let (title, body) = t.section(section);
+    view! {
+        <RequireRole role=section.required_role()>
+            <header class="page-head">
+                <h1>{title}</h1>
+                <p class="muted">{body}</p>
+            </header>
+            <p class="card empty-state">{t.section_pending}</p>
+        </RequireRole>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    let t = use_texts();
+    set_status(404);
+    view! {
+        <main id="main" class="page">
+            <section class="card empty-state">
+                <h1>{t.not_found_title}</h1>
+                <p>{t.not_found_body}</p>
+                <p><a href="/">{t.nav_home}</a></p>
+            </section>
+        </main>
+    }
+}

@@ -1,1 +1,174 @@
-fn main(){}
+//! `mcms`: the MCMS server and its administration commands.
+
+use clap::{Args, Parser, Subcommand};
+use server::{WebConfig, config, demo};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use store::Db;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "mcms", version, about = "MCMS: marketing costs, partner data API and warehouse PoC reports")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// `mcms` alone runs `mcms serve`.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate(DbArgs),
+    /// Create an administrator; the password is read from standard input.
+    CreateAdmin {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, env = "MCMS_ADMIN_EMAIL")]
+        email: String,
+        #[arg(long, env = "MCMS_ADMIN_NAME", default_value = "Administrator")]
+        name: String,
+    },
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Folder for the embedded SQLite database.
+    #[arg(long, env = "MCMS_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// sqlite://… or postgres://…; defaults to an SQLite file in --data-dir.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "MCMS_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Also load the demo dataset and demo accounts.
+    #[arg(long, env = "MCMS_DEMO")]
+    demo: bool,
+    /// Folder of the compiled site assets (pkg/).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value_os_t = config::default_site_root())]
+    site_root: PathBuf,
+    /// Mark cookies Secure; set when MCMS is served over https.
+    #[arg(long, env = "MCMS_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "MCMS_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    session_idle_minutes: i64,
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "MCMS_SESSION_MAX_HOURS", default_value_t = 168)]
+    session_max_hours: i64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_env("MCMS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if std::env::var("MCMS_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate(db)) => open(&db).await.map(|_| println!("database is up to date")),
+        Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("mcms: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(args: &DbArgs) -> Result<Db, String> {
+    let url = config::database_url(args.database_url.as_deref(), &args.data_dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", args.data_dir.display()))?;
+    let db = Db::connect(&url).await.map_err(|e| format!("cannot open database: {e}"))?;
+    db.migrate().await.map_err(|e| format!("cannot migrate database: {e}"))?;
+    Ok(db)
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let db = open(&args.db).await?;
+    if args.demo {
+        let added = demo::load(&db).await.map_err(|e| format!("cannot load demo data: {e}"))?;
+        tracing::info!(added, "demo data loaded");
+    }
+    if !args.site_root.join("pkg").is_dir() {
+        tracing::warn!(site_root = %args.site_root.display(), "no compiled site assets here; pages will work without JavaScript and styles");
+    }
+    let config = WebConfig {
+        site_root: args.site_root,
+        secure_cookies: args.secure_cookies,
+        session_idle_minutes: args.session_idle_minutes,
+        session_max_secs: args.session_max_hours * 3600,
+        ..WebConfig::default()
+    };
+    tokio::spawn(delete_expired_sessions(db.clone()));
+    let app = server::router(db.clone(), &config);
+    let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    tracing::info!(backend = db.backend(), "MCMS listening on http://{}", args.addr);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn delete_expired_sessions(db: Db) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let store = db.session_store();
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C; requests in flight finish before the server stops.
+async fn shutdown_signal() {
+    let ctrl_c = async { tokio::signal::ctrl_c().await.ok() };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => s.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<Option<()>>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn create_admin(args: &DbArgs, email: &str, name: &str) -> Result<(), String> {
+    let email = domain::Email::parse(email).map_err(|e| format!("--email: {e}"))?;
+    let name = domain::PersonName::parse(name).map_err(|e| format!("--name: {e}"))?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let password = domain::NewPassword::parse(line.trim_end_matches(['\r', '\n'])).map_err(|e| format!("password: {e}"))?;
+    let db = open(args).await?;
+    let user = db.create_user(&email, &name, domain::Role::Admin, &password).await.map_err(|e| e.to_string())?;
+    println!("created administrator {} (id {})", user.email, user.id);
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Administration: user accounts and roles.
+
+mod users;
+
+pub use users::*;

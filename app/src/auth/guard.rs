@@ -1,0 +1,83 @@
+//! The single authorization entry point. Every server function starts with [`authorize`].
+
+use crate::error::AppError;
+use domain::Role;
+use leptos::prelude::*;
+use store::{Db, LoginThrottle, User};
+use tower_sessions::Session;
+
+/// What the server functions need from the running server, provided as Leptos context.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub throttle: LoginThrottle,
+    /// A session ends this long after sign-in, however active it is.
+    pub absolute_session_secs: i64,
+}
+
+/// Who may call a server function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in itself, language choice).
+    Public,
+    /// A signed-in, active user whose role includes this one.
+    AtLeast(Role),
+}
+
+/// The caller of a server function, as established by [`authorize`].
+pub struct Caller {
+    pub state: AppState,
+    pub session: Session,
+    pub user: Option<User>,
+}
+
+impl Caller {
+    /// The signed-in user; present whenever `authorize` was asked for a role.
+    pub fn user(&self) -> Result<&User, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthenticated)
+    }
+}
+
+pub(crate) const USER_ID: &str = "uid";
+pub(crate) const SIGNED_IN_AT: &str = "signed_in_at";
+
+/// Establishes the caller from the session and checks `access`. A session whose user was
+/// deactivated, or that outlived the absolute limit, is ended here.
+pub async fn authorize(access: Access) -> Result<Caller, AppError> {
+    let state = use_context::<AppState>().ok_or_else(|| internal("AppState missing from context"))?;
+    let session = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Session>().cloned())
+        .ok_or_else(|| internal("session layer missing"))?;
+    let user = signed_in_user(&state, &session).await?;
+    match (access, &user) {
+        (Access::Public, _) => {}
+        (Access::AtLeast(_), None) => return Err(AppError::Unauthenticated),
+        (Access::AtLeast(role), Some(u)) if !u.role.includes(role) => return Err(AppError::Forbidden),
+        (Access::AtLeast(_), Some(_)) => {}
+    }
+    Ok(Caller { state, session, user })
+}
+
+async fn signed_in_user(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {
+    let id: Option<i64> = session.get(USER_ID).await.map_err(session_error)?;
+    let Some(id) = id else { return Ok(None) };
+    let signed_in_at: i64 = session.get(SIGNED_IN_AT).await.map_err(session_error)?.unwrap_or(0);
+    let age = time::OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
+    let user = match state.db.user(id).await? {
+        Some(user) if user.active && age <= state.absolute_session_secs => Some(user),
+        _ => None,
+    };
+    if user.is_none() {
+        session.flush().await.map_err(session_error)?;
+    }
+    Ok(user)
+}
+
+pub(crate) fn session_error(err: tower_sessions::session::Error) -> AppError {
+    internal(&err.to_string())
+}
+
+pub(crate) fn internal(what: &str) -> AppError {
+    tracing::error!(cause = what, "internal error");
+    AppError::Internal
+}

@@ -1,0 +1,53 @@
+//! Small pieces shared by pages.
+
+use crate::auth::SetLanguage;
+use crate::error::AppError;
+use crate::i18n::{use_lang, use_texts};
+use domain::Lang;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_location;
+
+/// The outcome of a form, announced to screen readers. Without JavaScript the server sends the
+/// browser back to the form with the error in the URL, and the action starts out holding it.
+#[component]
+pub fn FormAlert<S>(action: ServerAction<S>, #[prop(optional)] success: Option<&'static str>) -> impl IntoView
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let t = use_texts();
+    let message = move || match action.value().get() {
+        Some(Err(err)) => Some(("alert alert-error", t.error(&err))),
+        Some(Ok(_)) => success.map(|m| ("alert alert-ok", m)),
+        None => None,
+    };
+    view! {
+        <div aria-live="polite">
+            {move || message().map(|(class, text)| view! { <p class=class role="alert">{text}</p> })}
+        </div>
+    }
+}
+
+/// Two buttons that switch the UI language. A plain form, so it works the same with or without
+/// JavaScript and reloads the page in the new language.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let t = use_texts();
+    let current = use_lang();
+    let back = move || use_location().pathname.get();
+    let action = <SetLanguage as ServerFn>::url();
+    view! {
+        <form method="post" action=action class="lang-switch" aria-label=t.language>
+            <input type="hidden" name="back" value=back/>
+            {Lang::ALL.into_iter().map(|lang| {
+                let label = match lang { Lang::En => "English", Lang::Ko => "한국어" };
+                view! {
+                    <button type="submit" name="lang" value=lang.code() class="btn btn-quiet"
+                        aria-pressed=if lang == current { "true" } else { "false" }
+                        lang=lang.code()>{label}</button>
+                }
+            }).collect_view()}
+        </form>
+    }
+}

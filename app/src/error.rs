@@ -1,0 +1,93 @@
+//! The one error type of server functions. It crosses the wire as JSON, carries a stable code the
+//! UI catalogues translate, and maps to an HTTP status in one place ([`AppError::status`]).
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in to continue")]
+    Unauthenticated,
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("the email or password is not right")]
+    BadCredentials,
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    /// A field failed validation; `code` is the domain rule's stable code.
+    #[error("{field}: {code}")]
+    Invalid { field: String, code: String },
+    /// The request conflicts with stored state (`code` says how).
+    #[error("conflict: {code}")]
+    Conflict { code: String },
+    #[error("not found")]
+    NotFound,
+    /// The request could not be decoded (missing or malformed form fields).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Something failed on the server. Details go to the log, never to the user.
+    #[error("something went wrong on our side")]
+    Internal,
+}
+
+impl AppError {
+    pub fn invalid(field: &str, code: &str) -> AppError {
+        AppError::Invalid { field: field.into(), code: code.into() }
+    }
+
+    /// The stable code the catalogues translate, also used in `?error=` for forms without JavaScript.
+    pub fn code(&self) -> String {
+        match self {
+            AppError::Unauthenticated => "auth.required".into(),
+            AppError::Forbidden => "auth.forbidden".into(),
+            AppError::BadCredentials => "auth.bad_credentials".into(),
+            AppError::Throttled { .. } => "auth.throttled".into(),
+            AppError::Invalid { code, .. } | AppError::Conflict { code } => code.clone(),
+            AppError::NotFound => "not_found".into(),
+            AppError::BadRequest(_) => "bad_request".into(),
+            AppError::Internal => "internal".into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden => 403,
+            AppError::BadCredentials => 401,
+            AppError::Throttled { .. } => 429,
+            AppError::Invalid { .. } | AppError::BadRequest(_) => 422,
+            AppError::Conflict { .. } => 409,
+            AppError::NotFound => 404,
+            AppError::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(e) | ServerFnErrorErr::Deserialization(e) => AppError::BadRequest(e),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Internal,
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<store::StoreError> for AppError {
+    fn from(err: store::StoreError) -> Self {
+        use store::StoreError;
+        match err {
+            StoreError::Duplicate(_) => AppError::Conflict { code: "user.duplicate_email".into() },
+            StoreError::LastAdmin => AppError::Conflict { code: "user.last_admin".into() },
+            StoreError::NotFound => AppError::NotFound,
+            other => {
+                tracing::error!(error = %other, "store failure");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! UI text: one catalogue per language ([`en`], [`ko`]), each a complete [`Texts`] value, so a
+//! missing translation is a compile error rather than a blank on screen.
+
+mod en;
+mod ko;
+
+use crate::error::AppError;
+use domain::{Lang, Role, Section};
+use leptos::prelude::*;
+
+pub struct Texts {
+    pub app_name: &'static str,
+    pub skip_to_content: &'static str,
+    pub nav_label: &'static str,
+    pub nav_home: &'static str,
+    pub language: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub signed_in_as: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub name: &'static str,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub actions: &'static str,
+    pub active: &'static str,
+    pub inactive: &'static str,
+    pub login_title: &'static str,
+    pub login_intro: &'static str,
+    pub home_title: &'static str,
+    pub home_intro: &'static str,
+    pub section_pending: &'static str,
+    pub forbidden_title: &'static str,
+    pub forbidden_body: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_body: &'static str,
+    pub users_title: &'static str,
+    pub users_intro: &'static str,
+    pub create_user_title: &'static str,
+    pub initial_password: &'static str,
+    pub password_hint: &'static str,
+    pub create_user_button: &'static str,
+    pub user_created: &'static str,
+    pub change_role: &'static str,
+    pub role_for: &'static str,
+    pub deactivate: &'static str,
+    pub reactivate: &'static str,
+    pub you: &'static str,
+    pub saved: &'static str,
+    /// Section (title, one-line description), in [`Section::ALL`] order.
+    pub sections: [(&'static str, &'static str); 4],
+    /// Role names, in [`Role::ALL`] order.
+    pub roles: [&'static str; 3],
+    /// Messages for error codes; unknown codes fall back to `error_generic`.
+    pub errors: &'static [(&'static str, &'static str)],
+    pub error_generic: &'static str,
+}
+
+impl Texts {
+    pub fn for_lang(lang: Lang) -> &'static Texts {
+        match lang {
+            Lang::En => &en::TEXTS,
+            Lang::Ko => &ko::TEXTS,
+        }
+    }
+
+    pub fn section(&self, s: Section) -> (&'static str, &'static str) {
+        let i = Section::ALL.iter().position(|x| *x == s).unwrap_or_default();
+        self.sections[i]
+    }
+
+    pub fn role(&self, r: Role) -> &'static str {
+        self.roles[Role::ALL.iter().position(|x| *x == r).unwrap_or_default()]
+    }
+
+    pub fn error_code(&self, code: &str) -> &'static str {
+        self.errors.iter().find(|(c, _)| *c == code).map_or(self.error_generic, |(_, m)| m)
+    }
+
+    pub fn error(&self, err: &AppError) -> &'static str {
+        self.error_code(&err.code())
+    }
+}
+
+/// The language of this page, provided once by the app root.
+pub fn use_lang() -> Lang {
+    use_context::<Lang>().unwrap_or_default()
+}
+
+pub fn use_texts() -> &'static Texts {
+    Texts::for_lang(use_lang())
+}
+
+/// The name of the cookie that remembers the user's language choice.
+pub const LANG_COOKIE: &str = "mcms_lang";
+
+/// The language for this request: the user's choice (cookie) if any, else the browser's
+/// `Accept-Language`. In the browser, the language the server rendered the page in.
+pub fn page_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().map_or(Lang::En, |parts| lang_of_request(&parts.headers))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|el| el.get_attribute("lang"))
+            .and_then(|tag| Lang::from_tag(&tag))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub fn lang_of_request(headers: &http::HeaderMap) -> Lang {
+    let from_cookie = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(LANG_COOKIE)?.strip_prefix('=').and_then(Lang::from_tag));
+    from_cookie.unwrap_or_else(|| {
+        headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(Lang::En, Lang::negotiate)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code the server can answer with, including the domain's validation codes.
+    const CODES: &[&str] = &[
+        "auth.required", "auth.forbidden", "auth.bad_credentials", "auth.throttled", "not_found",
+        "bad_request", "internal", "user.duplicate_email", "user.last_admin", "user.self_change",
+        "role.unknown", "email.empty", "email.too_long", "email.malformed", "name.empty", "name.too_long",
+        "name.control", "password.too_short", "password.too_long", "lang.unknown",
+    ];
+
+    #[test]
+    fn both_catalogues_translate_every_error_code() {
+        for lang in Lang::ALL {
+            let t = Texts::for_lang(lang);
+            for code in CODES {
+                assert_ne!(t.error_code(code), t.error_generic, "{lang:?} lacks a message for {code}");
+            }
+            assert_eq!(t.errors.len(), CODES.len(), "{lang:?} has messages for codes nobody sends");
+        }
+    }
+
+    #[test]
+    fn catalogues_differ_where_they_should() {
+        assert_ne!(en::TEXTS.sign_in, ko::TEXTS.sign_in);
+        assert_eq!(Texts::for_lang(Lang::Ko).role(Role::Admin), "관리자");
+        assert_eq!(Texts::for_lang(Lang::En).section(Section::PocReports).0, "PoC reports");
+    }
+
+    #[test]
+    fn the_cookie_choice_beats_the_browser_header() {
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9".parse().unwrap());
+        assert_eq!(lang_of_request(&h), Lang::Ko);
+        h.insert(http::header::COOKIE, "a=b; mcms_lang=en; c=d".parse().unwrap());
+        assert_eq!(lang_of_request(&h), Lang::En);
+        h.insert(http::header::COOKIE, "mcms_lang=xx".parse().unwrap());
+        assert_eq!(lang_of_request(&h), Lang::Ko, "an unknown choice is ignored");
+    }
+}

@@ -1,0 +1,63 @@
+//! Settings of the web server and how the database URL is found.
+
+use std::path::{Path, PathBuf};
+use store::LoginThrottle;
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Where the compiled site (pkg/mcms.js, .wasm, .css) lives.
+    pub site_root: PathBuf,
+    /// Mark cookies `Secure` (and name the session cookie `__Host-…`); set when served over https.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after sign-in, however active.
+    pub session_max_secs: i64,
+    pub throttle: LoginThrottle,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            site_root: default_site_root(),
+            secure_cookies: false,
+            session_idle_minutes: 8 * 60,
+            session_max_secs: 7 * 24 * 3600,
+            throttle: LoginThrottle::default(),
+        }
+    }
+}
+
+/// The site built by `cargo leptos build` in this checkout, so the binary finds its assets from any
+/// working directory. Deployments point `--site-root` (or `LEPTOS_SITE_ROOT`) elsewhere.
+pub fn default_site_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("site")
+}
+
+/// The database URL: the explicit one, or an SQLite file in `data_dir` (created if missing).
+pub fn database_url(explicit: Option<&str>, data_dir: &Path) -> std::io::Result<String> {
+    match explicit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => Ok(url.to_owned()),
+        None => {
+            std::fs::create_dir_all(data_dir)?;
+            let path = std::path::absolute(data_dir.join("mcms.db"))?;
+            Ok(format!("sqlite://{}", path.display()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_database_is_an_sqlite_file_in_the_data_dir() {
+        let dir = std::env::temp_dir().join(format!("mcms-config-{}", std::process::id()));
+        let url = database_url(None, &dir).unwrap();
+        assert!(url.starts_with("sqlite:///") && url.ends_with("/mcms.db"), "{url}");
+        assert!(dir.is_dir(), "the data dir is created");
+        assert_eq!(database_url(Some(" postgres://x/y "), &dir).unwrap(), "postgres://x/y");
+        assert!(database_url(Some(""), &dir).unwrap().starts_with("sqlite://"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,9 @@
+//! The `mcms` server: configuration, the HTTP router and its middleware, demo data.
+
+pub mod config;
+pub mod demo;
+mod middleware;
+mod routes;
+
+pub use config::WebConfig;
+pub use routes::router;

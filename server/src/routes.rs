@@ -1,0 +1,77 @@
+//! The HTTP router: pages, server functions, health, static assets, and the layers around them.
+
+use crate::{WebConfig, middleware};
+use app::{App, AppState, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json};
+use axum::routing::{any, get};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use store::Db;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub fn router(db: Db, config: &WebConfig) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name("mcms")
+        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .build();
+    let state = AppState {
+        db: db.clone(),
+        throttle: config.throttle,
+        absolute_session_secs: config.session_max_secs,
+    };
+    let context = move || provide_context(state.clone());
+    let page = {
+        let options = options.clone();
+        move || shell(options.clone())
+    };
+    let sessions = SessionManagerLayer::new(db.session_store())
+        .with_name(if config.secure_cookies { "__Host-mcms_session" } else { "mcms_session" })
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)));
+    let observability = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id());
+
+    Router::new()
+        .route("/healthz", get(move || healthz(db.clone())))
+        // leptos_routes registers each server function under /api; anything else there is unknown.
+        .route("/api/{*rest}", any(|| async { (StatusCode::NOT_FOUND, "No such API endpoint.") }))
+        .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), page)
+        .fallback(file_and_error_handler_with_context(context, shell))
+        .with_state(options)
+        .layer(axum::middleware::from_fn(middleware::server_fn_errors))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
+        .layer(observability)
+}
+
+/// 200 when the database answers, 503 when it does not.
+async fn healthz(db: Db) -> impl IntoResponse {
+    match db.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "database": db.backend() }))),
+        Err(err) => {
+            tracing::error!(error = %err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": db.backend() })))
+        }
+    }
+}

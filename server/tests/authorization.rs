@@ -1,0 +1,98 @@
+//! Every server function × every kind of caller: who may call it, and what the others get.
+
+mod common;
+
+use common::{PASSWORD, TestApp};
+use domain::Role;
+use http::StatusCode;
+use leptos::server_fn::ServerFn;
+
+/// (endpoint, least role; None = anyone). Must name every registered server function.
+const MATRIX: &[(&str, Option<Role>)] = &[
+    ("/api/login", None),
+    ("/api/logout", None),
+    ("/api/me", None),
+    ("/api/language", None),
+    ("/api/admin/users", Some(Role::Admin)),
+    ("/api/admin/users/create", Some(Role::Admin)),
+    ("/api/admin/users/role", Some(Role::Admin)),
+    ("/api/admin/users/active", Some(Role::Admin)),
+];
+
+#[test]
+fn the_matrix_names_every_server_function() {
+    // Linking the app registers its server functions; the router must exist for that.
+    let _ = app::auth::Login::PATH;
+    let mut registered: Vec<String> =
+        leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()).collect();
+    registered.sort();
+    let mut listed: Vec<String> = MATRIX.iter().map(|(p, _)| (*p).to_owned()).collect();
+    listed.sort();
+    assert_eq!(registered, listed, "add each new server function to MATRIX with its least role");
+}
+
+/// A valid input for each endpoint, so that a refusal can only come from authorization.
+fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> {
+    match endpoint {
+        "/api/login" => vec![("email", "spare@mcms.test".into()), ("password", PASSWORD.into()), ("next", "/".into())],
+        "/api/language" => vec![("lang", "ko".into()), ("back", "/".into())],
+        "/api/admin/users/create" => vec![
+            ("email", format!("new{n}@mcms.test")),
+            ("name", "New Person".into()),
+            ("role", "viewer".into()),
+            ("password", PASSWORD.into()),
+        ],
+        "/api/admin/users/role" => vec![("user_id", target.into()), ("role", "marketer".into())],
+        "/api/admin/users/active" => vec![("user_id", target.into()), ("active", "true".into())],
+        _ => vec![],
+    }
+}
+
+#[tokio::test]
+async fn each_role_reaches_exactly_what_it_should() {
+    let _ = app::auth::Login::PATH;
+    for app in TestApp::each().await {
+        app.user("spare@mcms.test", Role::Viewer).await;
+        let target = app.user("target@mcms.test", Role::Viewer).await.id.to_string();
+        let callers: [(Option<Role>, &str); 4] = [
+            (None, ""),
+            (Some(Role::Viewer), "viewer@mcms.test"),
+            (Some(Role::Marketer), "marketer@mcms.test"),
+            (Some(Role::Admin), "admin@mcms.test"),
+        ];
+        for (role, email) in callers {
+            if let Some(role) = role {
+                app.user(email, role).await;
+            }
+        }
+        let mut n = 0;
+        for (endpoint, least) in MATRIX {
+            for (role, email) in callers {
+                n += 1;
+                let mut b = app.browser([10, 0, 0, 2]);
+                if role.is_some() {
+                    assert_eq!(b.sign_in(email, PASSWORD).await.status, StatusCode::OK);
+                }
+                let owned = input(endpoint, &target, n);
+                let form: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let r = b.call(endpoint, &form).await;
+                let expected = match (least, role) {
+                    (None, _) => StatusCode::OK,
+                    (Some(_), None) => StatusCode::UNAUTHORIZED,
+                    (Some(least), Some(role)) if role.includes(*least) => StatusCode::OK,
+                    (Some(_), Some(_)) => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(r.status, expected, "{}: {endpoint} as {role:?}: {}", app.backend(), r.body);
+                match expected {
+                    StatusCode::UNAUTHORIZED => assert_eq!(r.body, "\"Unauthenticated\""),
+                    StatusCode::FORBIDDEN => assert_eq!(r.body, "\"Forbidden\""),
+                    _ => {}
+                }
+            }
+        }
+        // Refused creations left nothing behind: only the admin's calls created users.
+        let created = app.t.db.users().await.unwrap().into_iter().filter(|u| u.email.starts_with("new")).count();
+        assert_eq!(created, 1, "{}", app.backend());
+        app.finish().await;
+    }
+}

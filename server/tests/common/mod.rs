@@ -1,0 +1,140 @@
+//! Test harness: the real router on a fresh database per test, called in-process over HTTP
+//! requests, with a cookie jar per simulated browser.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use domain::{Email, NewPassword, PersonName, Role};
+use http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use server::WebConfig;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use store::testing::TestDb;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "a long enough password";
+pub const HOST: &str = "mcms.test";
+
+pub struct TestApp {
+    pub router: Router,
+    pub t: TestDb,
+}
+
+impl TestApp {
+    /// One app per backend that can run here (SQLite always, PostgreSQL when reachable).
+    pub async fn each() -> Vec<TestApp> {
+        Self::each_with(WebConfig::default()).await
+    }
+
+    pub async fn each_with(config: WebConfig) -> Vec<TestApp> {
+        TestDb::each().await.into_iter().map(|t| TestApp { router: server::router(t.db.clone(), &config), t }).collect()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.t.db.backend()
+    }
+
+    pub async fn user(&self, email: &str, role: Role) -> store::User {
+        self.t.db
+            .create_user(&Email::parse(email).unwrap(), &PersonName::parse("Test User").unwrap(), role,
+                &NewPassword::parse(PASSWORD).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// A browser with an empty cookie jar, connecting from `ip`.
+    pub fn browser(&self, ip: [u8; 4]) -> Browser {
+        Browser { router: self.router.clone(), cookies: BTreeMap::new(), addr: SocketAddr::from((ip, 40000)) }
+    }
+
+    /// A browser signed in as a new user with `role`.
+    pub async fn signed_in(&self, email: &str, role: Role) -> (Browser, store::User) {
+        let user = self.user(email, role).await;
+        let mut b = self.browser([10, 0, 0, 1]);
+        let r = b.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: sign-in as {email}: {}", self.backend(), r.body);
+        (b, user)
+    }
+
+    pub async fn finish(self) {
+        self.t.finish().await;
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[derive(Clone)]
+pub struct Browser {
+    router: Router,
+    pub cookies: BTreeMap<String, String>,
+    pub addr: SocketAddr,
+}
+
+impl Browser {
+    pub async fn send(&mut self, req: http::request::Builder, body: String) -> Reply {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut req = req.header(header::HOST, HOST);
+        if !cookie.is_empty() {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let mut req = req.body(Body::from(body)).unwrap();
+        req.extensions_mut().insert(ConnectInfo(self.addr));
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        for set in res.headers().get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") || value.is_empty() {
+                self.cookies.remove(name.trim());
+            } else {
+                self.cookies.insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        Reply { status, headers, body }
+    }
+
+    /// A page load, as a browser navigates.
+    pub async fn page(&mut self, path: &str) -> Reply {
+        self.send(Request::builder().uri(path).header(header::ACCEPT, "text/html"), String::new()).await
+    }
+
+    /// A server-function call as the hydrated app makes it (same origin, form-encoded, JSON back).
+    pub async fn call(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::ORIGIN, format!("http://{HOST}"));
+        self.send(req, body).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
+        self.call("/api/login", &[("email", email), ("password", password), ("next", "")]).await
+    }
+
+    /// The signed-in user's email, per the server.
+    pub async fn whoami(&mut self) -> Option<String> {
+        let r = self.call("/api/me", &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let me: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        me.get("email").and_then(|e| e.as_str()).map(str::to_owned)
+    }
+}

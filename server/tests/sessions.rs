@@ -1,0 +1,166 @@
+//! Signing in and out, and what ends a session.
+
+mod common;
+
+use common::{PASSWORD, TestApp};
+use domain::Role;
+use http::StatusCode;
+use server::WebConfig;
+use store::LoginThrottle;
+
+#[tokio::test]
+async fn wrong_password_unknown_user_and_deactivated_user_get_the_same_answer() {
+    for app in TestApp::each().await {
+        let gone = app.user("gone@mcms.test", Role::Marketer).await;
+        app.user("ana@mcms.test", Role::Marketer).await;
+        app.user("admin@mcms.test", Role::Admin).await;
+        app.t.db.set_active(gone.id, false).await.unwrap();
+        let mut b = app.browser([10, 0, 0, 3]);
+        let answers = [
+            b.sign_in("ana@mcms.test", "not the password").await,
+            b.sign_in("nobody@mcms.test", PASSWORD).await,
+            b.sign_in("gone@mcms.test", PASSWORD).await,
+            b.sign_in("not-an-email", PASSWORD).await,
+        ];
+        for r in &answers {
+            assert_eq!((r.status, r.body.as_str()), (StatusCode::UNAUTHORIZED, "\"BadCredentials\""), "{}", app.backend());
+            assert!(!r.headers.contains_key(http::header::SET_COOKIE), "a refused sign-in starts no session");
+        }
+        assert_eq!(b.whoami().await, None);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn missing_form_fields_are_a_client_error_not_a_500() {
+    for app in TestApp::each().await {
+        let mut b = app.browser([10, 0, 0, 4]);
+        let r = b.call("/api/login", &[("email", "ana@mcms.test")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}: {}", app.backend(), r.body);
+        assert!(r.body.contains("BadRequest"), "{}", r.body);
+        let r = b.call("/api/no-such-function", &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn sign_in_rotates_the_session_id_and_sign_out_ends_it_on_the_server() {
+    for app in TestApp::each().await {
+        app.user("ana@mcms.test", Role::Marketer).await;
+        let mut b = app.browser([10, 0, 0, 5]);
+        assert_eq!(b.sign_in("ana@mcms.test", PASSWORD).await.status, StatusCode::OK);
+        let first = b.cookies["mcms_session"].clone();
+        assert_eq!(b.sign_in("ana@mcms.test", PASSWORD).await.status, StatusCode::OK);
+        let second = b.cookies["mcms_session"].clone();
+        assert_ne!(first, second, "{}: a sign-in issues a new session id", app.backend());
+
+        let mut stale = b.clone();
+        stale.cookies.insert("mcms_session".into(), first);
+        assert_eq!(stale.whoami().await, None, "the pre-rotation id is dead");
+        assert_eq!(b.whoami().await.as_deref(), Some("ana@mcms.test"));
+
+        let mut copy = b.clone();
+        assert_eq!(b.call("/api/logout", &[]).await.status, StatusCode::OK);
+        assert_eq!(b.whoami().await, None);
+        assert_eq!(copy.whoami().await, None, "{}: a copied cookie dies with the sign-out", app.backend());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_hardened() {
+    let secure = WebConfig { secure_cookies: true, ..WebConfig::default() };
+    for (config, name, secure_flag) in [(WebConfig::default(), "mcms_session", false), (secure, "__Host-mcms_session", true)] {
+        for app in TestApp::each_with(config.clone()).await {
+            app.user("ana@mcms.test", Role::Viewer).await;
+            let mut b = app.browser([10, 0, 0, 6]);
+            let r = b.sign_in("ana@mcms.test", PASSWORD).await;
+            let cookie = r.headers.get(http::header::SET_COOKIE).unwrap().to_str().unwrap();
+            assert!(cookie.starts_with(&format!("{name}=")), "{cookie}");
+            for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+                assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+            }
+            assert_eq!(cookie.contains("Secure"), secure_flag, "{cookie}");
+            app.finish().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn tampered_and_unknown_session_cookies_are_treated_as_signed_out() {
+    for app in TestApp::each().await {
+        let mut b = app.browser([10, 0, 0, 7]);
+        for junk in ["garbage!!", "AAAAAAAAAAAAAAAAAAAAAA", "", "%00%ff", "x".repeat(5000).as_str()] {
+            b.cookies.insert("mcms_session".into(), junk.into());
+            assert_eq!(b.whoami().await, None, "{}: cookie {junk:?}", app.backend());
+            let page = b.page("/admin/users").await;
+            assert_eq!(page.status, StatusCode::FOUND, "cookie {junk:?}: {}", page.body);
+            assert_eq!(page.location(), Some("/login?next=/admin/users"));
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_limit_however_active() {
+    let config = WebConfig { session_max_secs: 1, ..WebConfig::default() };
+    for app in TestApp::each_with(config).await {
+        app.user("ana@mcms.test", Role::Viewer).await;
+        let mut b = app.browser([10, 0, 0, 8]);
+        b.sign_in("ana@mcms.test", PASSWORD).await;
+        assert_eq!(b.whoami().await.as_deref(), Some("ana@mcms.test"));
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        assert_eq!(b.whoami().await, None, "{}", app.backend());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn deactivation_ends_sessions_and_role_changes_apply_at_once() {
+    for app in TestApp::each().await {
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let (mut ana, ana_user) = app.signed_in("ana@mcms.test", Role::Marketer).await;
+        let id = ana_user.id.to_string();
+
+        let r = admin.call("/api/admin/users/role", &[("user_id", &id), ("role", "admin")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(ana.call("/api/admin/users", &[]).await.status, StatusCode::OK, "the promotion counts at once");
+
+        let r = admin.call("/api/admin/users/active", &[("user_id", &id), ("active", "false")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(ana.whoami().await, None, "{}: deactivation ends the session", app.backend());
+        assert_eq!(ana.call("/api/admin/users", &[]).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(ana.sign_in("ana@mcms.test", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_account_and_per_address() {
+    let config = WebConfig {
+        throttle: LoginThrottle { window_secs: 900, max_per_account: 3, max_per_address: 6 },
+        ..WebConfig::default()
+    };
+    for app in TestApp::each_with(config).await {
+        app.user("ana@mcms.test", Role::Viewer).await;
+        app.user("bo@mcms.test", Role::Viewer).await;
+        let mut attacker = app.browser([203, 0, 113, 9]);
+        for _ in 0..3 {
+            assert_eq!(attacker.sign_in("ana@mcms.test", "guess guess guess").await.status, StatusCode::UNAUTHORIZED);
+        }
+        let r = attacker.sign_in("ana@mcms.test", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}: even the right password waits", app.backend());
+        assert!(r.body.contains("Throttled"), "{}", r.body);
+        // From another address the account is still locked.
+        let mut elsewhere = app.browser([198, 51, 100, 1]);
+        assert_eq!(elsewhere.sign_in("ana@mcms.test", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+        // Spraying other accounts from one address runs out the address's budget (6).
+        for sprayed in ["cy@mcms.test", "dee@mcms.test", "eve@mcms.test"] {
+            assert_eq!(attacker.sign_in(sprayed, "guess guess guess").await.status, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(attacker.sign_in("bo@mcms.test", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(elsewhere.sign_in("bo@mcms.test", PASSWORD).await.status, StatusCode::OK, "bo is fine elsewhere");
+        app.finish().await;
+    }
+}
