@@ -20,10 +20,10 @@ pub struct Me {
     pub role: Role,
 }
 
-/// Keeps a post-sign-in destination on this site: a path, never `//host` or a full URL.
+/// Keeps a redirect target on this site: a local path, never `//host` or a full URL; else `/`.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && p != "/login" => p,
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
         _ => "/",
     }
 }
@@ -52,7 +52,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     caller.session.insert(SIGNED_IN_AT, now).await.map_err(session_error)?;
     tracing::info!(user_id = user.id, "signed in");
-    leptos_axum::redirect(safe_next(next.as_deref()));
+    let next = safe_next(next.as_deref());
+    leptos_axum::redirect(if next.starts_with("/login") { "/" } else { next });
     Ok(())
 }
 
@@ -98,7 +99,8 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "admin", "/login"] {
+        assert_eq!(safe_next(Some("/login")), "/login");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "admin"] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

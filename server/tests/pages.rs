@@ -1,0 +1,164 @@
+//! Server-rendered pages as a browser without JavaScript sees them.
+
+mod common;
+
+use common::{HOST, PASSWORD, TestApp};
+use domain::Role;
+use http::{Method, Request, StatusCode, header};
+
+#[tokio::test]
+async fn visitors_are_sent_to_sign_in_and_come_back_after() {
+    for app in TestApp::each().await {
+        app.user("ana@mcms.test", Role::Marketer).await;
+        let mut b = app.browser([10, 1, 0, 1]);
+        let r = b.page("/costs").await;
+        assert_eq!((r.status, r.location()), (StatusCode::FOUND, Some("/login?next=/costs")), "{}", app.backend());
+
+        // The sign-in form posted without JavaScript: a plain form post answered with redirects.
+        let form = format!("email=ana%40mcms.test&password={}&next=%2Fcosts", PASSWORD.replace(' ', "+"));
+        let post = |body: String| {
+            (Request::builder().method(Method::POST).uri("/api/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .header(header::ORIGIN, format!("http://{HOST}"))
+                .header(header::REFERER, format!("http://{HOST}/login?next=/costs")), body)
+        };
+        let (req, body) = post(form.replace("password=a+long", "password=the+wrong"));
+        let r = b.send(req, body).await;
+        assert_eq!(r.status, StatusCode::FOUND);
+        let back = r.location().unwrap().to_owned();
+        assert!(back.starts_with(&format!("http://{HOST}/login?next=/costs&__path=")), "{back}");
+        let page = b.page(back.trim_start_matches(&format!("http://{HOST}"))).await;
+        assert!(page.body.contains("The email or password is not right."), "{}: error shown without JS", app.backend());
+
+        let (req, body) = post(form);
+        let r = b.send(req, body).await;
+        assert_eq!((r.status, r.location()), (StatusCode::FOUND, Some("/costs")));
+        let page = b.page("/costs").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("<h1>Costs</h1>"), "{}", page.body);
+        app.finish().await;
+    }
+}
+
+fn nav(html: &str) -> Vec<&str> {
+    let nav = html.split_once("<nav").map(|(_, rest)| rest.split_once("</nav>").unwrap().0).unwrap_or("");
+    nav.split("<a ").skip(1).filter_map(|a| a.split_once('>').map(|(_, rest)| rest.split_once('<').unwrap().0)).collect()
+}
+
+#[tokio::test]
+async fn navigation_and_pages_follow_the_role() {
+    for app in TestApp::each().await {
+        for (role, email, expected_nav) in [
+            (Role::Viewer, "viewer@mcms.test", vec!["Costs", "PoC reports"]),
+            (Role::Marketer, "marketer@mcms.test", vec!["Costs", "PoC reports"]),
+            (Role::Admin, "admin@mcms.test", vec!["Costs", "Partners &amp; keys", "PoC reports", "Admin"]),
+        ] {
+            let (mut b, _) = app.signed_in(email, role).await;
+            let home = b.page("/").await;
+            assert_eq!(home.status, StatusCode::OK, "{}", app.backend());
+            assert_eq!(nav(&home.body), expected_nav, "{role:?}");
+            for (path, least) in [("/costs", Role::Viewer), ("/poc", Role::Viewer), ("/partners", Role::Admin), ("/admin/users", Role::Admin)] {
+                let page = b.page(path).await;
+                if role.includes(least) {
+                    assert_eq!(page.status, StatusCode::OK, "{role:?} {path}");
+                    assert!(!page.body.contains("Not available for your role"));
+                } else {
+                    assert_eq!(page.status, StatusCode::FORBIDDEN, "{role:?} {path}");
+                    assert!(page.body.contains("Not available for your role"));
+                    assert!(!page.body.contains("<table"), "no admin data leaks into the 403 page");
+                }
+            }
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_admin_page_lists_users_and_disables_self_changes() {
+    for app in TestApp::each().await {
+        let (mut admin, me) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        app.user("ana@mcms.test", Role::Marketer).await;
+        let page = admin.page("/admin/users").await;
+        assert!(page.body.contains("aria-label=\"Role for ana@mcms.test\""), "{}", app.backend());
+        assert!(page.body.contains(&format!("name=\"user_id\" value=\"{}\"", me.id)));
+        assert!(page.body.contains("aria-label=\"Deactivate admin@mcms.test\" disabled") || page.body.contains("disabled aria-label=\"Deactivate admin@mcms.test\""),
+            "own row is disabled");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_language_follows_the_browser_until_the_user_chooses() {
+    for app in TestApp::each().await {
+        let mut b = app.browser([10, 1, 0, 2]);
+        let korean = |path: &str| Request::builder().uri(path.to_owned()).header(header::ACCEPT, "text/html").header(header::ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9,en;q=0.5");
+        let page = b.send(korean("/login"), String::new()).await;
+        assert!(page.body.contains("<html lang=\"ko\""), "{}", app.backend());
+        assert!(page.body.contains("MCMS 로그인"));
+
+        let choose = Request::builder().method(Method::POST).uri("/api/language")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::ORIGIN, format!("http://{HOST}"));
+        let r = b.send(choose, "lang=en&back=%2Flogin".into()).await;
+        assert_eq!((r.status, r.location()), (StatusCode::FOUND, Some("/login")));
+        assert_eq!(b.cookies.get("mcms_lang").map(String::as_str), Some("en"));
+        let page = b.send(korean("/login"), String::new()).await;
+        assert!(page.body.contains("<html lang=\"en\"") && page.body.contains("Sign in to MCMS"));
+
+        let bad = b.call("/api/language", &[("lang", "xx")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_and_health_reports_the_database() {
+    for app in TestApp::each().await {
+        let mut b = app.browser([10, 1, 0, 3]);
+        let r = b.page("/no/such/page").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(r.body.contains("Page not found"));
+        let r = b.page("/healthz").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let health: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(health, serde_json::json!({ "status": "ok", "database": app.backend() }));
+        assert!(r.headers.contains_key("x-request-id"), "every response carries its request id");
+        let db = app.t.db.clone();
+        db.close().await;
+        assert_eq!(b.page("/healthz").await.status, StatusCode::SERVICE_UNAVAILABLE);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn state_changes_from_a_foreign_origin_are_refused() {
+    for app in TestApp::each().await {
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let ana = app.user("ana@mcms.test", Role::Marketer).await;
+        let body = format!("user_id={}&active=false", ana.id);
+        for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site"), ("origin", "null")] {
+            let req = Request::builder().method(Method::POST).uri("/api/admin/users/active")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(name, value);
+            let r = admin.send(req, body.clone()).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}: {name}: {value}", app.backend());
+        }
+        assert!(app.t.db.user(ana.id).await.unwrap().unwrap().active, "nothing changed");
+        assert_eq!(admin.whoami().await.as_deref(), Some("admin@mcms.test"), "reads still work");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    for app in TestApp::each().await {
+        let r = app.browser([10, 1, 0, 4]).page("/login").await;
+        for (name, value) in [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "same-origin")] {
+            assert_eq!(r.headers.get(name).and_then(|v| v.to_str().ok()), Some(value), "{name}");
+        }
+        assert!(r.headers.get("content-security-policy").unwrap().to_str().unwrap().contains("frame-ancestors 'none'"));
+        app.finish().await;
+    }
+}
