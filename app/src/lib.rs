@@ -46,6 +46,13 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(page_lang());
     let t = use_texts();
+    // Effects run only in the browser: this marks the page as hydrated (the end-to-end tests wait for it).
+    #[cfg(feature = "hydrate")]
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     // Every page waits for its data on the server, so it is complete without JavaScript.
     view! {
         <Title text=t.app_name/>

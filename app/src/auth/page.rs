@@ -17,7 +17,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 id="login-title">{t.login_title}</h1>
                 <p class="muted">{t.login_intro}</p>
                 <ActionForm action=login attr:class="stack" attr:novalidate=true>
-                    <input type="hidden" name="next" prop:value=next/>
+                    <input type="hidden" name="next" value=next/>
                     <div class="field">
                         <label for="email">{t.email}</label>
                         <input id="email" name="email" type="email" autocomplete="username" required/>

@@ -1,0 +1,40 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN, MARKETER, hydrated, navLinks, open, signIn, signInAs } from './helpers';
+
+test('a wrong password is refused with a clear message and no hint about the account', async ({ page }, info) => {
+  await open(page, info, '/login');
+  await signIn(page, MARKETER, 'not the password');
+  await expect(page.getByRole('alert')).toHaveText('The email or password is not right.');
+  if (hydrated(info)) {
+    // The hydrated form answered in place: no page load carried the error in the URL.
+    await expect(page).toHaveURL(/\/login$/);
+  } else {
+    await expect(page).toHaveURL(/__err=/);
+  }
+  await open(page, info, '/login');
+  await signIn(page, 'nobody@mcms.example', 'not the password');
+  await expect(page.getByRole('alert')).toHaveText('The email or password is not right.');
+  await open(page, info, '/login');
+  await signIn(page, 'former@mcms.example');
+  await expect(page.getByRole('alert')).toHaveText('The email or password is not right.');
+});
+
+test('sign in, see the home page, sign out', async ({ page }, info) => {
+  await signInAs(page, info, MARKETER);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Welcome' })).toBeVisible();
+  await expect(page.getByText('Minjun Lee')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await open(page, info, '/');
+  await expect(page).toHaveURL(/\/login\?next=\/$/);
+});
+
+test('a visitor is sent to sign in and then to the page they asked for', async ({ page }, info) => {
+  await open(page, info, '/admin/users');
+  await expect(page).toHaveURL(/\/login\?next=\/admin\/users$/);
+  await signIn(page, ADMIN);
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Admin']);
+});
