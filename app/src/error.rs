@@ -1,9 +1,9 @@
 //! The one error type of server functions. It crosses the wire as JSON, carries a stable code the
 //! UI catalogues translate, and maps to an HTTP status in one place ([`AppError::status`]).
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {

@@ -53,7 +53,8 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "");
         }
     });
-    // Every page waits for its data on the server, so it is complete without JavaScript.
+    // Every route renders only once its data is loaded (SsrMode::Async), so a page is complete
+    // without JavaScript and can still set its status or redirect.
     view! {
         <Title text=t.app_name/>
         <Router>

@@ -180,8 +180,18 @@ mod tests {
     fn each_bad_email_gets_its_reason() {
         assert_eq!(Email::parse("   "), Err(EmailError::Empty));
         assert_eq!(Email::parse(&format!("{}@example.com", "a".repeat(250))), Err(EmailError::TooLong));
-        for bad in ["ana", "ana@", "@example.com", "ana@localhost", "a b@example.com", "ana@@example.com",
-            "ana@example..com", ".ana@example.com", "ana@-example.com", "ana@exam_ple.com"] {
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@localhost",
+            "a b@example.com",
+            "ana@@example.com",
+            "ana@example..com",
+            ".ana@example.com",
+            "ana@-example.com",
+            "ana@exam_ple.com",
+        ] {
             assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
         }
     }

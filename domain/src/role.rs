@@ -51,8 +51,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 4] =
-        [Section::Costs, Section::Partners, Section::PocReports, Section::Admin];
+    pub const ALL: [Section; 4] = [Section::Costs, Section::Partners, Section::PocReports, Section::Admin];
 
     pub fn required_role(self) -> Role {
         match self {

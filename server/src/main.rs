@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use server::{WebConfig, config, demo};
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,7 +74,11 @@ struct ServeArgs {
 #[tokio::main]
 async fn main() -> ExitCode {
     let filter = EnvFilter::try_from_env("MCMS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if std::env::var("MCMS_LOG_FORMAT").is_ok_and(|f| f == "json") {
         subscriber.json().init();
     } else {
@@ -122,7 +126,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     tokio::spawn(delete_expired_sessions(db.clone()));
     let app = server::router(db.clone(), &config);
-    let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!(backend = db.backend(), "MCMS listening on http://{}", args.addr);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -166,7 +171,8 @@ async fn create_admin(args: &DbArgs, email: &str, name: &str) -> Result<(), Stri
     let name = domain::PersonName::parse(name).map_err(|e| format!("--name: {e}"))?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
-    let password = domain::NewPassword::parse(line.trim_end_matches(['\r', '\n'])).map_err(|e| format!("password: {e}"))?;
+    let password =
+        domain::NewPassword::parse(line.trim_end_matches(['\r', '\n'])).map_err(|e| format!("password: {e}"))?;
     let db = open(args).await?;
     let user = db.create_user(&email, &name, domain::Role::Admin, &password).await.map_err(|e| e.to_string())?;
     println!("created administrator {} (id {})", user.email, user.id);

@@ -62,7 +62,11 @@ mod tests {
         assert!(!is_cross_origin(&headers(&[("host", "mcms.local:3000"), ("origin", "http://mcms.local:3000")])));
         assert!(is_cross_origin(&headers(&[("host", "mcms.local:3000"), ("origin", "https://evil.example")])));
         assert!(is_cross_origin(&headers(&[("host", "mcms.local:3000"), ("origin", "null")])));
-        assert!(is_cross_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://mcms.local:3000"), ("host", "mcms.local:3000")])));
+        assert!(is_cross_origin(&headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://mcms.local:3000"),
+            ("host", "mcms.local:3000")
+        ])));
         assert!(is_cross_origin(&headers(&[("sec-fetch-site", "same-site")])));
         assert!(!is_cross_origin(&headers(&[("sec-fetch-site", "same-origin")])));
     }

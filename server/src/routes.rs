@@ -24,11 +24,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .build();
-    let state = AppState {
-        db: db.clone(),
-        throttle: config.throttle,
-        absolute_session_secs: config.session_max_secs,
-    };
+    let state = AppState { db: db.clone(), throttle: config.throttle, absolute_session_secs: config.session_max_secs };
     let context = move || provide_context(state.clone());
     let page = {
         let options = options.clone();
@@ -52,7 +48,10 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -79,7 +78,10 @@ async fn healthz(db: Db) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "database": db.backend() }))),
         Err(err) => {
             tracing::error!(error = %err, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": db.backend() })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": db.backend() })),
+            )
         }
     }
 }

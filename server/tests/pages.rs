@@ -17,11 +17,16 @@ async fn visitors_are_sent_to_sign_in_and_come_back_after() {
         // The sign-in form posted without JavaScript: a plain form post answered with redirects.
         let form = format!("email=ana%40mcms.test&password={}&next=%2Fcosts", PASSWORD.replace(' ', "+"));
         let post = |body: String| {
-            (Request::builder().method(Method::POST).uri("/api/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "text/html")
-                .header(header::ORIGIN, format!("http://{HOST}"))
-                .header(header::REFERER, format!("http://{HOST}/login?next=/costs")), body)
+            (
+                Request::builder()
+                    .method(Method::POST)
+                    .uri("/api/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "text/html")
+                    .header(header::ORIGIN, format!("http://{HOST}"))
+                    .header(header::REFERER, format!("http://{HOST}/login?next=/costs")),
+                body,
+            )
         };
         let (req, body) = post(form.replace("password=a+long", "password=the+wrong"));
         let r = b.send(req, body).await;
@@ -43,7 +48,10 @@ async fn visitors_are_sent_to_sign_in_and_come_back_after() {
 
 fn nav(html: &str) -> Vec<&str> {
     let nav = html.split_once("<nav").map(|(_, rest)| rest.split_once("</nav>").unwrap().0).unwrap_or("");
-    nav.split("<a ").skip(1).filter_map(|a| a.split_once('>').map(|(_, rest)| rest.split_once('<').unwrap().0)).collect()
+    nav.split("<a ")
+        .skip(1)
+        .filter_map(|a| a.split_once('>').map(|(_, rest)| rest.split_once('<').unwrap().0))
+        .collect()
 }
 
 #[tokio::test]
@@ -58,7 +66,12 @@ async fn navigation_and_pages_follow_the_role() {
             let home = b.page("/").await;
             assert_eq!(home.status, StatusCode::OK, "{}", app.backend());
             assert_eq!(nav(&home.body), expected_nav, "{role:?}");
-            for (path, least) in [("/costs", Role::Viewer), ("/poc", Role::Viewer), ("/partners", Role::Admin), ("/admin/users", Role::Admin)] {
+            for (path, least) in [
+                ("/costs", Role::Viewer),
+                ("/poc", Role::Viewer),
+                ("/partners", Role::Admin),
+                ("/admin/users", Role::Admin),
+            ] {
                 let page = b.page(path).await;
                 if role.includes(least) {
                     assert_eq!(page.status, StatusCode::OK, "{role:?} {path}");
@@ -82,8 +95,11 @@ async fn the_admin_page_lists_users_and_disables_self_changes() {
         let page = admin.page("/admin/users").await;
         assert!(page.body.contains("aria-label=\"Role for ana@mcms.test\""), "{}", app.backend());
         assert!(page.body.contains(&format!("name=\"user_id\" value=\"{}\"", me.id)));
-        assert!(page.body.contains("aria-label=\"Deactivate admin@mcms.test\" disabled") || page.body.contains("disabled aria-label=\"Deactivate admin@mcms.test\""),
-            "own row is disabled");
+        assert!(
+            page.body.contains("aria-label=\"Deactivate admin@mcms.test\" disabled")
+                || page.body.contains("disabled aria-label=\"Deactivate admin@mcms.test\""),
+            "own row is disabled"
+        );
         app.finish().await;
     }
 }
@@ -92,12 +108,19 @@ async fn the_admin_page_lists_users_and_disables_self_changes() {
 async fn the_language_follows_the_browser_until_the_user_chooses() {
     for app in TestApp::each().await {
         let mut b = app.browser([10, 1, 0, 2]);
-        let korean = |path: &str| Request::builder().uri(path.to_owned()).header(header::ACCEPT, "text/html").header(header::ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9,en;q=0.5");
+        let korean = |path: &str| {
+            Request::builder()
+                .uri(path.to_owned())
+                .header(header::ACCEPT, "text/html")
+                .header(header::ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9,en;q=0.5")
+        };
         let page = b.send(korean("/login"), String::new()).await;
         assert!(page.body.contains("<html lang=\"ko\""), "{}", app.backend());
         assert!(page.body.contains("MCMS 로그인"));
 
-        let choose = Request::builder().method(Method::POST).uri("/api/language")
+        let choose = Request::builder()
+            .method(Method::POST)
+            .uri("/api/language")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html")
             .header(header::ORIGIN, format!("http://{HOST}"));
@@ -138,8 +161,11 @@ async fn state_changes_from_a_foreign_origin_are_refused() {
         let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
         let ana = app.user("ana@mcms.test", Role::Marketer).await;
         let body = format!("user_id={}&active=false", ana.id);
-        for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site"), ("origin", "null")] {
-            let req = Request::builder().method(Method::POST).uri("/api/admin/users/active")
+        for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site"), ("origin", "null")]
+        {
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri("/api/admin/users/active")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(name, value);
             let r = admin.send(req, body.clone()).await;
@@ -155,7 +181,9 @@ async fn state_changes_from_a_foreign_origin_are_refused() {
 async fn responses_carry_security_headers() {
     for app in TestApp::each().await {
         let r = app.browser([10, 1, 0, 4]).page("/login").await;
-        for (name, value) in [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "same-origin")] {
+        for (name, value) in
+            [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "same-origin")]
+        {
             assert_eq!(r.headers.get(name).and_then(|v| v.to_str().ok()), Some(value), "{name}");
         }
         assert!(r.headers.get("content-security-policy").unwrap().to_str().unwrap().contains("frame-ancestors 'none'"));

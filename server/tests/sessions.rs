@@ -23,7 +23,12 @@ async fn wrong_password_unknown_user_and_deactivated_user_get_the_same_answer() 
             b.sign_in("not-an-email", PASSWORD).await,
         ];
         for r in &answers {
-            assert_eq!((r.status, r.body.as_str()), (StatusCode::UNAUTHORIZED, "\"BadCredentials\""), "{}", app.backend());
+            assert_eq!(
+                (r.status, r.body.as_str()),
+                (StatusCode::UNAUTHORIZED, "\"BadCredentials\""),
+                "{}",
+                app.backend()
+            );
             assert!(!r.headers.contains_key(http::header::SET_COOKIE), "a refused sign-in starts no session");
         }
         assert_eq!(b.whoami().await, None);
@@ -71,7 +76,9 @@ async fn sign_in_rotates_the_session_id_and_sign_out_ends_it_on_the_server() {
 #[tokio::test]
 async fn the_session_cookie_is_hardened() {
     let secure = WebConfig { secure_cookies: true, ..WebConfig::default() };
-    for (config, name, secure_flag) in [(WebConfig::default(), "mcms_session", false), (secure, "__Host-mcms_session", true)] {
+    for (config, name, secure_flag) in
+        [(WebConfig::default(), "mcms_session", false), (secure, "__Host-mcms_session", true)]
+    {
         for app in TestApp::each_with(config.clone()).await {
             app.user("ana@mcms.test", Role::Viewer).await;
             let mut b = app.browser([10, 0, 0, 6]);

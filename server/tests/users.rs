@@ -13,14 +13,39 @@ async fn creating_users_validates_every_field_specifically() {
         let create = |email: &'static str, name: &'static str, role: &'static str, password: &'static str| {
             [("email", email), ("name", name), ("role", role), ("password", password)]
         };
-        let cases: [([(&str, &str); 4], StatusCode, &str); 7] = [
-            (create("not-an-email", "Ana", "viewer", PASSWORD), StatusCode::UNPROCESSABLE_ENTITY, r#"{"Invalid":{"field":"email","code":"email.malformed"}}"#),
-            (create("", "Ana", "viewer", PASSWORD), StatusCode::UNPROCESSABLE_ENTITY, r#"{"Invalid":{"field":"email","code":"email.empty"}}"#),
-            (create("ana@mcms.test", "  ", "viewer", PASSWORD), StatusCode::UNPROCESSABLE_ENTITY, r#"{"Invalid":{"field":"name","code":"name.empty"}}"#),
-            (create("ana@mcms.test", "Ana", "root", PASSWORD), StatusCode::UNPROCESSABLE_ENTITY, r#"{"Invalid":{"field":"role","code":"role.unknown"}}"#),
-            (create("ana@mcms.test", "Ana", "viewer", "short"), StatusCode::UNPROCESSABLE_ENTITY, r#"{"Invalid":{"field":"password","code":"password.too_short"}}"#),
+        type Case = ([(&'static str, &'static str); 4], StatusCode, &'static str);
+        let cases: [Case; 7] = [
+            (
+                create("not-an-email", "Ana", "viewer", PASSWORD),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r#"{"Invalid":{"field":"email","code":"email.malformed"}}"#,
+            ),
+            (
+                create("", "Ana", "viewer", PASSWORD),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r#"{"Invalid":{"field":"email","code":"email.empty"}}"#,
+            ),
+            (
+                create("ana@mcms.test", "  ", "viewer", PASSWORD),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r#"{"Invalid":{"field":"name","code":"name.empty"}}"#,
+            ),
+            (
+                create("ana@mcms.test", "Ana", "root", PASSWORD),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r#"{"Invalid":{"field":"role","code":"role.unknown"}}"#,
+            ),
+            (
+                create("ana@mcms.test", "Ana", "viewer", "short"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r#"{"Invalid":{"field":"password","code":"password.too_short"}}"#,
+            ),
             (create("ANA@mcms.test", "Ana", "marketer", PASSWORD), StatusCode::OK, r#""email":"ana@mcms.test""#),
-            (create("ana@MCMS.test", "Ana again", "viewer", PASSWORD), StatusCode::CONFLICT, r#"{"Conflict":{"code":"user.duplicate_email"}}"#),
+            (
+                create("ana@MCMS.test", "Ana again", "viewer", PASSWORD),
+                StatusCode::CONFLICT,
+                r#"{"Conflict":{"code":"user.duplicate_email"}}"#,
+            ),
         ];
         for (form, status, body) in cases {
             let r = admin.call("/api/admin/users/create", &form).await;
@@ -49,7 +74,8 @@ async fn admins_cannot_lock_themselves_or_everyone_out() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         app.t.db.set_role(me.id, Role::Admin).await.unwrap();
         app.t.db.set_active(me.id, false).await.unwrap();
-        let r = other.call("/api/admin/users/role", &[("user_id", &other_user.id.to_string()), ("role", "viewer")]).await;
+        let r =
+            other.call("/api/admin/users/role", &[("user_id", &other_user.id.to_string()), ("role", "viewer")]).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "self change is refused first");
 
         let r = other.call("/api/admin/users/active", &[("user_id", "999999"), ("active", "true")]).await;

@@ -59,11 +59,8 @@ impl Db {
     /// foreign keys enforced and a busy timeout, so concurrent writers wait instead of failing.
     pub async fn connect(url: &str) -> Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await?;
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
@@ -119,7 +116,7 @@ pub(crate) fn unique_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> Store
     }
 }
 
-#[cfg(any(test, feature = "testing"))]
+/// Fresh databases for tests (always compiled, so test and app builds share one build of this crate).
 pub mod testing;
 
 #[cfg(test)]

@@ -24,8 +24,12 @@ async fn accounts_are_created_listed_and_unique_by_email() {
         assert_eq!(db.user(ana.id).await.unwrap(), Some(ana.clone()), "{}", db.backend());
 
         let again = db
-            .create_user(&Email::parse("ANA@example.com").unwrap(), &PersonName::parse("Other").unwrap(),
-                Role::Viewer, &NewPassword::parse("another long password").unwrap())
+            .create_user(
+                &Email::parse("ANA@example.com").unwrap(),
+                &PersonName::parse("Other").unwrap(),
+                Role::Viewer,
+                &NewPassword::parse("another long password").unwrap(),
+            )
             .await;
         assert!(matches!(again, Err(StoreError::Duplicate(_))), "{}: {again:?}", db.backend());
 
@@ -49,8 +53,12 @@ async fn authentication_accepts_only_the_right_password_of_an_active_account() {
         assert_eq!(db.authenticate("not an email", "a long enough password").await.unwrap(), None);
 
         db.set_active(ana.id, false).await.unwrap();
-        assert_eq!(db.authenticate("ana@example.com", "a long enough password").await.unwrap(), None,
-            "{}: a deactivated account cannot sign in", db.backend());
+        assert_eq!(
+            db.authenticate("ana@example.com", "a long enough password").await.unwrap(),
+            None,
+            "{}: a deactivated account cannot sign in",
+            db.backend()
+        );
         t.finish().await;
     }
 }
@@ -82,18 +90,27 @@ async fn sign_in_failures_are_throttled_per_account_and_per_address() {
     for t in TestDb::each().await {
         let db = &t.db;
         for _ in 0..3 {
-            assert_eq!(db.login_allowed(&limits, "ana@example.com", "10.0.0.1").await.unwrap(), ThrottleVerdict::Allowed);
+            assert_eq!(
+                db.login_allowed(&limits, "ana@example.com", "10.0.0.1").await.unwrap(),
+                ThrottleVerdict::Allowed
+            );
             db.record_login_failure(&limits, "Ana@example.com", "10.0.0.1").await.unwrap();
         }
         let blocked = db.login_allowed(&limits, "ana@example.com", "10.0.0.9").await.unwrap();
-        assert!(matches!(blocked, ThrottleVerdict::Blocked { retry_after_secs } if (1..=600).contains(&retry_after_secs)),
-            "{}: {blocked:?}", db.backend());
+        assert!(
+            matches!(blocked, ThrottleVerdict::Blocked { retry_after_secs } if (1..=600).contains(&retry_after_secs)),
+            "{}: {blocked:?}",
+            db.backend()
+        );
         // Another account from the same address still has room, until the address budget is spent.
         assert_eq!(db.login_allowed(&limits, "bo@example.com", "10.0.0.1").await.unwrap(), ThrottleVerdict::Allowed);
         for _ in 0..2 {
             db.record_login_failure(&limits, "bo@example.com", "10.0.0.1").await.unwrap();
         }
-        assert!(matches!(db.login_allowed(&limits, "cy@example.com", "10.0.0.1").await.unwrap(), ThrottleVerdict::Blocked { .. }));
+        assert!(matches!(
+            db.login_allowed(&limits, "cy@example.com", "10.0.0.1").await.unwrap(),
+            ThrottleVerdict::Blocked { .. }
+        ));
         // Success clears the account's count but not the address's.
         db.clear_login_failures("ana@example.com").await.unwrap();
         assert_eq!(db.login_allowed(&limits, "ana@example.com", "10.0.0.2").await.unwrap(), ThrottleVerdict::Allowed);

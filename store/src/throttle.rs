@@ -23,7 +23,9 @@ impl Default for LoginThrottle {
 pub enum ThrottleVerdict {
     Allowed,
     /// Too many recent failures; try again after this many seconds.
-    Blocked { retry_after_secs: i64 },
+    Blocked {
+        retry_after_secs: i64,
+    },
 }
 
 fn account_key(email: &str) -> String {
@@ -48,7 +50,11 @@ impl Db {
                 retry_after = retry_after.max(oldest.unwrap_or(now) + t.window_secs - now).max(1);
             }
         }
-        Ok(if retry_after > 0 { ThrottleVerdict::Blocked { retry_after_secs: retry_after } } else { ThrottleVerdict::Allowed })
+        Ok(if retry_after > 0 {
+            ThrottleVerdict::Blocked { retry_after_secs: retry_after }
+        } else {
+            ThrottleVerdict::Allowed
+        })
     }
 
     /// Records a failed sign-in against the account and the address, and forgets failures older

@@ -28,14 +28,27 @@ impl UserRow {
     fn into_user(self) -> Result<User> {
         let role = Role::parse(&self.role)
             .ok_or_else(|| StoreError::Database(sqlx::Error::Decode(format!("unknown role {:?}", self.role).into())))?;
-        Ok(User { id: self.id, email: self.email, name: self.name, role, active: self.active, created_at: self.created_at })
+        Ok(User {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            role,
+            active: self.active,
+            created_at: self.created_at,
+        })
     }
 }
 
 const USER_COLUMNS: &str = "id, email, name, role, active, created_at";
 
 impl Db {
-    pub async fn create_user(&self, email: &Email, name: &PersonName, role: Role, password: &NewPassword) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        email: &Email,
+        name: &PersonName,
+        role: Role,
+        password: &NewPassword,
+    ) -> Result<User> {
         let hash = PasswordHash::new(password.expose()).await?;
         let now = OffsetDateTime::now_utc();
         let sql = format!(

@@ -77,9 +77,11 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
 pub async fn set_language(lang: String, back: Option<String>) -> Result<(), AppError> {
     guard::authorize(guard::Access::Public).await?;
     let lang = domain::Lang::from_tag(&lang).ok_or_else(|| AppError::invalid("lang", "lang.unknown"))?;
-    let cookie = format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", crate::i18n::LANG_COOKIE, lang.code());
+    let cookie =
+        format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", crate::i18n::LANG_COOKIE, lang.code());
     let response = expect_context::<leptos_axum::ResponseOptions>();
-    response.append_header(http::header::SET_COOKIE, http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?);
+    response
+        .append_header(http::header::SET_COOKIE, http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?);
     leptos_axum::redirect(safe_next(back.as_deref()));
     Ok(())
 }
@@ -88,7 +90,9 @@ pub async fn set_language(lang: String, back: Option<String>) -> Result<(), AppE
 #[cfg(feature = "ssr")]
 fn client_address() -> String {
     use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()))
+        .and_then(|p| {
+            p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 

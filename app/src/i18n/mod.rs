@@ -120,10 +120,7 @@ pub fn lang_of_request(headers: &http::HeaderMap) -> Lang {
         .flat_map(|v| v.split(';'))
         .find_map(|pair| pair.trim().strip_prefix(LANG_COOKIE)?.strip_prefix('=').and_then(Lang::from_tag));
     from_cookie.unwrap_or_else(|| {
-        headers
-            .get(http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map_or(Lang::En, Lang::negotiate)
+        headers.get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::negotiate)
     })
 }
 
@@ -133,10 +130,26 @@ mod tests {
 
     /// Every code the server can answer with, including the domain's validation codes.
     const CODES: &[&str] = &[
-        "auth.required", "auth.forbidden", "auth.bad_credentials", "auth.throttled", "not_found",
-        "bad_request", "internal", "user.duplicate_email", "user.last_admin", "user.self_change",
-        "role.unknown", "email.empty", "email.too_long", "email.malformed", "name.empty", "name.too_long",
-        "name.control", "password.too_short", "password.too_long", "lang.unknown",
+        "auth.required",
+        "auth.forbidden",
+        "auth.bad_credentials",
+        "auth.throttled",
+        "not_found",
+        "bad_request",
+        "internal",
+        "user.duplicate_email",
+        "user.last_admin",
+        "user.self_change",
+        "role.unknown",
+        "email.empty",
+        "email.too_long",
+        "email.malformed",
+        "name.empty",
+        "name.too_long",
+        "name.control",
+        "password.too_short",
+        "password.too_long",
+        "lang.unknown",
     ];
 
     #[test]

@@ -37,9 +37,14 @@ impl TestApp {
     }
 
     pub async fn user(&self, email: &str, role: Role) -> store::User {
-        self.t.db
-            .create_user(&Email::parse(email).unwrap(), &PersonName::parse("Test User").unwrap(), role,
-                &NewPassword::parse(PASSWORD).unwrap())
+        self.t
+            .db
+            .create_user(
+                &Email::parse(email).unwrap(),
+                &PersonName::parse("Test User").unwrap(),
+                role,
+                &NewPassword::parse(PASSWORD).unwrap(),
+            )
             .await
             .unwrap()
     }

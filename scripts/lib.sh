@@ -1,0 +1,82 @@
+# Shared set-up for scripts/run.sh, scripts/test.sh and scripts/bench.sh. Sourced, not run.
+# Installs only what is missing; everything it builds or downloads lives under $MCMS_CACHE.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${MCMS_CACHE:-$HOME/.cache/mcms}"
+TOOLS="$CACHE/tools"
+# Builds go outside the checkout so a fresh clone (CI) reuses them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
+# cargo-leptos writes the site (pkg/mcms.js, .wasm, .css) here, relative to the workspace.
+SITE_ROOT="$ROOT/target/site"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_rust_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
+    say "installing cargo-leptos 0.3.10 (once; about 18 minutes on 2 cores)"
+    cargo install cargo-leptos@0.3.10 --locked --features no_downloads
+  fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q '0\.2\.130'; then
+    say "installing wasm-bindgen-cli 0.2.130 (once; about 5 minutes)"
+    # Not --locked: its lockfile names a crate version the registry no longer serves.
+    cargo install wasm-bindgen-cli --version 0.2.130
+  fi
+}
+
+# wasm-opt shrinks the release bundle; Debian's binaryen is too old for rustc 1.95's output.
+ensure_wasm_opt() {
+  if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
+    say "installing wasm-opt (npm binaryen@132)"
+    mkdir -p "$TOOLS"
+    npm install --prefix "$TOOLS" --no-audit --no-fund binaryen@132 >/dev/null
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing Chromium from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
+ensure_e2e_packages() {
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+    say "installing the end-to-end test packages (npm ci; no browser download)"
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+  fi
+}
+
+# Starts the machine's PostgreSQL if it is installed and stopped, and then requires the
+# PostgreSQL half of the tests. Without PostgreSQL those halves are skipped, saying so.
+ensure_postgres() {
+  local url="${MCMS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  export MCMS_TEST_POSTGRES_URL="$url"
+  if ! command -v pg_ctlcluster >/dev/null; then
+    say "PostgreSQL is not installed here: PostgreSQL test halves will be skipped"
+    return
+  fi
+  if ! pg_isready -q -d "$url"; then
+    say "starting PostgreSQL"
+    local version
+    version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    for _ in $(seq 30); do pg_isready -q -d "$url" && break; sleep 1; done
+  fi
+  export MCMS_REQUIRE_POSTGRES=1
+  # Databases left by an interrupted earlier run.
+  psql "$url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'mcms_test_%'" | while read -r db; do
+    psql "$url" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+  done
+}
+
+build_site() {
+  say "building MCMS (cargo leptos build $*)"
+  (cd "$ROOT" && cargo leptos build "$@")
+}

@@ -1,0 +1,128 @@
+//! The `mcms` binary as an operator runs it: subcommands, exit codes, messages, shutdown.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MCMS: &str = env!("CARGO_BIN_EXE_mcms");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcms-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn mcms(args: &[&str], cwd: &Path, stdin: &str) -> Output {
+    let mut child = Command::new(MCMS)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("DATABASE_URL")
+        .env("MCMS_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn migrate_creates_the_database_in_the_data_dir() {
+    let dir = temp_dir("migrate");
+    let out = mcms(&["migrate", "--data-dir", "state"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "database is up to date\n");
+    assert!(dir.join("state/mcms.db").is_file());
+    let out = mcms(&["migrate", "--data-dir", "state"], &dir, "");
+    assert!(out.status.success(), "migrating twice is fine: {}", text(&out.stderr));
+
+    let out = mcms(&["migrate", "--database-url", "mysql://localhost/x"], &dir, "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("database URL must start with sqlite: or postgres:"), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn create_admin_reads_the_password_from_stdin_and_explains_refusals() {
+    let dir = temp_dir("admin");
+    let ok = mcms(&["create-admin", "--email", "Root@Example.com", "--data-dir", "."], &dir, "a long admin password\n");
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).starts_with("created administrator root@example.com"), "{}", text(&ok.stdout));
+
+    for (email, stdin, message) in [
+        ("root@example.com", "another long password\n", "an account with this email already exists"),
+        ("not-an-email", "a long admin password\n", "--email: this is not an email address"),
+        ("new@example.com", "short\n", "password: a password has at least 12 characters"),
+        ("new@example.com", "", "password: a password has at least 12 characters"),
+    ] {
+        let out = mcms(&["create-admin", "--email", email, "--data-dir", "."], &dir, stdin);
+        assert!(!out.status.success(), "{email}");
+        assert!(text(&out.stderr).contains(message), "{email}: {}", text(&out.stderr));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).ok()?;
+    Some(reply)
+}
+
+fn wait_until_up(child: &mut Child, port: u16) {
+    let start = Instant::now();
+    while get(port, "/healthz").is_none() {
+        assert!(child.try_wait().unwrap().is_none(), "mcms exited early");
+        assert!(start.elapsed() < Duration::from_secs(30), "mcms did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_finds_its_site_from_any_directory_and_stops_cleanly_on_sigterm() {
+    let dir = temp_dir("serve");
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/mcms.css"), "body{}").unwrap();
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(MCMS)
+        .args(["--addr", &addr, "--demo", "--data-dir", dir.join("data").to_str().unwrap()])
+        .env("LEPTOS_SITE_ROOT", &site)
+        .env("MCMS_LOG", "info")
+        .current_dir(&elsewhere)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_up(&mut child, port);
+
+    let css = get(port, "/pkg/mcms.css").unwrap();
+    assert!(css.starts_with("HTTP/1.1 200") && css.ends_with("body{}"), "{css}");
+    let health = get(port, "/healthz").unwrap();
+    assert!(health.contains(r#"{"database":"sqlite","status":"ok"}"#), "{health}");
+    assert!(health.to_ascii_lowercase().contains("x-request-id: "), "{health}");
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    assert!(log.contains("request_id="), "request logs carry the request id: {log}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
