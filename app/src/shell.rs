@@ -1,6 +1,6 @@
 //! The signed-in frame: header with role-based navigation, and the role gate for pages.
 
-use crate::auth::{Me, SignOutButton, current_user};
+use crate::auth::{Me, SignOutButton, Visitor, current_user};
 use crate::components::LanguageSwitch;
 use crate::error::AppError;
 use crate::i18n::use_texts;
@@ -10,11 +10,11 @@ use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 #[derive(Clone, Copy)]
-struct MeResource(Resource<Result<Option<Me>, AppError>>);
+struct MeResource(Resource<Result<Visitor, AppError>>);
 
 /// The signed-in user, once the shell has loaded it.
 pub fn use_me() -> Option<Me> {
-    use_context::<MeResource>().and_then(|r| r.0.get_untracked()).and_then(Result::ok).flatten()
+    use_context::<MeResource>().and_then(|r| r.0.get_untracked()).and_then(Result::ok).and_then(|v| v.me)
 }
 
 /// Sets the HTTP status of a server-rendered page (no-op in the browser).
@@ -25,7 +25,7 @@ pub fn set_status(_code: u16) {
     }
 }
 
-fn login_path(next: &str) -> String {
+fn login_path(next: &str, session_ended: bool) -> String {
     let encoded: String = next
         .bytes()
         .map(|b| match b {
@@ -33,7 +33,8 @@ fn login_path(next: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect();
-    format!("/login?next={encoded}")
+    let ended = if session_ended { "&session=ended" } else { "" };
+    format!("/login?next={encoded}{ended}")
 }
 
 #[component]
@@ -47,8 +48,10 @@ pub fn Shell() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(me)) => view! { <Header me/> }.into_any(),
-                    Ok(None) => view! { <Redirect path=login_path(&here.get_untracked())/> }.into_any(),
+                    Ok(Visitor { me: Some(me), .. }) => view! { <Header me/> }.into_any(),
+                    Ok(Visitor { me: None, session_ended }) => {
+                        view! { <Redirect path=login_path(&here.get_untracked(), session_ended)/> }.into_any()
+                    }
                     Err(err) => view! { <p class="alert alert-error" role="alert">{t.error(&err)}</p> }.into_any(),
                 }
             })}
@@ -93,7 +96,7 @@ pub fn RequireRole(role: Role, children: ChildrenFn) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                match me.await {
+                match me.await.map(|v| v.me) {
                     Ok(Some(me)) if me.role.includes(role) => children.with_value(|c| c()).into_any(),
                     Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
                     _ => ().into_any(),
@@ -119,7 +122,8 @@ fn Forbidden() -> impl IntoView {
 mod tests {
     #[test]
     fn return_paths_are_escaped() {
-        assert_eq!(super::login_path("/admin/users"), "/login?next=/admin/users");
-        assert_eq!(super::login_path("/a b&c"), "/login?next=/a%20b%26c");
+        assert_eq!(super::login_path("/admin/users", false), "/login?next=/admin/users");
+        assert_eq!(super::login_path("/a b&c", false), "/login?next=/a%20b%26c");
+        assert_eq!(super::login_path("/", true), "/login?next=/&session=ended");
     }
 }

@@ -38,3 +38,20 @@ test('a visitor is sent to sign in and then to the page they asked for', async (
   await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
   await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Admin']);
 });
+
+test('signing in and moving around works from the keyboard alone', async ({ page }, info) => {
+  await open(page, info, '/login');
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Email')).toBeFocused();
+  await page.keyboard.type(MARKETER);
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Password')).toBeFocused();
+  await page.keyboard.type('mcms-demo-2026');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: 'Welcome' })).toBeVisible();
+  // The first Tab on a signed-in page offers to skip the navigation.
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+});

@@ -43,9 +43,10 @@ test('an admin creates a user, changes the role and deactivates them, which ends
   await expect(page.getByRole('row').filter({ hasText: email })).toContainText('Deactivated');
   await expect(page.getByRole('button', { name: `Reactivate ${email}` })).toBeVisible();
 
-  // Their session is over: the next page load sends them to sign in.
+  // Their session is over: the next page load sends them to sign in, saying why.
   await theirs.goto('/costs');
-  await expect(theirs).toHaveURL(/\/login\?next=\/costs$/);
+  await expect(theirs).toHaveURL(/\/login\?next=\/costs&session=ended$/);
+  await expect(theirs.getByRole('status')).toHaveText('Your session has ended. Please sign in again.');
   await other.close();
 });
 

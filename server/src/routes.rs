@@ -1,6 +1,7 @@
 //! The HTTP router: pages, server functions, health, static assets, and the layers around them.
 
 use crate::{WebConfig, middleware};
+use app::auth::guard::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use app::{App, AppState, shell};
 use axum::Router;
 use axum::body::Body;
@@ -31,7 +32,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         move || shell(options.clone())
     };
     let sessions = SessionManagerLayer::new(db.session_store())
-        .with_name(if config.secure_cookies { "__Host-mcms_session" } else { "mcms_session" })
+        .with_name(if config.secure_cookies { SECURE_SESSION_COOKIE } else { SESSION_COOKIE })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)

@@ -67,8 +67,12 @@ async fn sign_in_rotates_the_session_id_and_sign_out_ends_it_on_the_server() {
 
         let mut copy = b.clone();
         assert_eq!(b.call("/api/logout", &[]).await.status, StatusCode::OK);
+        assert!(!b.cookies.contains_key("mcms_session"), "sign-out removes the cookie");
         assert_eq!(b.whoami().await, None);
-        assert_eq!(copy.whoami().await, None, "{}: a copied cookie dies with the sign-out", app.backend());
+        assert!(!b.session_ended().await, "a signed-out browser is simply a visitor");
+        assert!(copy.session_ended().await, "{}: a copied cookie dies with the sign-out, and says so", app.backend());
+        assert!(!copy.cookies.contains_key("mcms_session"), "the dead cookie is cleared, so it is said once");
+        assert_eq!(copy.whoami().await, None);
         app.finish().await;
     }
 }
@@ -101,10 +105,28 @@ async fn tampered_and_unknown_session_cookies_are_treated_as_signed_out() {
         for junk in ["garbage!!", "AAAAAAAAAAAAAAAAAAAAAA", "", "%00%ff", "x".repeat(5000).as_str()] {
             b.cookies.insert("mcms_session".into(), junk.into());
             assert_eq!(b.whoami().await, None, "{}: cookie {junk:?}", app.backend());
+            b.cookies.insert("mcms_session".into(), junk.into());
             let page = b.page("/admin/users").await;
             assert_eq!(page.status, StatusCode::FOUND, "cookie {junk:?}: {}", page.body);
-            assert_eq!(page.location(), Some("/login?next=/admin/users"));
+            assert_eq!(page.location(), Some("/login?next=/admin/users&session=ended"));
         }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_and_are_shared_between_instances() {
+    for app in TestApp::each().await {
+        app.user("ana@mcms.test", Role::Viewer).await;
+        let mut b = app.browser([10, 0, 0, 9]);
+        assert_eq!(b.sign_in("ana@mcms.test", PASSWORD).await.status, StatusCode::OK);
+        // A second instance: its own connection pool on the same database.
+        let other = store::Db::connect(&app.t.url).await.unwrap();
+        let mut on_other = b.clone();
+        on_other.use_router(server::router(other.clone(), &WebConfig::default()));
+        app.t.db.close().await; // the first instance stops
+        assert_eq!(on_other.whoami().await.as_deref(), Some("ana@mcms.test"), "{}", app.backend());
+        other.close().await;
         app.finish().await;
     }
 }

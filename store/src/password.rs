@@ -1,10 +1,22 @@
 //! Password hashing: argon2id with the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane).
-//! Hashing and verifying take tens of milliseconds of CPU, so both run on the blocking pool.
+//! Hashing and verifying take tens of milliseconds of CPU and 19 MiB each, so both run on the
+//! blocking pool, at most one per core at a time: a flood of sign-ins queues instead of taking
+//! every thread and hundreds of megabytes.
 
 use crate::{Result, StoreError};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::LazyLock;
+use tokio::sync::Semaphore;
+
+static HASHING_SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
+
+/// Runs `work` on the blocking pool once a hashing slot is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _slot = HASHING_SLOTS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid");
@@ -24,7 +36,7 @@ impl std::fmt::Debug for PasswordHash {
 impl PasswordHash {
     pub async fn new(password: &str) -> Result<PasswordHash> {
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || {
+        hashing(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon2()
                 .hash_password(password.as_bytes(), &salt)
@@ -32,13 +44,13 @@ impl PasswordHash {
                 .map_err(|e| StoreError::Hashing(e.to_string()))
         })
         .await
-        .map_err(|e| StoreError::Hashing(e.to_string()))?
+        .ok_or_else(|| StoreError::Hashing("the hashing task failed".into()))?
     }
 
     /// Whether `password` matches. A malformed stored hash counts as a mismatch.
     pub async fn verify(&self, password: &str) -> bool {
         let (hash, password) = (self.0.clone(), password.to_owned());
-        tokio::task::spawn_blocking(move || {
+        hashing(move || {
             argon2::PasswordHash::new(&hash)
                 .is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
         })

@@ -29,6 +29,9 @@ pub struct Caller {
     pub state: AppState,
     pub session: Session,
     pub user: Option<User>,
+    /// The browser sent a session cookie that no longer stands for a signed-in user: the session
+    /// expired, was ended (sign-out elsewhere, deactivation) or the cookie was tampered with.
+    pub session_ended: bool,
 }
 
 impl Caller {
@@ -38,6 +41,10 @@ impl Caller {
     }
 }
 
+/// The session cookie's name; `__Host-` prefixed when cookies are `Secure`.
+pub const SESSION_COOKIE: &str = "mcms_session";
+pub const SECURE_SESSION_COOKIE: &str = "__Host-mcms_session";
+
 pub(crate) const USER_ID: &str = "uid";
 pub(crate) const SIGNED_IN_AT: &str = "signed_in_at";
 
@@ -45,17 +52,27 @@ pub(crate) const SIGNED_IN_AT: &str = "signed_in_at";
 /// deactivated, or that outlived the absolute limit, is ended here.
 pub async fn authorize(access: Access) -> Result<Caller, AppError> {
     let state = use_context::<AppState>().ok_or_else(|| internal("AppState missing from context"))?;
-    let session = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Session>().cloned())
-        .ok_or_else(|| internal("session layer missing"))?;
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| internal("request parts missing"))?;
+    let session = parts.extensions.get::<Session>().cloned().ok_or_else(|| internal("session layer missing"))?;
     let user = signed_in_user(&state, &session).await?;
+    let session_ended = user.is_none() && sent_session_cookie(&parts.headers);
     match (access, &user) {
         (Access::Public, _) => {}
         (Access::AtLeast(_), None) => return Err(AppError::Unauthenticated),
         (Access::AtLeast(role), Some(u)) if !u.role.includes(role) => return Err(AppError::Forbidden),
         (Access::AtLeast(_), Some(_)) => {}
     }
-    Ok(Caller { state, session, user })
+    Ok(Caller { state, session, user, session_ended })
+}
+
+fn sent_session_cookie(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(name, _)| matches!(name.trim(), SESSION_COOKIE | SECURE_SESSION_COOKIE))
 }
 
 async fn signed_in_user(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {

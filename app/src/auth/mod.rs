@@ -65,11 +65,19 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The signed-in user, or `None` for a visitor.
+/// Who is asking: the signed-in user, or a visitor whose earlier session may have ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visitor {
+    pub me: Option<Me>,
+    /// A session cookie came along but no longer signs anyone in (expired, ended, tampered).
+    pub session_ended: bool,
+}
+
 #[server(endpoint = "me")]
-pub async fn current_user() -> Result<Option<Me>, AppError> {
+pub async fn current_user() -> Result<Visitor, AppError> {
     let caller = guard::authorize(guard::Access::Public).await?;
-    Ok(caller.user.map(|u| Me { id: u.id, email: u.email, name: u.name, role: u.role }))
+    let me = caller.user.map(|u| Me { id: u.id, email: u.email, name: u.name, role: u.role });
+    Ok(Visitor { me, session_ended: caller.session_ended })
 }
 
 /// Remembers the language choice in a cookie and returns to `back`.

@@ -10,12 +10,16 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
+    let ended = move || query.read().get("session").is_some_and(|s| s == "ended");
     view! {
         <main id="main" class="auth-page">
             <section class="card auth-card" aria-labelledby="login-title">
                 <p class="brand brand-large">{t.app_name}</p>
                 <h1 id="login-title">{t.login_title}</h1>
                 <p class="muted">{t.login_intro}</p>
+                <Show when=ended>
+                    <p class="alert alert-info" role="status">{t.session_ended}</p>
+                </Show>
                 <ActionForm action=login attr:class="stack" attr:novalidate=true>
                     <input type="hidden" name="next" value=next/>
                     <div class="field">

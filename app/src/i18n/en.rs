@@ -19,6 +19,7 @@ pub const TEXTS: Texts = Texts {
     inactive: "Deactivated",
     login_title: "Sign in to MCMS",
     login_intro: "Marketing costs, partner data and warehouse reports in one place.",
+    session_ended: "Your session has ended. Please sign in again.",
     home_title: "Welcome",
     home_intro: "Choose where to work today.",
     section_pending: "This section is being built and will open here.",

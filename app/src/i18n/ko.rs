@@ -19,6 +19,7 @@ pub const TEXTS: Texts = Texts {
     inactive: "비활성",
     login_title: "MCMS 로그인",
     login_intro: "마케팅 비용, 파트너 데이터, 웨어하우스 보고서를 한곳에서.",
+    session_ended: "세션이 종료되었습니다. 다시 로그인하세요.",
     home_title: "환영합니다",
     home_intro: "오늘 작업할 곳을 선택하세요.",
     section_pending: "이 메뉴는 준비 중이며 이곳에 열릴 예정입니다.",

@@ -27,6 +27,7 @@ pub struct Texts {
     pub inactive: &'static str,
     pub login_title: &'static str,
     pub login_intro: &'static str,
+    pub session_ended: &'static str,
     pub home_title: &'static str,
     pub home_intro: &'static str,
     pub section_pending: &'static str,

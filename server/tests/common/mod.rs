@@ -89,6 +89,11 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Points this browser, cookies and all, at another instance.
+    pub fn use_router(&mut self, router: Router) {
+        self.router = router;
+    }
+
     pub async fn send(&mut self, req: http::request::Builder, body: String) -> Reply {
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let mut req = req.header(header::HOST, HOST);
@@ -135,11 +140,17 @@ impl Browser {
         self.call("/api/login", &[("email", email), ("password", password), ("next", "")]).await
     }
 
+    /// Whether the server says this browser's session ended (expired, signed out elsewhere, tampered).
+    pub async fn session_ended(&mut self) -> bool {
+        let r = self.call("/api/me", &[]).await;
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["session_ended"] == true
+    }
+
     /// The signed-in user's email, per the server.
     pub async fn whoami(&mut self) -> Option<String> {
         let r = self.call("/api/me", &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let me: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-        me.get("email").and_then(|e| e.as_str()).map(str::to_owned)
+        me["me"].get("email").and_then(|e| e.as_str()).map(str::to_owned)
     }
 }
