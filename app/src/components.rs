@@ -35,7 +35,8 @@ where
 pub fn LanguageSwitch() -> impl IntoView {
     let t = use_texts();
     let current = use_lang();
-    let back = move || use_location().pathname.get();
+    let location = use_location();
+    let back = move || location.pathname.get();
     let action = <SetLanguage as ServerFn>::url();
     view! {
         <form method="post" action=action class="lang-switch" aria-label=t.language>

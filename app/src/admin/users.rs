@@ -79,7 +79,9 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let change = ServerAction::<ChangeRole>::new();
     let toggle = ServerAction::<SetUserActive>::new();
-    let users = Resource::new(
+    // Blocking: the server waits for it before sending the page anyway (SsrMode::Async), and a
+    // non-blocking resource here cost a ~30 ms p90 tail in the page benchmark.
+    let users = Resource::new_blocking(
         move || (create.version().get(), change.version().get(), toggle.version().get()),
         |_| list_users(),
     );
