@@ -4,9 +4,14 @@
 //! instant answer in the browser and the authoritative one on the server.
 
 pub mod account;
+pub mod costs;
+pub mod currency;
 pub mod lang;
+pub mod money;
 pub mod role;
 
 pub use account::{Email, EmailError, NewPassword, PasswordError, PersonName, PersonNameError};
+pub use currency::Currency;
 pub use lang::Lang;
+pub use money::{AmountError, Money, format_amount};
 pub use role::{Role, Section};

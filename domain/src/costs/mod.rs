@@ -1,0 +1,459 @@
+//! The cost validation engine. One pure function, [`validate`], checks a cost entry as typed in
+//! the form (in the browser, compiled to wasm, and again on the server), as read by the importer
+//! and as sent to any API. Reference data comes in a [`Reference`] the caller fills.
+
+mod rules;
+
+pub use rules::{Field, Rule, Severity};
+
+use crate::{AmountError, Currency, Money, format_amount};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use time::{Date, Month};
+
+/// A cost entry as entered: text fields exactly as typed or imported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostForm {
+    pub date: String,
+    pub game: String,
+    pub channel: String,
+    pub campaign: String,
+    pub country: String,
+    pub vendor: String,
+    pub cost_type: String,
+    pub currency: String,
+    pub amount: String,
+    pub units: String,
+    pub invoice_number: String,
+    /// The stored entry a credit or adjustment corrects.
+    pub corrects: Option<i64>,
+    /// The stored entry being edited, left out of the duplicate checks.
+    pub editing: Option<i64>,
+}
+
+/// A master-data code's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignInfo {
+    pub game: String,
+    pub channel: String,
+    pub flight_start: Date,
+    pub flight_end: Date,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostTypeInfo {
+    pub active: bool,
+    /// Priced per install, click, impression or action: the entry must say how many units.
+    pub unit_priced: bool,
+    /// The usual cost per 1,000 units in minor units of the reporting currency (min, max).
+    pub per_mille_band: Option<(i64, i64)>,
+}
+
+/// An exchange rate into the reporting currency: one major unit of the currency is worth
+/// `micros / 1,000,000` major units of the reporting currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FxRate {
+    pub date: Date,
+    pub micros: i64,
+}
+
+/// Budget and spend of one campaign-month, in minor units of the reporting currency. `spent`
+/// leaves out the entry being edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetMonth {
+    pub budget: i64,
+    pub spent: i64,
+}
+
+/// Everything the rules need to know besides the entry.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub today: Date,
+    pub reporting_currency: Currency,
+    pub fx_max_age_days: i64,
+    pub flight_grace_days: i64,
+    pub closed_months: HashSet<(i32, Month)>,
+    pub games: HashMap<String, Code>,
+    pub channels: HashMap<String, Code>,
+    pub countries: HashMap<String, Code>,
+    pub vendors: HashMap<String, Code>,
+    pub currencies: HashMap<Currency, Code>,
+    pub cost_types: HashMap<String, CostTypeInfo>,
+    pub campaigns: HashMap<String, CampaignInfo>,
+    /// Rates per currency, oldest first.
+    pub fx: HashMap<Currency, Vec<FxRate>>,
+    /// [`natural_key`] → id of the stored entry.
+    pub natural_keys: HashMap<String, i64>,
+    /// [`invoice_key`] → id of the stored entry.
+    pub invoices: HashMap<String, i64>,
+    pub entries: HashSet<i64>,
+    pub budgets: HashMap<String, HashMap<(i32, Month), BudgetMonth>>,
+}
+
+impl Reference {
+    pub fn new(today: Date, reporting_currency: Currency) -> Reference {
+        Reference {
+            today,
+            reporting_currency,
+            fx_max_age_days: 7,
+            flight_grace_days: 3,
+            closed_months: HashSet::new(),
+            games: HashMap::new(),
+            channels: HashMap::new(),
+            countries: HashMap::new(),
+            vendors: HashMap::new(),
+            currencies: HashMap::new(),
+            cost_types: HashMap::new(),
+            campaigns: HashMap::new(),
+            fx: HashMap::new(),
+            natural_keys: HashMap::new(),
+            invoices: HashMap::new(),
+            entries: HashSet::new(),
+            budgets: HashMap::new(),
+        }
+    }
+
+    /// `minor` units of `currency` in minor units of the reporting currency, with the rate used:
+    /// the newest on or before `date`, at most `fx_max_age_days` old. `None` when there is none;
+    /// never an assumed 1:1.
+    pub fn to_reporting(&self, minor: i64, currency: Currency, date: Date) -> Option<(i64, Option<FxRate>)> {
+        if currency == self.reporting_currency {
+            return Some((minor, None));
+        }
+        let rates = self.fx.get(&currency)?;
+        let at = rates.partition_point(|r| r.date <= date);
+        let rate = *rates[..at].last()?;
+        if (date - rate.date).whole_days() > self.fx_max_age_days {
+            return None;
+        }
+        let num = i128::from(minor) * i128::from(rate.micros) * i128::from(self.reporting_currency.scale());
+        let den = 1_000_000_i128 * i128::from(currency.scale());
+        let rounded = (num + num.signum() * den / 2) / den;
+        Some((i64::try_from(rounded).ok()?, Some(rate)))
+    }
+}
+
+/// The duplicate key of the warehouse: date, channel, campaign, country, cost type, currency.
+pub fn natural_key(
+    date: Date,
+    channel: &str,
+    campaign: &str,
+    country: &str,
+    cost_type: &str,
+    currency: Currency,
+) -> String {
+    format!("{date}|{channel}|{campaign}|{country}|{cost_type}|{currency}")
+}
+
+/// Vendor and invoice number with case, spaces and punctuation ignored: `inv-0042` = `INV 0042`.
+pub fn invoice_key(vendor: &str, invoice: &str) -> String {
+    let normalised: String = invoice.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect();
+    format!("{vendor}|{normalised}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub details: Vec<String>,
+}
+
+impl Finding {
+    pub fn message(&self, lang: crate::Lang) -> String {
+        self.rule.message(lang, &self.details)
+    }
+}
+
+/// A checked entry: the form's values, parsed, with the amount in the reporting currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostEntry {
+    pub date: Date,
+    pub game: String,
+    pub channel: String,
+    pub campaign: String,
+    pub country: String,
+    pub vendor: String,
+    pub cost_type: String,
+    pub amount: Money,
+    pub units: Option<i64>,
+    pub invoice_number: String,
+    pub corrects: Option<i64>,
+    pub reporting_minor: i64,
+    /// The rate used, `None` when the entry is in the reporting currency.
+    pub fx_micros: Option<i64>,
+    pub fx_date: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Present when no rule of severity error fired.
+    pub entry: Option<CostEntry>,
+}
+
+impl Report {
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.rule.severity() == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.rule.severity() == Severity::Warning)
+    }
+
+    /// Whether the entry may be saved: no errors, and every warning acknowledged by its code.
+    pub fn can_save(&self, acknowledged: &[String]) -> bool {
+        self.entry.is_some() && self.warnings().all(|w| acknowledged.iter().any(|a| a == w.rule.code()))
+    }
+
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.findings.iter().map(|f| f.rule.code()).collect()
+    }
+}
+
+struct Check {
+    findings: Vec<Finding>,
+}
+
+impl Check {
+    fn add(&mut self, rule: Rule, details: &[&dyn std::fmt::Display]) {
+        self.findings.push(Finding { rule, details: details.iter().map(|d| d.to_string()).collect() });
+    }
+
+    /// Looks a master-data code up; records unknown or inactive and returns it when usable.
+    fn code<'t>(
+        &mut self,
+        table: &HashMap<String, Code>,
+        text: &'t str,
+        unknown: Rule,
+        inactive: Rule,
+    ) -> Option<&'t str> {
+        match table.get(text) {
+            None => self.add(unknown, &[&quoted(text)]),
+            Some(code) if !code.active => self.add(inactive, &[&text]),
+            Some(_) => return Some(text),
+        }
+        None
+    }
+}
+
+fn quoted(text: &str) -> String {
+    if text.is_empty() { "(empty)".to_owned() } else { format!("\"{text}\"") }
+}
+
+const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+/// Runs every rule over `form`. Never panics, whatever the text.
+pub fn validate(form: &CostForm, reference: &Reference) -> Report {
+    let mut c = Check { findings: Vec::new() };
+    let r = reference;
+
+    let date_text = form.date.trim();
+    let date = if date_text.is_empty() {
+        c.add(Rule::DateMissing, &[]);
+        None
+    } else {
+        match Date::parse(date_text, DATE_FORMAT) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                c.add(Rule::DateInvalid, &[&quoted(date_text)]);
+                None
+            }
+        }
+    };
+    if let Some(d) = date {
+        if d > r.today {
+            c.add(Rule::DateInFuture, &[&d]);
+        }
+        if r.closed_months.contains(&(d.year(), d.month())) {
+            c.add(Rule::PeriodClosed, &[&format_args!("{}-{:02}", d.year(), d.month() as u8)]);
+        }
+    }
+
+    let game = c.code(&r.games, form.game.trim(), Rule::GameUnknown, Rule::GameInactive);
+    let channel = c.code(&r.channels, form.channel.trim(), Rule::ChannelUnknown, Rule::ChannelInactive);
+    let country_text = form.country.trim().to_ascii_uppercase();
+    let country = c.code(&r.countries, &country_text, Rule::CountryUnknown, Rule::CountryInactive).is_some();
+    let vendor = c.code(&r.vendors, form.vendor.trim(), Rule::VendorUnknown, Rule::VendorInactive);
+
+    let cost_type_text = form.cost_type.trim();
+    let cost_type = match r.cost_types.get(cost_type_text) {
+        None => {
+            c.add(Rule::CostTypeUnknown, &[&quoted(cost_type_text)]);
+            None
+        }
+        Some(t) if !t.active => {
+            c.add(Rule::CostTypeInactive, &[&cost_type_text]);
+            None
+        }
+        Some(t) => Some(t),
+    };
+
+    let campaign_text = form.campaign.trim();
+    let campaign = match r.campaigns.get(campaign_text) {
+        None => {
+            c.add(Rule::CampaignUnknown, &[&quoted(campaign_text)]);
+            None
+        }
+        Some(k) if !k.active => {
+            c.add(Rule::CampaignInactive, &[&campaign_text]);
+            None
+        }
+        Some(k) => Some(k),
+    };
+    if let Some(k) = campaign {
+        if game.is_some_and(|g| g != k.game) || channel.is_some_and(|ch| ch != k.channel) {
+            c.add(Rule::CampaignMismatch, &[&campaign_text, &format_args!("{} / {}", k.game, k.channel)]);
+        }
+        if let Some(d) = date {
+            let grace = time::Duration::days(r.flight_grace_days);
+            if d < k.flight_start - grace || d > k.flight_end + grace {
+                c.add(Rule::OutsideFlight, &[&d, &format_args!("{} – {}", k.flight_start, k.flight_end)]);
+            }
+        }
+    }
+
+    let currency_text = form.currency.trim();
+    let currency = match Currency::from_code(currency_text) {
+        None => {
+            c.add(Rule::CurrencyUnknown, &[&quoted(currency_text)]);
+            None
+        }
+        Some(cur) if !r.currencies.get(&cur).is_some_and(|k| k.active) => {
+            c.add(Rule::CurrencyInactive, &[&cur]);
+            None
+        }
+        Some(cur) => Some(cur),
+    };
+
+    let amount = currency.and_then(|cur| match Money::parse(&form.amount, cur) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            let text = form.amount.trim();
+            match e {
+                AmountError::Empty => c.add(Rule::AmountMissing, &[]),
+                AmountError::Malformed(_) => c.add(Rule::AmountMalformed, &[&quoted(text)]),
+                AmountError::Grouping(_) => c.add(Rule::AmountGrouping, &[&text]),
+                AmountError::TooPrecise { allowed, .. } => c.add(Rule::AmountPrecision, &[&cur, &allowed, &text]),
+                AmountError::TooLarge(_) => c.add(Rule::AmountTooLarge, &[&text]),
+            }
+            None
+        }
+    });
+    if let Some(m) = amount {
+        match form.corrects {
+            None if m.minor <= 0 => c.add(Rule::AmountNotPositive, &[]),
+            Some(id) if !r.entries.contains(&id) => c.add(Rule::CorrectedEntryUnknown, &[&id]),
+            _ => {}
+        }
+    }
+
+    let units_text = form.units.trim();
+    let units = if units_text.is_empty() {
+        if cost_type.is_some_and(|t| t.unit_priced) {
+            c.add(Rule::UnitsMissing, &[&cost_type_text]);
+        }
+        None
+    } else {
+        match units_text.replace(',', "").parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                c.add(Rule::UnitsInvalid, &[&quoted(units_text)]);
+                None
+            }
+        }
+    };
+
+    let reporting = match (amount, date) {
+        (Some(m), Some(d)) => {
+            let converted = r.to_reporting(m.minor, m.currency, d);
+            if converted.is_none() {
+                c.add(Rule::NoFxRate, &[&m.currency, &r.reporting_currency, &r.fx_max_age_days, &d]);
+            }
+            converted
+        }
+        _ => None,
+    };
+
+    // The plausible band speaks of costs; a credit (negative amount) is judged by what it corrects.
+    if let (Some((rep @ 1.., _)), Some(n), Some((lo, hi))) =
+        (reporting, units, cost_type.and_then(|t| t.per_mille_band))
+    {
+        let per_mille = i128::from(rep) * 1000 / i128::from(n);
+        if per_mille < i128::from(lo) || per_mille > i128::from(hi) {
+            let show = |v: i128| format_amount(i64::try_from(v).unwrap_or(i64::MAX), r.reporting_currency);
+            c.add(
+                Rule::UnitCostImplausible,
+                &[
+                    &format_args!("{} {} / 1,000", show(per_mille), r.reporting_currency),
+                    &show(lo.into()),
+                    &show(hi.into()),
+                ],
+            );
+        }
+    }
+
+    if let (Some(d), Some(ch), Some(cur)) = (date, channel, currency)
+        && country
+        && cost_type.is_some()
+        && campaign.is_some()
+    {
+        let key = natural_key(d, ch, campaign_text, &country_text, cost_type_text, cur);
+        if let Some(&id) = r.natural_keys.get(&key).filter(|id| Some(**id) != form.editing) {
+            c.add(Rule::DuplicateNaturalKey, &[&format_args!("#{id}")]);
+        }
+    }
+    let invoice = form.invoice_number.trim();
+    if let (Some(v), false) = (vendor, invoice.is_empty())
+        && let Some(&id) = r.invoices.get(&invoice_key(v, invoice)).filter(|id| Some(**id) != form.editing)
+    {
+        c.add(Rule::DuplicateInvoice, &[&invoice, &format_args!("#{id}")]);
+    }
+
+    if let (Some((rep, _)), Some(d), Some(_)) = (reporting, date, campaign)
+        && let Some(b) = r.budgets.get(campaign_text).and_then(|months| months.get(&(d.year(), d.month())))
+        && b.spent.saturating_add(rep) > b.budget
+    {
+        let cur = r.reporting_currency;
+        c.add(
+            Rule::BudgetOverrun,
+            &[
+                &format_args!("{}-{:02}", d.year(), d.month() as u8),
+                &Money::new(b.spent.saturating_add(rep), cur),
+                &Money::new(b.budget, cur),
+            ],
+        );
+    }
+
+    let has_errors = c.findings.iter().any(|f| f.rule.severity() == Severity::Error);
+    let entry = match (has_errors, date, game, channel, vendor, amount, reporting) {
+        (false, Some(date), Some(game), Some(channel), Some(vendor), Some(amount), Some((reporting_minor, rate))) => {
+            Some(CostEntry {
+                date,
+                game: game.to_owned(),
+                channel: channel.to_owned(),
+                campaign: campaign_text.to_owned(),
+                country: country_text,
+                vendor: vendor.to_owned(),
+                cost_type: cost_type_text.to_owned(),
+                amount,
+                units,
+                invoice_number: invoice.to_owned(),
+                corrects: form.corrects,
+                reporting_minor,
+                fx_micros: rate.map(|r| r.micros),
+                fx_date: rate.map(|r| r.date),
+            })
+        }
+        _ => None,
+    };
+    Report { findings: c.findings, entry }
+}
+
+#[cfg(test)]
+mod tests;
