@@ -8,8 +8,13 @@ pub use rules::{Field, Rule, Severity};
 
 use crate::{AmountError, Currency, Money, format_amount};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 use time::{Date, Month};
+
+/// Reference lookups use FxHash: the keys are codes the server loaded, not attacker-chosen, and
+/// hashing them is most of the engine's work.
+pub type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
+pub type HashSet<K> = rustc_hash::FxHashSet<K>;
 
 /// A cost entry as entered: text fields exactly as typed or imported.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,19 +108,19 @@ impl Reference {
             reporting_currency,
             fx_max_age_days: 7,
             flight_grace_days: 3,
-            closed_months: HashSet::new(),
-            games: HashMap::new(),
-            channels: HashMap::new(),
-            countries: HashMap::new(),
-            vendors: HashMap::new(),
-            currencies: HashMap::new(),
-            cost_types: HashMap::new(),
-            campaigns: HashMap::new(),
-            fx: HashMap::new(),
-            natural_keys: HashMap::new(),
-            invoices: HashMap::new(),
-            entries: HashSet::new(),
-            budgets: HashMap::new(),
+            closed_months: HashSet::default(),
+            games: HashMap::default(),
+            channels: HashMap::default(),
+            countries: HashMap::default(),
+            vendors: HashMap::default(),
+            currencies: HashMap::default(),
+            cost_types: HashMap::default(),
+            campaigns: HashMap::default(),
+            fx: HashMap::default(),
+            natural_keys: HashMap::default(),
+            invoices: HashMap::default(),
+            entries: HashSet::default(),
+            budgets: HashMap::default(),
         }
     }
 
@@ -148,13 +153,22 @@ pub fn natural_key(
     cost_type: &str,
     currency: Currency,
 ) -> String {
-    format!("{date}|{channel}|{campaign}|{country}|{cost_type}|{currency}")
+    let mut key = String::with_capacity(24 + channel.len() + campaign.len() + country.len() + cost_type.len());
+    let _ = write!(key, "{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day());
+    for part in [channel, campaign, country, cost_type, currency.code()] {
+        key.push('|');
+        key.push_str(part);
+    }
+    key
 }
 
 /// Vendor and invoice number with case, spaces and punctuation ignored: `inv-0042` = `INV 0042`.
 pub fn invoice_key(vendor: &str, invoice: &str) -> String {
-    let normalised: String = invoice.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect();
-    format!("{vendor}|{normalised}")
+    let mut key = String::with_capacity(vendor.len() + 1 + invoice.len());
+    key.push_str(vendor);
+    key.push('|');
+    key.extend(invoice.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase));
+    key
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,8 +259,19 @@ fn quoted(text: &str) -> String {
     if text.is_empty() { "(empty)".to_owned() } else { format!("\"{text}\"") }
 }
 
-const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
+/// Reads `YYYY-MM-DD` (and only that), checking the calendar.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0_u32, |n, d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()
+}
 
 /// Runs every rule over `form`. Never panics, whatever the text.
 pub fn validate(form: &CostForm, reference: &Reference) -> Report {
@@ -258,13 +283,11 @@ pub fn validate(form: &CostForm, reference: &Reference) -> Report {
         c.add(Rule::DateMissing, &[]);
         None
     } else {
-        match Date::parse(date_text, DATE_FORMAT) {
-            Ok(d) => Some(d),
-            Err(_) => {
-                c.add(Rule::DateInvalid, &[&quoted(date_text)]);
-                None
-            }
+        let parsed = parse_date(date_text);
+        if parsed.is_none() {
+            c.add(Rule::DateInvalid, &[&quoted(date_text)]);
         }
+        parsed
     };
     if let Some(d) = date {
         if d > r.today {

@@ -216,6 +216,15 @@ fn the_catalogue_is_what_it_says() {
 }
 
 #[test]
+fn dates_are_read_strictly() {
+    assert_eq!(parse_date("2026-02-28"), Some(date!(2026 - 02 - 28)));
+    for bad in ["2026-02-29", "2026-2-28", "26-02-28", "2026/02/28", "2026-02-28 ", "２０２６-02-28", "", "0000-00-00"]
+    {
+        assert_eq!(parse_date(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
 fn warnings_need_acknowledgement_and_errors_block() {
     let r = reference();
     let over = CostForm { amount: "1,200,000".into(), units: "600".into(), ..valid() };
