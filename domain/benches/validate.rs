@@ -80,6 +80,8 @@ fn forms(n: usize) -> Vec<CostForm> {
                 amount: amounts[i % 4].into(),
                 units: "1,000".into(),
                 invoice_number: format!("NEW-{i:07}"),
+                memo: String::new(),
+                vat_included: false,
                 corrects: None,
                 editing: None,
             }

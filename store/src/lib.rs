@@ -1,6 +1,7 @@
 //! MCMS persistence. One [`Db`] handle speaks to SQLite (the embedded default) or PostgreSQL
 //! (several app instances); each repository method holds one SQL text that both accept.
 
+pub mod costs;
 mod password;
 pub mod sessions;
 mod throttle;
@@ -43,6 +44,12 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("{0} is closed")]
+    PeriodClosed(String),
+    #[error("the entry was changed by someone else (now version {})", .0.version)]
+    Stale(Box<costs::StoredCost>),
+    #[error("a reason is required")]
+    ReasonRequired,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -119,5 +126,7 @@ pub(crate) fn unique_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> Store
 /// Fresh databases for tests (always compiled, so test and app builds share one build of this crate).
 pub mod testing;
 
+#[cfg(test)]
+mod costs_tests;
 #[cfg(test)]
 mod tests;

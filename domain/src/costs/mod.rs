@@ -30,6 +30,9 @@ pub struct CostForm {
     pub amount: String,
     pub units: String,
     pub invoice_number: String,
+    pub memo: String,
+    /// The amount includes VAT (gross) rather than excluding it (net).
+    pub vat_included: bool,
     /// The stored entry a credit or adjustment corrects.
     pub corrects: Option<i64>,
     /// The stored entry being edited, left out of the duplicate checks.
@@ -196,6 +199,8 @@ pub struct CostEntry {
     pub amount: Money,
     pub units: Option<i64>,
     pub invoice_number: String,
+    pub memo: String,
+    pub vat_included: bool,
     pub corrects: Option<i64>,
     pub reporting_minor: i64,
     /// The rate used, `None` when the entry is in the reporting currency.
@@ -467,6 +472,8 @@ pub fn validate(form: &CostForm, reference: &Reference) -> Report {
                 amount,
                 units,
                 invoice_number: invoice.to_owned(),
+                memo: form.memo.trim().to_owned(),
+                vat_included: form.vat_included,
                 corrects: form.corrects,
                 reporting_minor,
                 fx_micros: rate.map(|r| r.micros),

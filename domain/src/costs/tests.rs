@@ -73,6 +73,8 @@ fn valid() -> CostForm {
         amount: "120,000".into(),
         units: "60".into(),
         invoice_number: "INV-0100".into(),
+        memo: String::new(),
+        vat_included: false,
         corrects: None,
         editing: None,
     }

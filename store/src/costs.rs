@@ -1,0 +1,564 @@
+//! The cost ledger: reference data for the rule engine, entries with optimistic concurrency,
+//! soft delete, period close and reopen. Every change writes its audit record in the same
+//! transaction, so there is no change without its record.
+
+use crate::{Db, Result, StoreError, on_db};
+use domain::Currency;
+use domain::costs::{
+    BudgetMonth, CampaignInfo, Code, CostEntry, CostForm, CostTypeInfo, FxRate, Reference, invoice_key, natural_key,
+    parse_date,
+};
+use serde::{Deserialize, Serialize};
+use time::{Date, Month, OffsetDateTime};
+
+/// Ledger settings that are configuration, not data.
+#[derive(Debug, Clone, Copy)]
+pub struct CostSettings {
+    pub reporting_currency: Currency,
+    pub fx_max_age_days: i64,
+    pub flight_grace_days: i64,
+}
+
+impl Default for CostSettings {
+    fn default() -> Self {
+        CostSettings { reporting_currency: Currency::KRW, fx_max_age_days: 7, flight_grace_days: 3 }
+    }
+}
+
+/// A calendar month, the unit of closing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct YearMonth {
+    pub year: i32,
+    pub month: Month,
+}
+
+impl YearMonth {
+    pub fn of(date: Date) -> YearMonth {
+        YearMonth { year: date.year(), month: date.month() }
+    }
+
+    /// Reads `YYYY-MM`.
+    pub fn parse(text: &str) -> Option<YearMonth> {
+        let date = parse_date(&format!("{}-01", text.trim()))?;
+        Some(YearMonth::of(date))
+    }
+
+    pub fn first_day(self) -> Date {
+        Date::from_calendar_date(self.year, self.month, 1).expect("day 1 exists in every month")
+    }
+
+    pub fn next(self) -> YearMonth {
+        YearMonth::of(self.first_day().replace_day(28).expect("day 28 exists") + time::Duration::days(4))
+    }
+}
+
+impl std::fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month as u8)
+    }
+}
+
+/// A stored entry with its bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCost {
+    pub id: i64,
+    pub version: i32,
+    pub entry: CostEntry,
+    pub fx_source: Option<String>,
+    pub updated_at: OffsetDateTime,
+    pub updated_by: i64,
+    pub deleted: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct CostRow {
+    id: i64,
+    version: i32,
+    entry_date: Date,
+    game: String,
+    channel: String,
+    campaign: String,
+    country: String,
+    vendor: String,
+    cost_type: String,
+    currency: String,
+    amount_minor: i64,
+    units: Option<i64>,
+    invoice_number: String,
+    memo: String,
+    vat_included: bool,
+    corrects: Option<i64>,
+    reporting_minor: i64,
+    fx_micros: Option<i64>,
+    fx_date: Option<Date>,
+    fx_source: Option<String>,
+    updated_at: OffsetDateTime,
+    updated_by: i64,
+    deleted_at: Option<OffsetDateTime>,
+}
+
+const COST_COLUMNS: &str = "id, version, entry_date, game, channel, campaign, country, vendor, cost_type, currency, \
+    amount_minor, units, invoice_number, memo, vat_included, corrects, reporting_minor, fx_micros, fx_date, fx_source, \
+    updated_at, updated_by, deleted_at";
+
+impl CostRow {
+    fn into_stored(self) -> Result<StoredCost> {
+        let currency = Currency::from_code(&self.currency).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Decode(format!("unknown currency {}", self.currency).into()))
+        })?;
+        Ok(StoredCost {
+            id: self.id,
+            version: self.version,
+            entry: CostEntry {
+                date: self.entry_date,
+                game: self.game,
+                channel: self.channel,
+                campaign: self.campaign,
+                country: self.country,
+                vendor: self.vendor,
+                cost_type: self.cost_type,
+                amount: domain::Money::new(self.amount_minor, currency),
+                units: self.units,
+                invoice_number: self.invoice_number,
+                memo: self.memo,
+                vat_included: self.vat_included,
+                corrects: self.corrects,
+                reporting_minor: self.reporting_minor,
+                fx_micros: self.fx_micros,
+                fx_date: self.fx_date,
+            },
+            fx_source: self.fx_source,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+            deleted: self.deleted_at.is_some(),
+        })
+    }
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub actor_id: i64,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"))
+}
+
+/// Unique-index violations of the ledger, told apart by the index they hit.
+fn cost_conflict(err: sqlx::Error) -> StoreError {
+    match err.as_database_error() {
+        Some(db) if db.is_unique_violation() => {
+            let what = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+            if what.contains("invoice") {
+                StoreError::Duplicate("an entry with this vendor and invoice number")
+            } else {
+                StoreError::Duplicate("an entry with this date, channel, campaign, country, cost type and currency")
+            }
+        }
+        _ => StoreError::Database(err),
+    }
+}
+
+/// Runs the same body with a transaction of either backend, committing on success.
+macro_rules! in_tx {
+    ($db:expr, $tx:ident => $body:expr) => {
+        on_db!($db, pool => async {
+            let mut $tx = pool.begin().await?;
+            let out = $body;
+            $tx.commit().await?;
+            Ok::<_, StoreError>(out)
+        }.await)
+    };
+}
+
+impl Db {
+    /// The reference data the rules need for `form`: all master data and closed months, plus what
+    /// concerns this entry only (its rate, its possible duplicates, its campaign-month budget).
+    pub async fn cost_reference(&self, form: &CostForm, today: Date, settings: &CostSettings) -> Result<Reference> {
+        let mut r = Reference::new(today, settings.reporting_currency);
+        r.fx_max_age_days = settings.fx_max_age_days;
+        r.flight_grace_days = settings.flight_grace_days;
+        for (table, map) in [
+            ("games", &mut r.games),
+            ("channels", &mut r.channels),
+            ("countries", &mut r.countries),
+            ("vendors", &mut r.vendors),
+        ] {
+            let rows: Vec<(String, bool)> = on_db!(self, pool => sqlx::query_as(&format!("SELECT code, active FROM {table}")).fetch_all(pool).await)?;
+            map.extend(rows.into_iter().map(|(code, active)| (code, Code { active })));
+        }
+        let rows: Vec<(String, bool)> =
+            on_db!(self, pool => sqlx::query_as("SELECT code, active FROM currencies").fetch_all(pool).await)?;
+        r.currencies
+            .extend(rows.into_iter().filter_map(|(c, active)| Some((Currency::from_code(&c)?, Code { active }))));
+        let rows: Vec<(String, bool, bool, Option<i64>, Option<i64>)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT code, active, unit_priced, band_min_per_mille, band_max_per_mille FROM cost_types").fetch_all(pool).await)?;
+        r.cost_types.extend(rows.into_iter().map(|(code, active, unit_priced, lo, hi)| {
+            (code, CostTypeInfo { active, unit_priced, per_mille_band: lo.zip(hi) })
+        }));
+        let rows: Vec<(String, String, String, Date, Date, bool)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT code, game, channel, flight_start, flight_end, active FROM campaigns").fetch_all(pool).await)?;
+        r.campaigns.extend(rows.into_iter().map(|(code, game, channel, flight_start, flight_end, active)| {
+            (code, CampaignInfo { game, channel, flight_start, flight_end, active })
+        }));
+        r.closed_months.extend(self.closed_months().await?.into_iter().map(|m| (m.year, m.month)));
+
+        let date = parse_date(form.date.trim());
+        let currency = Currency::from_code(&form.currency);
+        if let (Some(date), Some(currency)) = (date, currency) {
+            let rate: Option<(Date, i64)> = on_db!(self, pool => sqlx::query_as(
+                "SELECT rate_date, micros FROM fx_rates WHERE currency = $1 AND rate_date <= $2 ORDER BY rate_date DESC LIMIT 1")
+                .bind(currency.code()).bind(date).fetch_optional(pool).await)?;
+            if let Some((date, micros)) = rate {
+                r.fx.insert(currency, vec![FxRate { date, micros }]);
+            }
+            let key = natural_key(
+                date,
+                form.channel.trim(),
+                form.campaign.trim(),
+                &form.country.trim().to_ascii_uppercase(),
+                form.cost_type.trim(),
+                currency,
+            );
+            let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
+                "SELECT id FROM cost_entries WHERE natural_key = $1 AND deleted_at IS NULL")
+                .bind(&key).fetch_optional(pool).await)?;
+            r.natural_keys.extend(found.map(|id| (key, id)));
+        }
+        let invoice = form.invoice_number.trim();
+        if !invoice.is_empty() {
+            let key = invoice_key(form.vendor.trim(), invoice);
+            let normalised = key.split_once('|').map_or("", |(_, n)| n).to_owned();
+            let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
+                "SELECT id FROM cost_entries WHERE vendor = $1 AND invoice_key = $2 AND deleted_at IS NULL")
+                .bind(form.vendor.trim()).bind(&normalised).fetch_optional(pool).await)?;
+            r.invoices.extend(found.map(|id| (key, id)));
+        }
+        if let Some(id) = form.corrects {
+            let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
+                "SELECT id FROM cost_entries WHERE id = $1 AND deleted_at IS NULL").bind(id).fetch_optional(pool).await)?;
+            r.entries.extend(found);
+        }
+        if let Some(date) = date {
+            let month = YearMonth::of(date);
+            let campaign = form.campaign.trim();
+            let budget: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
+                "SELECT amount_minor FROM budgets WHERE campaign = $1 AND month = $2")
+                .bind(campaign).bind(month.to_string()).fetch_optional(pool).await)?;
+            if let Some(budget) = budget {
+                let spent: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT) FROM cost_entries \
+                     WHERE campaign = $1 AND entry_date >= $2 AND entry_date < $3 AND deleted_at IS NULL AND id <> $4")
+                    .bind(campaign).bind(month.first_day()).bind(month.next().first_day()).bind(form.editing.unwrap_or(-1))
+                    .fetch_one(pool).await)?;
+                r.budgets
+                    .entry(campaign.to_owned())
+                    .or_default()
+                    .insert((month.year, month.month), BudgetMonth { budget, spent: spent.unwrap_or(0) });
+            }
+        }
+        Ok(r)
+    }
+
+    pub async fn closed_months(&self) -> Result<Vec<YearMonth>> {
+        let rows: Vec<String> = on_db!(self, pool => sqlx::query_scalar("SELECT month FROM closed_periods ORDER BY month").fetch_all(pool).await)?;
+        Ok(rows.iter().filter_map(|m| YearMonth::parse(m)).collect())
+    }
+
+    pub async fn cost(&self, id: i64) -> Result<Option<StoredCost>> {
+        let sql = format!("SELECT {COST_COLUMNS} FROM cost_entries WHERE id = $1");
+        let row: Option<CostRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        row.map(CostRow::into_stored).transpose()
+    }
+
+    /// Stores a checked entry. The period is checked again inside the transaction, so an entry
+    /// cannot slip into a month closed after it was validated.
+    pub async fn create_cost(&self, entry: &CostEntry, settings: &CostSettings, actor: i64) -> Result<StoredCost> {
+        let now = OffsetDateTime::now_utc();
+        let month = YearMonth::of(entry.date).to_string();
+        let key = natural_key(
+            entry.date,
+            &entry.channel,
+            &entry.campaign,
+            &entry.country,
+            &entry.cost_type,
+            entry.amount.currency,
+        );
+        let inv = invoice_key(&entry.vendor, &entry.invoice_number);
+        let inv = inv.split_once('|').map_or("", |(_, n)| n);
+        let sql = "INSERT INTO cost_entries (entry_date, game, channel, campaign, country, vendor, cost_type, currency, \
+            amount_minor, units, invoice_number, invoice_key, memo, vat_included, corrects, reporting_currency, \
+            reporting_minor, fx_micros, fx_date, fx_source, natural_key, version, created_at, created_by, updated_at, updated_by) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+            (SELECT source FROM fx_rates WHERE currency = $8 AND rate_date = $19), $20, 1, $21, $22, $21, $22) RETURNING id";
+        let id = in_tx!(self, tx => {
+            let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
+                .bind(&month).fetch_optional(&mut *tx).await?;
+            if closed.is_some() {
+                return Err(StoreError::PeriodClosed(month));
+            }
+            let id: i64 = sqlx::query_scalar(sql)
+                .bind(entry.date).bind(&entry.game).bind(&entry.channel).bind(&entry.campaign).bind(&entry.country)
+                .bind(&entry.vendor).bind(&entry.cost_type).bind(entry.amount.currency.code()).bind(entry.amount.minor)
+                .bind(entry.units).bind(&entry.invoice_number).bind(inv).bind(&entry.memo).bind(entry.vat_included)
+                .bind(entry.corrects).bind(settings.reporting_currency.code()).bind(entry.reporting_minor)
+                .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor)
+                .fetch_one(&mut *tx).await.map_err(cost_conflict)?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'create', 'cost_entry', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(id.to_string()).bind(json(entry)).execute(&mut *tx).await?;
+            id
+        })?;
+        self.cost(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Replaces entry `id` if it is still at `expected_version`. A newer version is refused with
+    /// [`StoreError::Stale`] carrying the stored entry, so the user sees what changed and nothing
+    /// is overwritten silently. Both the old and the new month must be open.
+    pub async fn update_cost(
+        &self,
+        id: i64,
+        expected_version: i32,
+        entry: &CostEntry,
+        settings: &CostSettings,
+        actor: i64,
+    ) -> Result<StoredCost> {
+        let now = OffsetDateTime::now_utc();
+        let key = natural_key(
+            entry.date,
+            &entry.channel,
+            &entry.campaign,
+            &entry.country,
+            &entry.cost_type,
+            entry.amount.currency,
+        );
+        let inv = invoice_key(&entry.vendor, &entry.invoice_number);
+        let inv = inv.split_once('|').map_or("", |(_, n)| n);
+        let before = self.cost(id).await?.filter(|c| !c.deleted).ok_or(StoreError::NotFound)?;
+        let months = [YearMonth::of(before.entry.date).to_string(), YearMonth::of(entry.date).to_string()];
+        let sql = "UPDATE cost_entries SET entry_date = $1, game = $2, channel = $3, campaign = $4, country = $5, \
+            vendor = $6, cost_type = $7, currency = $8, amount_minor = $9, units = $10, invoice_number = $11, \
+            invoice_key = $12, memo = $13, vat_included = $14, corrects = $15, reporting_currency = $16, \
+            reporting_minor = $17, fx_micros = $18, fx_date = $19, \
+            fx_source = (SELECT source FROM fx_rates WHERE currency = $8 AND rate_date = $19), natural_key = $20, \
+            version = version + 1, updated_at = $21, updated_by = $22 \
+            WHERE id = $23 AND version = $24 AND deleted_at IS NULL";
+        let changed = in_tx!(self, tx => {
+            for month in &months {
+                let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
+                    .bind(month).fetch_optional(&mut *tx).await?;
+                if closed.is_some() {
+                    return Err(StoreError::PeriodClosed(month.clone()));
+                }
+            }
+            let changed = sqlx::query(sql)
+                .bind(entry.date).bind(&entry.game).bind(&entry.channel).bind(&entry.campaign).bind(&entry.country)
+                .bind(&entry.vendor).bind(&entry.cost_type).bind(entry.amount.currency.code()).bind(entry.amount.minor)
+                .bind(entry.units).bind(&entry.invoice_number).bind(inv).bind(&entry.memo).bind(entry.vat_included)
+                .bind(entry.corrects).bind(settings.reporting_currency.code()).bind(entry.reporting_minor)
+                .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor).bind(id).bind(expected_version)
+                .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();
+            if changed == 1 {
+                sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                    VALUES ($1, $2, 'edit', 'cost_entry', $3, $4, $5, NULL)")
+                    .bind(now).bind(actor).bind(id.to_string()).bind(json(&before.entry)).bind(json(entry))
+                    .execute(&mut *tx).await?;
+            }
+            changed
+        })?;
+        let current = self.cost(id).await?.ok_or(StoreError::NotFound)?;
+        if changed == 1 { Ok(current) } else { Err(StoreError::Stale(Box::new(current))) }
+    }
+
+    /// Soft-deletes entry `id` at `expected_version` in an open month.
+    pub async fn delete_cost(&self, id: i64, expected_version: i32, actor: i64) -> Result<()> {
+        self.set_deleted(id, Some(expected_version), true, actor).await
+    }
+
+    /// Brings a soft-deleted entry back (admins), unless its key is now taken or its month closed.
+    pub async fn restore_cost(&self, id: i64, actor: i64) -> Result<()> {
+        self.set_deleted(id, None, false, actor).await
+    }
+
+    async fn set_deleted(&self, id: i64, expected_version: Option<i32>, delete: bool, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let current = self.cost(id).await?.ok_or(StoreError::NotFound)?;
+        if current.deleted == delete {
+            return Err(StoreError::NotFound);
+        }
+        let month = YearMonth::of(current.entry.date).to_string();
+        let (sql, action) = if delete {
+            (
+                "UPDATE cost_entries SET deleted_at = $1, deleted_by = $2, version = version + 1, updated_at = $1, updated_by = $2 \
+              WHERE id = $3 AND version = $4 AND deleted_at IS NULL",
+                "delete",
+            )
+        } else {
+            (
+                "UPDATE cost_entries SET deleted_at = NULL, deleted_by = NULL, version = version + 1, updated_at = $1, updated_by = $2 \
+              WHERE id = $3 AND version = $4 AND deleted_at IS NOT NULL",
+                "restore",
+            )
+        };
+        let version = expected_version.unwrap_or(current.version);
+        let changed = in_tx!(self, tx => {
+            let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
+                .bind(&month).fetch_optional(&mut *tx).await?;
+            if closed.is_some() {
+                return Err(StoreError::PeriodClosed(month));
+            }
+            let changed = sqlx::query(sql).bind(now).bind(actor).bind(id).bind(version)
+                .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();
+            if changed == 1 {
+                sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                    VALUES ($1, $2, $3, 'cost_entry', $4, $5, NULL, NULL)")
+                    .bind(now).bind(actor).bind(action).bind(id.to_string()).bind(json(&current.entry))
+                    .execute(&mut *tx).await?;
+            }
+            changed
+        })?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Stale(Box::new(self.cost(id).await?.ok_or(StoreError::NotFound)?)))
+        }
+    }
+
+    /// Closes a month: no entry in it can be created, edited or deleted until it is reopened.
+    pub async fn close_period(&self, month: YearMonth, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            sqlx::query("INSERT INTO closed_periods (month, closed_at, closed_by) VALUES ($1, $2, $3)")
+                .bind(month.to_string()).bind(now).bind(actor).execute(&mut *tx).await
+                .map_err(crate::unique_as("a close of this month"))?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'close', 'period', $3, NULL, NULL, NULL)")
+                .bind(now).bind(actor).bind(month.to_string()).execute(&mut *tx).await?;
+        })
+    }
+
+    /// Reopens a closed month; the reason is required and kept in the audit trail.
+    pub async fn reopen_period(&self, month: YearMonth, reason: &str, actor: i64) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::ReasonRequired);
+        }
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            let removed = sqlx::query("DELETE FROM closed_periods WHERE month = $1")
+                .bind(month.to_string()).execute(&mut *tx).await?.rows_affected();
+            if removed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'reopen', 'period', $3, NULL, NULL, $4)")
+                .bind(now).bind(actor).bind(month.to_string()).bind(reason).execute(&mut *tx).await?;
+        })
+    }
+
+    /// The audit trail of one entity, oldest first.
+    pub async fn audit_trail(&self, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT id, at, actor_id, action, entity, entity_id, before, after, reason FROM audit_log \
+             WHERE entity = $1 AND entity_id = $2 ORDER BY id")
+            .bind(entity).bind(entity_id).fetch_all(pool).await)?)
+    }
+
+    /// Adds or updates a master-data code (games, channels, vendors, countries).
+    pub async fn put_code(&self, table: MasterTable, code: &str, name: &str, active: bool) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (code, name, active) VALUES ($1, $2, $3) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, active = excluded.active",
+            table.name()
+        );
+        on_db!(self, pool => sqlx::query(&sql).bind(code).bind(name).bind(active).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn put_currency(&self, currency: Currency, active: bool) -> Result<()> {
+        on_db!(self, pool => sqlx::query("INSERT INTO currencies (code, minor_units, active) VALUES ($1, $2, $3) \
+            ON CONFLICT (code) DO UPDATE SET active = excluded.active")
+            .bind(currency.code()).bind(i32::from(currency.minor_units())).bind(active).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn put_cost_type(
+        &self,
+        code: &str,
+        name: &str,
+        unit_priced: bool,
+        band: Option<(i64, i64)>,
+    ) -> Result<()> {
+        on_db!(self, pool => sqlx::query("INSERT INTO cost_types (code, name, unit_priced, band_min_per_mille, band_max_per_mille, active) \
+            VALUES ($1, $2, $3, $4, $5, TRUE) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+            unit_priced = excluded.unit_priced, band_min_per_mille = excluded.band_min_per_mille, \
+            band_max_per_mille = excluded.band_max_per_mille")
+            .bind(code).bind(name).bind(unit_priced).bind(band.map(|b| b.0)).bind(band.map(|b| b.1))
+            .execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn put_campaign(&self, c: &NewCampaign<'_>) -> Result<()> {
+        on_db!(self, pool => sqlx::query("INSERT INTO campaigns (code, name, game, channel, flight_start, flight_end, owner_id, active) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+            game = excluded.game, channel = excluded.channel, flight_start = excluded.flight_start, \
+            flight_end = excluded.flight_end, owner_id = excluded.owner_id, active = excluded.active")
+            .bind(c.code).bind(c.name).bind(c.game).bind(c.channel).bind(c.flight_start).bind(c.flight_end)
+            .bind(c.owner_id).bind(c.active).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn put_fx_rate(&self, currency: Currency, date: Date, micros: i64, source: &str) -> Result<()> {
+        on_db!(self, pool => sqlx::query("INSERT INTO fx_rates (currency, rate_date, micros, source) VALUES ($1, $2, $3, $4) \
+            ON CONFLICT (currency, rate_date) DO UPDATE SET micros = excluded.micros, source = excluded.source")
+            .bind(currency.code()).bind(date).bind(micros).bind(source).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn put_budget(&self, campaign: &str, month: YearMonth, amount_minor: i64) -> Result<()> {
+        on_db!(self, pool => sqlx::query("INSERT INTO budgets (campaign, month, amount_minor) VALUES ($1, $2, $3) \
+            ON CONFLICT (campaign, month) DO UPDATE SET amount_minor = excluded.amount_minor")
+            .bind(campaign).bind(month.to_string()).bind(amount_minor).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterTable {
+    Games,
+    Channels,
+    Vendors,
+    Countries,
+}
+
+impl MasterTable {
+    fn name(self) -> &'static str {
+        match self {
+            MasterTable::Games => "games",
+            MasterTable::Channels => "channels",
+            MasterTable::Vendors => "vendors",
+            MasterTable::Countries => "countries",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub game: &'a str,
+    pub channel: &'a str,
+    pub flight_start: Date,
+    pub flight_end: Date,
+    pub owner_id: Option<i64>,
+    pub active: bool,
+}

@@ -1,0 +1,235 @@
+//! The ledger suite, on SQLite and (when reachable) PostgreSQL.
+
+use crate::costs::{CostSettings, MasterTable, NewCampaign, YearMonth};
+use crate::testing::TestDb;
+use crate::{Db, StoreError};
+use domain::costs::{CostEntry, CostForm, validate};
+use domain::{Currency, Email, NewPassword, PersonName, Role};
+use time::macros::date;
+
+const TODAY: time::Date = date!(2026 - 11 - 20);
+
+async fn seed(db: &Db) -> i64 {
+    let user = db
+        .create_user(
+            &Email::parse("m@mcms.test").unwrap(),
+            &PersonName::parse("M").unwrap(),
+            Role::Marketer,
+            &NewPassword::parse("a long enough password").unwrap(),
+        )
+        .await
+        .unwrap();
+    db.put_code(MasterTable::Games, "LINEAGE", "Lineage", true).await.unwrap();
+    db.put_code(MasterTable::Channels, "GADS", "Google Ads", true).await.unwrap();
+    db.put_code(MasterTable::Countries, "KR", "Korea", true).await.unwrap();
+    db.put_code(MasterTable::Vendors, "AGENCY1", "Agency One", true).await.unwrap();
+    db.put_currency(Currency::KRW, true).await.unwrap();
+    db.put_currency(Currency::USD, true).await.unwrap();
+    db.put_cost_type("CPI", "Cost per install", true, Some((100_000, 50_000_000))).await.unwrap();
+    db.put_campaign(&NewCampaign {
+        code: "WINTER",
+        name: "Winter push",
+        game: "LINEAGE",
+        channel: "GADS",
+        flight_start: date!(2026 - 10 - 01),
+        flight_end: date!(2026 - 12 - 31),
+        owner_id: Some(user.id),
+        active: true,
+    })
+    .await
+    .unwrap();
+    db.put_fx_rate(Currency::USD, date!(2026 - 11 - 10), 1_400_000_000, "test bank").await.unwrap();
+    db.put_budget("WINTER", YearMonth::parse("2026-11").unwrap(), 1_000_000).await.unwrap();
+    user.id
+}
+
+fn form(date: &str, amount: &str, invoice: &str) -> CostForm {
+    CostForm {
+        date: date.into(),
+        game: "LINEAGE".into(),
+        channel: "GADS".into(),
+        campaign: "WINTER".into(),
+        country: "KR".into(),
+        vendor: "AGENCY1".into(),
+        cost_type: "CPI".into(),
+        currency: "KRW".into(),
+        amount: amount.into(),
+        units: "100".into(),
+        invoice_number: invoice.into(),
+        ..CostForm::default()
+    }
+}
+
+async fn check(db: &Db, f: &CostForm) -> (Vec<&'static str>, Option<CostEntry>) {
+    let r = db.cost_reference(f, TODAY, &CostSettings::default()).await.unwrap();
+    let report = validate(f, &r);
+    (report.codes(), report.entry)
+}
+
+#[tokio::test]
+async fn entries_are_stored_exactly_and_every_change_is_audited() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (codes, entry) =
+            check(db, &CostForm { currency: "USD".into(), amount: "85.50".into(), ..form("2026-11-12", "", "INV-1") })
+                .await;
+        assert_eq!(codes, Vec::<&str>::new(), "{}", db.backend());
+        let stored = db.create_cost(&entry.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        assert_eq!((stored.version, stored.entry.amount.minor, stored.entry.reporting_minor), (1, 8_550, 119_700));
+        assert_eq!(stored.fx_source.as_deref(), Some("test bank"), "the rate's source is kept on the row");
+
+        let (_, edited) = check(
+            db,
+            &CostForm {
+                editing: Some(stored.id),
+                currency: "USD".into(),
+                amount: "90".into(),
+                ..form("2026-11-12", "", "INV-1")
+            },
+        )
+        .await;
+        let updated = db.update_cost(stored.id, 1, &edited.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        assert_eq!((updated.version, updated.entry.amount.minor), (2, 9_000));
+        db.delete_cost(stored.id, 2, actor).await.unwrap();
+        db.restore_cost(stored.id, actor).await.unwrap();
+
+        let trail = db.audit_trail("cost_entry", &stored.id.to_string()).await.unwrap();
+        let actions: Vec<_> = trail.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["create", "edit", "delete", "restore"], "{}", db.backend());
+        assert!(trail[1].before.as_deref().unwrap().contains("\"minor\":8550"));
+        assert!(trail[1].after.as_deref().unwrap().contains("\"minor\":9000"));
+        assert!(trail.iter().all(|a| a.actor_id == actor));
+
+        let tamper = crate::on_db!(db, pool => sqlx::query("UPDATE audit_log SET action = 'nothing'").execute(pool).await.map(drop));
+        assert!(tamper.is_err(), "{}: the audit trail is append-only", db.backend());
+        let erase = crate::on_db!(db, pool => sqlx::query("DELETE FROM audit_log").execute(pool).await.map(drop));
+        assert!(erase.is_err());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn duplicates_are_caught_by_the_rules_and_by_the_database() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (_, first) = check(db, &form("2026-11-12", "120,000", "INV-7")).await;
+        let first = first.unwrap();
+        db.create_cost(&first, &CostSettings::default(), actor).await.unwrap();
+        let (codes, _) = check(db, &form("2026-11-12", "99,000", "INV-8")).await;
+        assert_eq!(codes, ["duplicate.natural_key"], "{}", db.backend());
+        let (codes, _) = check(db, &form("2026-11-13", "99,000", " inv 7 ")).await;
+        assert_eq!(codes, ["duplicate.invoice"]);
+        // Even if two writers pass the rules at once, the unique indexes hold.
+        let same_key = CostEntry { invoice_number: "INV-9".into(), ..first.clone() };
+        let again = db.create_cost(&same_key, &CostSettings::default(), actor).await;
+        assert!(
+            matches!(again, Err(StoreError::Duplicate(what)) if what.contains("channel")),
+            "{}: {again:?}",
+            db.backend()
+        );
+        let same_invoice = CostEntry { date: date!(2026 - 11 - 14), invoice_number: "inv-7".into(), ..first };
+        let again = db.create_cost(&same_invoice, &CostSettings::default(), actor).await;
+        assert!(
+            matches!(again, Err(StoreError::Duplicate(what)) if what.contains("invoice")),
+            "{}: {again:?}",
+            db.backend()
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn saving_over_a_newer_version_is_refused_and_shows_what_changed() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (_, entry) = check(db, &form("2026-11-12", "120,000", "")).await;
+        let stored = db.create_cost(&entry.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        // Two people open version 1.
+        let (_, alice) = check(db, &CostForm { editing: Some(stored.id), ..form("2026-11-12", "130,000", "") }).await;
+        let (_, bob) = check(db, &CostForm { editing: Some(stored.id), ..form("2026-11-12", "150,000", "") }).await;
+        db.update_cost(stored.id, 1, &alice.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        let refused = db.update_cost(stored.id, 1, &bob.unwrap(), &CostSettings::default(), actor).await;
+        match refused {
+            Err(StoreError::Stale(current)) => {
+                assert_eq!((current.version, current.entry.amount.minor), (2, 130_000), "{}", db.backend());
+            }
+            other => panic!("{}: {other:?}", db.backend()),
+        }
+        assert_eq!(db.cost(stored.id).await.unwrap().unwrap().entry.amount.minor, 130_000, "Alice's edit stands");
+        assert!(matches!(db.delete_cost(stored.id, 1, actor).await, Err(StoreError::Stale(_))));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_closed_month_refuses_every_change_until_reopened_with_a_reason() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (_, entry) = check(db, &form("2026-11-12", "120,000", "")).await;
+        let entry = entry.unwrap();
+        let stored = db.create_cost(&entry, &CostSettings::default(), actor).await.unwrap();
+        let november = YearMonth::parse("2026-11").unwrap();
+        db.close_period(november, actor).await.unwrap();
+        assert!(matches!(db.close_period(november, actor).await, Err(StoreError::Duplicate(_))));
+
+        let (codes, _) = check(db, &form("2026-11-13", "50,000", "")).await;
+        assert_eq!(codes, ["period.closed"], "{}", db.backend());
+        let moved = CostEntry { date: date!(2026 - 11 - 14), ..entry.clone() };
+        assert!(
+            matches!(db.create_cost(&moved, &CostSettings::default(), actor).await, Err(StoreError::PeriodClosed(m)) if m == "2026-11")
+        );
+        assert!(matches!(
+            db.update_cost(stored.id, 1, &moved, &CostSettings::default(), actor).await,
+            Err(StoreError::PeriodClosed(_))
+        ));
+        assert!(matches!(db.delete_cost(stored.id, 1, actor).await, Err(StoreError::PeriodClosed(_))));
+        assert_eq!(db.cost(stored.id).await.unwrap().unwrap().version, 1, "nothing changed");
+
+        assert!(matches!(db.reopen_period(november, "  ", actor).await, Err(StoreError::ReasonRequired)));
+        db.reopen_period(november, "late invoice from Agency One", actor).await.unwrap();
+        assert!(matches!(db.reopen_period(november, "again", actor).await, Err(StoreError::NotFound)));
+        db.delete_cost(stored.id, 1, actor).await.unwrap();
+        let trail = db.audit_trail("period", "2026-11").await.unwrap();
+        let summary: Vec<_> = trail.iter().map(|a| (a.action.as_str(), a.reason.as_deref())).collect();
+        assert_eq!(summary, [("close", None), ("reopen", Some("late invoice from Agency One"))]);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn deleting_frees_the_key_and_restoring_into_a_taken_key_is_refused() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (_, entry) = check(db, &form("2026-11-12", "120,000", "")).await;
+        let entry = entry.unwrap();
+        let first = db.create_cost(&entry, &CostSettings::default(), actor).await.unwrap();
+        db.delete_cost(first.id, 1, actor).await.unwrap();
+        assert!(db.cost(first.id).await.unwrap().unwrap().deleted);
+        let (codes, replacement) = check(db, &form("2026-11-12", "125,000", "")).await;
+        assert_eq!(codes, Vec::<&str>::new(), "{}: a deleted entry is no duplicate", db.backend());
+        db.create_cost(&replacement.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        assert!(matches!(db.restore_cost(first.id, actor).await, Err(StoreError::Duplicate(_))), "{}", db.backend());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_budget_warning_counts_what_is_already_spent() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (_, entry) = check(db, &form("2026-11-12", "700,000", "")).await;
+        let stored = db.create_cost(&entry.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        let (codes, entry) = check(db, &form("2026-11-13", "400,000", "")).await;
+        assert_eq!(codes, ["budget.overrun"], "{}: 700,000 + 400,000 > 1,000,000", db.backend());
+        assert!(entry.is_some(), "a warning does not block");
+        let (codes, _) = check(db, &CostForm { editing: Some(stored.id), ..form("2026-11-12", "900,000", "") }).await;
+        assert_eq!(codes, Vec::<&str>::new(), "an edit is not counted twice");
+        t.finish().await;
+    }
+}
