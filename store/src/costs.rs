@@ -135,6 +135,15 @@ impl CostRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct CostTypeRow {
+    code: String,
+    active: bool,
+    unit_priced: bool,
+    band_min_per_mille: Option<i64>,
+    band_max_per_mille: Option<i64>,
+}
+
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditRecord {
@@ -200,10 +209,11 @@ impl Db {
             on_db!(self, pool => sqlx::query_as("SELECT code, active FROM currencies").fetch_all(pool).await)?;
         r.currencies
             .extend(rows.into_iter().filter_map(|(c, active)| Some((Currency::from_code(&c)?, Code { active }))));
-        let rows: Vec<(String, bool, bool, Option<i64>, Option<i64>)> = on_db!(self, pool => sqlx::query_as(
+        let rows: Vec<CostTypeRow> = on_db!(self, pool => sqlx::query_as(
             "SELECT code, active, unit_priced, band_min_per_mille, band_max_per_mille FROM cost_types").fetch_all(pool).await)?;
-        r.cost_types.extend(rows.into_iter().map(|(code, active, unit_priced, lo, hi)| {
-            (code, CostTypeInfo { active, unit_priced, per_mille_band: lo.zip(hi) })
+        r.cost_types.extend(rows.into_iter().map(|t| {
+            let band = t.band_min_per_mille.zip(t.band_max_per_mille);
+            (t.code, CostTypeInfo { active: t.active, unit_priced: t.unit_priced, per_mille_band: band })
         }));
         let rows: Vec<(String, String, String, Date, Date, bool)> = on_db!(self, pool => sqlx::query_as(
             "SELECT code, game, channel, flight_start, flight_end, active FROM campaigns").fetch_all(pool).await)?;
