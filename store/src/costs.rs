@@ -572,3 +572,120 @@ pub struct NewCampaign<'a> {
     pub owner_id: Option<i64>,
     pub active: bool,
 }
+
+/// What the cost list shows: every filter optional, newest first, a page at a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostFilter {
+    pub month: Option<YearMonth>,
+    pub game: Option<String>,
+    pub channel: Option<String>,
+    pub campaign: Option<String>,
+    pub country: Option<String>,
+    pub vendor: Option<String>,
+    pub cost_type: Option<String>,
+    pub include_deleted: bool,
+}
+
+/// Where a page starts: after this (date, id) in newest-first order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostCursor {
+    pub date: Date,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostPage {
+    pub rows: Vec<StoredCost>,
+    /// Set when more rows follow.
+    pub next: Option<CostCursor>,
+    /// Over every row the filter matches, not just this page.
+    pub total_reporting_minor: i64,
+    pub total_count: i64,
+}
+
+enum Param {
+    Text(String),
+    Day(Date),
+    Int(i64),
+}
+
+impl Db {
+    /// One page of entries, newest first, by keyset (date, id): as fast on page 1,000 as on page 1.
+    pub async fn list_costs(&self, filter: &CostFilter, after: Option<CostCursor>, limit: i64) -> Result<CostPage> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut params: Vec<Param> = Vec::new();
+        if !filter.include_deleted {
+            clauses.push("deleted_at IS NULL".into());
+        }
+        let push = |clause: &str, p: Param, clauses: &mut Vec<String>, params: &mut Vec<Param>| {
+            params.push(p);
+            clauses.push(clause.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(m) = filter.month {
+            push("entry_date >= ?", Param::Day(m.first_day()), &mut clauses, &mut params);
+            push("entry_date < ?", Param::Day(m.next().first_day()), &mut clauses, &mut params);
+        }
+        for (column, value) in [
+            ("game", &filter.game),
+            ("channel", &filter.channel),
+            ("campaign", &filter.campaign),
+            ("country", &filter.country),
+            ("vendor", &filter.vendor),
+            ("cost_type", &filter.cost_type),
+        ] {
+            if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                push(&format!("{column} = ?"), Param::Text(v.to_owned()), &mut clauses, &mut params);
+            }
+        }
+        let filter_sql = if clauses.is_empty() { "TRUE".to_owned() } else { clauses.join(" AND ") };
+        let totals_sql = format!(
+            "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), COUNT(*) FROM cost_entries WHERE {filter_sql}"
+        );
+        let mut page_clauses = clauses.clone();
+        let mut page_params: Vec<Param> = params.iter().map(Param::clone_param).collect();
+        if let Some(c) = after {
+            page_params.push(Param::Day(c.date));
+            page_params.push(Param::Int(c.id));
+            let (d, i) = (page_params.len() - 1, page_params.len());
+            page_clauses.push(format!("(entry_date < ${d} OR (entry_date = ${d} AND id < ${i}))"));
+        }
+        page_params.push(Param::Int(limit + 1));
+        let page_sql = format!(
+            "SELECT {COST_COLUMNS} FROM cost_entries WHERE {} ORDER BY entry_date DESC, id DESC LIMIT ${}",
+            if page_clauses.is_empty() { "TRUE".to_owned() } else { page_clauses.join(" AND ") },
+            page_params.len()
+        );
+        let (total, count): (i64, i64) = on_db!(self, pool => {
+            let mut q = sqlx::query_as(&totals_sql);
+            for p in &params {
+                q = match p { Param::Text(t) => q.bind(t.clone()), Param::Day(d) => q.bind(*d), Param::Int(i) => q.bind(*i) };
+            }
+            q.fetch_one(pool).await
+        })?;
+        let rows: Vec<CostRow> = on_db!(self, pool => {
+            let mut q = sqlx::query_as(&page_sql);
+            for p in &page_params {
+                q = match p { Param::Text(t) => q.bind(t.clone()), Param::Day(d) => q.bind(*d), Param::Int(i) => q.bind(*i) };
+            }
+            q.fetch_all(pool).await
+        })?;
+        let mut rows: Vec<StoredCost> = rows.into_iter().map(CostRow::into_stored).collect::<Result<_>>()?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| CostCursor { date: r.entry.date, id: r.id })
+        } else {
+            None
+        };
+        Ok(CostPage { rows, next, total_reporting_minor: total, total_count: count })
+    }
+}
+
+impl Param {
+    fn clone_param(&self) -> Param {
+        match self {
+            Param::Text(t) => Param::Text(t.clone()),
+            Param::Day(d) => Param::Day(*d),
+            Param::Int(i) => Param::Int(*i),
+        }
+    }
+}

@@ -233,3 +233,45 @@ async fn the_budget_warning_counts_what_is_already_spent() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_list_pages_by_keyset_with_filters_and_totals() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        db.put_code(MasterTable::Countries, "JP", "Japan", true).await.unwrap();
+        // 25 entries over two months, two countries.
+        for i in 1..=25 {
+            let country = if i % 2 == 0 { "JP" } else { "KR" };
+            let date = if i <= 10 { format!("2026-10-{i:02}") } else { format!("2026-11-{:02}", i - 10) };
+            let f = CostForm { country: country.into(), ..form(&date, "10,000", "") };
+            let (codes, entry) = check(db, &f).await;
+            assert_eq!(codes, Vec::<&str>::new(), "{i}");
+            db.create_cost(&entry.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        }
+        let all = crate::costs::CostFilter::default();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = db.list_costs(&all, after, 10).await.unwrap();
+            assert_eq!((page.total_count, page.total_reporting_minor), (25, 250_000), "{}", db.backend());
+            seen.extend(page.rows.iter().map(|r| r.entry.date.day()));
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        let expected: Vec<u8> = (1..=15).rev().chain((1..=10).rev()).collect();
+        assert_eq!(seen, expected, "newest first, each once");
+
+        let november_japan = crate::costs::CostFilter {
+            month: YearMonth::parse("2026-11"),
+            country: Some("JP".into()),
+            ..Default::default()
+        };
+        let page = db.list_costs(&november_japan, None, 50).await.unwrap();
+        assert_eq!((page.total_count, page.next), (7, None), "{}: November 2, 4, …, 14", db.backend());
+        assert!(page.rows.iter().all(|r| r.entry.country == "JP" && r.entry.date.month() == time::Month::November));
+        t.finish().await;
+    }
+}
