@@ -18,6 +18,14 @@ pub enum AppError {
     /// A field failed validation; `code` is the domain rule's stable code.
     #[error("{field}: {code}")]
     Invalid { field: String, code: String },
+    /// The cost rules refused the entry (errors, or warnings not acknowledged). Carries what was
+    /// submitted so a form posted without JavaScript comes back filled in.
+    #[error("the entry breaks {} rule(s)", findings.len())]
+    Rules { findings: Vec<domain::costs::Finding>, submitted: Box<domain::costs::CostForm> },
+    /// Someone saved a newer version of the entry meanwhile; `changed` names the fields that differ
+    /// from what this user submitted.
+    #[error("version {version} was saved meanwhile")]
+    Stale { version: i32, changed: Vec<String>, submitted: Option<Box<domain::costs::CostForm>> },
     /// The request conflicts with stored state (`code` says how).
     #[error("conflict: {code}")]
     Conflict { code: String },
@@ -44,6 +52,8 @@ impl AppError {
             AppError::BadCredentials => "auth.bad_credentials".into(),
             AppError::Throttled { .. } => "auth.throttled".into(),
             AppError::Invalid { code, .. } | AppError::Conflict { code } => code.clone(),
+            AppError::Rules { .. } => "cost.rules".into(),
+            AppError::Stale { .. } => "cost.stale".into(),
             AppError::NotFound => "not_found".into(),
             AppError::BadRequest(_) => "bad_request".into(),
             AppError::Internal => "internal".into(),
@@ -56,7 +66,8 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::BadCredentials => 401,
             AppError::Throttled { .. } => 429,
-            AppError::Invalid { .. } | AppError::BadRequest(_) => 422,
+            AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Rules { .. } => 422,
+            AppError::Stale { .. } => 409,
             AppError::Conflict { .. } => 409,
             AppError::NotFound => 404,
             AppError::Internal => 500,
@@ -81,9 +92,20 @@ impl From<store::StoreError> for AppError {
     fn from(err: store::StoreError) -> Self {
         use store::StoreError;
         match err {
-            StoreError::Duplicate(_) => AppError::Conflict { code: "user.duplicate_email".into() },
+            StoreError::Duplicate(what) if what.contains("email") => {
+                AppError::Conflict { code: "user.duplicate_email".into() }
+            }
             StoreError::LastAdmin => AppError::Conflict { code: "user.last_admin".into() },
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Stale(current) => {
+                AppError::Stale { version: current.version, changed: Vec::new(), submitted: None }
+            }
+            StoreError::PeriodClosed(_) => AppError::Conflict { code: "period.closed".into() },
+            StoreError::ReasonRequired => AppError::invalid("reason", "reason.required"),
+            StoreError::Duplicate(what) if what.starts_with("a close") => {
+                AppError::Conflict { code: "period.already_closed".into() }
+            }
+            StoreError::Duplicate(_) => AppError::Conflict { code: "cost.duplicate".into() },
             other => {
                 tracing::error!(error = %other, "store failure");
                 AppError::Internal

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 mod components;
+pub mod costs;
 pub mod error;
 pub mod i18n;
 mod shell;
@@ -62,7 +63,15 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=Home ssr=SsrMode::Async/>
-                    <Route path=path!("costs") view=|| view! { <SectionPage section=Section::Costs/> } ssr=SsrMode::Async/>
+                    <Route path=path!("costs") view=|| view! {
+                        <RequireRole role=Role::Viewer><costs::CostListPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("costs/new") view=|| view! {
+                        <RequireRole role=Role::Marketer><costs::CostFormPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("costs/:id") view=|| view! {
+                        <RequireRole role=Role::Viewer><costs::CostFormPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("partners") view=|| view! { <SectionPage section=Section::Partners/> } ssr=SsrMode::Async/>
                     <Route path=path!("poc") view=|| view! { <SectionPage section=Section::PocReports/> } ssr=SsrMode::Async/>
                     <Route path=path!("admin/users") view=|| view! {

@@ -14,6 +14,9 @@ pub struct WebConfig {
     /// A session ends this long after sign-in, however active.
     pub session_max_secs: i64,
     pub throttle: LoginThrottle,
+    pub costs: store::costs::CostSettings,
+    /// The company's clock for "today" in the cost rules.
+    pub business_offset: time::UtcOffset,
 }
 
 impl Default for WebConfig {
@@ -24,6 +27,8 @@ impl Default for WebConfig {
             session_idle_minutes: 8 * 60,
             session_max_secs: 7 * 24 * 3600,
             throttle: LoginThrottle::default(),
+            costs: store::costs::CostSettings::default(),
+            business_offset: time::UtcOffset::from_hms(9, 0, 0).expect("UTC+09:00 is a valid offset"),
         }
     }
 }

@@ -1,7 +1,10 @@
-//! The demo dataset loaded by `mcms serve --demo`: accounts for every role.
+//! The demo dataset loaded by `mcms serve --demo`: accounts for every role and a cost ledger.
 
+use domain::costs::CostForm;
 use domain::{Email, NewPassword, PersonName, Role};
+use store::costs::CostSettings;
 use store::{Db, StoreError};
+use time::{Date, Duration};
 
 /// The password of every demo account (printed by the README).
 pub const DEMO_PASSWORD: &str = "mcms-demo-2026";
@@ -33,5 +36,193 @@ pub async fn load(db: &Db) -> Result<usize, StoreError> {
             Err(e) => return Err(e),
         }
     }
+    Ok(added)
+}
+
+/// Master data, rates, campaigns, budgets and about three months of entries, each entry checked by
+/// the same rules as the form. Loaded once: skipped when the ledger already has entries.
+pub async fn load_costs(db: &Db, settings: &CostSettings, today: Date) -> Result<usize, StoreError> {
+    use domain::Currency;
+    use store::costs::{MasterTable, NewCampaign, YearMonth};
+
+    if db.list_costs(&Default::default(), None, 1).await?.total_count > 0 {
+        return Ok(0);
+    }
+    for (code, name) in [
+        ("STARFALL", "Starfall Legends"),
+        ("PUZZLE", "Puzzle Harbor"),
+        ("DRAGONVALE", "Dragon Vale Online"),
+        ("RACERS", "Pocket Racers"),
+    ] {
+        db.put_code(MasterTable::Games, code, name, true).await?;
+    }
+    for (code, name) in [
+        ("GOOGLE_ADS", "Google Ads"),
+        ("META", "Meta"),
+        ("APPLE_SEARCH_ADS", "Apple Search Ads"),
+        ("TIKTOK", "TikTok"),
+        ("UNITY_ADS", "Unity Ads"),
+        ("APPLOVIN", "AppLovin"),
+        ("NAVER", "Naver"),
+        ("KAKAO", "Kakao"),
+    ] {
+        db.put_code(MasterTable::Channels, code, name, true).await?;
+    }
+    for (code, name, active) in [
+        ("DIRECT", "Direct (no agency)", true),
+        ("SEOUL_PERF", "Seoul Performance Partners", true),
+        ("PACIFIC_GROWTH", "Pacific Growth Agency", true),
+        ("TOKYO_MOBILE", "Tokyo Mobile Media", true),
+        ("OLD_AGENCY", "Hanbit Media (contract ended)", false),
+    ] {
+        db.put_code(MasterTable::Vendors, code, name, active).await?;
+    }
+    for (code, name) in [
+        ("KR", "Korea, Republic of"),
+        ("JP", "Japan"),
+        ("US", "United States"),
+        ("TW", "Taiwan"),
+        ("HK", "Hong Kong"),
+        ("TH", "Thailand"),
+        ("VN", "Viet Nam"),
+        ("ID", "Indonesia"),
+        ("PH", "Philippines"),
+        ("MY", "Malaysia"),
+        ("SG", "Singapore"),
+        ("DE", "Germany"),
+        ("FR", "France"),
+        ("GB", "United Kingdom"),
+        ("CA", "Canada"),
+        ("AU", "Australia"),
+        ("BR", "Brazil"),
+        ("MX", "Mexico"),
+        ("KW", "Kuwait"),
+        ("SA", "Saudi Arabia"),
+    ] {
+        db.put_code(MasterTable::Countries, code, name, true).await?;
+    }
+    for c in Currency::all() {
+        let used = ["KRW", "USD", "JPY", "EUR", "TWD", "THB", "KWD"].contains(&c.code());
+        db.put_currency(c, used).await?;
+    }
+    // Usual cost per 1,000 units, in won.
+    db.put_cost_type("CPI", "Cost per install", true, Some((300_000, 30_000_000))).await?;
+    db.put_cost_type("CPC", "Cost per click", true, Some((30_000, 5_000_000))).await?;
+    db.put_cost_type("CPM", "Cost per 1,000 impressions", true, Some((100, 40_000))).await?;
+    db.put_cost_type("CPA", "Cost per action", true, Some((1_000_000, 150_000_000))).await?;
+    db.put_cost_type("FLAT", "Flat fee", false, None).await?;
+    db.put_cost_type("CREATIVE", "Creative production", false, None).await?;
+
+    let owner = db.users().await?.into_iter().find(|u| u.role == domain::Role::Marketer).map(|u| u.id);
+    let start = today - Duration::days(120);
+    let end = today + Duration::days(60);
+    let campaigns = [
+        ("SF_LAUNCH_KR", "Starfall launch Korea", "STARFALL", "GOOGLE_ADS"),
+        ("SF_META_GLOBAL", "Starfall Meta global", "STARFALL", "META"),
+        ("SF_ASA_JP", "Starfall Apple Search Japan", "STARFALL", "APPLE_SEARCH_ADS"),
+        ("PH_TIKTOK_SEA", "Puzzle Harbor TikTok SEA", "PUZZLE", "TIKTOK"),
+        ("PH_UNITY_US", "Puzzle Harbor Unity US", "PUZZLE", "UNITY_ADS"),
+        ("DV_NAVER_KR", "Dragon Vale Naver brand", "DRAGONVALE", "NAVER"),
+        ("DV_KAKAO_KR", "Dragon Vale Kakao", "DRAGONVALE", "KAKAO"),
+        ("PR_APPLOVIN_GL", "Pocket Racers AppLovin global", "RACERS", "APPLOVIN"),
+    ];
+    for (code, name, game, channel) in campaigns {
+        db.put_campaign(&NewCampaign {
+            code,
+            name,
+            game,
+            channel,
+            flight_start: start,
+            flight_end: end,
+            owner_id: owner,
+            active: true,
+        })
+        .await?;
+    }
+    // Daily reference rates (won per unit), gently drifting; source named on every row.
+    for day in 0..=130 {
+        let date = today - Duration::days(day);
+        let wobble = (day % 7) * 1_500_000;
+        for (code, base) in [
+            ("USD", 1_385_000_000_i64),
+            ("JPY", 9_250_000),
+            ("EUR", 1_495_000_000),
+            ("TWD", 43_100_000),
+            ("THB", 39_800_000),
+            ("KWD", 4_520_000_000),
+        ] {
+            let micros = base + if code == "JPY" || code == "TWD" || code == "THB" { wobble / 150 } else { wobble };
+            db.put_fx_rate(
+                Currency::from_code(code).expect("ISO code"),
+                date,
+                micros,
+                "demo: fixed daily reference rates",
+            )
+            .await?;
+        }
+    }
+    let this_month = YearMonth::of(today);
+    let mut months = vec![this_month];
+    for _ in 0..3 {
+        let first = months.last().expect("one month").first_day() - Duration::days(1);
+        months.push(YearMonth::of(first));
+    }
+    for m in &months {
+        for (code, ..) in campaigns {
+            db.put_budget(code, *m, 60_000_000).await?;
+        }
+    }
+    // (campaign, country, vendor, cost type, currency, amount, units)
+    let lines: [(&str, &str, &str, &str, &str, &str, &str); 8] = [
+        ("SF_LAUNCH_KR", "KR", "SEOUL_PERF", "CPI", "KRW", "1,840,000", "920"),
+        ("SF_META_GLOBAL", "US", "PACIFIC_GROWTH", "CPI", "USD", "1,264.50", "610"),
+        ("SF_ASA_JP", "JP", "TOKYO_MOBILE", "CPC", "JPY", "84,000", "1,150"),
+        ("PH_TIKTOK_SEA", "TH", "PACIFIC_GROWTH", "CPM", "THB", "9,800.00", "1,450,000"),
+        ("PH_UNITY_US", "US", "DIRECT", "CPI", "USD", "702.30", "540"),
+        ("DV_NAVER_KR", "KR", "DIRECT", "FLAT", "KRW", "1,500,000", ""),
+        ("DV_KAKAO_KR", "KR", "SEOUL_PERF", "CPC", "KRW", "412,000", "2,060"),
+        ("PR_APPLOVIN_GL", "TW", "DIRECT", "CPI", "TWD", "18,240.00", "380"),
+    ];
+    let actor = owner.or(db.users().await?.first().map(|u| u.id)).ok_or(StoreError::NotFound)?;
+    let mut added = 0;
+    for day in (1..=95).rev() {
+        let date = today - Duration::days(day);
+        for (i, (campaign, country, vendor, cost_type, currency, amount, units)) in lines.into_iter().enumerate() {
+            if !(day as usize + i).is_multiple_of(3) {
+                continue;
+            }
+            let channel = campaigns.iter().find(|c| c.0 == campaign).map_or("", |c| c.3);
+            let game = campaigns.iter().find(|c| c.0 == campaign).map_or("", |c| c.2);
+            let form = CostForm {
+                date: date.to_string(),
+                game: game.into(),
+                channel: channel.into(),
+                campaign: campaign.into(),
+                country: country.into(),
+                vendor: vendor.into(),
+                cost_type: cost_type.into(),
+                currency: currency.into(),
+                amount: amount.into(),
+                units: units.into(),
+                invoice_number: if vendor == "DIRECT" {
+                    String::new()
+                } else {
+                    format!("{}-{}-{i}", vendor.split('_').next().unwrap_or("INV"), date)
+                },
+                ..CostForm::default()
+            };
+            let reference = db.cost_reference(&form, today, settings).await?;
+            let report = domain::costs::validate(&form, &reference);
+            let clean = report.warnings().next().is_none();
+            if let Some(entry) = report.entry.as_ref().filter(|_| clean) {
+                db.create_cost(entry, settings, actor).await?;
+                added += 1;
+            } else {
+                tracing::warn!(codes = ?report.codes(), "demo entry skipped");
+            }
+        }
+    }
+    // The month before last is closed, as after a finished warehouse batch.
+    db.close_period(months[2], actor).await?;
     Ok(added)
 }

@@ -134,7 +134,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let db = open(&args.db).await?;
     if args.demo {
         let added = demo::load(&db).await.map_err(|e| format!("cannot load demo data: {e}"))?;
-        tracing::info!(added, "demo data loaded");
+        let defaults = WebConfig::default();
+        let today = time::OffsetDateTime::now_utc().to_offset(defaults.business_offset).date();
+        let costs =
+            demo::load_costs(&db, &defaults.costs, today).await.map_err(|e| format!("cannot load demo costs: {e}"))?;
+        tracing::info!(accounts = added, cost_entries = costs, "demo data loaded");
     }
     if !args.site_root.join("pkg").is_dir() {
         tracing::warn!(site_root = %args.site_root.display(), "no compiled site assets here; pages will work without JavaScript and styles");

@@ -25,7 +25,13 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .build();
-    let state = AppState { db: db.clone(), throttle: config.throttle, absolute_session_secs: config.session_max_secs };
+    let state = AppState {
+        db: db.clone(),
+        throttle: config.throttle,
+        absolute_session_secs: config.session_max_secs,
+        costs: config.costs,
+        business_offset: config.business_offset,
+    };
     let context = move || provide_context(state.clone());
     let page = {
         let options = options.clone();

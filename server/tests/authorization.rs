@@ -17,6 +17,14 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/admin/users/create", Some(Role::Admin)),
     ("/api/admin/users/role", Some(Role::Admin)),
     ("/api/admin/users/active", Some(Role::Admin)),
+    ("/api/costs/form-data", Some(Role::Viewer)),
+    ("/api/costs/list", Some(Role::Viewer)),
+    ("/api/costs/get", Some(Role::Viewer)),
+    ("/api/costs/save", Some(Role::Marketer)),
+    ("/api/costs/delete", Some(Role::Marketer)),
+    ("/api/costs/restore", Some(Role::Admin)),
+    ("/api/costs/close-month", Some(Role::Admin)),
+    ("/api/costs/reopen-month", Some(Role::Admin)),
 ];
 
 #[test]
@@ -43,6 +51,13 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             ("password", PASSWORD.into()),
         ],
         "/api/admin/users/role" => vec![("user_id", target.into()), ("role", "marketer".into())],
+        "/api/costs/get" => vec![("id", "1".into())],
+        "/api/costs/restore" => vec![("id", "2".into())],
+        // Marketer and admin delete different entries (their turns differ in parity); admin restores one.
+        "/api/costs/delete" => vec![("id", format!("{}", 2 + n % 2)), ("version", "1".into())],
+        "/api/costs/save" => common::cost_form_fields(1 + (n % 20) as i64, "10,000"),
+        "/api/costs/close-month" => vec![("month", format!("2025-{:02}", 1 + n % 12))],
+        "/api/costs/reopen-month" => vec![("month", "2024-01".into()), ("reason", "audit fix".into())],
         "/api/admin/users/active" => vec![("user_id", target.into()), ("active", "true".into())],
         _ => vec![],
     }
@@ -52,6 +67,7 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
 async fn each_role_reaches_exactly_what_it_should() {
     let _ = app::auth::Login::PATH;
     for app in TestApp::each().await {
+        common::seed_ledger(&app).await;
         app.user("spare@mcms.test", Role::Viewer).await;
         let target = app.user("target@mcms.test", Role::Viewer).await.id.to_string();
         let callers: [(Option<Role>, &str); 4] = [

@@ -135,9 +135,35 @@ impl CostRow {
     }
 }
 
+/// Master data with display names: (code, name, active) and richer rows where rules need them.
+#[derive(Debug, Clone)]
+pub struct MasterData {
+    pub games: Vec<(String, String, bool)>,
+    pub channels: Vec<(String, String, bool)>,
+    pub countries: Vec<(String, String, bool)>,
+    pub vendors: Vec<(String, String, bool)>,
+    pub currencies: Vec<(String, String, bool)>,
+    pub cost_types: Vec<(String, String, CostTypeInfo)>,
+    pub campaigns: Vec<(String, String, CampaignInfo)>,
+    pub closed_months: Vec<YearMonth>,
+    pub fx: Vec<(Currency, Date, i64)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CampaignRow {
+    code: String,
+    name: String,
+    game: String,
+    channel: String,
+    flight_start: Date,
+    flight_end: Date,
+    active: bool,
+}
+
 #[derive(sqlx::FromRow)]
 struct CostTypeRow {
     code: String,
+    name: String,
     active: bool,
     unit_priced: bool,
     band_min_per_mille: Option<i64>,
@@ -196,31 +222,19 @@ impl Db {
         let mut r = Reference::new(today, settings.reporting_currency);
         r.fx_max_age_days = settings.fx_max_age_days;
         r.flight_grace_days = settings.flight_grace_days;
-        for (table, map) in [
-            ("games", &mut r.games),
-            ("channels", &mut r.channels),
-            ("countries", &mut r.countries),
-            ("vendors", &mut r.vendors),
-        ] {
-            let rows: Vec<(String, bool)> = on_db!(self, pool => sqlx::query_as(&format!("SELECT code, active FROM {table}")).fetch_all(pool).await)?;
-            map.extend(rows.into_iter().map(|(code, active)| (code, Code { active })));
-        }
-        let rows: Vec<(String, bool)> =
-            on_db!(self, pool => sqlx::query_as("SELECT code, active FROM currencies").fetch_all(pool).await)?;
-        r.currencies
-            .extend(rows.into_iter().filter_map(|(c, active)| Some((Currency::from_code(&c)?, Code { active }))));
-        let rows: Vec<CostTypeRow> = on_db!(self, pool => sqlx::query_as(
-            "SELECT code, active, unit_priced, band_min_per_mille, band_max_per_mille FROM cost_types").fetch_all(pool).await)?;
-        r.cost_types.extend(rows.into_iter().map(|t| {
-            let band = t.band_min_per_mille.zip(t.band_max_per_mille);
-            (t.code, CostTypeInfo { active: t.active, unit_priced: t.unit_priced, per_mille_band: band })
-        }));
-        let rows: Vec<(String, String, String, Date, Date, bool)> = on_db!(self, pool => sqlx::query_as(
-            "SELECT code, game, channel, flight_start, flight_end, active FROM campaigns").fetch_all(pool).await)?;
-        r.campaigns.extend(rows.into_iter().map(|(code, game, channel, flight_start, flight_end, active)| {
-            (code, CampaignInfo { game, channel, flight_start, flight_end, active })
-        }));
-        r.closed_months.extend(self.closed_months().await?.into_iter().map(|m| (m.year, m.month)));
+        let data = self.cost_master_data(today, 0).await?;
+        let codes =
+            |rows: Vec<(String, String, bool)>| rows.into_iter().map(|(code, _, active)| (code, Code { active }));
+        r.games.extend(codes(data.games));
+        r.channels.extend(codes(data.channels));
+        r.countries.extend(codes(data.countries));
+        r.vendors.extend(codes(data.vendors));
+        r.currencies.extend(
+            data.currencies.into_iter().filter_map(|(c, _, active)| Some((Currency::from_code(&c)?, Code { active }))),
+        );
+        r.cost_types.extend(data.cost_types.into_iter().map(|(code, _, info)| (code, info)));
+        r.campaigns.extend(data.campaigns.into_iter().map(|(code, _, info)| (code, info)));
+        r.closed_months.extend(data.closed_months.into_iter().map(|m| (m.year, m.month)));
 
         let date = parse_date(form.date.trim());
         let currency = Currency::from_code(&form.currency);
@@ -277,6 +291,62 @@ impl Db {
             }
         }
         Ok(r)
+    }
+
+    /// All master data, closed months, and the rates of the last `fx_days` days before `today`.
+    pub async fn cost_master_data(&self, today: Date, fx_days: i64) -> Result<MasterData> {
+        let mut named = Vec::new();
+        for table in ["games", "channels", "countries", "vendors"] {
+            let rows: Vec<(String, String, bool)> = on_db!(self, pool => sqlx::query_as(
+                &format!("SELECT code, name, active FROM {table} ORDER BY name")).fetch_all(pool).await)?;
+            named.push(rows);
+        }
+        let [games, channels, countries, vendors]: [Vec<(String, String, bool)>; 4] =
+            named.try_into().map_err(|_| StoreError::NotFound)?;
+        let currencies: Vec<(String, String, bool)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT code, code, active FROM currencies ORDER BY code").fetch_all(pool).await)?;
+        let rows: Vec<CostTypeRow> = on_db!(self, pool => sqlx::query_as(
+            "SELECT code, name, active, unit_priced, band_min_per_mille, band_max_per_mille FROM cost_types ORDER BY code")
+            .fetch_all(pool).await)?;
+        let cost_types = rows
+            .into_iter()
+            .map(|t| {
+                let band = t.band_min_per_mille.zip(t.band_max_per_mille);
+                (t.code, t.name, CostTypeInfo { active: t.active, unit_priced: t.unit_priced, per_mille_band: band })
+            })
+            .collect();
+        let rows: Vec<CampaignRow> = on_db!(self, pool => sqlx::query_as(
+            "SELECT code, name, game, channel, flight_start, flight_end, active FROM campaigns ORDER BY name")
+            .fetch_all(pool).await)?;
+        let campaigns = rows
+            .into_iter()
+            .map(|c| {
+                let info = CampaignInfo {
+                    game: c.game,
+                    channel: c.channel,
+                    flight_start: c.flight_start,
+                    flight_end: c.flight_end,
+                    active: c.active,
+                };
+                (c.code, c.name, info)
+            })
+            .collect();
+        let since = today - time::Duration::days(fx_days);
+        let rows: Vec<(String, Date, i64)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT currency, rate_date, micros FROM fx_rates WHERE rate_date >= $1 AND rate_date <= $2 \
+             ORDER BY currency, rate_date").bind(since).bind(today).fetch_all(pool).await)?;
+        let fx = rows.into_iter().filter_map(|(c, d, m)| Some((Currency::from_code(&c)?, d, m))).collect();
+        Ok(MasterData {
+            games,
+            channels,
+            countries,
+            vendors,
+            currencies,
+            cost_types,
+            campaigns,
+            closed_months: self.closed_months().await?,
+            fx,
+        })
     }
 
     pub async fn closed_months(&self) -> Result<Vec<YearMonth>> {

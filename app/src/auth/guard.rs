@@ -13,6 +13,15 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     /// A session ends this long after sign-in, however active it is.
     pub absolute_session_secs: i64,
+    pub costs: store::costs::CostSettings,
+    /// The company's clock: "today" for the cost rules (Korea: UTC+09:00).
+    pub business_offset: time::UtcOffset,
+}
+
+impl AppState {
+    pub fn today(&self) -> time::Date {
+        time::OffsetDateTime::now_utc().to_offset(self.business_offset).date()
+    }
 }
 
 /// Who may call a server function.

@@ -18,6 +18,7 @@ pub type HashSet<K> = rustc_hash::FxHashSet<K>;
 
 /// A cost entry as entered: text fields exactly as typed or imported.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CostForm {
     pub date: String,
     pub game: String,
@@ -45,7 +46,7 @@ pub struct Code {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignInfo {
     pub game: String,
     pub channel: String,
@@ -54,7 +55,7 @@ pub struct CampaignInfo {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CostTypeInfo {
     pub active: bool,
     /// Priced per install, click, impression or action: the entry must say how many units.

@@ -144,7 +144,13 @@ rules! {
 impl Rule {
     /// The message in `lang` with `details` in place of `{0}`, `{1}`, ….
     pub fn message(self, lang: Lang, details: &[String]) -> String {
-        let mut text = self.template(lang).to_owned();
+        let template = match (self, details.get(1).map(String::as_str), lang) {
+            // "KRW takes no decimals, got 1200.5." reads better than "takes 0 decimals".
+            (Rule::AmountPrecision, Some("0"), Lang::En) => "{0} takes no decimals, got {2}.",
+            (Rule::AmountPrecision, Some("0"), Lang::Ko) => "{0}은(는) 소수점을 쓸 수 없는데 {2}을(를) 입력했습니다.",
+            _ => self.template(lang),
+        };
+        let mut text = template.to_owned();
         for (i, d) in details.iter().enumerate() {
             text = text.replace(&format!("{{{i}}}"), d);
         }

@@ -213,7 +213,11 @@ fn the_catalogue_is_what_it_says() {
     assert_eq!(Rule::DuplicateInvoice.field(), Field::InvoiceNumber);
     assert_eq!(
         Rule::AmountPrecision.message(Lang::En, &["KRW".into(), "0".into(), "1200.5".into()]),
-        "KRW takes 0 decimals, got 1200.5."
+        "KRW takes no decimals, got 1200.5."
+    );
+    assert_eq!(
+        Rule::AmountPrecision.message(Lang::En, &["USD".into(), "2".into(), "1.234".into()]),
+        "USD takes 2 decimals, got 1.234."
     );
 }
 

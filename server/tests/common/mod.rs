@@ -154,3 +154,75 @@ impl Browser {
         me["me"].get("email").and_then(|e| e.as_str()).map(str::to_owned)
     }
 }
+
+/// Today on the company's clock, as the server sees it.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().to_offset(WebConfig::default().business_offset).date()
+}
+
+/// A small ledger: one game, channel, country, vendor, cost type (FLAT, no units), a campaign whose
+/// flight spans a year either side of today, entries 1–3, and January 2024 closed.
+pub async fn seed_ledger(app: &TestApp) {
+    use store::costs::{CostSettings, MasterTable, NewCampaign, YearMonth};
+    let db = &app.t.db;
+    let owner = app.user("ledger-owner@mcms.test", Role::Marketer).await;
+    db.put_code(MasterTable::Games, "STARFALL", "Starfall", true).await.unwrap();
+    db.put_code(MasterTable::Channels, "GOOGLE_ADS", "Google Ads", true).await.unwrap();
+    db.put_code(MasterTable::Countries, "KR", "Korea", true).await.unwrap();
+    db.put_code(MasterTable::Vendors, "DIRECT", "Direct", true).await.unwrap();
+    db.put_currency(domain::Currency::KRW, true).await.unwrap();
+    db.put_cost_type("FLAT", "Flat fee", false, None).await.unwrap();
+    db.put_cost_type("CPI", "Cost per install", true, Some((300_000, 30_000_000))).await.unwrap();
+    let span = time::Duration::days(400);
+    db.put_campaign(&NewCampaign {
+        code: "LAUNCH",
+        name: "Launch",
+        game: "STARFALL",
+        channel: "GOOGLE_ADS",
+        flight_start: today() - span,
+        flight_end: today() + span,
+        owner_id: Some(owner.id),
+        active: true,
+    })
+    .await
+    .unwrap();
+    for i in 1..=3 {
+        let date = (today() - time::Duration::days(60 + i)).to_string();
+        let form = ledger_form(&date, "50,000");
+        let r = db.cost_reference(&form, today(), &CostSettings::default()).await.unwrap();
+        let entry = domain::costs::validate(&form, &r).entry.expect("seed entries are valid");
+        db.create_cost(&entry, &CostSettings::default(), owner.id).await.unwrap();
+    }
+    db.close_period(YearMonth::parse("2024-01").unwrap(), owner.id).await.unwrap();
+}
+
+pub fn ledger_form(date: &str, amount: &str) -> domain::costs::CostForm {
+    domain::costs::CostForm {
+        date: date.into(),
+        game: "STARFALL".into(),
+        channel: "GOOGLE_ADS".into(),
+        campaign: "LAUNCH".into(),
+        country: "KR".into(),
+        vendor: "DIRECT".into(),
+        cost_type: "FLAT".into(),
+        currency: "KRW".into(),
+        amount: amount.into(),
+        ..Default::default()
+    }
+}
+
+/// The save call's fields for an entry `days_ago` days back.
+pub fn cost_form_fields(days_ago: i64, amount: &str) -> Vec<(&'static str, String)> {
+    let f = ledger_form(&(today() - time::Duration::days(days_ago)).to_string(), amount);
+    vec![
+        ("form[date]", f.date),
+        ("form[game]", f.game),
+        ("form[channel]", f.channel),
+        ("form[campaign]", f.campaign),
+        ("form[country]", f.country),
+        ("form[vendor]", f.vendor),
+        ("form[cost_type]", f.cost_type),
+        ("form[currency]", f.currency),
+        ("form[amount]", f.amount),
+    ]
+}

@@ -1,0 +1,296 @@
+//! The cost ledger's screens and the server functions behind them.
+
+mod form;
+mod list;
+
+pub use form::CostFormPage;
+pub use list::CostListPage;
+
+use crate::error::AppError;
+use domain::Currency;
+#[cfg(feature = "ssr")]
+use domain::Role;
+use domain::costs::{CampaignInfo, Code, CostEntry, CostForm, CostTypeInfo, FxRate, Reference};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::auth::guard::{Access, authorize};
+
+/// A stored entry as the screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostRecord {
+    pub id: i64,
+    pub version: i32,
+    pub deleted: bool,
+    pub entry: CostEntry,
+    pub fx_source: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<store::costs::StoredCost> for CostRecord {
+    fn from(s: store::costs::StoredCost) -> Self {
+        CostRecord { id: s.id, version: s.version, deleted: s.deleted, entry: s.entry, fx_source: s.fx_source }
+    }
+}
+
+/// A code and its display name, for a select.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub code: String,
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignChoice {
+    pub code: String,
+    pub name: String,
+    pub info: CampaignInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostTypeChoice {
+    pub code: String,
+    pub name: String,
+    pub info: CostTypeInfo,
+}
+
+/// What the form needs: the choices for its selects, and the reference data for checking an entry
+/// in the browser as it is typed. Duplicates and budgets are checked by the server on save.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormData {
+    pub today: time::Date,
+    pub reporting_currency: Currency,
+    pub fx_max_age_days: i64,
+    pub flight_grace_days: i64,
+    pub games: Vec<Choice>,
+    pub channels: Vec<Choice>,
+    pub countries: Vec<Choice>,
+    pub vendors: Vec<Choice>,
+    pub currencies: Vec<Choice>,
+    pub cost_types: Vec<CostTypeChoice>,
+    pub campaigns: Vec<CampaignChoice>,
+    pub closed_months: Vec<(i32, u8)>,
+    pub fx: Vec<(Currency, time::Date, i64)>,
+    /// Whether the caller may save (marketer or admin).
+    pub can_edit: bool,
+}
+
+impl FormData {
+    /// The rule engine's reference, as far as the browser can know it.
+    pub fn reference(&self) -> Reference {
+        let mut r = Reference::new(self.today, self.reporting_currency);
+        r.fx_max_age_days = self.fx_max_age_days;
+        r.flight_grace_days = self.flight_grace_days;
+        let codes = |list: &[Choice]| list.iter().map(|c| (c.code.clone(), Code { active: c.active })).collect();
+        r.games = codes(&self.games);
+        r.channels = codes(&self.channels);
+        r.countries = codes(&self.countries);
+        r.vendors = codes(&self.vendors);
+        r.currencies = self
+            .currencies
+            .iter()
+            .filter_map(|c| Some((Currency::from_code(&c.code)?, Code { active: c.active })))
+            .collect();
+        r.cost_types = self.cost_types.iter().map(|t| (t.code.clone(), t.info.clone())).collect();
+        r.campaigns = self.campaigns.iter().map(|c| (c.code.clone(), c.info.clone())).collect();
+        r.closed_months =
+            self.closed_months.iter().filter_map(|(y, m)| Some((*y, time::Month::try_from(*m).ok()?))).collect();
+        for (currency, date, micros) in &self.fx {
+            r.fx.entry(*currency).or_default().push(FxRate { date: *date, micros: *micros });
+        }
+        r
+    }
+}
+
+#[server(endpoint = "costs/form-data")]
+pub async fn cost_form_data() -> Result<FormData, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
+    let (db, settings) = (&caller.state.db, &caller.state.costs);
+    let data = db.cost_master_data(caller.state.today(), 60).await?;
+    Ok(FormData {
+        today: caller.state.today(),
+        reporting_currency: settings.reporting_currency,
+        fx_max_age_days: settings.fx_max_age_days,
+        flight_grace_days: settings.flight_grace_days,
+        games: data.games.into_iter().map(choice).collect(),
+        channels: data.channels.into_iter().map(choice).collect(),
+        countries: data.countries.into_iter().map(choice).collect(),
+        vendors: data.vendors.into_iter().map(choice).collect(),
+        currencies: data.currencies.into_iter().map(choice).collect(),
+        cost_types: data.cost_types.into_iter().map(|(code, name, info)| CostTypeChoice { code, name, info }).collect(),
+        campaigns: data.campaigns.into_iter().map(|(code, name, info)| CampaignChoice { code, name, info }).collect(),
+        closed_months: data.closed_months.iter().map(|m| (m.year, m.month as u8)).collect(),
+        fx: data.fx,
+        can_edit: caller.user()?.role.includes(Role::Marketer),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn choice((code, name, active): (String, String, bool)) -> Choice {
+    Choice { code, name, active }
+}
+
+/// Checks the entry with the authoritative rules and stores it. Warnings must be acknowledged by
+/// code (`acknowledge`, comma-separated). With `version`, edits entry `form.editing` if it is still
+/// at that version.
+#[server(endpoint = "costs/save")]
+pub async fn save_cost(
+    form: CostForm,
+    version: Option<i32>,
+    acknowledge: Option<String>,
+) -> Result<CostRecord, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    let (db, settings) = (&caller.state.db, &caller.state.costs);
+    let actor = caller.user()?.id;
+    let reference = db.cost_reference(&form, caller.state.today(), settings).await?;
+    let report = domain::costs::validate(&form, &reference);
+    let acknowledged: Vec<String> =
+        acknowledge.unwrap_or_default().split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    let rules_refusal = || AppError::Rules { findings: report.findings.clone(), submitted: Box::new(form.clone()) };
+    if !report.can_save(&acknowledged) {
+        return Err(rules_refusal());
+    }
+    let entry = report.entry.clone().ok_or_else(rules_refusal)?;
+    let stored = match (form.editing, version) {
+        (Some(id), Some(version)) => match db.update_cost(id, version, &entry, settings, actor).await {
+            Err(store::StoreError::Stale(current)) => {
+                return Err(AppError::Stale {
+                    version: current.version,
+                    changed: changed_fields(&current.entry, &entry),
+                    submitted: Some(Box::new(form.clone())),
+                });
+            }
+            other => other?,
+        },
+        (None, _) => db.create_cost(&entry, settings, actor).await?,
+        (Some(_), None) => return Err(AppError::BadRequest("editing needs the version being edited".into())),
+    };
+    tracing::info!(by = actor, cost_id = stored.id, version = stored.version, "cost saved");
+    leptos_axum::redirect("/costs");
+    Ok(stored.into())
+}
+
+/// The fields where the stored entry differs from the one submitted.
+#[cfg(feature = "ssr")]
+fn changed_fields(stored: &CostEntry, submitted: &CostEntry) -> Vec<String> {
+    let pairs: [(&str, bool); 12] = [
+        ("date", stored.date != submitted.date),
+        ("game", stored.game != submitted.game),
+        ("channel", stored.channel != submitted.channel),
+        ("campaign", stored.campaign != submitted.campaign),
+        ("country", stored.country != submitted.country),
+        ("vendor", stored.vendor != submitted.vendor),
+        ("cost_type", stored.cost_type != submitted.cost_type),
+        ("currency", stored.amount.currency != submitted.amount.currency),
+        ("amount", stored.amount.minor != submitted.amount.minor),
+        ("units", stored.units != submitted.units),
+        ("invoice_number", stored.invoice_number != submitted.invoice_number),
+        ("memo", stored.memo != submitted.memo || stored.vat_included != submitted.vat_included),
+    ];
+    pairs.into_iter().filter(|(_, differs)| *differs).map(|(name, _)| name.to_owned()).collect()
+}
+
+/// One entry, for its page.
+#[server(endpoint = "costs/get")]
+pub async fn get_cost(id: i64) -> Result<CostRecord, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
+    let stored = caller.state.db.cost(id).await?.ok_or(AppError::NotFound)?;
+    Ok(stored.into())
+}
+
+/// The list's filters as they travel in the page's query string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CostQuery {
+    pub month: String,
+    pub game: String,
+    pub channel: String,
+    pub campaign: String,
+    pub country: String,
+    pub vendor: String,
+    pub cost_type: String,
+    /// `YYYY-MM-DD.id` of the last row of the previous page.
+    pub after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostPageView {
+    pub rows: Vec<CostRecord>,
+    pub next_after: Option<String>,
+    pub total_reporting_minor: i64,
+    pub total_count: i64,
+    pub reporting_currency: Currency,
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+#[server(endpoint = "costs/list")]
+pub async fn list_costs(#[server(default)] query: CostQuery) -> Result<CostPageView, AppError> {
+    use store::costs::{CostCursor, CostFilter, YearMonth};
+    let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let month = match text(&query.month) {
+        Some(m) => Some(YearMonth::parse(&m).ok_or_else(|| AppError::invalid("month", "month.invalid"))?),
+        None => None,
+    };
+    let after = match text(&query.after) {
+        Some(a) => {
+            let cursor = a
+                .split_once('.')
+                .and_then(|(d, id)| Some(CostCursor { date: domain::costs::parse_date(d)?, id: id.parse().ok()? }));
+            Some(cursor.ok_or_else(|| AppError::invalid("after", "cursor.invalid"))?)
+        }
+        None => None,
+    };
+    let filter = CostFilter {
+        month,
+        game: text(&query.game),
+        channel: text(&query.channel),
+        campaign: text(&query.campaign),
+        country: text(&query.country).map(|c| c.to_ascii_uppercase()),
+        vendor: text(&query.vendor),
+        cost_type: text(&query.cost_type),
+        include_deleted: false,
+    };
+    let page = caller.state.db.list_costs(&filter, after, PAGE_SIZE).await?;
+    Ok(CostPageView {
+        rows: page.rows.into_iter().map(CostRecord::from).collect(),
+        next_after: page.next.map(|c| format!("{}.{}", c.date, c.id)),
+        total_reporting_minor: page.total_reporting_minor,
+        total_count: page.total_count,
+        reporting_currency: caller.state.costs.reporting_currency,
+    })
+}
+
+#[server(endpoint = "costs/delete")]
+pub async fn delete_cost(id: i64, version: i32) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    caller.state.db.delete_cost(id, version, caller.user()?.id).await?;
+    leptos_axum::redirect("/costs");
+    Ok(())
+}
+
+#[server(endpoint = "costs/restore")]
+pub async fn restore_cost(id: i64) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    caller.state.db.restore_cost(id, caller.user()?.id).await?;
+    Ok(())
+}
+
+#[server(endpoint = "costs/close-month")]
+pub async fn close_month(month: String) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
+    caller.state.db.close_period(month, caller.user()?.id).await?;
+    Ok(())
+}
+
+#[server(endpoint = "costs/reopen-month")]
+pub async fn reopen_month(month: String, reason: String) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
+    caller.state.db.reopen_period(month, &reason, caller.user()?.id).await?;
+    Ok(())
+}

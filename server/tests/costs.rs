@@ -1,0 +1,165 @@
+//! The cost ledger over HTTP: what each kind of bad input gets, and that it stores nothing.
+
+mod common;
+
+use common::{TestApp, cost_form_fields, seed_ledger, today};
+use domain::Role;
+use http::StatusCode;
+use serde_json::Value;
+
+fn fields<'a>(list: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    list.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[tokio::test]
+async fn a_marketer_saves_an_entry_and_the_list_totals_it() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        let r = m.call("/api/costs/save", &fields(&cost_form_fields(2, "1,234,000"))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", app.backend(), r.body);
+        let saved = json(&r.body);
+        assert_eq!(saved["version"], 1);
+        assert_eq!(saved["entry"]["amount"]["minor"], 1_234_000);
+        assert!(r.headers.contains_key("serverfnredirect"), "the form goes back to the list");
+
+        let list = json(&m.call("/api/costs/list", &[]).await.body);
+        assert_eq!(list["total_count"], 4);
+        assert_eq!(list["total_reporting_minor"], 3 * 50_000 + 1_234_000);
+        assert_eq!(list["rows"][0]["entry"]["amount"]["minor"], 1_234_000, "newest first");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_rule_breach_is_refused_with_findings_and_the_input_comes_back() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        let r = m.call("/api/costs/save", &fields(&cost_form_fields(2, "1200.5"))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.backend());
+        let err = json(&r.body);
+        let findings = err["Rules"]["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{err}");
+        assert_eq!(findings[0]["rule"], "AmountPrecision");
+        assert_eq!(findings[0]["details"], serde_json::json!(["KRW", "0", "1200.5"]));
+        assert_eq!(err["Rules"]["submitted"]["amount"], "1200.5", "what was typed is handed back");
+
+        let future = cost_form_fields(-3, "10,000");
+        let r = m.call("/api/costs/save", &fields(&future)).await;
+        assert_eq!(json(&r.body)["Rules"]["findings"][0]["rule"], "DateInFuture");
+        let mut unknown = cost_form_fields(2, "10,000");
+        unknown[3].1 = "NO_SUCH_CAMPAIGN".into();
+        let r = m.call("/api/costs/save", &fields(&unknown)).await;
+        assert_eq!(json(&r.body)["Rules"]["findings"][0]["rule"], "CampaignUnknown");
+
+        let r = m.call("/api/costs/save", &[("form[amount]", "oops")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a nearly empty form is a rules answer, not a 500");
+        assert_eq!(json(&m.call("/api/costs/list", &[]).await.body)["total_count"], 3, "nothing was stored");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn warnings_save_only_once_acknowledged() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let month = store::costs::YearMonth::of(today() - time::Duration::days(2));
+        app.t.db.put_budget("LAUNCH", month, 100_000).await.unwrap();
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        let form = cost_form_fields(2, "150,000");
+        let r = m.call("/api/costs/save", &fields(&form)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}: {}", app.backend(), r.body);
+        assert_eq!(json(&r.body)["Rules"]["findings"][0]["rule"], "BudgetOverrun");
+        let mut acknowledged = fields(&form);
+        acknowledged.push(("acknowledge", "budget.overrun"));
+        let r = m.call("/api/costs/save", &acknowledged).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn two_people_editing_one_entry_cannot_overwrite_each_other() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut alice, _) = app.signed_in("alice@mcms.test", Role::Marketer).await;
+        let (mut bob, _) = app.signed_in("bob@mcms.test", Role::Marketer).await;
+        let date = (today() - time::Duration::days(61)).to_string();
+        let edit = |amount: &str| {
+            let mut f = cost_form_fields(61, amount);
+            f[0].1 = date.clone();
+            f.push(("form[editing]", "1".into()));
+            f.push(("version", "1".into()));
+            f
+        };
+        let r = alice.call("/api/costs/save", &fields(&edit("55,000"))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", app.backend(), r.body);
+        let r = bob.call("/api/costs/save", &fields(&edit("70,000"))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let stale = json(&r.body);
+        assert_eq!(
+            (&stale["Stale"]["version"], &stale["Stale"]["changed"]),
+            (&serde_json::json!(2), &serde_json::json!(["amount"]))
+        );
+        assert_eq!(stale["Stale"]["submitted"]["amount"], "70,000", "Bob's input comes back to him");
+        let stored = json(&bob.call("/api/costs/get", &[("id", "1")]).await.body);
+        assert_eq!(stored["entry"]["amount"]["minor"], 55_000, "Alice's edit stands");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_closed_month_refuses_changes_on_every_path_until_reopened_with_a_reason() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        let month = store::costs::YearMonth::of(today() - time::Duration::days(61)).to_string();
+        assert_eq!(admin.call("/api/costs/close-month", &[("month", &month)]).await.status, StatusCode::OK);
+        let again = admin.call("/api/costs/close-month", &[("month", &month)]).await;
+        assert_eq!(
+            (again.status, again.body.as_str()),
+            (StatusCode::CONFLICT, r#"{"Conflict":{"code":"period.already_closed"}}"#)
+        );
+
+        let r = m.call("/api/costs/save", &fields(&cost_form_fields(62, "10,000"))).await;
+        assert_eq!(json(&r.body)["Rules"]["findings"][0]["rule"], "PeriodClosed", "{}", app.backend());
+        let r = m.call("/api/costs/delete", &[("id", "1"), ("version", "1")]).await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::CONFLICT, r#"{"Conflict":{"code":"period.closed"}}"#));
+
+        let r = admin.call("/api/costs/reopen-month", &[("month", &month), ("reason", " ")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = admin.call("/api/costs/reopen-month", &[("month", "2026-13"), ("reason", "x")]).await;
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, r#"{"Invalid":{"field":"month","code":"month.invalid"}}"#)
+        );
+        let r = admin.call("/api/costs/reopen-month", &[("month", &month), ("reason", "late credit note")]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(m.call("/api/costs/delete", &[("id", "1"), ("version", "1")]).await.status, StatusCode::OK);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_list_refuses_malformed_filters_by_name() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut v, _) = app.signed_in("v@mcms.test", Role::Viewer).await;
+        let r = v.call("/api/costs/list", &[("query[month]", "November")]).await;
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, r#"{"Invalid":{"field":"month","code":"month.invalid"}}"#)
+        );
+        let r = v.call("/api/costs/list", &[("query[after]", "yesterday")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = v.call("/api/costs/get", &[("id", "999")]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        app.finish().await;
+    }
+}
