@@ -74,8 +74,11 @@ pub fn App() -> impl IntoView {
                     } ssr=SsrMode::Async/>
                     <Route path=path!("partners") view=|| view! { <SectionPage section=Section::Partners/> } ssr=SsrMode::Async/>
                     <Route path=path!("poc") view=|| view! { <SectionPage section=Section::PocReports/> } ssr=SsrMode::Async/>
+                    <Route path=path!("admin/periods") view=|| view! {
+                        <RequireRole role=Role::Admin><AdminTabs/><costs::PeriodsPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("admin/users") view=|| view! {
-                        <RequireRole role=Role::Admin><admin::UsersPage/></RequireRole>
+                        <RequireRole role=Role::Admin><AdminTabs/><admin::UsersPage/></RequireRole>
                     } ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
@@ -121,6 +124,18 @@ fn SectionPage(section: Section) -> impl IntoView {
             </header>
             <p class="card empty-state">{t.section_pending}</p>
         </RequireRole>
+    }
+}
+
+/// Links between the admin pages.
+#[component]
+fn AdminTabs() -> impl IntoView {
+    let t = use_texts();
+    view! {
+        <nav class="tabs" aria-label=t.section(Section::Admin).0>
+            <A href="/admin/users">{t.nav_users}</A>
+            <A href="/admin/periods">{t.nav_periods}</A>
+        </nav>
     }
 }
 

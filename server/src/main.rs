@@ -26,6 +26,26 @@ enum Command {
     Serve(ServeArgs),
     /// Bring the database schema up to date and exit.
     Migrate(DbArgs),
+    /// Check that a month is safe to hand to the warehouse: closed, and every entry passing every
+    /// rule. Exits 0 when safe, 1 with the reasons when not.
+    BatchCheck {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+    },
+    /// Write a month's entries in the warehouse schema (docs/batch-schema.md) to standard output.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+        /// csv or jsonl.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
     /// Create an administrator; the password is read from standard input.
     CreateAdmin {
         #[command(flatten)]
@@ -112,6 +132,8 @@ async fn run() -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(db)) => open(&db).await.map(|_| println!("database is up to date")),
         Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
+        Some(Command::BatchCheck { db, month }) => batch_check(&db, &month).await,
+        Some(Command::Export { db, month, format }) => export(&db, &month, &format).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -203,4 +225,39 @@ async fn create_admin(args: &DbArgs, email: &str, name: &str) -> Result<(), Stri
     let user = db.create_user(&email, &name, domain::Role::Admin, &password).await.map_err(|e| e.to_string())?;
     println!("created administrator {} (id {})", user.email, user.id);
     Ok(())
+}
+
+fn month_arg(month: &str) -> Result<store::costs::YearMonth, String> {
+    store::costs::YearMonth::parse(month).ok_or_else(|| format!("--month: expected YYYY-MM, got {month:?}"))
+}
+
+async fn batch_check(args: &DbArgs, month: &str) -> Result<(), String> {
+    let month = month_arg(month)?;
+    let db = open(args).await?;
+    let config = WebConfig::default();
+    let today = time::OffsetDateTime::now_utc().to_offset(config.business_offset).date();
+    let reasons = server::batch::check(&db, month, &config.costs, today).await.map_err(|e| e.to_string())?;
+    if reasons.is_empty() {
+        println!("{month} is closed and every entry passes: safe to load");
+        Ok(())
+    } else {
+        for reason in &reasons {
+            println!("{reason}");
+        }
+        Err(format!("{month} is not safe to load ({} reason(s) above)", reasons.len()))
+    }
+}
+
+async fn export(args: &DbArgs, month: &str, format: &str) -> Result<(), String> {
+    use std::io::Write;
+    let month = month_arg(month)?;
+    let db = open(args).await?;
+    let settings = WebConfig::default().costs;
+    let rows = server::batch::month_entries(&db, month).await.map_err(|e| e.to_string())?;
+    let bytes = match format {
+        "csv" => server::batch::to_csv(&rows, &settings).map_err(|e| e.to_string())?,
+        "jsonl" => server::batch::to_jsonl(&rows, &settings).into_bytes(),
+        other => return Err(format!("--format: expected csv or jsonl, got {other:?}")),
+    };
+    std::io::stdout().write_all(&bytes).map_err(|e| format!("cannot write: {e}"))
 }

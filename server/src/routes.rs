@@ -32,6 +32,10 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         costs: config.costs,
         business_offset: config.business_offset,
     };
+    let export = {
+        let state = state.clone();
+        move |req: Request<Body>| export_month(state.clone(), req)
+    };
     let context = move || provide_context(state.clone());
     let page = {
         let options = options.clone();
@@ -68,6 +72,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
 
     Router::new()
         .route("/healthz", get(move || healthz(db.clone())))
+        .route("/costs/export", get(export))
         // leptos_routes registers each server function under /api; anything else there is unknown.
         .route("/api/{*rest}", any(|| async { (StatusCode::NOT_FOUND, "No such API endpoint.") }))
         .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), page)
@@ -91,4 +96,40 @@ async fn healthz(db: Db) -> impl IntoResponse {
             )
         }
     }
+}
+
+/// `GET /costs/export?month=YYYY-MM&format=csv|jsonl`: the month's batch as a download (viewers
+/// and up), in the schema of docs/batch-schema.md.
+async fn export_month(state: AppState, req: Request<Body>) -> axum::response::Response {
+    use app::auth::guard::{Access, authorize_request};
+    use app::error::AppError;
+    let (parts, _) = req.into_parts();
+    let problem = |err: AppError| {
+        (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST), err.to_string()).into_response()
+    };
+    if let Err(err) = authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Viewer)).await {
+        return problem(err);
+    }
+    let query: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or_default();
+    let Some(month) = query.get("month").and_then(|m| store::costs::YearMonth::parse(m)) else {
+        return problem(AppError::invalid("month", "month.invalid"));
+    };
+    let rows = match crate::batch::month_entries(&state.db, month).await {
+        Ok(rows) => rows,
+        Err(err) => return problem(err.into()),
+    };
+    let (body, content_type, ext) = match query.get("format").map(String::as_str).unwrap_or("csv") {
+        "csv" => match crate::batch::to_csv(&rows, &state.costs) {
+            Ok(bytes) => (bytes, "text/csv; charset=utf-8", "csv"),
+            Err(_) => return problem(AppError::Internal),
+        },
+        "jsonl" => {
+            (crate::batch::to_jsonl(&rows, &state.costs).into_bytes(), "application/jsonl; charset=utf-8", "jsonl")
+        }
+        _ => return problem(AppError::invalid("format", "format.unknown")),
+    };
+    let disposition = format!("attachment; filename=\"mcms-costs-{month}.{ext}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
 }

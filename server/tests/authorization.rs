@@ -25,6 +25,8 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/restore", Some(Role::Admin)),
     ("/api/costs/close-month", Some(Role::Admin)),
     ("/api/costs/reopen-month", Some(Role::Admin)),
+    ("/api/costs/history", Some(Role::Viewer)),
+    ("/api/costs/periods", Some(Role::Admin)),
 ];
 
 #[test]
@@ -51,7 +53,7 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             ("password", PASSWORD.into()),
         ],
         "/api/admin/users/role" => vec![("user_id", target.into()), ("role", "marketer".into())],
-        "/api/costs/get" => vec![("id", "1".into())],
+        "/api/costs/get" | "/api/costs/history" => vec![("id", "1".into())],
         "/api/costs/restore" => vec![("id", "2".into())],
         // Marketer and admin delete different entries (their turns differ in parity); admin restores one.
         "/api/costs/delete" => vec![("id", format!("{}", 2 + n % 2)), ("version", "1".into())],

@@ -135,6 +135,28 @@ impl CostRow {
     }
 }
 
+/// The rule engine's reference from master data (and whatever rates `data` holds).
+pub fn reference_from(data: MasterData, today: Date, settings: &CostSettings) -> Reference {
+    let mut r = Reference::new(today, settings.reporting_currency);
+    r.fx_max_age_days = settings.fx_max_age_days;
+    r.flight_grace_days = settings.flight_grace_days;
+    let codes = |rows: Vec<(String, String, bool)>| rows.into_iter().map(|(code, _, active)| (code, Code { active }));
+    r.games.extend(codes(data.games));
+    r.channels.extend(codes(data.channels));
+    r.countries.extend(codes(data.countries));
+    r.vendors.extend(codes(data.vendors));
+    r.currencies.extend(
+        data.currencies.into_iter().filter_map(|(c, _, active)| Some((Currency::from_code(&c)?, Code { active }))),
+    );
+    r.cost_types.extend(data.cost_types.into_iter().map(|(code, _, info)| (code, info)));
+    r.campaigns.extend(data.campaigns.into_iter().map(|(code, _, info)| (code, info)));
+    r.closed_months.extend(data.closed_months.into_iter().map(|m| (m.year, m.month)));
+    for (currency, date, micros) in data.fx {
+        r.fx.entry(currency).or_default().push(FxRate { date, micros });
+    }
+    r
+}
+
 /// Master data with display names: (code, name, active) and richer rows where rules need them.
 #[derive(Debug, Clone)]
 pub struct MasterData {
@@ -219,22 +241,7 @@ impl Db {
     /// The reference data the rules need for `form`: all master data and closed months, plus what
     /// concerns this entry only (its rate, its possible duplicates, its campaign-month budget).
     pub async fn cost_reference(&self, form: &CostForm, today: Date, settings: &CostSettings) -> Result<Reference> {
-        let mut r = Reference::new(today, settings.reporting_currency);
-        r.fx_max_age_days = settings.fx_max_age_days;
-        r.flight_grace_days = settings.flight_grace_days;
-        let data = self.cost_master_data(today, 0).await?;
-        let codes =
-            |rows: Vec<(String, String, bool)>| rows.into_iter().map(|(code, _, active)| (code, Code { active }));
-        r.games.extend(codes(data.games));
-        r.channels.extend(codes(data.channels));
-        r.countries.extend(codes(data.countries));
-        r.vendors.extend(codes(data.vendors));
-        r.currencies.extend(
-            data.currencies.into_iter().filter_map(|(c, _, active)| Some((Currency::from_code(&c)?, Code { active }))),
-        );
-        r.cost_types.extend(data.cost_types.into_iter().map(|(code, _, info)| (code, info)));
-        r.campaigns.extend(data.campaigns.into_iter().map(|(code, _, info)| (code, info)));
-        r.closed_months.extend(data.closed_months.into_iter().map(|m| (m.year, m.month)));
+        let mut r = reference_from(self.cost_master_data(today, 0).await?, today, settings);
 
         let date = parse_date(form.date.trim());
         let currency = Currency::from_code(&form.currency);

@@ -62,6 +62,15 @@ pub(crate) const SIGNED_IN_AT: &str = "signed_in_at";
 pub async fn authorize(access: Access) -> Result<Caller, AppError> {
     let state = use_context::<AppState>().ok_or_else(|| internal("AppState missing from context"))?;
     let parts = use_context::<http::request::Parts>().ok_or_else(|| internal("request parts missing"))?;
+    authorize_request(state, &parts, access).await
+}
+
+/// The same check for plain HTTP handlers (downloads), given the request's parts.
+pub async fn authorize_request(
+    state: AppState,
+    parts: &http::request::Parts,
+    access: Access,
+) -> Result<Caller, AppError> {
     let session = parts.extensions.get::<Session>().cloned().ok_or_else(|| internal("session layer missing"))?;
     let user = signed_in_user(&state, &session).await?;
     let session_ended = user.is_none() && sent_session_cookie(&parts.headers);

@@ -2,7 +2,7 @@
 //! the server checks again on save (it alone knows duplicates and budgets). Without JavaScript the
 //! form posts as usual and comes back filled in, with the server's findings.
 
-use super::{CostRecord, FormData, SaveCost, cost_form_data, get_cost};
+use super::{CostRecord, DeleteCost, FormData, RestoreCost, SaveCost, cost_form_data, cost_history, get_cost};
 use crate::error::AppError;
 use crate::i18n::{use_lang, use_texts};
 use domain::costs::{CostForm, Field, Finding, Severity, validate};
@@ -43,12 +43,22 @@ pub fn CostFormPage() -> impl IntoView {
             None => Ok(None),
         }
     });
+    let history = Resource::new_blocking(id, |id| async move {
+        match id {
+            Some(id) => cost_history(id).await,
+            None => Ok(Vec::new()),
+        }
+    });
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                match (data.await, existing.await) {
-                    (Ok(data), Ok(existing)) => view! { <CostEditor data existing/> }.into_any(),
-                    (Err(e), _) | (_, Err(e)) => {
+                match (data.await, existing.await, history.await) {
+                    (Ok(data), Ok(existing), Ok(lines)) => {
+                        let history = existing.is_some().then(|| view! { <History lines/> });
+                        let actions = existing.clone().map(|r| view! { <EntryActions record=r can_edit=data.can_edit/> });
+                        view! { <CostEditor data existing/> {actions} {history} }.into_any()
+                    }
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                         if e == AppError::NotFound {
                             crate::shell::set_status(404);
                         }
@@ -272,5 +282,43 @@ fn set_field(f: &mut CostForm, name: &str, v: String) {
         "units" => f.units = v,
         "invoice_number" => f.invoice_number = v,
         _ => {}
+    }
+}
+
+/// Delete (marketers and admins) or restore (admins) an entry.
+#[component]
+fn EntryActions(record: CostRecord, can_edit: bool) -> impl IntoView {
+    let t = use_texts();
+    let delete = ServerAction::<DeleteCost>::new();
+    let restore = ServerAction::<RestoreCost>::new();
+    let is_admin = crate::shell::use_me().is_some_and(|m| m.role == domain::Role::Admin);
+    view! {
+        {(can_edit && !record.deleted).then(|| view! {
+            <ActionForm action=delete attr:class="inline entry-action">
+                <input type="hidden" name="id" value=record.id/>
+                <input type="hidden" name="version" value=record.version/>
+                <button type="submit" class="btn btn-danger">{t.delete_entry}</button>
+            </ActionForm>
+            <crate::components::FormAlert action=delete/>
+        })}
+        {(record.deleted && is_admin).then(|| view! {
+            <p class="alert alert-info" role="status">{t.deleted_entry}</p>
+            <ActionForm action=restore attr:class="inline entry-action">
+                <input type="hidden" name="id" value=record.id/>
+                <button type="submit" class="btn">{t.restore}</button>
+            </ActionForm>
+            <crate::components::FormAlert action=restore success=t.saved/>
+        })}
+    }
+}
+
+#[component]
+fn History(lines: Vec<super::HistoryLine>) -> impl IntoView {
+    let t = use_texts();
+    view! {
+        <section class="card" aria-labelledby="history-title">
+            <h2 id="history-title">{t.history}</h2>
+            <crate::costs::periods::HistoryList lines/>
+        </section>
     }
 }

@@ -72,7 +72,18 @@ pub fn CostListPage() -> impl IntoView {
                         </div>
                         {data.can_edit.then(|| view! { <a class="btn btn-primary" href="/costs/new">{t.new_cost}</a> })}
                     </header>
-                    <Filters data q/>
+                    <Filters data q=q.clone()/>
+                    {(!q.month.is_empty()).then(|| {
+                        let month = q.month.clone();
+                        view! {
+                            <p class="downloads">
+                                {t.export_month} " " {month.clone()} ": "
+                                <a href=format!("/costs/export?month={month}&format=csv") rel="external" download="">"CSV"</a>
+                                " · "
+                                <a href=format!("/costs/export?month={month}&format=jsonl") rel="external" download="">"JSON Lines"</a>
+                            </p>
+                        }
+                    })}
                     {results}
                 }
                 .into_any()

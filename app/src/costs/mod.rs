@@ -2,9 +2,11 @@
 
 mod form;
 mod list;
+pub(crate) mod periods;
 
 pub use form::CostFormPage;
 pub use list::CostListPage;
+pub use periods::PeriodsPage;
 
 use crate::error::AppError;
 use domain::Currency;
@@ -293,4 +295,68 @@ pub async fn reopen_month(month: String, reason: String) -> Result<(), AppError>
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
     caller.state.db.reopen_period(month, &reason, caller.user()?.id).await?;
     Ok(())
+}
+
+/// One line of an entry's or a period's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub reason: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+async fn history(db: &store::Db, entity: &str, id: &str) -> Result<Vec<HistoryLine>, AppError> {
+    let users = db.users().await?;
+    let name = |id: i64| users.iter().find(|u| u.id == id).map_or_else(|| format!("#{id}"), |u| u.email.clone());
+    Ok(db
+        .audit_trail(entity, id)
+        .await?
+        .into_iter()
+        .map(|a| HistoryLine {
+            at: format!("{} {:02}:{:02} UTC", a.at.date(), a.at.hour(), a.at.minute()),
+            actor: name(a.actor_id),
+            action: a.action,
+            reason: a.reason,
+        })
+        .collect())
+}
+
+/// Who changed an entry, and when.
+#[server(endpoint = "costs/history")]
+pub async fn cost_history(id: i64) -> Result<Vec<HistoryLine>, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
+    history(&caller.state.db, "cost_entry", &id.to_string()).await
+}
+
+/// A month's state for the periods page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodLine {
+    pub month: String,
+    pub closed: bool,
+    pub history: Vec<HistoryLine>,
+}
+
+/// The last twelve months and any older closed ones, newest first.
+#[server(endpoint = "costs/periods")]
+pub async fn list_periods() -> Result<Vec<PeriodLine>, AppError> {
+    use store::costs::YearMonth;
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let db = &caller.state.db;
+    let closed = db.closed_months().await?;
+    let mut months = vec![YearMonth::of(caller.state.today())];
+    for _ in 0..11 {
+        let previous = months.last().map(|m| YearMonth::of(m.first_day() - time::Duration::days(1)));
+        months.extend(previous);
+    }
+    months.extend(closed.iter().copied().filter(|m| !months.contains(m)).collect::<Vec<_>>());
+    months.sort();
+    months.reverse();
+    let mut out = Vec::new();
+    for m in months {
+        let month = m.to_string();
+        out.push(PeriodLine { closed: closed.contains(&m), history: history(db, "period", &month).await?, month });
+    }
+    Ok(out)
 }

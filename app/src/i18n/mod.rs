@@ -82,6 +82,20 @@ pub struct Texts {
     pub stale_changed: &'static str,
     pub units_hint: &'static str,
     pub amount_hint: &'static str,
+    pub export_month: &'static str,
+    pub history: &'static str,
+    pub delete_entry: &'static str,
+    pub restore: &'static str,
+    pub deleted_entry: &'static str,
+    pub periods_title: &'static str,
+    pub periods_intro: &'static str,
+    pub closed: &'static str,
+    pub open: &'static str,
+    pub close: &'static str,
+    pub reopen: &'static str,
+    pub reopen_reason: &'static str,
+    pub nav_users: &'static str,
+    pub nav_periods: &'static str,
     /// Section (title, one-line description), in [`Section::ALL`] order.
     pub sections: [(&'static str, &'static str); 4],
     /// Role names, in [`Role::ALL`] order.
@@ -193,6 +207,7 @@ mod tests {
         "reason.required",
         "month.invalid",
         "cursor.invalid",
+        "format.unknown",
     ];
 
     #[test]

@@ -1,0 +1,142 @@
+//! The warehouse hand-off: export schema, the safety check, the CLI's exit codes, the download.
+
+mod common;
+
+use common::{TestApp, seed_ledger, today};
+use domain::Role;
+use http::StatusCode;
+use server::batch;
+use store::costs::{CostSettings, NewCampaign, YearMonth};
+
+/// The month of the three seeded entries (61–63 days ago) that holds entry 1.
+fn seeded_month() -> YearMonth {
+    YearMonth::of(today() - time::Duration::days(61))
+}
+
+#[tokio::test]
+async fn the_export_follows_the_documented_columns_exactly() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let rows = batch::month_entries(&app.t.db, seeded_month()).await.unwrap();
+        assert!(!rows.is_empty() && rows.windows(2).all(|w| w[0].entry.date <= w[1].entry.date), "oldest first");
+        let csv = String::from_utf8(batch::to_csv(&rows, &CostSettings::default()).unwrap()).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next().unwrap(), batch::COLUMNS.join(","), "{}", app.backend());
+        let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(first.len(), batch::COLUMNS.len());
+        assert_eq!(
+            &first[2..11],
+            ["STARFALL", "GOOGLE_ADS", "LAUNCH", "KR", "DIRECT", "FLAT", "KRW", "50000", "50000"]
+        );
+        assert_eq!(&first[16..19], ["KRW", "50000", "50000"]);
+
+        let jsonl = batch::to_jsonl(&rows, &CostSettings::default());
+        for line in jsonl.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+            let mut expected = batch::COLUMNS.to_vec();
+            expected.sort();
+            let mut keys = keys;
+            keys.sort();
+            assert_eq!(keys, expected);
+        }
+        let empty = batch::to_csv(&[], &CostSettings::default()).unwrap();
+        assert_eq!(
+            String::from_utf8(empty).unwrap().trim_end(),
+            batch::COLUMNS.join(","),
+            "an empty month still has its header"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_month_is_safe_only_when_closed_and_every_entry_still_passes() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let db = &app.t.db;
+        let month = seeded_month();
+        let settings = CostSettings::default();
+        let reasons = batch::check(db, month, &settings, today()).await.unwrap();
+        assert_eq!(reasons, [format!("{month} is not closed: close it before loading")], "{}", app.backend());
+        let owner = db.users().await.unwrap()[0].id;
+        db.close_period(month, owner).await.unwrap();
+        assert_eq!(batch::check(db, month, &settings, today()).await.unwrap(), Vec::<String>::new());
+
+        // Master data changed after entry: the campaign was deactivated. The batch must not load.
+        let span = time::Duration::days(400);
+        db.put_campaign(&NewCampaign {
+            code: "LAUNCH",
+            name: "Launch",
+            game: "STARFALL",
+            channel: "GOOGLE_ADS",
+            flight_start: today() - span,
+            flight_end: today() + span,
+            owner_id: None,
+            active: false,
+        })
+        .await
+        .unwrap();
+        let reasons = batch::check(db, month, &settings, today()).await.unwrap();
+        assert!(!reasons.is_empty());
+        assert!(
+            reasons.iter().all(|r| r.contains(": campaign.inactive: Campaign LAUNCH is no longer active.")),
+            "{reasons:?}"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_batch_check_command_exits_by_the_verdict() {
+    let app = TestApp::each().await.into_iter().next().unwrap();
+    seed_ledger(&app).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mcms"))
+            .args(args)
+            .args(["--database-url", &app.t.url])
+            .env("MCMS_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let month = seeded_month().to_string();
+    let open = run(&["batch-check", "--month", &month]);
+    assert_eq!(open.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&open.stdout), format!("{month} is not closed: close it before loading\n"));
+    let owner = app.t.db.users().await.unwrap()[0].id;
+    app.t.db.close_period(seeded_month(), owner).await.unwrap();
+    let safe = run(&["batch-check", "--month", &month]);
+    assert_eq!(safe.status.code(), Some(0), "{}", String::from_utf8_lossy(&safe.stderr));
+    let bad = run(&["batch-check", "--month", "last month"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--month: expected YYYY-MM"));
+    let export = run(&["export", "--month", &month, "--format", "jsonl"]);
+    assert!(export.status.success());
+    assert!(String::from_utf8_lossy(&export.stdout).lines().count() >= 1);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_download_needs_a_signed_in_user_and_a_valid_month() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let month = seeded_month().to_string();
+        let mut anonymous = app.browser([10, 2, 0, 1]);
+        assert_eq!(anonymous.page(&format!("/costs/export?month={month}")).await.status, StatusCode::UNAUTHORIZED);
+        let (mut viewer, _) = app.signed_in("v@mcms.test", Role::Viewer).await;
+        let r = viewer.page(&format!("/costs/export?month={month}&format=csv")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", app.backend(), r.body);
+        assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(
+            r.headers["content-disposition"],
+            format!("attachment; filename=\"mcms-costs-{month}.csv\"").as_str()
+        );
+        assert!(r.body.starts_with("entry_id,entry_date,"));
+        assert_eq!(viewer.page("/costs/export?month=13-2026").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            viewer.page(&format!("/costs/export?month={month}&format=xml")).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        app.finish().await;
+    }
+}
