@@ -225,6 +225,11 @@ fn cost_conflict(err: sqlx::Error) -> StoreError {
     }
 }
 
+/// Adds `entries` and `reporting` to a month's running totals (negative to take them away).
+const ADD_TO_MONTH: &str = "INSERT INTO cost_month_totals (month, entries, reporting_minor) VALUES ($1, $2, $3) \
+    ON CONFLICT (month) DO UPDATE SET entries = cost_month_totals.entries + excluded.entries, \
+    reporting_minor = cost_month_totals.reporting_minor + excluded.reporting_minor";
+
 /// Runs the same body with a transaction of either backend, committing on success.
 macro_rules! in_tx {
     ($db:expr, $tx:ident => $body:expr) => {
@@ -400,6 +405,7 @@ impl Db {
                 .bind(entry.corrects).bind(settings.reporting_currency.code()).bind(entry.reporting_minor)
                 .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor)
                 .fetch_one(&mut *tx).await.map_err(cost_conflict)?;
+            sqlx::query(ADD_TO_MONTH).bind(&month).bind(1_i64).bind(entry.reporting_minor).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                 VALUES ($1, $2, 'create', 'cost_entry', $3, NULL, $4, NULL)")
                 .bind(now).bind(actor).bind(id.to_string()).bind(json(entry)).execute(&mut *tx).await?;
@@ -455,6 +461,10 @@ impl Db {
                 .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor).bind(id).bind(expected_version)
                 .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();
             if changed == 1 {
+                sqlx::query(ADD_TO_MONTH).bind(&months[0]).bind(-1_i64).bind(-before.entry.reporting_minor)
+                    .execute(&mut *tx).await?;
+                sqlx::query(ADD_TO_MONTH).bind(&months[1]).bind(1_i64).bind(entry.reporting_minor)
+                    .execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                     VALUES ($1, $2, 'edit', 'cost_entry', $3, $4, $5, NULL)")
                     .bind(now).bind(actor).bind(id.to_string()).bind(json(&before.entry)).bind(json(entry))
@@ -506,6 +516,9 @@ impl Db {
             let changed = sqlx::query(sql).bind(now).bind(actor).bind(id).bind(version)
                 .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();
             if changed == 1 {
+                let sign: i64 = if delete { -1 } else { 1 };
+                sqlx::query(ADD_TO_MONTH).bind(&month).bind(sign).bind(sign * current.entry.reporting_minor)
+                    .execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                     VALUES ($1, $2, $3, 'cost_entry', $4, $5, NULL, NULL)")
                     .bind(now).bind(actor).bind(action).bind(id.to_string()).bind(json(&current.entry))
@@ -732,13 +745,35 @@ impl Db {
             if page_clauses.is_empty() { "TRUE".to_owned() } else { page_clauses.join(" AND ") },
             page_params.len()
         );
-        let (total, count): (i64, i64) = on_db!(self, pool => {
-            let mut q = sqlx::query_as(&totals_sql);
-            for p in &params {
-                q = match p { Param::Text(t) => q.bind(t.clone()), Param::Day(d) => q.bind(*d), Param::Int(i) => q.bind(*i) };
-            }
-            q.fetch_one(pool).await
-        })?;
+        let only_month =
+            [&filter.game, &filter.channel, &filter.campaign, &filter.country, &filter.vendor, &filter.cost_type]
+                .iter()
+                .all(|f| f.as_deref().is_none_or(|v| v.trim().is_empty()))
+                && !filter.include_deleted;
+        let (total, count): (i64, i64) = if only_month {
+            // The running totals answer without touching the ledger.
+            let (sql, month) = match filter.month {
+                Some(m) => (
+                    "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), CAST(COALESCE(SUM(entries), 0) AS BIGINT) \
+                    FROM cost_month_totals WHERE month = $1",
+                    m.to_string(),
+                ),
+                None => (
+                    "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), CAST(COALESCE(SUM(entries), 0) AS BIGINT) \
+                    FROM cost_month_totals WHERE month <> $1",
+                    String::new(),
+                ),
+            };
+            on_db!(self, pool => sqlx::query_as(sql).bind(month).fetch_one(pool).await)?
+        } else {
+            on_db!(self, pool => {
+                let mut q = sqlx::query_as(&totals_sql);
+                for p in &params {
+                    q = match p { Param::Text(t) => q.bind(t.clone()), Param::Day(d) => q.bind(*d), Param::Int(i) => q.bind(*i) };
+                }
+                q.fetch_one(pool).await
+            })?
+        };
         let rows: Vec<CostRow> = on_db!(self, pool => {
             let mut q = sqlx::query_as(&page_sql);
             for p in &page_params {

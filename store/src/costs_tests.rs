@@ -275,3 +275,51 @@ async fn the_list_pages_by_keyset_with_filters_and_totals() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn running_month_totals_always_agree_with_the_ledger() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let scan = |month: &str| crate::costs::CostFilter {
+            month: YearMonth::parse(month),
+            country: Some("KR".into()), // any field filter makes the list scan the ledger
+            ..Default::default()
+        };
+        let summary = |month: &str| crate::costs::CostFilter { month: YearMonth::parse(month), ..Default::default() };
+        let agree = |label: &'static str| async move {
+            for m in ["2026-10", "2026-11"] {
+                let a = db.list_costs(&summary(m), None, 1).await.unwrap();
+                let b = db.list_costs(&scan(m), None, 1).await.unwrap();
+                assert_eq!(
+                    (a.total_count, a.total_reporting_minor),
+                    (b.total_count, b.total_reporting_minor),
+                    "{}: {label} {m}",
+                    db.backend()
+                );
+            }
+            let all = db.list_costs(&Default::default(), None, 1).await.unwrap();
+            let mut whole = (0, 0);
+            for m in ["2026-10", "2026-11"] {
+                let b = db.list_costs(&scan(m), None, 1).await.unwrap();
+                whole = (whole.0 + b.total_count, whole.1 + b.total_reporting_minor);
+            }
+            assert_eq!((all.total_count, all.total_reporting_minor), whole, "{}: {label} overall", db.backend());
+        };
+        let (_, e1) = check(db, &form("2026-10-20", "100,000", "")).await;
+        let first = db.create_cost(&e1.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        let (_, e2) = check(db, &form("2026-11-02", "40,000", "")).await;
+        db.create_cost(&e2.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        agree("after creates").await;
+        let (_, moved) = check(db, &CostForm { editing: Some(first.id), ..form("2026-11-05", "120,000", "") }).await;
+        db.update_cost(first.id, 1, &moved.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        agree("after moving an entry across months").await;
+        db.delete_cost(first.id, 2, actor).await.unwrap();
+        agree("after a delete").await;
+        db.restore_cost(first.id, actor).await.unwrap();
+        agree("after a restore").await;
+        let nov = db.list_costs(&summary("2026-11"), None, 1).await.unwrap();
+        assert_eq!((nov.total_count, nov.total_reporting_minor), (2, 160_000));
+        t.finish().await;
+    }
+}
