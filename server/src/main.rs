@@ -31,6 +31,8 @@ enum Command {
     BatchCheck {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
         /// The month, YYYY-MM.
         #[arg(long)]
         month: String,
@@ -39,6 +41,8 @@ enum Command {
     Export {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
         /// The month, YYYY-MM.
         #[arg(long)]
         month: String,
@@ -67,10 +71,53 @@ struct DbArgs {
     database_url: Option<String>,
 }
 
+/// Settings of the cost ledger. Choose the reporting currency before entering costs: stored
+/// entries keep the reporting amount they were saved with.
+#[derive(Args, Clone)]
+struct LedgerArgs {
+    /// ISO 4217 currency that totals and the warehouse batch are reported in.
+    #[arg(long, env = "MCMS_REPORTING_CURRENCY", default_value = "KRW", value_parser = parse_currency)]
+    reporting_currency: domain::Currency,
+    /// An exchange rate may be at most this many days older than the cost's date.
+    #[arg(long, env = "MCMS_FX_MAX_AGE_DAYS", default_value_t = 7)]
+    fx_max_age_days: i64,
+    /// Costs may fall this many days outside their campaign's flight.
+    #[arg(long, env = "MCMS_FLIGHT_GRACE_DAYS", default_value_t = 3)]
+    flight_grace_days: i64,
+    /// The company's UTC offset, which decides what "today" is for the rules.
+    #[arg(long, env = "MCMS_UTC_OFFSET", default_value = "+09:00", value_parser = parse_offset, allow_hyphen_values = true)]
+    utc_offset: time::UtcOffset,
+}
+
+impl LedgerArgs {
+    fn settings(&self) -> store::costs::CostSettings {
+        store::costs::CostSettings {
+            reporting_currency: self.reporting_currency,
+            fx_max_age_days: self.fx_max_age_days,
+            flight_grace_days: self.flight_grace_days,
+        }
+    }
+
+    fn today(&self) -> time::Date {
+        time::OffsetDateTime::now_utc().to_offset(self.utc_offset).date()
+    }
+}
+
+fn parse_currency(code: &str) -> Result<domain::Currency, String> {
+    domain::Currency::from_code(code).ok_or_else(|| format!("{code:?} is not an ISO 4217 currency code"))
+}
+
+fn parse_offset(text: &str) -> Result<time::UtcOffset, String> {
+    let format = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+    time::UtcOffset::parse(text.trim(), &format).map_err(|_| format!("{text:?} is not an offset like +09:00"))
+}
+
 #[derive(Args, Clone)]
 struct ServeArgs {
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    ledger: LedgerArgs,
     /// Address to listen on.
     #[arg(long, env = "MCMS_ADDR", default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
@@ -132,8 +179,8 @@ async fn run() -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(db)) => open(&db).await.map(|_| println!("database is up to date")),
         Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
-        Some(Command::BatchCheck { db, month }) => batch_check(&db, &month).await,
-        Some(Command::Export { db, month, format }) => export(&db, &month, &format).await,
+        Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, &month).await,
+        Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, &month, &format).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -170,6 +217,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         secure_cookies: args.secure_cookies,
         session_idle_minutes: args.session_idle_minutes,
         session_max_secs: args.session_max_hours * 3600,
+        costs: args.ledger.settings(),
+        business_offset: args.ledger.utc_offset,
         ..WebConfig::default()
     };
     tokio::spawn(delete_expired_sessions(db.clone()));
@@ -231,12 +280,11 @@ fn month_arg(month: &str) -> Result<store::costs::YearMonth, String> {
     store::costs::YearMonth::parse(month).ok_or_else(|| format!("--month: expected YYYY-MM, got {month:?}"))
 }
 
-async fn batch_check(args: &DbArgs, month: &str) -> Result<(), String> {
+async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: &str) -> Result<(), String> {
     let month = month_arg(month)?;
     let db = open(args).await?;
-    let config = WebConfig::default();
-    let today = time::OffsetDateTime::now_utc().to_offset(config.business_offset).date();
-    let reasons = server::batch::check(&db, month, &config.costs, today).await.map_err(|e| e.to_string())?;
+    let reasons =
+        server::batch::check(&db, month, &ledger.settings(), ledger.today()).await.map_err(|e| e.to_string())?;
     if reasons.is_empty() {
         println!("{month} is closed and every entry passes: safe to load");
         Ok(())
@@ -248,11 +296,11 @@ async fn batch_check(args: &DbArgs, month: &str) -> Result<(), String> {
     }
 }
 
-async fn export(args: &DbArgs, month: &str, format: &str) -> Result<(), String> {
+async fn export(args: &DbArgs, ledger: &LedgerArgs, month: &str, format: &str) -> Result<(), String> {
     use std::io::Write;
     let month = month_arg(month)?;
     let db = open(args).await?;
-    let settings = WebConfig::default().costs;
+    let settings = ledger.settings();
     let rows = server::batch::month_entries(&db, month).await.map_err(|e| e.to_string())?;
     let bytes = match format {
         "csv" => server::batch::to_csv(&rows, &settings).map_err(|e| e.to_string())?,

@@ -126,3 +126,30 @@ fn serve_finds_its_site_from_any_directory_and_stops_cleanly_on_sigterm() {
     assert!(log.contains("request_id="), "request logs carry the request id: {log}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn ledger_settings_are_checked_when_read() {
+    let dir = temp_dir("ledger");
+    let out = mcms(&["batch-check", "--month", "2026-10", "--data-dir", ".", "--reporting-currency", "WON"], &dir, "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("\"WON\" is not an ISO 4217 currency code"), "{}", text(&out.stderr));
+    let out = mcms(&["batch-check", "--month", "2026-10", "--data-dir", ".", "--utc-offset", "KST"], &dir, "");
+    assert!(text(&out.stderr).contains("\"KST\" is not an offset like +09:00"), "{}", text(&out.stderr));
+    let out = mcms(
+        &[
+            "batch-check",
+            "--month",
+            "2026-10",
+            "--data-dir",
+            ".",
+            "--utc-offset",
+            "-05:00",
+            "--reporting-currency",
+            "usd",
+        ],
+        &dir,
+        "",
+    );
+    assert_eq!(text(&out.stdout), "2026-10 is not closed: close it before loading\n", "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}
