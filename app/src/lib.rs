@@ -66,6 +66,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("costs") view=|| view! {
                         <RequireRole role=Role::Viewer><costs::CostListPage/></RequireRole>
                     } ssr=SsrMode::Async/>
+                    <Route path=path!("costs/budgets") view=|| view! {
+                        <RequireRole role=Role::Viewer><costs::BudgetsPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("costs/new") view=|| view! {
                         <RequireRole role=Role::Marketer><costs::CostFormPage/></RequireRole>
                     } ssr=SsrMode::Async/>

@@ -27,6 +27,8 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/reopen-month", Some(Role::Admin)),
     ("/api/costs/history", Some(Role::Viewer)),
     ("/api/costs/periods", Some(Role::Admin)),
+    ("/api/costs/budgets", Some(Role::Viewer)),
+    ("/api/costs/set-budget", Some(Role::Marketer)),
 ];
 
 #[test]
@@ -58,6 +60,11 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         // Marketer and admin delete different entries (their turns differ in parity); admin restores one.
         "/api/costs/delete" => vec![("id", format!("{}", 2 + n % 2)), ("version", "1".into())],
         "/api/costs/save" => common::cost_form_fields(1 + (n % 20) as i64, "10,000"),
+        "/api/costs/set-budget" => vec![
+            ("campaign", "LAUNCH".into()),
+            ("month", store::costs::YearMonth::of(common::today()).to_string()),
+            ("amount", "1,000,000".into()),
+        ],
         "/api/costs/close-month" => vec![("month", format!("2025-{:02}", 1 + n % 12))],
         "/api/costs/reopen-month" => vec![("month", "2024-01".into()), ("reason", "audit fix".into())],
         "/api/admin/users/active" => vec![("user_id", target.into()), ("active", "true".into())],

@@ -57,9 +57,19 @@ async fn a_rule_breach_is_refused_with_findings_and_the_input_comes_back() {
         let r = m.call("/api/costs/save", &fields(&unknown)).await;
         assert_eq!(json(&r.body)["Rules"]["findings"][0]["rule"], "CampaignUnknown");
 
+        // A credit must name what it corrects; an empty "corrects" field is no correction.
+        let mut credit = cost_form_fields(2, "-5,000");
+        credit.push(("form[corrects]", String::new()));
+        let r = m.call("/api/costs/save", &fields(&credit)).await;
+        assert_eq!(json(&r.body)["Rules"]["findings"][0]["rule"], "AmountNotPositive", "{}", r.body);
+        credit.last_mut().unwrap().1 = "1".into();
+        let r = m.call("/api/costs/save", &fields(&credit)).await;
+        assert_eq!(r.status, StatusCode::OK, "a credit naming entry 1 saves: {}", r.body);
+        assert_eq!(json(&r.body)["entry"]["corrects"], 1);
+
         let r = m.call("/api/costs/save", &[("form[amount]", "oops")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a nearly empty form is a rules answer, not a 500");
-        assert_eq!(json(&m.call("/api/costs/list", &[]).await.body)["total_count"], 3, "nothing was stored");
+        assert_eq!(json(&m.call("/api/costs/list", &[]).await.body)["total_count"], 4, "only the credit was stored");
         app.finish().await;
     }
 }
@@ -160,6 +170,33 @@ async fn the_list_refuses_malformed_filters_by_name() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         let r = v.call("/api/costs/get", &[("id", "999")]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn budgets_report_burn_and_refuse_bad_amounts_by_name() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        let month = store::costs::YearMonth::of(today() - time::Duration::days(61)).to_string();
+        for (amount, code) in [("12.5", "amount.precision"), ("lots", "amount.malformed"), ("-1", "budget.negative")] {
+            let r =
+                m.call("/api/costs/set-budget", &[("campaign", "LAUNCH"), ("month", &month), ("amount", amount)]).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+            assert_eq!(json(&r.body)["Invalid"]["code"], code, "{}: {amount}", app.backend());
+        }
+        let r = m.call("/api/costs/set-budget", &[("campaign", "NOPE"), ("month", &month), ("amount", "1")]).await;
+        assert_eq!(json(&r.body)["Invalid"]["code"], "campaign.unknown");
+        let r =
+            m.call("/api/costs/set-budget", &[("campaign", "LAUNCH"), ("month", &month), ("amount", "40,000")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let report = json(&m.call("/api/costs/budgets", &[("month", &month)]).await.body);
+        let line = &report["lines"][0];
+        assert_eq!((&line["campaign"], &line["budget"]), (&serde_json::json!("LAUNCH"), &serde_json::json!(40_000)));
+        let actual = line["actual"].as_i64().unwrap();
+        assert!(actual >= 50_000, "at least one seeded entry of 50,000 falls in the month");
+        assert_eq!(line["burn_pct"].as_i64().unwrap(), actual * 100 / 40_000, "burn over 100% flags the overrun");
         app.finish().await;
     }
 }

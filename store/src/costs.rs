@@ -801,3 +801,53 @@ impl Param {
         }
     }
 }
+
+/// One campaign's month: its budget (if set) and what its live entries add up to, both in minor
+/// units of the reporting currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct BudgetLine {
+    pub campaign: String,
+    pub name: String,
+    pub budget: Option<i64>,
+    pub actual: i64,
+}
+
+impl Db {
+    /// Budget against actual spend for every active campaign, and any other with a budget or spend.
+    pub async fn budget_vs_actual(&self, month: YearMonth) -> Result<Vec<BudgetLine>> {
+        let sql = "SELECT c.code AS campaign, c.name AS name, b.amount_minor AS budget, \
+            CAST(COALESCE(a.actual, 0) AS BIGINT) AS actual \
+            FROM campaigns c \
+            LEFT JOIN budgets b ON b.campaign = c.code AND b.month = $1 \
+            LEFT JOIN (SELECT campaign, CAST(SUM(reporting_minor) AS BIGINT) AS actual FROM cost_entries \
+                       WHERE entry_date >= $2 AND entry_date < $3 AND deleted_at IS NULL GROUP BY campaign) a \
+                ON a.campaign = c.code \
+            WHERE c.active OR b.amount_minor IS NOT NULL OR a.actual IS NOT NULL \
+            ORDER BY c.name";
+        Ok(on_db!(self, pool => sqlx::query_as(sql)
+            .bind(month.to_string()).bind(month.first_day()).bind(month.next().first_day())
+            .fetch_all(pool).await)?)
+    }
+
+    /// Sets a campaign's budget for a month, audited.
+    pub async fn set_budget(&self, campaign: &str, month: YearMonth, amount_minor: i64, actor: i64) -> Result<()> {
+        let exists: Option<String> = on_db!(self, pool => sqlx::query_scalar("SELECT code FROM campaigns WHERE code = $1")
+            .bind(campaign).fetch_optional(pool).await)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let now = OffsetDateTime::now_utc();
+        let key = format!("{campaign}/{month}");
+        in_tx!(self, tx => {
+            let before: Option<i64> = sqlx::query_scalar("SELECT amount_minor FROM budgets WHERE campaign = $1 AND month = $2")
+                .bind(campaign).bind(month.to_string()).fetch_optional(&mut *tx).await?;
+            sqlx::query("INSERT INTO budgets (campaign, month, amount_minor) VALUES ($1, $2, $3) \
+                ON CONFLICT (campaign, month) DO UPDATE SET amount_minor = excluded.amount_minor")
+                .bind(campaign).bind(month.to_string()).bind(amount_minor).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'set', 'budget', $3, $4, $5, NULL)")
+                .bind(now).bind(actor).bind(&key).bind(before.map(|b| b.to_string())).bind(amount_minor.to_string())
+                .execute(&mut *tx).await?;
+        })
+    }
+}

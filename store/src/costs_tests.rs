@@ -323,3 +323,28 @@ async fn running_month_totals_always_agree_with_the_ledger() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn budgets_against_actuals_per_campaign_month() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        for (date, amount) in [("2026-11-02", "300,000"), ("2026-11-03", "450,000"), ("2026-10-30", "999,000")] {
+            let (_, e) = check(db, &form(date, amount, "")).await;
+            db.create_cost(&e.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        }
+        let november = YearMonth::parse("2026-11").unwrap();
+        let lines = db.budget_vs_actual(november).await.unwrap();
+        assert_eq!(lines.len(), 1, "{}", db.backend());
+        assert_eq!(
+            (lines[0].campaign.as_str(), lines[0].budget, lines[0].actual),
+            ("WINTER", Some(1_000_000), 750_000)
+        );
+        db.set_budget("WINTER", november, 700_000, actor).await.unwrap();
+        assert_eq!(db.budget_vs_actual(november).await.unwrap()[0].budget, Some(700_000));
+        assert!(matches!(db.set_budget("NOPE", november, 1, actor).await, Err(StoreError::NotFound)));
+        let trail = db.audit_trail("budget", "WINTER/2026-11").await.unwrap();
+        assert_eq!((trail[0].before.as_deref(), trail[0].after.as_deref()), (Some("1000000"), Some("700000")));
+        t.finish().await;
+    }
+}

@@ -231,6 +231,22 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
             {text_field(Field::Amount, "amount", t.amount, "text", i.amount.clone(), Some(t.amount_hint))}
             {text_field(Field::Units, "units", t.units, "text", i.units.clone(), Some(t.units_hint))}
             {text_field(Field::InvoiceNumber, "invoice_number", t.invoice_number, "text", i.invoice_number.clone(), None)}
+            <div class="field">
+                <label for="cost-corrects">{t.corrects}</label>
+                <input id="cost-corrects" type="number" min="1" step="1" name="form[corrects]"
+                    value=i.corrects.map(|c| c.to_string()) disabled=read_only aria-describedby="cost-corrects-msg"
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        form.update(|f| f.corrects = v.trim().parse().ok());
+                        touched.update(|t| if !t.contains(&Field::Corrects) { t.push(Field::Corrects) });
+                    }/>
+                <div id="cost-corrects-msg" class="field-messages">
+                    <p class="hint">{t.corrects_hint}</p>
+                    {move || messages(Field::Corrects).into_iter().map(|(sev, text, _)| view! {
+                        <p class=if sev == Severity::Error { "field-error" } else { "field-warning" }>{text}</p>
+                    }).collect_view()}
+                </div>
+            </div>
             <div class="field field-wide">
                 <label for="cost-memo">{t.memo}</label>
                 <input id="cost-memo" type="text" name="form[memo]" value=i.memo.clone() disabled=read_only maxlength="500"

@@ -70,7 +70,10 @@ pub fn CostListPage() -> impl IntoView {
                             <h1>{title}</h1>
                             <p class="muted">{intro}</p>
                         </div>
-                        {data.can_edit.then(|| view! { <a class="btn btn-primary" href="/costs/new">{t.new_cost}</a> })}
+                        <div class="button-row">
+                            <a class="btn" href="/costs/budgets">{t.budgets_title}</a>
+                            {data.can_edit.then(|| view! { <a class="btn btn-primary" href="/costs/new">{t.new_cost}</a> })}
+                        </div>
                     </header>
                     <Filters data q=q.clone()/>
                     {(!q.month.is_empty()).then(|| {

@@ -1,9 +1,11 @@
 //! The cost ledger's screens and the server functions behind them.
 
+mod budgets;
 mod form;
 mod list;
 pub(crate) mod periods;
 
+pub use budgets::BudgetsPage;
 pub use form::CostFormPage;
 pub use list::CostListPage;
 pub use periods::PeriodsPage;
@@ -359,4 +361,73 @@ pub async fn list_periods() -> Result<Vec<PeriodLine>, AppError> {
         out.push(PeriodLine { closed: closed.contains(&m), history: history(db, "period", &month).await?, month });
     }
     Ok(out)
+}
+
+/// A month of budgets against spend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetOverview {
+    pub month: String,
+    pub reporting_currency: Currency,
+    pub lines: Vec<BudgetRow>,
+    /// How much of the month has passed, in percent, when it is the current month.
+    pub elapsed_pct: Option<i64>,
+    pub can_edit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetRow {
+    pub campaign: String,
+    pub name: String,
+    pub budget: Option<i64>,
+    pub actual: i64,
+    /// Actual as a percentage of budget.
+    pub burn_pct: Option<i64>,
+}
+
+#[server(endpoint = "costs/budgets")]
+pub async fn budget_report(#[server(default)] month: String) -> Result<BudgetOverview, AppError> {
+    use store::costs::YearMonth;
+    let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
+    let today = caller.state.today();
+    let month = match month.trim() {
+        "" => YearMonth::of(today),
+        m => YearMonth::parse(m).ok_or_else(|| AppError::invalid("month", "month.invalid"))?,
+    };
+    let lines = caller.state.db.budget_vs_actual(month).await?;
+    let elapsed_pct = (YearMonth::of(today) == month).then(|| {
+        let days = (month.next().first_day() - month.first_day()).whole_days();
+        i64::from(today.day()) * 100 / days
+    });
+    Ok(BudgetOverview {
+        month: month.to_string(),
+        reporting_currency: caller.state.costs.reporting_currency,
+        lines: lines
+            .into_iter()
+            .map(|l| BudgetRow {
+                burn_pct: l.budget.filter(|b| *b > 0).map(|b| l.actual.saturating_mul(100) / b),
+                campaign: l.campaign,
+                name: l.name,
+                budget: l.budget,
+                actual: l.actual,
+            })
+            .collect(),
+        elapsed_pct,
+        can_edit: caller.user()?.role.includes(Role::Marketer),
+    })
+}
+
+/// Sets a campaign's budget for a month (marketers and admins), in the reporting currency.
+#[server(endpoint = "costs/set-budget")]
+pub async fn set_budget(campaign: String, month: String, amount: String) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
+    let money = domain::Money::parse(&amount, caller.state.costs.reporting_currency)
+        .map_err(|e| AppError::invalid("amount", e.code()))?;
+    if money.minor < 0 {
+        return Err(AppError::invalid("amount", "budget.negative"));
+    }
+    match caller.state.db.set_budget(campaign.trim(), month, money.minor, caller.user()?.id).await {
+        Err(store::StoreError::NotFound) => Err(AppError::invalid("campaign", "campaign.unknown")),
+        other => Ok(other?),
+    }
 }

@@ -96,6 +96,19 @@ pub struct Texts {
     pub reopen_reason: &'static str,
     pub nav_users: &'static str,
     pub nav_periods: &'static str,
+    pub corrects: &'static str,
+    pub corrects_hint: &'static str,
+    pub budgets_title: &'static str,
+    pub budgets_intro: &'static str,
+    pub budget: &'static str,
+    pub actual: &'static str,
+    pub burn: &'static str,
+    pub set_budget: &'static str,
+    pub over_budget: &'static str,
+    pub on_track: &'static str,
+    pub ahead_of_pace: &'static str,
+    pub no_budget: &'static str,
+    pub month_elapsed: &'static str,
     /// Section (title, one-line description), in [`Section::ALL`] order.
     pub sections: [(&'static str, &'static str); 4],
     /// Role names, in [`Role::ALL`] order.
@@ -208,6 +221,13 @@ mod tests {
         "month.invalid",
         "cursor.invalid",
         "format.unknown",
+        "budget.negative",
+        "campaign.unknown",
+        "amount.empty",
+        "amount.malformed",
+        "amount.grouping",
+        "amount.precision",
+        "amount.too_large",
     ];
 
     #[test]

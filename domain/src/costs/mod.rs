@@ -35,9 +35,29 @@ pub struct CostForm {
     /// The amount includes VAT (gross) rather than excluding it (net).
     pub vat_included: bool,
     /// The stored entry a credit or adjustment corrects.
+    #[serde(deserialize_with = "blank_is_none")]
     pub corrects: Option<i64>,
     /// The stored entry being edited, left out of the duplicate checks.
+    #[serde(deserialize_with = "blank_is_none")]
     pub editing: Option<i64>,
+}
+
+/// Reads an optional id from JSON (a number or null) or from a form (text, where empty means none).
+fn blank_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(i64),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Number(n)) => Ok(Some(n)),
+        Some(Raw::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(Raw::Text(t)) => {
+            t.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{t:?} is not an entry number")))
+        }
+    }
 }
 
 /// A master-data code's state.

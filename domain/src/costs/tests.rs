@@ -222,6 +222,16 @@ fn the_catalogue_is_what_it_says() {
 }
 
 #[test]
+fn optional_ids_read_from_json_and_from_forms() {
+    let json: CostForm = serde_json::from_str(r#"{"corrects": 41, "editing": null}"#).unwrap();
+    assert_eq!((json.corrects, json.editing), (Some(41), None));
+    let text: CostForm = serde_json::from_str(r#"{"corrects": " 7 ", "editing": ""}"#).unwrap();
+    assert_eq!((text.corrects, text.editing), (Some(7), None));
+    let err = serde_json::from_str::<CostForm>(r#"{"corrects": "seven"}"#).unwrap_err();
+    assert!(err.to_string().contains("\"seven\" is not an entry number"), "{err}");
+}
+
+#[test]
 fn dates_are_read_strictly() {
     assert_eq!(parse_date("2026-02-28"), Some(date!(2026 - 02 - 28)));
     for bad in ["2026-02-29", "2026-2-28", "26-02-28", "2026/02/28", "2026-02-28 ", "２０２６-02-28", "", "0000-00-00"]

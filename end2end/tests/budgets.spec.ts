@@ -1,0 +1,24 @@
+import { expect, test } from '@playwright/test';
+import { MARKETER, open, signInAs, waitForApp } from './helpers';
+
+test('a marketer sets a budget and sees the campaign over it', async ({ page }, info) => {
+  await signInAs(page, info, MARKETER);
+  await open(page, info, '/costs');
+  await page.getByRole('link', { name: 'Budgets' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Budgets' })).toBeVisible();
+  await waitForApp(page, info);
+  const row = page.getByRole('row', { name: /SF_LAUNCH_KR/ });
+  await expect(row).toContainText('On track');
+  await page.getByLabel('Set budget SF_LAUNCH_KR').fill('100,000');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('row', { name: /SF_LAUNCH_KR/ })).toContainText('Over budget');
+  await expect(page.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('cell').nth(0)).toHaveText('100,000');
+
+  await waitForApp(page, info);
+  await page.getByLabel('Set budget SF_LAUNCH_KR').fill('12.5');
+  await page.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Too many decimals for the currency.');
+  await page.getByLabel('Set budget SF_LAUNCH_KR').fill('60,000,000');
+  await page.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('row', { name: /SF_LAUNCH_KR/ })).not.toContainText('Over budget');
+});
