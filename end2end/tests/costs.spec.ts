@@ -1,5 +1,5 @@
 import { Browser, expect, Page, test, TestInfo } from '@playwright/test';
-import { MARKETER, VIEWER, hydrated, open, signIn, signInAs, waitForApp } from './helpers';
+import { MARKETER, VIEWER, hydrated, monthsAgo, open, signIn, signInAs, waitForApp } from './helpers';
 
 const field = (page: Page, label: string) => page.getByLabel(label, { exact: true });
 
@@ -46,10 +46,7 @@ test('a closed month refuses the entry with the reason', async ({ page }, info) 
   await open(page, info, '/costs/new');
   await fillEntry(page, 'KR', '50,000');
   // The demo closes the month before last.
-  const d = new Date();
-  d.setUTCDate(1);
-  d.setUTCMonth(d.getUTCMonth() - 2);
-  const month = d.toISOString().slice(0, 7);
+  const month = monthsAgo(2);
   await field(page, 'Date').fill(`${month}-15`);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('#cost-date-msg')).toContainText(`${month} is closed; ask an administrator to reopen it.`);

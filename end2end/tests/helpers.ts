@@ -35,3 +35,11 @@ export async function signInAs(page: Page, info: TestInfo, email: string) {
 export function navLinks(page: Page, name = 'Main') {
   return page.getByRole('navigation', { name }).getByRole('link');
 }
+
+/** `YYYY-MM`, n months before the current month on the company's clock (UTC+09:00, like the server). */
+export function monthsAgo(n: number) {
+  const d = new Date(Date.now() + 9 * 3600 * 1000);
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() - n);
+  return d.toISOString().slice(0, 7);
+}

@@ -1,12 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, MARKETER, hydrated, open, signInAs, waitForApp } from './helpers';
-
-function monthsAgo(n: number) {
-  const d = new Date();
-  d.setUTCDate(1);
-  d.setUTCMonth(d.getUTCMonth() - n);
-  return d.toISOString().slice(0, 7);
-}
+import { ADMIN, MARKETER, hydrated, monthsAgo, open, signInAs, waitForApp } from './helpers';
 
 test('an admin closes a month and reopens it only with a reason', async ({ page }, info) => {
   // Each project works on its own month, outside the demo data, so the runs do not meet.
