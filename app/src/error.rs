@@ -26,6 +26,9 @@ pub enum AppError {
     /// from what this user submitted.
     #[error("version {version} was saved meanwhile")]
     Stale { version: i32, changed: Vec<String>, submitted: Option<Box<domain::costs::CostForm>> },
+    /// A file was refused; every problem comes with its row. Nothing of it was stored.
+    #[error("{} problem(s) in the file", problems.len())]
+    Rows { problems: Vec<domain::fx::RowProblem> },
     /// The request conflicts with stored state (`code` says how).
     #[error("conflict: {code}")]
     Conflict { code: String },
@@ -53,6 +56,7 @@ impl AppError {
             AppError::Throttled { .. } => "auth.throttled".into(),
             AppError::Invalid { code, .. } | AppError::Conflict { code } => code.clone(),
             AppError::Rules { .. } => "cost.rules".into(),
+            AppError::Rows { .. } => "file.rows".into(),
             AppError::Stale { .. } => "cost.stale".into(),
             AppError::NotFound => "not_found".into(),
             AppError::BadRequest(_) => "bad_request".into(),
@@ -66,7 +70,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::BadCredentials => 401,
             AppError::Throttled { .. } => 429,
-            AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Rules { .. } => 422,
+            AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Rules { .. } | AppError::Rows { .. } => 422,
             AppError::Stale { .. } => 409,
             AppError::Conflict { .. } => 409,
             AppError::NotFound => 404,

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod costs;
 pub mod currency;
+pub mod fx;
 pub mod lang;
 pub mod money;
 pub mod role;

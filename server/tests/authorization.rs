@@ -29,6 +29,8 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/periods", Some(Role::Admin)),
     ("/api/costs/budgets", Some(Role::Viewer)),
     ("/api/costs/set-budget", Some(Role::Marketer)),
+    ("/api/costs/rates", Some(Role::Viewer)),
+    ("/api/costs/import-rates", Some(Role::Admin)),
 ];
 
 #[test]
@@ -65,6 +67,7 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             ("month", store::costs::YearMonth::of(common::today()).to_string()),
             ("amount", "1,000,000".into()),
         ],
+        "/api/costs/import-rates" => vec![("csv", "currency,date,rate,source\nUSD,2026-11-02,1385.5,test\n".into())],
         "/api/costs/close-month" => vec![("month", format!("2025-{:02}", 1 + n % 12))],
         "/api/costs/reopen-month" => vec![("month", "2024-01".into()), ("reason", "audit fix".into())],
         "/api/admin/users/active" => vec![("user_id", target.into()), ("active", "true".into())],

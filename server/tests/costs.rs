@@ -200,3 +200,37 @@ async fn budgets_report_burn_and_refuse_bad_amounts_by_name() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_rate_file_loads_whole_or_not_at_all() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let day = (today() - time::Duration::days(3)).to_string();
+        let bad = format!(
+            "currency,date,rate,source\nUSD,{day},1385.5,BOK\nXYZ,{day},1,BOK\nUSD,{day},0,BOK\nCHF,{day},1500,BOK\n"
+        );
+        let r = admin.call("/api/costs/import-rates", &[("csv", &bad)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.backend());
+        let problems = &json(&r.body)["Rows"]["problems"];
+        assert_eq!(problems[0], serde_json::json!({ "row": 3, "code": "fx.currency_unknown", "detail": "XYZ" }));
+        assert_eq!(problems[1]["code"], "fx.rate_not_positive");
+        assert_eq!(
+            problems[2],
+            serde_json::json!({ "row": 5, "code": "fx.currency_unknown", "detail": "CHF" }),
+            "an ISO currency MCMS does not keep"
+        );
+        let rates = json(&admin.call("/api/costs/rates", &[]).await.body);
+        assert_eq!(rates["lines"].as_array().unwrap().len(), 0, "the good row was not stored either");
+
+        let good = format!("currency,date,rate,source\nUSD,{day},\"1,385.50\",\"Bank of Korea, noon\"\n");
+        let r = admin.call("/api/costs/import-rates", &[("csv", &good)]).await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "1"));
+        let rates = json(&admin.call("/api/costs/rates", &[]).await.body);
+        assert_eq!(
+            rates["lines"][0],
+            serde_json::json!({ "currency": "USD", "date": day, "rate": "1385.500000", "source": "Bank of Korea, noon" })
+        );
+        app.finish().await;
+    }
+}

@@ -851,3 +851,37 @@ impl Db {
         })
     }
 }
+
+impl Db {
+    /// Stores a checked rate file in one transaction (all or nothing), replacing rates of the same
+    /// currency and day, with one audit record naming how many rates came in.
+    pub async fn import_fx_rates(&self, rows: &[domain::fx::RateRow], actor: i64) -> Result<usize> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            for r in rows {
+                sqlx::query("INSERT INTO fx_rates (currency, rate_date, micros, source) VALUES ($1, $2, $3, $4) \
+                    ON CONFLICT (currency, rate_date) DO UPDATE SET micros = excluded.micros, source = excluded.source")
+                    .bind(r.currency.code()).bind(r.date).bind(r.micros).bind(&r.source).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'import', 'fx_rates', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(now.date().to_string()).bind(format!("{} rates", rows.len()))
+                .execute(&mut *tx).await?;
+            rows.len()
+        })
+    }
+
+    /// The currencies MCMS keeps (active or not).
+    pub async fn currencies_in_use(&self) -> Result<Vec<Currency>> {
+        let codes: Vec<String> =
+            on_db!(self, pool => sqlx::query_scalar("SELECT code FROM currencies").fetch_all(pool).await)?;
+        Ok(codes.iter().filter_map(|c| Currency::from_code(c)).collect())
+    }
+
+    /// Rates dated on or after `since`, newest first.
+    pub async fn fx_rates_since(&self, since: Date) -> Result<Vec<(String, Date, i64, String)>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT currency, rate_date, micros, source FROM fx_rates WHERE rate_date >= $1 ORDER BY rate_date DESC, currency")
+            .bind(since).fetch_all(pool).await)?)
+    }
+}

@@ -4,11 +4,13 @@ mod budgets;
 mod form;
 mod list;
 pub(crate) mod periods;
+mod rates;
 
 pub use budgets::BudgetsPage;
 pub use form::CostFormPage;
 pub use list::CostListPage;
 pub use periods::PeriodsPage;
+pub use rates::RatesPage;
 
 use crate::error::AppError;
 use domain::Currency;
@@ -430,4 +432,57 @@ pub async fn set_budget(campaign: String, month: String, amount: String) -> Resu
         Err(store::StoreError::NotFound) => Err(AppError::invalid("campaign", "campaign.unknown")),
         other => Ok(other?),
     }
+}
+
+/// A stored rate as the rates page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLine {
+    pub currency: String,
+    pub date: String,
+    pub rate: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatesView {
+    pub reporting_currency: Currency,
+    pub lines: Vec<RateLine>,
+    pub can_import: bool,
+}
+
+/// The last 30 days of rates (viewers and up).
+#[server(endpoint = "costs/rates")]
+pub async fn list_rates() -> Result<RatesView, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
+    let since = caller.state.today() - time::Duration::days(30);
+    let lines = caller
+        .state
+        .db
+        .fx_rates_since(since)
+        .await?
+        .into_iter()
+        .map(|(currency, date, micros, source)| RateLine {
+            currency,
+            date: date.to_string(),
+            rate: format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000),
+            source,
+        })
+        .collect();
+    Ok(RatesView {
+        reporting_currency: caller.state.costs.reporting_currency,
+        lines,
+        can_import: caller.user()?.role.includes(Role::Admin),
+    })
+}
+
+/// Loads a rate file (admins): every row is checked first, and either all rows are stored or none.
+#[server(endpoint = "costs/import-rates")]
+pub async fn import_rates(csv: String) -> Result<usize, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let known: Vec<Currency> = caller.state.db.currencies_in_use().await?;
+    let rows = domain::fx::parse_rates_csv(&csv, caller.state.costs.reporting_currency, |c| known.contains(&c))
+        .map_err(|problems| AppError::Rows { problems })?;
+    let stored = caller.state.db.import_fx_rates(&rows, caller.user()?.id).await?;
+    tracing::info!(by = caller.user()?.id, rates = stored, "exchange rates imported");
+    Ok(stored)
 }

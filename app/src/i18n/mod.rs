@@ -109,6 +109,15 @@ pub struct Texts {
     pub ahead_of_pace: &'static str,
     pub no_budget: &'static str,
     pub month_elapsed: &'static str,
+    pub rates_title: &'static str,
+    pub rates_intro: &'static str,
+    pub rates_import: &'static str,
+    pub rates_csv: &'static str,
+    pub rates_hint: &'static str,
+    pub rates_loaded: &'static str,
+    pub row: &'static str,
+    pub rate: &'static str,
+    pub source: &'static str,
     /// Section (title, one-line description), in [`Section::ALL`] order.
     pub sections: [(&'static str, &'static str); 4],
     /// Role names, in [`Role::ALL`] order.
@@ -228,6 +237,17 @@ mod tests {
         "amount.grouping",
         "amount.precision",
         "amount.too_large",
+        "file.rows",
+        "fx.columns",
+        "fx.empty",
+        "fx.currency_unknown",
+        "fx.currency_reporting",
+        "fx.date_invalid",
+        "fx.rate_invalid",
+        "fx.rate_precision",
+        "fx.rate_not_positive",
+        "fx.source_missing",
+        "fx.duplicate",
     ];
 
     #[test]

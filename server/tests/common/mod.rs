@@ -171,6 +171,7 @@ pub async fn seed_ledger(app: &TestApp) {
     db.put_code(MasterTable::Countries, "KR", "Korea", true).await.unwrap();
     db.put_code(MasterTable::Vendors, "DIRECT", "Direct", true).await.unwrap();
     db.put_currency(domain::Currency::KRW, true).await.unwrap();
+    db.put_currency(domain::Currency::USD, true).await.unwrap();
     db.put_cost_type("FLAT", "Flat fee", false, None).await.unwrap();
     db.put_cost_type("CPI", "Cost per install", true, Some((300_000, 30_000_000))).await.unwrap();
     let span = time::Duration::days(400);

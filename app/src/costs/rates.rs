@@ -1,0 +1,87 @@
+//! Exchange rates: the recent ones, and loading a rate file (admins).
+
+use super::{ImportRates, list_rates};
+use crate::error::AppError;
+use crate::i18n::use_texts;
+use leptos::prelude::*;
+
+#[component]
+pub fn RatesPage() -> impl IntoView {
+    let t = use_texts();
+    let import = ServerAction::<ImportRates>::new();
+    let rates = Resource::new_blocking(move || import.version().get(), |_| list_rates());
+    let problems = move || match import.value().get() {
+        Some(Err(AppError::Rows { problems })) => problems,
+        _ => Vec::new(),
+    };
+    let outcome = move || match import.value().get() {
+        Some(Ok(n)) => Some(("alert alert-ok", format!("{} {n}", t.rates_loaded))),
+        Some(Err(e)) => Some(("alert alert-error", t.error(&e).to_owned())),
+        None => None,
+    };
+    view! {
+        <header class="page-head">
+            <p><a href="/costs">{t.section(domain::Section::Costs).0}</a></p>
+            <h1>{t.rates_title}</h1>
+            <p class="muted">{t.rates_intro}</p>
+        </header>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let view = match rates.await {
+                    Ok(v) => v,
+                    Err(e) => return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any(),
+                };
+                let reporting = view.reporting_currency.code().to_owned();
+                view! {
+                    {view.can_import.then(|| view! {
+                        <section class="card" aria-labelledby="import-rates">
+                            <h2 id="import-rates">{t.rates_import}</h2>
+                            <ActionForm action=import attr:class="stack">
+                                <div class="field">
+                                    <label for="rates-csv">{t.rates_csv}</label>
+                                    <textarea id="rates-csv" name="csv" rows="6" class="mono" required
+                                        placeholder="currency,date,rate,source\nUSD,2026-11-02,1385.50,Bank of Korea"></textarea>
+                                    <p class="hint">{t.rates_hint}</p>
+                                </div>
+                                <div aria-live="polite">
+                                    {move || outcome().map(|(class, text)| view! { <p class=class role="alert">{text}</p> })}
+                                    <ul class="problems">
+                                        {move || problems().into_iter().map(|p| view! {
+                                            <li>{t.row} " " {p.row} ": " {t.error_code(&p.code)}
+                                                {(!p.detail.is_empty()).then(|| view! { " (" {p.detail.clone()} ")" })}
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                </div>
+                                <button type="submit" class="btn btn-primary">{t.rates_import}</button>
+                            </ActionForm>
+                        </section>
+                    })}
+                    <div class="table-wrap">
+                        <table class="table table-compact">
+                            <thead>
+                                <tr>
+                                    <th scope="col">{t.date}</th>
+                                    <th scope="col">{t.currency}</th>
+                                    <th scope="col" class="num">{t.rate} " (" {reporting} ")"</th>
+                                    <th scope="col">{t.source}</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {view.lines.into_iter().map(|l| view! {
+                                    <tr>
+                                        <td>{l.date}</td>
+                                        <td>{l.currency}</td>
+                                        <td class="num">{l.rate}</td>
+                                        <td>{l.source}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}

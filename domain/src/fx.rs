@@ -1,0 +1,165 @@
+//! Exchange rates as people write them, and rate files (CSV) read row by row.
+
+use crate::Currency;
+use crate::costs::parse_date;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// A rate into the reporting currency: one unit of `currency` is `micros / 1,000,000` units of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateRow {
+    pub currency: Currency,
+    pub date: Date,
+    pub micros: i64,
+    pub source: String,
+}
+
+/// What is wrong with one row of a rate file; `row` counts the header as row 1, like a spreadsheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowProblem {
+    pub row: usize,
+    pub code: String,
+    pub detail: String,
+}
+
+/// Reads `1,385.50` as 1,385,500,000 micros: at most six decimals, above zero.
+pub fn parse_rate(text: &str) -> Result<i64, &'static str> {
+    let s = text.trim();
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let grouped_ok = !int.contains(',') || {
+        let mut groups = int.split(',');
+        let first = groups.next().unwrap_or_default();
+        (1..=3).contains(&first.len()) && groups.all(|g| g.len() == 3)
+    };
+    let int: String = int.chars().filter(|c| *c != ',').collect();
+    if int.is_empty()
+        || !grouped_ok
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err("fx.rate_invalid");
+    }
+    if frac.len() > 6 {
+        return Err("fx.rate_precision");
+    }
+    let whole: i64 = int.parse().map_err(|_| "fx.rate_invalid")?;
+    let fraction: i64 = format!("{frac:0<6}").parse().map_err(|_| "fx.rate_invalid")?;
+    let micros = whole.checked_mul(1_000_000).and_then(|w| w.checked_add(fraction)).ok_or("fx.rate_invalid")?;
+    if micros == 0 { Err("fx.rate_not_positive") } else { Ok(micros) }
+}
+
+/// Reads a rate file with the header `currency,date,rate,source`. Either every row is good and all
+/// come back, or every problem comes back (with its row), so nothing is half loaded. `known` says
+/// which currencies MCMS keeps.
+pub fn parse_rates_csv(
+    text: &str,
+    reporting: Currency,
+    known: impl Fn(Currency) -> bool,
+) -> Result<Vec<RateRow>, Vec<RowProblem>> {
+    let problem = |row: usize, code: &str, detail: &str| RowProblem { row, code: code.into(), detail: detail.into() };
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![problem(1, "fx.columns", &e.to_string())]),
+    };
+    if header != ["currency", "date", "rate", "source"] {
+        return Err(vec![problem(1, "fx.columns", &header.join(","))]);
+    }
+    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 2;
+        let record = match record {
+            Ok(r) if r.len() == 4 => r,
+            Ok(r) => {
+                problems.push(problem(row, "fx.columns", &format!("{} cells", r.len())));
+                continue;
+            }
+            Err(e) => {
+                problems.push(problem(row, "fx.columns", &e.to_string()));
+                continue;
+            }
+        };
+        let before = problems.len();
+        let currency = Currency::from_code(&record[0]);
+        match currency {
+            None => problems.push(problem(row, "fx.currency_unknown", &record[0])),
+            Some(c) if !known(c) => problems.push(problem(row, "fx.currency_unknown", &record[0])),
+            Some(c) if c == reporting => problems.push(problem(row, "fx.currency_reporting", &record[0])),
+            Some(_) => {}
+        }
+        let date = parse_date(&record[1]);
+        if date.is_none() {
+            problems.push(problem(row, "fx.date_invalid", &record[1]));
+        }
+        let micros = parse_rate(&record[2]).map_err(|code| problems.push(problem(row, code, &record[2]))).ok();
+        if record[3].is_empty() {
+            problems.push(problem(row, "fx.source_missing", ""));
+        }
+        if problems.len() > before {
+            continue;
+        }
+        let (currency, date, micros) = (currency.unwrap_or(reporting), date.unwrap_or(Date::MIN), micros.unwrap_or(0));
+        if !seen.insert((currency, date)) {
+            problems.push(problem(row, "fx.duplicate", &format!("{currency} {date}")));
+            continue;
+        }
+        rows.push(RateRow { currency, date, micros, source: record[3].to_owned() });
+    }
+    if rows.is_empty() && problems.is_empty() {
+        problems.push(problem(1, "fx.empty", ""));
+    }
+    if problems.is_empty() { Ok(rows) } else { Err(problems) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_read_exactly() {
+        assert_eq!(parse_rate("1,385.50"), Ok(1_385_500_000));
+        assert_eq!(parse_rate("9.254321"), Ok(9_254_321));
+        assert_eq!(parse_rate("0.000001"), Ok(1));
+        assert_eq!(parse_rate("1.0000001"), Err("fx.rate_precision"));
+        assert_eq!(parse_rate("0"), Err("fx.rate_not_positive"));
+        for bad in ["", "-1", "1e3", "12,34.5", "abc", "1.2.3", "99999999999999999"] {
+            assert_eq!(parse_rate(bad), Err("fx.rate_invalid"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_good_file_loads_whole() {
+        let csv = "\u{feff}Currency,Date,Rate,Source\nUSD,2026-11-02,\"1,385.50\",\"Bank of Korea, noon\"\njpy,2026-11-02,9.25,BOK\n";
+        let rows = parse_rates_csv(csv, Currency::KRW, |_| true).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].micros, rows[0].source.as_str()), (1_385_500_000, "Bank of Korea, noon"));
+        assert_eq!(rows[1].currency.code(), "JPY");
+    }
+
+    #[test]
+    fn every_problem_comes_back_with_its_row() {
+        let csv = "currency,date,rate,source\nUSD,2026-11-02,1385.5,BOK\nXYZ,2026-11-02,1,BOK\nKRW,2026-11-02,1,BOK\nEUR,2026-02-30,1500,BOK\nEUR,2026-11-02,-3,BOK\nTHB,2026-11-02,39.8,\nUSD,2026-11-02,1390,BOK\nUSD\n";
+        let problems = parse_rates_csv(csv, Currency::KRW, |c| c.code() != "THB").unwrap_err();
+        let got: Vec<(usize, &str)> = problems.iter().map(|p| (p.row, p.code.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (3, "fx.currency_unknown"),
+                (4, "fx.currency_reporting"),
+                (5, "fx.date_invalid"),
+                (6, "fx.rate_invalid"),
+                (7, "fx.currency_unknown"),
+                (7, "fx.source_missing"),
+                (8, "fx.duplicate"),
+                (9, "fx.columns"),
+            ]
+        );
+        assert_eq!(parse_rates_csv("date,rate\n", Currency::KRW, |_| true).unwrap_err()[0].code, "fx.columns");
+        assert_eq!(
+            parse_rates_csv("currency,date,rate,source\n", Currency::KRW, |_| true).unwrap_err()[0].code,
+            "fx.empty"
+        );
+    }
+}
