@@ -80,6 +80,9 @@ pub fn App() -> impl IntoView {
                     } ssr=SsrMode::Async/>
                     <Route path=path!("partners") view=|| view! { <SectionPage section=Section::Partners/> } ssr=SsrMode::Async/>
                     <Route path=path!("poc") view=|| view! { <SectionPage section=Section::PocReports/> } ssr=SsrMode::Async/>
+                    <Route path=path!("admin/audit") view=|| view! {
+                        <RequireRole role=Role::Admin><AdminTabs/><admin::AuditPageView/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("admin/periods") view=|| view! {
                         <RequireRole role=Role::Admin><AdminTabs/><costs::PeriodsPage/></RequireRole>
                     } ssr=SsrMode::Async/>
@@ -141,6 +144,7 @@ fn AdminTabs() -> impl IntoView {
         <nav class="tabs" aria-label=t.section(Section::Admin).0>
             <A href="/admin/users">{t.nav_users}</A>
             <A href="/admin/periods">{t.nav_periods}</A>
+            <A href="/admin/audit">{t.nav_audit}</A>
         </nav>
     }
 }

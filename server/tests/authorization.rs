@@ -31,6 +31,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/set-budget", Some(Role::Marketer)),
     ("/api/costs/rates", Some(Role::Viewer)),
     ("/api/costs/import-rates", Some(Role::Admin)),
+    ("/api/admin/audit", Some(Role::Admin)),
 ];
 
 #[test]

@@ -234,3 +234,24 @@ async fn a_rate_file_loads_whole_or_not_at_all() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn admins_search_the_audit_trail() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let page = json(&admin.call("/api/admin/audit", &[("query[entity]", "period")]).await.body);
+        let lines = page["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), 1, "{}: {page}", app.backend());
+        assert_eq!(
+            (&lines[0]["action"], &lines[0]["entity_id"]),
+            (&serde_json::json!("close"), &serde_json::json!("2024-01"))
+        );
+        assert_eq!(lines[0]["actor"], "ledger-owner@mcms.test");
+        let all = json(&admin.call("/api/admin/audit", &[]).await.body);
+        assert_eq!(all["lines"].as_array().unwrap().len(), 4, "three creates and a close");
+        let r = admin.call("/api/admin/audit", &[("query[actor]", "someone")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        app.finish().await;
+    }
+}

@@ -348,3 +348,27 @@ async fn budgets_against_actuals_per_campaign_month() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_audit_trail_is_searchable_by_entity_actor_and_action() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (_, e) = check(db, &form("2026-11-02", "300,000", "")).await;
+        let stored = db.create_cost(&e.unwrap(), &CostSettings::default(), actor).await.unwrap();
+        db.delete_cost(stored.id, 1, actor).await.unwrap();
+        db.close_period(YearMonth::parse("2026-10").unwrap(), actor).await.unwrap();
+        let all = db.audit_search(&Default::default(), 10).await.unwrap();
+        let actions: Vec<_> = all.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["close", "delete", "create"], "{}: newest first", db.backend());
+        let f = crate::costs::AuditFilter { entity: Some("cost_entry".into()), ..Default::default() };
+        assert_eq!(db.audit_search(&f, 10).await.unwrap().len(), 2);
+        let f = crate::costs::AuditFilter { action: Some("close".into()), actor_id: Some(actor), ..Default::default() };
+        assert_eq!(db.audit_search(&f, 10).await.unwrap()[0].entity_id, "2026-10");
+        let f = crate::costs::AuditFilter { actor_id: Some(actor + 99), ..Default::default() };
+        assert!(db.audit_search(&f, 10).await.unwrap().is_empty());
+        let page2 = crate::costs::AuditFilter { before_id: Some(all[0].id), ..Default::default() };
+        assert_eq!(db.audit_search(&page2, 1).await.unwrap()[0].action, "delete");
+        t.finish().await;
+    }
+}

@@ -3,3 +3,6 @@
 mod users;
 
 pub use users::*;
+mod audit;
+
+pub use audit::*;

@@ -118,6 +118,17 @@ pub struct Texts {
     pub row: &'static str,
     pub rate: &'static str,
     pub source: &'static str,
+    pub audit_title: &'static str,
+    pub audit_intro: &'static str,
+    pub audit_entity: &'static str,
+    pub audit_actor: &'static str,
+    pub audit_action: &'static str,
+    pub audit_when: &'static str,
+    pub audit_change: &'static str,
+    pub audit_before: &'static str,
+    pub audit_after: &'static str,
+    pub audit_older: &'static str,
+    pub nav_audit: &'static str,
     /// Section (title, one-line description), in [`Section::ALL`] order.
     pub sections: [(&'static str, &'static str); 4],
     /// Role names, in [`Role::ALL`] order.
