@@ -69,6 +69,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("costs/budgets") view=|| view! {
                         <RequireRole role=Role::Viewer><costs::BudgetsPage/></RequireRole>
                     } ssr=SsrMode::Async/>
+                    <Route path=path!("costs/master") view=|| view! {
+                        <RequireRole role=Role::Viewer><costs::MasterDataPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("costs/rates") view=|| view! {
                         <RequireRole role=Role::Viewer><costs::RatesPage/></RequireRole>
                     } ssr=SsrMode::Async/>

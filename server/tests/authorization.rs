@@ -32,6 +32,8 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/rates", Some(Role::Viewer)),
     ("/api/costs/import-rates", Some(Role::Admin)),
     ("/api/admin/audit", Some(Role::Admin)),
+    ("/api/costs/save-code", Some(Role::Admin)),
+    ("/api/costs/save-campaign", Some(Role::Marketer)),
 ];
 
 #[test]
@@ -69,6 +71,20 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             ("amount", "1,000,000".into()),
         ],
         "/api/costs/import-rates" => vec![("csv", "currency,date,rate,source\nUSD,2026-11-02,1385.5,test\n".into())],
+        "/api/costs/save-code" => vec![
+            ("kind", "vendors".into()),
+            ("code", format!("V{n}")),
+            ("name", "Vendor".into()),
+            ("active", "true".into()),
+        ],
+        "/api/costs/save-campaign" => vec![
+            ("code", format!("C{n}")),
+            ("name", "Campaign".into()),
+            ("game", "STARFALL".into()),
+            ("channel", "GOOGLE_ADS".into()),
+            ("flight_start", "2026-01-01".into()),
+            ("flight_end", "2026-12-31".into()),
+        ],
         "/api/costs/close-month" => vec![("month", format!("2025-{:02}", 1 + n % 12))],
         "/api/costs/reopen-month" => vec![("month", "2024-01".into()), ("reason", "audit fix".into())],
         "/api/admin/users/active" => vec![("user_id", target.into()), ("active", "true".into())],

@@ -255,3 +255,53 @@ async fn admins_search_the_audit_trail() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn master_data_changes_are_validated_and_audited() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        for (kind, code, expected) in [("countries", "KOR", "code.country"), ("games", "bad code", "code.invalid")] {
+            let r = admin.call("/api/costs/save-code", &[("kind", kind), ("code", code), ("name", "X")]).await;
+            assert_eq!(json(&r.body)["Invalid"]["code"], expected, "{}: {code}", app.backend());
+        }
+        let r = admin
+            .call(
+                "/api/costs/save-code",
+                &[("kind", "games"), ("code", "puzzle"), ("name", "Puzzle Harbor"), ("active", "true")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let campaign = |game: &str, start: &str, end: &str| {
+            vec![
+                ("code", "SPRING".to_string()),
+                ("name", "Spring".into()),
+                ("game", game.into()),
+                ("channel", "GOOGLE_ADS".into()),
+                ("flight_start", start.into()),
+                ("flight_end", end.into()),
+                ("active", "true".into()),
+            ]
+        };
+        let r = m.call("/api/costs/save-campaign", &fields(&campaign("NOPE", "2026-03-01", "2026-05-31"))).await;
+        assert_eq!(json(&r.body)["Invalid"]["code"], "game.unknown");
+        let r = m.call("/api/costs/save-campaign", &fields(&campaign("PUZZLE", "2026-05-31", "2026-03-01"))).await;
+        assert_eq!(json(&r.body)["Invalid"]["code"], "flight.reversed");
+        let r = m.call("/api/costs/save-campaign", &fields(&campaign("PUZZLE", "2026-03-01", "2026-05-31"))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let data = json(&m.call("/api/costs/form-data", &[]).await.body);
+        assert!(data["games"].as_array().unwrap().iter().any(|g| g["code"] == "PUZZLE"), "codes are upper-cased");
+        assert!(
+            data["campaigns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["code"] == "SPRING" && c["info"]["game"] == "PUZZLE")
+        );
+        let trail = app.t.db.audit_trail("master", "games/PUZZLE").await.unwrap();
+        assert_eq!(trail.len(), 1);
+        assert_eq!(app.t.db.audit_trail("campaign", "SPRING").await.unwrap().len(), 1);
+        app.finish().await;
+    }
+}

@@ -908,3 +908,52 @@ impl Db {
             .fetch_all(pool).await)?)
     }
 }
+
+impl Db {
+    /// Adds or changes a master-data code (admins), audited.
+    pub async fn save_code(&self, table: MasterTable, code: &str, name: &str, active: bool, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let upsert = format!(
+            "INSERT INTO {} (code, name, active) VALUES ($1, $2, $3) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, active = excluded.active",
+            table.name()
+        );
+        let key = format!("{}/{code}", table.name());
+        let after = json(&(name, active));
+        in_tx!(self, tx => {
+            sqlx::query(&upsert).bind(code).bind(name).bind(active).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'set', 'master', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(&key).bind(&after).execute(&mut *tx).await?;
+        })
+    }
+
+    /// Adds or changes a campaign (marketers and admins), audited.
+    pub async fn save_campaign(&self, c: &NewCampaign<'_>, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let after = json(&(c.name, c.game, c.channel, c.flight_start, c.flight_end, c.active));
+        in_tx!(self, tx => {
+            sqlx::query("INSERT INTO campaigns (code, name, game, channel, flight_start, flight_end, owner_id, active) \
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                game = excluded.game, channel = excluded.channel, flight_start = excluded.flight_start, \
+                flight_end = excluded.flight_end, active = excluded.active")
+                .bind(c.code).bind(c.name).bind(c.game).bind(c.channel).bind(c.flight_start).bind(c.flight_end)
+                .bind(c.owner_id).bind(c.active).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'set', 'campaign', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(c.code).bind(&after).execute(&mut *tx).await?;
+        })
+    }
+}
+
+impl MasterTable {
+    pub fn parse(kind: &str) -> Option<MasterTable> {
+        match kind {
+            "games" => Some(MasterTable::Games),
+            "channels" => Some(MasterTable::Channels),
+            "vendors" => Some(MasterTable::Vendors),
+            "countries" => Some(MasterTable::Countries),
+            _ => None,
+        }
+    }
+}

@@ -3,12 +3,14 @@
 mod budgets;
 mod form;
 mod list;
+mod master;
 pub(crate) mod periods;
 mod rates;
 
 pub use budgets::BudgetsPage;
 pub use form::CostFormPage;
 pub use list::CostListPage;
+pub use master::MasterDataPage;
 pub use periods::PeriodsPage;
 pub use rates::RatesPage;
 
@@ -485,4 +487,68 @@ pub async fn import_rates(csv: String) -> Result<usize, AppError> {
     let stored = caller.state.db.import_fx_rates(&rows, caller.user()?.id).await?;
     tracing::info!(by = caller.user()?.id, rates = stored, "exchange rates imported");
     Ok(stored)
+}
+
+/// Adds or changes a game, channel, vendor or country (admins).
+#[server(endpoint = "costs/save-code")]
+pub async fn save_code(
+    kind: String,
+    code: String,
+    name: String,
+    #[server(default)] active: bool,
+) -> Result<(), AppError> {
+    use store::costs::MasterTable;
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let table = MasterTable::parse(&kind).ok_or_else(|| AppError::invalid("kind", "bad_request"))?;
+    let code =
+        domain::costs::parse_code(&code, table == MasterTable::Countries).map_err(|c| AppError::invalid("code", c))?;
+    let name = domain::PersonName::parse(&name).map_err(|e| AppError::invalid("name", e.code()))?;
+    caller.state.db.save_code(table, &code, name.as_str(), active, caller.user()?.id).await?;
+    Ok(())
+}
+
+/// Adds or changes a campaign (marketers and admins): its game and channel must exist and be
+/// active, and its flight must end on or after its start.
+#[server(endpoint = "costs/save-campaign")]
+pub async fn save_campaign(
+    code: String,
+    name: String,
+    game: String,
+    channel: String,
+    flight_start: String,
+    flight_end: String,
+    #[server(default)] active: bool,
+) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    let db = &caller.state.db;
+    let code = domain::costs::parse_code(&code, false).map_err(|c| AppError::invalid("code", c))?;
+    let name = domain::PersonName::parse(&name).map_err(|e| AppError::invalid("name", e.code()))?;
+    let data = db.cost_master_data(caller.state.today(), 0).await?;
+    let usable = |rows: &[(String, String, bool)], code: &str| rows.iter().any(|(c, _, active)| c == code && *active);
+    if !usable(&data.games, game.trim()) {
+        return Err(AppError::invalid("game", "game.unknown"));
+    }
+    if !usable(&data.channels, channel.trim()) {
+        return Err(AppError::invalid("channel", "channel.unknown"));
+    }
+    let start = domain::costs::parse_date(flight_start.trim())
+        .ok_or_else(|| AppError::invalid("flight_start", "date.invalid"))?;
+    let end =
+        domain::costs::parse_date(flight_end.trim()).ok_or_else(|| AppError::invalid("flight_end", "date.invalid"))?;
+    if end < start {
+        return Err(AppError::invalid("flight_end", "flight.reversed"));
+    }
+    let owner = caller.user()?.id;
+    let campaign = store::costs::NewCampaign {
+        code: &code,
+        name: name.as_str(),
+        game: game.trim(),
+        channel: channel.trim(),
+        flight_start: start,
+        flight_end: end,
+        owner_id: Some(owner),
+        active,
+    };
+    db.save_campaign(&campaign, owner).await?;
+    Ok(())
 }

@@ -129,6 +129,13 @@ pub struct Texts {
     pub audit_after: &'static str,
     pub audit_older: &'static str,
     pub nav_audit: &'static str,
+    pub master_title: &'static str,
+    pub master_intro: &'static str,
+    pub code: &'static str,
+    pub flight: &'static str,
+    pub flight_start: &'static str,
+    pub flight_end: &'static str,
+    pub add_or_change: &'static str,
     /// Section (title, one-line description), in [`Section::ALL`] order.
     pub sections: [(&'static str, &'static str); 4],
     /// Role names, in [`Role::ALL`] order.
@@ -259,6 +266,12 @@ mod tests {
         "fx.rate_not_positive",
         "fx.source_missing",
         "fx.duplicate",
+        "code.invalid",
+        "code.country",
+        "game.unknown",
+        "channel.unknown",
+        "date.invalid",
+        "flight.reversed",
     ];
 
     #[test]

@@ -285,6 +285,19 @@ fn quoted(text: &str) -> String {
     if text.is_empty() { "(empty)".to_owned() } else { format!("\"{text}\"") }
 }
 
+/// A master-data code as typed: trimmed and upper-cased; letters, digits and `_`, 1–32 long
+/// (`country` codes: exactly two letters, ISO 3166-1 alpha-2).
+pub fn parse_code(text: &str, country: bool) -> Result<String, &'static str> {
+    let code = text.trim().to_ascii_uppercase();
+    let ok = if country {
+        code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+    } else {
+        (1..=32).contains(&code.len())
+            && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if ok { Ok(code) } else { Err(if country { "code.country" } else { "code.invalid" }) }
+}
+
 /// Reads `YYYY-MM-DD` (and only that), checking the calendar.
 pub fn parse_date(text: &str) -> Option<Date> {
     let b = text.as_bytes();

@@ -285,3 +285,15 @@ proptest! {
         prop_assert_eq!(report.entry.is_some(), report.errors().next().is_none());
     }
 }
+
+#[test]
+fn codes_are_normalised_or_refused() {
+    assert_eq!(parse_code(" google_ads ", false), Ok("GOOGLE_ADS".into()));
+    assert_eq!(parse_code("kr", true), Ok("KR".into()));
+    for bad in ["", "has space", "dash-ed", &"X".repeat(33), "한글"] {
+        assert_eq!(parse_code(bad, false), Err("code.invalid"), "{bad}");
+    }
+    for bad in ["KOR", "K1", ""] {
+        assert_eq!(parse_code(bad, true), Err("code.country"), "{bad}");
+    }
+}
