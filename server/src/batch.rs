@@ -2,7 +2,7 @@
 //! (docs/batch-schema.md), as CSV or JSON Lines, and the check that says whether a month is safe
 //! to load.
 
-use domain::costs::{CostForm, Rule, Severity, validate};
+use domain::costs::{Rule, Severity, validate};
 use domain::{Lang, format_amount};
 use serde::Serialize;
 use store::costs::{CostFilter, CostSettings, StoredCost, YearMonth, reference_from};
@@ -150,23 +150,7 @@ pub async fn check(db: &Db, month: YearMonth, settings: &CostSettings, today: Da
     }
     for c in &entries {
         let e = &c.entry;
-        let form = CostForm {
-            date: e.date.to_string(),
-            game: e.game.clone(),
-            channel: e.channel.clone(),
-            campaign: e.campaign.clone(),
-            country: e.country.clone(),
-            vendor: e.vendor.clone(),
-            cost_type: e.cost_type.clone(),
-            currency: e.amount.currency.code().to_owned(),
-            amount: format_amount(e.amount.minor, e.amount.currency),
-            units: e.units.map(|u| u.to_string()).unwrap_or_default(),
-            invoice_number: e.invoice_number.clone(),
-            memo: e.memo.clone(),
-            vat_included: e.vat_included,
-            corrects: e.corrects,
-            editing: Some(c.id),
-        };
+        let form = e.to_form(Some(c.id));
         for f in validate(&form, &reference).findings {
             if f.rule.severity() == Severity::Error && f.rule != Rule::PeriodClosed {
                 reasons.push(format!("entry {} ({}): {}: {}", c.id, e.date, f.rule.code(), f.message(Lang::En)));

@@ -6,29 +6,11 @@ use super::{CostRecord, DeleteCost, FormData, RestoreCost, SaveCost, cost_form_d
 use crate::error::AppError;
 use crate::i18n::{use_lang, use_texts};
 use domain::costs::{CostForm, Field, Finding, Severity, validate};
-use domain::format_amount;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 fn form_of(r: &CostRecord) -> CostForm {
-    let e = &r.entry;
-    CostForm {
-        date: e.date.to_string(),
-        game: e.game.clone(),
-        channel: e.channel.clone(),
-        campaign: e.campaign.clone(),
-        country: e.country.clone(),
-        vendor: e.vendor.clone(),
-        cost_type: e.cost_type.clone(),
-        currency: e.amount.currency.code().to_owned(),
-        amount: format_amount(e.amount.minor, e.amount.currency),
-        units: e.units.map(|u| u.to_string()).unwrap_or_default(),
-        invoice_number: e.invoice_number.clone(),
-        memo: e.memo.clone(),
-        vat_included: e.vat_included,
-        corrects: e.corrects,
-        editing: Some(r.id),
-    }
+    r.entry.to_form(Some(r.id))
 }
 
 #[component]
@@ -124,6 +106,16 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
         _ => None,
     };
 
+    let field_messages = move |field: Field| {
+        move || {
+            messages(field)
+                .into_iter()
+                .map(|(sev, text, _)| {
+                    view! { <p class=if sev == Severity::Error { "field-error" } else { "field-warning" }>{text}</p> }
+                })
+                .collect_view()
+        }
+    };
     let text_field = move |field: Field,
                            name: &'static str,
                            label: &'static str,
@@ -147,9 +139,7 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
                     }/>
                 <div id=err_id class="field-messages">
                     {hint.map(|h| view! { <p class="hint">{h}</p> })}
-                    {move || messages(field).into_iter().map(|(sev, text, _)| view! {
-                        <p class=if sev == Severity::Error { "field-error" } else { "field-warning" }>{text}</p>
-                    }).collect_view()}
+                    {field_messages(field)}
                 </div>
             </div>
         }
@@ -179,9 +169,7 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
                     }).collect_view()}
                 </select>
                 <div id=err_id class="field-messages">
-                    {move || messages(field).into_iter().map(|(sev, text, _)| view! {
-                        <p class=if sev == Severity::Error { "field-error" } else { "field-warning" }>{text}</p>
-                    }).collect_view()}
+                    {field_messages(field)}
                 </div>
             </div>
         }
@@ -242,9 +230,7 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
                     }/>
                 <div id="cost-corrects-msg" class="field-messages">
                     <p class="hint">{t.corrects_hint}</p>
-                    {move || messages(Field::Corrects).into_iter().map(|(sev, text, _)| view! {
-                        <p class=if sev == Severity::Error { "field-error" } else { "field-warning" }>{text}</p>
-                    }).collect_view()}
+                    {field_messages(Field::Corrects)}
                 </div>
             </div>
             <div class="field field-wide">

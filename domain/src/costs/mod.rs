@@ -229,6 +229,29 @@ pub struct CostEntry {
     pub fx_date: Option<Date>,
 }
 
+impl CostEntry {
+    /// The entry as the form shows it, to edit stored entry `id` (or to check it again).
+    pub fn to_form(&self, id: Option<i64>) -> CostForm {
+        CostForm {
+            date: self.date.to_string(),
+            game: self.game.clone(),
+            channel: self.channel.clone(),
+            campaign: self.campaign.clone(),
+            country: self.country.clone(),
+            vendor: self.vendor.clone(),
+            cost_type: self.cost_type.clone(),
+            currency: self.amount.currency.code().to_owned(),
+            amount: format_amount(self.amount.minor, self.amount.currency),
+            units: self.units.map(|u| u.to_string()).unwrap_or_default(),
+            invoice_number: self.invoice_number.clone(),
+            memo: self.memo.clone(),
+            vat_included: self.vat_included,
+            corrects: self.corrects,
+            editing: id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub findings: Vec<Finding>,

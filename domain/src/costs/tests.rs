@@ -252,6 +252,16 @@ fn warnings_need_acknowledgement_and_errors_block() {
 }
 
 #[test]
+fn a_stored_entry_checks_again_as_it_was_entered() {
+    let r = reference();
+    let entry = validate(&valid(), &r).entry.unwrap();
+    let again = entry.to_form(Some(41));
+    assert_eq!(again.amount, "120,000");
+    assert_eq!(again.country, "KR");
+    assert_eq!(validate(&again, &r).entry, Some(entry), "the same entry comes out");
+}
+
+#[test]
 fn corrections_and_edits() {
     let r = reference();
     let credit = CostForm { amount: "-5,000".into(), corrects: Some(41), ..valid() };
