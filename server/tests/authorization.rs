@@ -34,6 +34,8 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/admin/audit", Some(Role::Admin)),
     ("/api/costs/save-code", Some(Role::Admin)),
     ("/api/costs/save-campaign", Some(Role::Marketer)),
+    ("/api/costs/save-cost-type", Some(Role::Admin)),
+    ("/api/costs/save-currency", Some(Role::Admin)),
 ];
 
 #[test]
@@ -85,6 +87,10 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             ("flight_start", "2026-01-01".into()),
             ("flight_end", "2026-12-31".into()),
         ],
+        "/api/costs/save-cost-type" => {
+            vec![("code", "CPV".into()), ("name", "Cost per view".into()), ("active", "true".into())]
+        }
+        "/api/costs/save-currency" => vec![("code", "EUR".into()), ("active", "true".into())],
         "/api/costs/close-month" => vec![("month", format!("2025-{:02}", 1 + n % 12))],
         "/api/costs/reopen-month" => vec![("month", "2024-01".into()), ("reason", "audit fix".into())],
         "/api/admin/users/active" => vec![("user_id", target.into()), ("active", "true".into())],

@@ -305,3 +305,52 @@ async fn master_data_changes_are_validated_and_audited() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn cost_types_and_currencies_are_managed_with_checks() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let save_type = |lo: &'static str, hi: &'static str| {
+            vec![
+                ("code", "cpv".to_string()),
+                ("name", "Cost per view".into()),
+                ("unit_priced", "true".into()),
+                ("band_min", lo.into()),
+                ("band_max", hi.into()),
+                ("active", "true".into()),
+            ]
+        };
+        for (lo, hi, code) in
+            [("5,000", "", "band.invalid"), ("9,000", "5,000", "band.invalid"), ("1.5", "2", "amount.precision")]
+        {
+            let r = admin.call("/api/costs/save-cost-type", &fields(&save_type(lo, hi))).await;
+            assert_eq!(json(&r.body)["Invalid"]["code"], code, "{}: {lo}–{hi}", app.backend());
+        }
+        let r = admin.call("/api/costs/save-cost-type", &fields(&save_type("1,000", "50,000"))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let data = json(&admin.call("/api/costs/form-data", &[]).await.body);
+        let cpv = data["cost_types"].as_array().unwrap().iter().find(|t| t["code"] == "CPV").unwrap().clone();
+        assert_eq!(
+            cpv["info"],
+            serde_json::json!({ "active": true, "unit_priced": true, "per_mille_band": [1000, 50000] })
+        );
+
+        let r = admin.call("/api/costs/save-currency", &[("code", "KRW")]).await;
+        assert_eq!(
+            json(&r.body)["Invalid"]["code"],
+            "currency.reporting",
+            "the reporting currency cannot be switched off"
+        );
+        let r = admin.call("/api/costs/save-currency", &[("code", "ABC"), ("active", "true")]).await;
+        assert_eq!(json(&r.body)["Invalid"]["code"], "currency.unknown");
+        let r = admin.call("/api/costs/save-currency", &[("code", "usd")]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        let mut usd = cost_form_fields(2, "10.00");
+        usd[7].1 = "USD".into();
+        let r = m.call("/api/costs/save", &fields(&usd)).await;
+        assert_eq!(json(&r.body)["Rules"]["findings"][0]["rule"], "CurrencyInactive", "{}", r.body);
+        app.finish().await;
+    }
+}

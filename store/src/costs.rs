@@ -957,3 +957,44 @@ impl MasterTable {
         }
     }
 }
+
+impl Db {
+    /// Adds or changes a cost type (admins), audited. `band` is the usual cost per 1,000 units in
+    /// minor units of the reporting currency.
+    pub async fn save_cost_type(
+        &self,
+        code: &str,
+        name: &str,
+        unit_priced: bool,
+        band: Option<(i64, i64)>,
+        active: bool,
+        actor: i64,
+    ) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let after = json(&(name, unit_priced, band, active));
+        in_tx!(self, tx => {
+            sqlx::query("INSERT INTO cost_types (code, name, unit_priced, band_min_per_mille, band_max_per_mille, active) \
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                unit_priced = excluded.unit_priced, band_min_per_mille = excluded.band_min_per_mille, \
+                band_max_per_mille = excluded.band_max_per_mille, active = excluded.active")
+                .bind(code).bind(name).bind(unit_priced).bind(band.map(|b| b.0)).bind(band.map(|b| b.1)).bind(active)
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'set', 'master', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(format!("cost_types/{code}")).bind(&after).execute(&mut *tx).await?;
+        })
+    }
+
+    /// Puts a currency in or out of use (admins), audited.
+    pub async fn save_currency(&self, currency: Currency, active: bool, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            sqlx::query("INSERT INTO currencies (code, minor_units, active) VALUES ($1, $2, $3) \
+                ON CONFLICT (code) DO UPDATE SET active = excluded.active")
+                .bind(currency.code()).bind(i32::from(currency.minor_units())).bind(active).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'set', 'master', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(format!("currencies/{currency}")).bind(json(&active)).execute(&mut *tx).await?;
+        })
+    }
+}

@@ -552,3 +552,47 @@ pub async fn save_campaign(
     db.save_campaign(&campaign, owner).await?;
     Ok(())
 }
+
+/// Adds or changes a cost type (admins). The plausible band is the usual cost per 1,000 units in
+/// the reporting currency; leave both ends empty for none.
+#[server(endpoint = "costs/save-cost-type")]
+pub async fn save_cost_type(
+    code: String,
+    name: String,
+    #[server(default)] unit_priced: bool,
+    #[server(default)] band_min: String,
+    #[server(default)] band_max: String,
+    #[server(default)] active: bool,
+) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let code = domain::costs::parse_code(&code, false).map_err(|c| AppError::invalid("code", c))?;
+    let name = domain::PersonName::parse(&name).map_err(|e| AppError::invalid("name", e.code()))?;
+    let reporting = caller.state.costs.reporting_currency;
+    let amount = |field: &str, text: &str| -> Result<Option<i64>, AppError> {
+        match text.trim() {
+            "" => Ok(None),
+            t => domain::Money::parse(t, reporting)
+                .map(|m| Some(m.minor))
+                .map_err(|e| AppError::invalid(field, e.code())),
+        }
+    };
+    let band = match (amount("band_min", &band_min)?, amount("band_max", &band_max)?) {
+        (None, None) => None,
+        (Some(lo), Some(hi)) if 0 <= lo && lo <= hi => Some((lo, hi)),
+        _ => return Err(AppError::invalid("band_max", "band.invalid")),
+    };
+    caller.state.db.save_cost_type(&code, name.as_str(), unit_priced, band, active, caller.user()?.id).await?;
+    Ok(())
+}
+
+/// Puts an ISO 4217 currency in or out of use (admins).
+#[server(endpoint = "costs/save-currency")]
+pub async fn save_currency(code: String, #[server(default)] active: bool) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let currency = Currency::from_code(&code).ok_or_else(|| AppError::invalid("code", "currency.unknown"))?;
+    if currency == caller.state.costs.reporting_currency && !active {
+        return Err(AppError::invalid("code", "currency.reporting"));
+    }
+    caller.state.db.save_currency(currency, active, caller.user()?.id).await?;
+    Ok(())
+}

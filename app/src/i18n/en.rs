@@ -128,6 +128,11 @@ pub const TEXTS: Texts = Texts {
     flight_start: "Flight start",
     flight_end: "Flight end",
     add_or_change: "Add or change",
+    unit_priced: "Priced per unit",
+    plausible_band: "Usual cost per 1,000 units",
+    band_min: "Usual per 1,000 units: from",
+    band_max: "Usual per 1,000 units: to",
+    currencies_in_use: "In use:",
     sections: [
         ("Costs", "Enter, import and check marketing costs."),
         ("Partners & keys", "Partner API keys, IP allowlists and usage."),
@@ -192,6 +197,9 @@ pub const TEXTS: Texts = Texts {
         ("channel.unknown", "Choose an active channel."),
         ("date.invalid", "Write the date as YYYY-MM-DD."),
         ("flight.reversed", "The flight cannot end before it starts."),
+        ("band.invalid", "Give both ends of the usual range, the lower first, or neither."),
+        ("currency.unknown", "That is not an ISO 4217 currency code."),
+        ("currency.reporting", "The reporting currency stays in use."),
     ],
     error_generic: "Something went wrong. Please try again.",
 };

@@ -128,6 +128,11 @@ pub const TEXTS: Texts = Texts {
     flight_start: "집행 시작",
     flight_end: "집행 종료",
     add_or_change: "추가 또는 변경:",
+    unit_priced: "단가형",
+    plausible_band: "1,000단위당 일반 비용",
+    band_min: "1,000단위당 일반 비용: 최소",
+    band_max: "1,000단위당 일반 비용: 최대",
+    currencies_in_use: "사용 중:",
     sections: [
         ("비용", "마케팅 비용을 입력, 가져오기, 검증합니다."),
         ("파트너 및 키", "파트너 API 키, IP 허용 목록, 사용량."),
@@ -192,6 +197,9 @@ pub const TEXTS: Texts = Texts {
         ("channel.unknown", "활성 채널을 고르세요."),
         ("date.invalid", "날짜는 YYYY-MM-DD 형식으로 쓰세요."),
         ("flight.reversed", "집행 종료일이 시작일보다 앞설 수 없습니다."),
+        ("band.invalid", "일반 범위는 양쪽 끝을 모두(작은 값 먼저) 적거나 모두 비우세요."),
+        ("currency.unknown", "ISO 4217 통화 코드가 아닙니다."),
+        ("currency.reporting", "보고 통화는 끌 수 없습니다."),
     ],
     error_generic: "문제가 생겼습니다. 다시 시도하세요.",
 };

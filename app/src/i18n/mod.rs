@@ -136,6 +136,11 @@ pub struct Texts {
     pub flight_start: &'static str,
     pub flight_end: &'static str,
     pub add_or_change: &'static str,
+    pub unit_priced: &'static str,
+    pub plausible_band: &'static str,
+    pub band_min: &'static str,
+    pub band_max: &'static str,
+    pub currencies_in_use: &'static str,
     /// Section (title, one-line description), in [`Section::ALL`] order.
     pub sections: [(&'static str, &'static str); 4],
     /// Role names, in [`Role::ALL`] order.
@@ -272,6 +277,9 @@ mod tests {
         "channel.unknown",
         "date.invalid",
         "flight.reversed",
+        "band.invalid",
+        "currency.unknown",
+        "currency.reporting",
     ];
 
     #[test]
