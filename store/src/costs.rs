@@ -6,7 +6,7 @@ use crate::{Db, Result, StoreError, on_db};
 use domain::Currency;
 use domain::costs::{
     BudgetMonth, CampaignInfo, Code, CostEntry, CostForm, CostTypeInfo, FxRate, Reference, invoice_key, natural_key,
-    parse_date,
+    normalised_invoice, parse_date,
 };
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
@@ -210,6 +210,19 @@ fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"))
 }
 
+/// The natural key and the normalised invoice number stored with an entry (both uniquely indexed).
+fn stored_keys(entry: &CostEntry) -> (String, String) {
+    let key = natural_key(
+        entry.date,
+        &entry.channel,
+        &entry.campaign,
+        &entry.country,
+        &entry.cost_type,
+        entry.amount.currency,
+    );
+    (key, normalised_invoice(&entry.invoice_number).collect())
+}
+
 /// Unique-index violations of the ledger, told apart by the index they hit.
 fn cost_conflict(err: sqlx::Error) -> StoreError {
     match err.as_database_error() {
@@ -273,7 +286,7 @@ impl Db {
         let invoice = form.invoice_number.trim();
         if !invoice.is_empty() {
             let key = invoice_key(form.vendor.trim(), invoice);
-            let normalised = key.split_once('|').map_or("", |(_, n)| n).to_owned();
+            let normalised: String = normalised_invoice(invoice).collect();
             let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT id FROM cost_entries WHERE vendor = $1 AND invoice_key = $2 AND deleted_at IS NULL")
                 .bind(form.vendor.trim()).bind(&normalised).fetch_optional(pool).await)?;
@@ -377,16 +390,7 @@ impl Db {
     pub async fn create_cost(&self, entry: &CostEntry, settings: &CostSettings, actor: i64) -> Result<StoredCost> {
         let now = OffsetDateTime::now_utc();
         let month = YearMonth::of(entry.date).to_string();
-        let key = natural_key(
-            entry.date,
-            &entry.channel,
-            &entry.campaign,
-            &entry.country,
-            &entry.cost_type,
-            entry.amount.currency,
-        );
-        let inv = invoice_key(&entry.vendor, &entry.invoice_number);
-        let inv = inv.split_once('|').map_or("", |(_, n)| n);
+        let (key, inv) = stored_keys(entry);
         let sql = "INSERT INTO cost_entries (entry_date, game, channel, campaign, country, vendor, cost_type, currency, \
             amount_minor, units, invoice_number, invoice_key, memo, vat_included, corrects, reporting_currency, \
             reporting_minor, fx_micros, fx_date, fx_source, natural_key, version, created_at, created_by, updated_at, updated_by) \
@@ -401,7 +405,7 @@ impl Db {
             let id: i64 = sqlx::query_scalar(sql)
                 .bind(entry.date).bind(&entry.game).bind(&entry.channel).bind(&entry.campaign).bind(&entry.country)
                 .bind(&entry.vendor).bind(&entry.cost_type).bind(entry.amount.currency.code()).bind(entry.amount.minor)
-                .bind(entry.units).bind(&entry.invoice_number).bind(inv).bind(&entry.memo).bind(entry.vat_included)
+                .bind(entry.units).bind(&entry.invoice_number).bind(&inv).bind(&entry.memo).bind(entry.vat_included)
                 .bind(entry.corrects).bind(settings.reporting_currency.code()).bind(entry.reporting_minor)
                 .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor)
                 .fetch_one(&mut *tx).await.map_err(cost_conflict)?;
@@ -426,16 +430,7 @@ impl Db {
         actor: i64,
     ) -> Result<StoredCost> {
         let now = OffsetDateTime::now_utc();
-        let key = natural_key(
-            entry.date,
-            &entry.channel,
-            &entry.campaign,
-            &entry.country,
-            &entry.cost_type,
-            entry.amount.currency,
-        );
-        let inv = invoice_key(&entry.vendor, &entry.invoice_number);
-        let inv = inv.split_once('|').map_or("", |(_, n)| n);
+        let (key, inv) = stored_keys(entry);
         let before = self.cost(id).await?.filter(|c| !c.deleted).ok_or(StoreError::NotFound)?;
         let months = [YearMonth::of(before.entry.date).to_string(), YearMonth::of(entry.date).to_string()];
         let sql = "UPDATE cost_entries SET entry_date = $1, game = $2, channel = $3, campaign = $4, country = $5, \
@@ -456,7 +451,7 @@ impl Db {
             let changed = sqlx::query(sql)
                 .bind(entry.date).bind(&entry.game).bind(&entry.channel).bind(&entry.campaign).bind(&entry.country)
                 .bind(&entry.vendor).bind(&entry.cost_type).bind(entry.amount.currency.code()).bind(entry.amount.minor)
-                .bind(entry.units).bind(&entry.invoice_number).bind(inv).bind(&entry.memo).bind(entry.vat_included)
+                .bind(entry.units).bind(&entry.invoice_number).bind(&inv).bind(&entry.memo).bind(entry.vat_included)
                 .bind(entry.corrects).bind(settings.reporting_currency.code()).bind(entry.reporting_minor)
                 .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor).bind(id).bind(expected_version)
                 .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();

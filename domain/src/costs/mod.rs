@@ -191,8 +191,13 @@ pub fn invoice_key(vendor: &str, invoice: &str) -> String {
     let mut key = String::with_capacity(vendor.len() + 1 + invoice.len());
     key.push_str(vendor);
     key.push('|');
-    key.extend(invoice.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase));
+    key.extend(normalised_invoice(invoice));
     key
+}
+
+/// The invoice number as duplicates are judged: letters and digits only, upper case.
+pub fn normalised_invoice(invoice: &str) -> impl Iterator<Item = char> + '_ {
+    invoice.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
