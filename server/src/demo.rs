@@ -77,30 +77,7 @@ pub async fn load_costs(db: &Db, settings: &CostSettings, today: Date) -> Result
     ] {
         db.put_code(MasterTable::Vendors, code, name, active).await?;
     }
-    for (code, name) in [
-        ("KR", "Korea, Republic of"),
-        ("JP", "Japan"),
-        ("US", "United States"),
-        ("TW", "Taiwan"),
-        ("HK", "Hong Kong"),
-        ("TH", "Thailand"),
-        ("VN", "Viet Nam"),
-        ("ID", "Indonesia"),
-        ("PH", "Philippines"),
-        ("MY", "Malaysia"),
-        ("SG", "Singapore"),
-        ("DE", "Germany"),
-        ("FR", "France"),
-        ("GB", "United Kingdom"),
-        ("CA", "Canada"),
-        ("AU", "Australia"),
-        ("BR", "Brazil"),
-        ("MX", "Mexico"),
-        ("KW", "Kuwait"),
-        ("SA", "Saudi Arabia"),
-    ] {
-        db.put_code(MasterTable::Countries, code, name, true).await?;
-    }
+    // Countries: `migrate` loads every ISO 3166-1 code.
     for c in Currency::all() {
         let used = ["KRW", "USD", "JPY", "EUR", "TWD", "THB", "KWD"].contains(&c.code());
         db.put_currency(c, used).await?;

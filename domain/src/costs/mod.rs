@@ -314,11 +314,11 @@ fn quoted(text: &str) -> String {
 }
 
 /// A master-data code as typed: trimmed and upper-cased; letters, digits and `_`, 1–32 long
-/// (`country` codes: exactly two letters, ISO 3166-1 alpha-2).
+/// (`country` codes: an assigned ISO 3166-1 alpha-2 code).
 pub fn parse_code(text: &str, country: bool) -> Result<String, &'static str> {
     let code = text.trim().to_ascii_uppercase();
     let ok = if country {
-        code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+        crate::country::country_name(&code).is_some()
     } else {
         (1..=32).contains(&code.len())
             && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')

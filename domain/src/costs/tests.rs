@@ -303,7 +303,7 @@ fn codes_are_normalised_or_refused() {
     for bad in ["", "has space", "dash-ed", &"X".repeat(33), "한글"] {
         assert_eq!(parse_code(bad, false), Err("code.invalid"), "{bad}");
     }
-    for bad in ["KOR", "K1", ""] {
+    for bad in ["KOR", "K1", "", "XX", "AA"] {
         assert_eq!(parse_code(bad, true), Err("code.country"), "{bad}");
     }
 }
