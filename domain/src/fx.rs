@@ -48,6 +48,42 @@ pub fn parse_rate(text: &str) -> Result<i64, &'static str> {
     if micros == 0 { Err("fx.rate_not_positive") } else { Ok(micros) }
 }
 
+/// One rate as typed (currency, date, rate, source, as in a rate file's row): the rate, or each
+/// problem with the index of the cell it concerns.
+pub fn check_rate(
+    cells: [&str; 4],
+    reporting: Currency,
+    known: impl Fn(Currency) -> bool,
+) -> Result<RateRow, Vec<(usize, &'static str)>> {
+    let [currency, date, rate, source] = cells.map(str::trim);
+    let mut problems = Vec::new();
+    let currency = match Currency::from_code(currency) {
+        Some(c) if c == reporting => {
+            problems.push((0, "fx.currency_reporting"));
+            None
+        }
+        Some(c) if known(c) => Some(c),
+        _ => {
+            problems.push((0, "fx.currency_unknown"));
+            None
+        }
+    };
+    let date = parse_date(date).or_else(|| {
+        problems.push((1, "fx.date_invalid"));
+        None
+    });
+    let micros = parse_rate(rate).map_err(|code| problems.push((2, code))).ok();
+    if source.is_empty() {
+        problems.push((3, "fx.source_missing"));
+    }
+    match (currency, date, micros) {
+        (Some(currency), Some(date), Some(micros)) if problems.is_empty() => {
+            Ok(RateRow { currency, date, micros, source: source.to_owned() })
+        }
+        _ => Err(problems),
+    }
+}
+
 /// Reads a rate file with the header `currency,date,rate,source`. Either every row is good and all
 /// come back, or every problem comes back (with its row), so nothing is half loaded. `known` says
 /// which currencies MCMS keeps.
@@ -81,31 +117,19 @@ pub fn parse_rates_csv(
                 continue;
             }
         };
-        let before = problems.len();
-        let currency = Currency::from_code(&record[0]);
-        match currency {
-            None => problems.push(problem(row, "fx.currency_unknown", &record[0])),
-            Some(c) if !known(c) => problems.push(problem(row, "fx.currency_unknown", &record[0])),
-            Some(c) if c == reporting => problems.push(problem(row, "fx.currency_reporting", &record[0])),
-            Some(_) => {}
-        }
-        let date = parse_date(&record[1]);
-        if date.is_none() {
-            problems.push(problem(row, "fx.date_invalid", &record[1]));
-        }
-        let micros = parse_rate(&record[2]).map_err(|code| problems.push(problem(row, code, &record[2]))).ok();
-        if record[3].is_empty() {
-            problems.push(problem(row, "fx.source_missing", ""));
-        }
-        if problems.len() > before {
-            continue;
-        }
-        let (currency, date, micros) = (currency.unwrap_or(reporting), date.unwrap_or(Date::MIN), micros.unwrap_or(0));
+        let rate = match check_rate([&record[0], &record[1], &record[2], &record[3]], reporting, &known) {
+            Ok(rate) => rate,
+            Err(found) => {
+                problems.extend(found.into_iter().map(|(field, code)| problem(row, code, &record[field])));
+                continue;
+            }
+        };
+        let (currency, date) = (rate.currency, rate.date);
         if !seen.insert((currency, date)) {
             problems.push(problem(row, "fx.duplicate", &format!("{currency} {date}")));
             continue;
         }
-        rows.push(RateRow { currency, date, micros, source: record[3].to_owned() });
+        rows.push(rate);
     }
     if rows.is_empty() && problems.is_empty() {
         problems.push(problem(1, "fx.empty", ""));
@@ -127,6 +151,21 @@ mod tests {
         for bad in ["", "-1", "1e3", "12,34.5", "abc", "1.2.3", "99999999999999999"] {
             assert_eq!(parse_rate(bad), Err("fx.rate_invalid"), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_single_rate_names_the_cells_in_error() {
+        let known = |c: Currency| c.code() != "THB";
+        let ok = check_rate([" usd ", "2026-11-02", "1,385.50", " BOK "], Currency::KRW, known).unwrap();
+        assert_eq!((ok.currency, ok.micros, ok.source.as_str()), (Currency::USD, 1_385_500_000, "BOK"));
+        assert_eq!(
+            check_rate(["THB", "2026-11-31", "0", ""], Currency::KRW, known).unwrap_err(),
+            [(0, "fx.currency_unknown"), (1, "fx.date_invalid"), (2, "fx.rate_not_positive"), (3, "fx.source_missing")]
+        );
+        assert_eq!(
+            check_rate(["KRW", "2026-11-02", "1", "x"], Currency::KRW, known).unwrap_err(),
+            [(0, "fx.currency_reporting")]
+        );
     }
 
     #[test]

@@ -111,3 +111,21 @@ test('the list filters by month and country and totals what it shows', async ({ 
   await expect(page).toHaveURL(/country=KR/);
   for (const text of await rows.locator('td:nth-child(4)').allTextContents()) expect(text).toBe('KR');
 });
+
+test('the list sorts by amount and keeps the order on the next page', async ({ page }, info) => {
+  await signInAs(page, info, VIEWER);
+  await open(page, info, '/costs');
+  await field(page, 'Sort by').selectOption('largest');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/order=largest/);
+  const amounts = async () =>
+    (await page.locator('tbody tr td:nth-child(9)').allTextContents()).map((t) => Number(t.replace(/[^0-9-]/g, '')));
+  const first = await amounts();
+  expect(first.length).toBeGreaterThan(1);
+  expect(first).toEqual([...first].sort((a, b) => b - a));
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await expect(page).toHaveURL(/order=largest&after=/);
+  const second = await amounts();
+  expect(second.length).toBeGreaterThan(0);
+  expect(Math.max(...second)).toBeLessThanOrEqual(Math.min(...first));
+});

@@ -26,3 +26,27 @@ test('a viewer reads rates but cannot load them', async ({ page }, info) => {
   await expect(page.getByRole('button', { name: 'Load rates' })).toHaveCount(0);
   await expect(page.getByRole('row')).not.toHaveCount(1);
 });
+
+test('an admin corrects one rate: a bad value is named, the fixed one replaces it', async ({ page }, info) => {
+  const d = new Date(Date.now() + 9 * 3600 * 1000 - (hydrated(info) ? 4 : 5) * 86400 * 1000);
+  const day = d.toISOString().slice(0, 10);
+  await signInAs(page, info, ADMIN);
+  await open(page, info, '/costs/rates');
+  const form = page.getByRole('region', { name: 'Add or correct a rate' });
+  await form.getByLabel('Currency').selectOption('JPY');
+  await form.getByLabel('Date').fill(day);
+  await form.getByLabel('Rate (KRW)').fill('0');
+  await form.getByLabel('Source').fill('E2E correction');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.getByRole('alert')).toContainText('a rate must be above zero');
+  const ours = page.getByRole('row').filter({ hasText: 'E2E correction' }).filter({ hasText: day });
+  await expect(ours).toHaveCount(0);
+
+  await waitForApp(page, info);
+  await form.getByLabel('Currency').selectOption('JPY');
+  await form.getByLabel('Date').fill(day);
+  await form.getByLabel('Rate (KRW)').fill('9.31');
+  await form.getByLabel('Source').fill('E2E correction');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(ours).toContainText('9.310000');
+});

@@ -31,6 +31,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/set-budget", Some(Role::Marketer)),
     ("/api/costs/rates", Some(Role::Viewer)),
     ("/api/costs/import-rates", Some(Role::Admin)),
+    ("/api/costs/save-rate", Some(Role::Admin)),
     ("/api/admin/audit", Some(Role::Admin)),
     ("/api/costs/save-code", Some(Role::Admin)),
     ("/api/costs/save-campaign", Some(Role::Marketer)),
@@ -73,6 +74,12 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             ("amount", "1,000,000".into()),
         ],
         "/api/costs/import-rates" => vec![("csv", "currency,date,rate,source\nUSD,2026-11-02,1385.5,test\n".into())],
+        "/api/costs/save-rate" => vec![
+            ("currency", "USD".into()),
+            ("date", "2026-11-02".into()),
+            ("rate", "1385.5".into()),
+            ("source", "test".into()),
+        ],
         "/api/costs/save-code" => vec![
             ("kind", "vendors".into()),
             ("code", format!("V{n}")),

@@ -197,6 +197,23 @@ async fn budgets_report_burn_and_refuse_bad_amounts_by_name() {
         let actual = line["actual"].as_i64().unwrap();
         assert!(actual >= 50_000, "at least one seeded entry of 50,000 falls in the month");
         assert_eq!(line["burn_pct"].as_i64().unwrap(), actual * 100 / 40_000, "burn over 100% flags the overrun");
+
+        m.call("/api/costs/set-budget", &[("campaign", "LAUNCH"), ("month", &month), ("amount", "55,000")]).await;
+        let report = json(&m.call("/api/costs/budgets", &[("month", &month)]).await.body);
+        let changes: Vec<_> = report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["campaign"].as_str().unwrap(), c["before"].as_i64(), c["after"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            changes,
+            [("LAUNCH", Some(40_000), 55_000), ("LAUNCH", None, 40_000)],
+            "newest first, refusals absent"
+        );
+        assert_eq!(report["changes"][0]["actor"], "Test User");
+        let other = json(&m.call("/api/costs/budgets", &[("month", "2020-01")]).await.body);
+        assert_eq!(other["changes"], serde_json::json!([]), "another month's history is its own");
         app.finish().await;
     }
 }
@@ -231,6 +248,53 @@ async fn a_rate_file_loads_whole_or_not_at_all() {
             rates["lines"][0],
             serde_json::json!({ "currency": "USD", "date": day, "rate": "1385.500000", "source": "Bank of Korea, noon" })
         );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn one_rate_is_checked_by_field_stored_and_audited() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let day = (today() - time::Duration::days(2)).to_string();
+        let save = |currency: &'static str, date: String, rate: &'static str, source: &'static str| {
+            [
+                ("currency", currency.to_owned()),
+                ("date", date),
+                ("rate", rate.to_owned()),
+                ("source", source.to_owned()),
+            ]
+        };
+        for (form, field, code) in [
+            (save("XYZ", day.clone(), "1", "BOK"), "currency", "fx.currency_unknown"),
+            (save("KRW", day.clone(), "1", "BOK"), "currency", "fx.currency_reporting"),
+            (save("USD", "2026-02-30".into(), "1", "BOK"), "date", "fx.date_invalid"),
+            (save("USD", day.clone(), "1.0000001", "BOK"), "rate", "fx.rate_precision"),
+            (save("USD", day.clone(), "0", "BOK"), "rate", "fx.rate_not_positive"),
+            (save("USD", day.clone(), "1385", " "), "source", "fx.source_missing"),
+        ] {
+            let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = admin.call("/api/costs/save-rate", &fields).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+            assert_eq!(json(&r.body)["Invalid"], serde_json::json!({ "field": field, "code": code }), "{fields:?}");
+        }
+        for rate in ["1,380", "1385.25"] {
+            let form = save("USD", day.clone(), rate, "BOK");
+            let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(admin.call("/api/costs/save-rate", &fields).await.status, StatusCode::OK);
+        }
+        let rates = json(&admin.call("/api/costs/rates", &[]).await.body);
+        let usd: Vec<_> = rates["lines"].as_array().unwrap().iter().filter(|l| l["date"] == day.as_str()).collect();
+        assert_eq!(usd.len(), 1, "the second save replaced the first");
+        assert_eq!(usd[0]["rate"], "1385.250000");
+        let trail = json(
+            &admin.call("/api/admin/audit", &[("query[entity]", "fx_rates"), ("query[action]", "set")]).await.body,
+        );
+        let lines = trail["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), 2, "{}: {trail}", app.backend());
+        assert_eq!(lines[0]["entity_id"], format!("USD/{day}"));
+        assert_eq!(lines[0]["before"], "[1380000000,\"BOK\"]");
         app.finish().await;
     }
 }

@@ -71,7 +71,7 @@ pub struct StoredCost {
 }
 
 #[derive(sqlx::FromRow)]
-struct CostRow {
+pub(crate) struct CostRow {
     id: i64,
     version: i32,
     entry_date: Date,
@@ -97,12 +97,12 @@ struct CostRow {
     deleted_at: Option<OffsetDateTime>,
 }
 
-const COST_COLUMNS: &str = "id, version, entry_date, game, channel, campaign, country, vendor, cost_type, currency, \
+pub(crate) const COST_COLUMNS: &str = "id, version, entry_date, game, channel, campaign, country, vendor, cost_type, currency, \
     amount_minor, units, invoice_number, memo, vat_included, corrects, reporting_minor, fx_micros, fx_date, fx_source, \
     updated_at, updated_by, deleted_at";
 
 impl CostRow {
-    fn into_stored(self) -> Result<StoredCost> {
+    pub(crate) fn into_stored(self) -> Result<StoredCost> {
         let currency = Currency::from_code(&self.currency).ok_or_else(|| {
             StoreError::Database(sqlx::Error::Decode(format!("unknown currency {}", self.currency).into()))
         })?;
@@ -206,12 +206,12 @@ pub struct AuditRecord {
     pub reason: Option<String>,
 }
 
-fn json<T: Serialize>(value: &T) -> String {
+pub(crate) fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"))
 }
 
 /// The natural key and the normalised invoice number stored with an entry (both uniquely indexed).
-fn stored_keys(entry: &CostEntry) -> (String, String) {
+pub(crate) fn stored_keys(entry: &CostEntry) -> (String, String) {
     let key = natural_key(
         entry.date,
         &entry.channel,
@@ -224,7 +224,7 @@ fn stored_keys(entry: &CostEntry) -> (String, String) {
 }
 
 /// Unique-index violations of the ledger, told apart by the index they hit.
-fn cost_conflict(err: sqlx::Error) -> StoreError {
+pub(crate) fn cost_conflict(err: sqlx::Error) -> StoreError {
     match err.as_database_error() {
         Some(db) if db.is_unique_violation() => {
             let what = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
@@ -238,10 +238,30 @@ fn cost_conflict(err: sqlx::Error) -> StoreError {
     }
 }
 
-/// Adds `entries` and `reporting` to a month's running totals (negative to take them away).
-const ADD_TO_MONTH: &str = "INSERT INTO cost_month_totals (month, entries, reporting_minor) VALUES ($1, $2, $3) \
-    ON CONFLICT (month) DO UPDATE SET entries = cost_month_totals.entries + excluded.entries, \
-    reporting_minor = cost_month_totals.reporting_minor + excluded.reporting_minor";
+/// Adds an entry (sign 1) to the running totals of its month and codes, or takes it away (-1).
+pub(crate) const ADD_TO_TOTALS: &str = "INSERT INTO cost_totals (month, game, channel, campaign, country, vendor, cost_type, \
+    entries, reporting_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+    ON CONFLICT (month, game, channel, campaign, country, vendor, cost_type) DO UPDATE SET \
+    entries = cost_totals.entries + excluded.entries, reporting_minor = cost_totals.reporting_minor + excluded.reporting_minor";
+
+/// Runs [`ADD_TO_TOTALS`] for `$entry` inside transaction `$tx`.
+macro_rules! add_to_totals {
+    ($tx:ident, $entry:expr, $sign:expr) => {{
+        let (e, sign): (&CostEntry, i64) = ($entry, $sign);
+        sqlx::query(ADD_TO_TOTALS)
+            .bind(YearMonth::of(e.date).to_string())
+            .bind(&e.game)
+            .bind(&e.channel)
+            .bind(&e.campaign)
+            .bind(&e.country)
+            .bind(&e.vendor)
+            .bind(&e.cost_type)
+            .bind(sign)
+            .bind(sign * e.reporting_minor)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
 
 /// Runs the same body with a transaction of either backend, committing on success.
 macro_rules! in_tx {
@@ -254,6 +274,7 @@ macro_rules! in_tx {
         }.await)
     };
 }
+pub(crate) use in_tx;
 
 impl Db {
     /// The reference data the rules need for `form`: all master data and closed months, plus what
@@ -409,7 +430,7 @@ impl Db {
                 .bind(entry.corrects).bind(settings.reporting_currency.code()).bind(entry.reporting_minor)
                 .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor)
                 .fetch_one(&mut *tx).await.map_err(cost_conflict)?;
-            sqlx::query(ADD_TO_MONTH).bind(&month).bind(1_i64).bind(entry.reporting_minor).execute(&mut *tx).await?;
+            add_to_totals!(tx, entry, 1);
             sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                 VALUES ($1, $2, 'create', 'cost_entry', $3, NULL, $4, NULL)")
                 .bind(now).bind(actor).bind(id.to_string()).bind(json(entry)).execute(&mut *tx).await?;
@@ -456,10 +477,8 @@ impl Db {
                 .bind(entry.fx_micros).bind(entry.fx_date).bind(&key).bind(now).bind(actor).bind(id).bind(expected_version)
                 .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();
             if changed == 1 {
-                sqlx::query(ADD_TO_MONTH).bind(&months[0]).bind(-1_i64).bind(-before.entry.reporting_minor)
-                    .execute(&mut *tx).await?;
-                sqlx::query(ADD_TO_MONTH).bind(&months[1]).bind(1_i64).bind(entry.reporting_minor)
-                    .execute(&mut *tx).await?;
+                add_to_totals!(tx, &before.entry, -1);
+                add_to_totals!(tx, entry, 1);
                 sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                     VALUES ($1, $2, 'edit', 'cost_entry', $3, $4, $5, NULL)")
                     .bind(now).bind(actor).bind(id.to_string()).bind(json(&before.entry)).bind(json(entry))
@@ -511,9 +530,7 @@ impl Db {
             let changed = sqlx::query(sql).bind(now).bind(actor).bind(id).bind(version)
                 .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();
             if changed == 1 {
-                let sign: i64 = if delete { -1 } else { 1 };
-                sqlx::query(ADD_TO_MONTH).bind(&month).bind(sign).bind(sign * current.entry.reporting_minor)
-                    .execute(&mut *tx).await?;
+                add_to_totals!(tx, &current.entry, if delete { -1 } else { 1 });
                 sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                     VALUES ($1, $2, $3, 'cost_entry', $4, $5, NULL, NULL)")
                     .bind(now).bind(actor).bind(action).bind(id.to_string()).bind(json(&current.entry))
@@ -658,7 +675,7 @@ pub struct NewCampaign<'a> {
     pub active: bool,
 }
 
-/// What the cost list shows: every filter optional, newest first, a page at a time.
+/// What the cost list shows: every filter optional, in the chosen order, a page at a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CostFilter {
     pub month: Option<YearMonth>,
@@ -669,13 +686,72 @@ pub struct CostFilter {
     pub vendor: Option<String>,
     pub cost_type: Option<String>,
     pub include_deleted: bool,
+    pub order: CostOrder,
 }
 
-/// Where a page starts: after this (date, id) in newest-first order.
+/// The list's order; ties broken by id, so every order is total and keyset pages never skip a row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CostOrder {
+    #[default]
+    Newest,
+    Oldest,
+    /// By amount in the reporting currency.
+    Largest,
+    Smallest,
+}
+
+impl CostOrder {
+    pub const ALL: [CostOrder; 4] = [CostOrder::Newest, CostOrder::Oldest, CostOrder::Largest, CostOrder::Smallest];
+
+    /// The name in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostOrder::Newest => "newest",
+            CostOrder::Oldest => "oldest",
+            CostOrder::Largest => "largest",
+            CostOrder::Smallest => "smallest",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CostOrder> {
+        CostOrder::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+
+    fn by_amount(self) -> bool {
+        matches!(self, CostOrder::Largest | CostOrder::Smallest)
+    }
+
+    fn descending(self) -> bool {
+        matches!(self, CostOrder::Newest | CostOrder::Largest)
+    }
+}
+
+/// Where a page starts: after the row with this sort key and id, in the list's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CostCursor {
-    pub date: Date,
-    pub id: i64,
+pub enum CostCursor {
+    Date(Date, i64),
+    Amount(i64, i64),
+}
+
+impl CostCursor {
+    /// The cursor's text in URLs: `2026-11-02.41` or `-150000.41`.
+    pub fn to_text(self) -> String {
+        match self {
+            CostCursor::Date(d, id) => format!("{d}.{id}"),
+            CostCursor::Amount(a, id) => format!("{a}.{id}"),
+        }
+    }
+
+    /// Reads a cursor made by [`CostCursor::to_text`] for a list in `order`.
+    pub fn parse(text: &str, order: CostOrder) -> Option<CostCursor> {
+        let (key, id) = text.rsplit_once('.')?;
+        let id = id.parse().ok()?;
+        if order.by_amount() {
+            Some(CostCursor::Amount(key.parse().ok()?, id))
+        } else {
+            Some(CostCursor::Date(domain::costs::parse_date(key)?, id))
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -688,28 +764,51 @@ pub struct CostPage {
     pub total_count: i64,
 }
 
+#[derive(Clone)]
 enum Param {
     Text(String),
     Day(Date),
     Int(i64),
 }
 
+/// Runs `$sql` with `$params` bound in order, then `$finish` (fetch_one, fetch_all).
+macro_rules! query_with {
+    ($db:expr, $sql:expr, $params:expr, $finish:ident) => {
+        on_db!($db, pool => {
+            let mut q = sqlx::query_as($sql);
+            for p in $params {
+                q = match p { Param::Text(t) => q.bind(t.clone()), Param::Day(d) => q.bind(*d), Param::Int(i) => q.bind(*i) };
+            }
+            q.$finish(pool).await
+        })
+    };
+}
+
+/// SQL conditions with their numbered parameters.
+#[derive(Default, Clone)]
+struct Conditions {
+    clauses: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Conditions {
+    /// Adds `clause`, whose `?`s all stand for `param`.
+    fn push(&mut self, clause: &str, param: Param) {
+        self.params.push(param);
+        self.clauses.push(clause.replace('?', &format!("${}", self.params.len())));
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() { "TRUE".to_owned() } else { self.clauses.join(" AND ") }
+    }
+}
+
 impl Db {
-    /// One page of entries, newest first, by keyset (date, id): as fast on page 1,000 as on page 1.
+    /// One page of entries in `filter.order`, by keyset (sort key, id): as fast on page 1,000 as on
+    /// page 1. The total comes from the running totals, never from scanning the ledger, except for
+    /// lists that include deleted entries.
     pub async fn list_costs(&self, filter: &CostFilter, after: Option<CostCursor>, limit: i64) -> Result<CostPage> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut params: Vec<Param> = Vec::new();
-        if !filter.include_deleted {
-            clauses.push("deleted_at IS NULL".into());
-        }
-        let push = |clause: &str, p: Param, clauses: &mut Vec<String>, params: &mut Vec<Param>| {
-            params.push(p);
-            clauses.push(clause.replace('?', &format!("${}", params.len())));
-        };
-        if let Some(m) = filter.month {
-            push("entry_date >= ?", Param::Day(m.first_day()), &mut clauses, &mut params);
-            push("entry_date < ?", Param::Day(m.next().first_day()), &mut clauses, &mut params);
-        }
+        let mut codes = Conditions::default();
         for (column, value) in [
             ("game", &filter.game),
             ("channel", &filter.channel),
@@ -719,81 +818,74 @@ impl Db {
             ("cost_type", &filter.cost_type),
         ] {
             if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                push(&format!("{column} = ?"), Param::Text(v.to_owned()), &mut clauses, &mut params);
+                codes.push(&format!("{column} = ?"), Param::Text(v.to_owned()));
             }
         }
-        let filter_sql = if clauses.is_empty() { "TRUE".to_owned() } else { clauses.join(" AND ") };
-        let totals_sql = format!(
-            "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), COUNT(*) FROM cost_entries WHERE {filter_sql}"
-        );
-        let mut page_clauses = clauses.clone();
-        let mut page_params: Vec<Param> = params.iter().map(Param::clone_param).collect();
-        if let Some(c) = after {
-            page_params.push(Param::Day(c.date));
-            page_params.push(Param::Int(c.id));
-            let (d, i) = (page_params.len() - 1, page_params.len());
-            page_clauses.push(format!("(entry_date < ${d} OR (entry_date = ${d} AND id < ${i}))"));
+
+        let mut page = codes.clone();
+        if !filter.include_deleted {
+            page.clauses.push("deleted_at IS NULL".into());
         }
-        page_params.push(Param::Int(limit + 1));
-        let page_sql = format!(
-            "SELECT {COST_COLUMNS} FROM cost_entries WHERE {} ORDER BY entry_date DESC, id DESC LIMIT ${}",
-            if page_clauses.is_empty() { "TRUE".to_owned() } else { page_clauses.join(" AND ") },
-            page_params.len()
-        );
-        let only_month =
-            [&filter.game, &filter.channel, &filter.campaign, &filter.country, &filter.vendor, &filter.cost_type]
-                .iter()
-                .all(|f| f.as_deref().is_none_or(|v| v.trim().is_empty()))
-                && !filter.include_deleted;
-        let (total, count): (i64, i64) = if only_month {
-            // The running totals answer without touching the ledger.
-            let (sql, month) = match filter.month {
-                Some(m) => (
-                    "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), CAST(COALESCE(SUM(entries), 0) AS BIGINT) \
-                    FROM cost_month_totals WHERE month = $1",
-                    m.to_string(),
-                ),
-                None => (
-                    "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), CAST(COALESCE(SUM(entries), 0) AS BIGINT) \
-                    FROM cost_month_totals WHERE month <> $1",
-                    String::new(),
-                ),
-            };
-            on_db!(self, pool => sqlx::query_as(sql).bind(month).fetch_one(pool).await)?
+        if let Some(m) = filter.month {
+            page.push("entry_date >= ?", Param::Day(m.first_day()));
+            page.push("entry_date < ?", Param::Day(m.next().first_day()));
+        }
+        let (total, count): (i64, i64) = if filter.include_deleted {
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), COUNT(*) FROM cost_entries WHERE {}",
+                page.sql()
+            );
+            query_with!(self, &sql, &page.params, fetch_one)?
         } else {
-            on_db!(self, pool => {
-                let mut q = sqlx::query_as(&totals_sql);
-                for p in &params {
-                    q = match p { Param::Text(t) => q.bind(t.clone()), Param::Day(d) => q.bind(*d), Param::Int(i) => q.bind(*i) };
-                }
-                q.fetch_one(pool).await
-            })?
-        };
-        let rows: Vec<CostRow> = on_db!(self, pool => {
-            let mut q = sqlx::query_as(&page_sql);
-            for p in &page_params {
-                q = match p { Param::Text(t) => q.bind(t.clone()), Param::Day(d) => q.bind(*d), Param::Int(i) => q.bind(*i) };
+            let mut totals = codes;
+            if let Some(m) = filter.month {
+                totals.push("month = ?", Param::Text(m.to_string()));
             }
-            q.fetch_all(pool).await
-        })?;
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT), CAST(COALESCE(SUM(entries), 0) AS BIGINT) \
+                 FROM cost_totals WHERE {}",
+                totals.sql()
+            );
+            query_with!(self, &sql, &totals.params, fetch_one)?
+        };
+
+        let (column, dir, cmp) = match (filter.order.by_amount(), filter.order.descending()) {
+            (false, true) => ("entry_date", "DESC", "<"),
+            (false, false) => ("entry_date", "ASC", ">"),
+            (true, true) => ("reporting_minor", "DESC", "<"),
+            (true, false) => ("reporting_minor", "ASC", ">"),
+        };
+        if let Some(c) = after {
+            let (key, id) = match c {
+                CostCursor::Date(d, id) => (Param::Day(d), id),
+                CostCursor::Amount(a, id) => (Param::Int(a), id),
+            };
+            page.params.push(key);
+            page.params.push(Param::Int(id));
+            let (k, i) = (page.params.len() - 1, page.params.len());
+            page.clauses.push(format!("({column} {cmp} ${k} OR ({column} = ${k} AND id {cmp} ${i}))"));
+        }
+        page.params.push(Param::Int(limit + 1));
+        let sql = format!(
+            "SELECT {COST_COLUMNS} FROM cost_entries WHERE {} ORDER BY {column} {dir}, id {dir} LIMIT ${}",
+            page.sql(),
+            page.params.len()
+        );
+        let rows: Vec<CostRow> = query_with!(self, &sql, &page.params, fetch_all)?;
         let mut rows: Vec<StoredCost> = rows.into_iter().map(CostRow::into_stored).collect::<Result<_>>()?;
         let next = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(|r| CostCursor { date: r.entry.date, id: r.id })
+            rows.last().map(|r| {
+                if filter.order.by_amount() {
+                    CostCursor::Amount(r.entry.reporting_minor, r.id)
+                } else {
+                    CostCursor::Date(r.entry.date, r.id)
+                }
+            })
         } else {
             None
         };
         Ok(CostPage { rows, next, total_reporting_minor: total, total_count: count })
-    }
-}
-
-impl Param {
-    fn clone_param(&self) -> Param {
-        match self {
-            Param::Text(t) => Param::Text(t.clone()),
-            Param::Day(d) => Param::Day(*d),
-            Param::Int(i) => Param::Int(*i),
-        }
     }
 }
 
@@ -847,7 +939,53 @@ impl Db {
     }
 }
 
+/// One change to a campaign-month budget, from the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetChange {
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub campaign: String,
+    pub before: Option<i64>,
+    pub after: i64,
+}
+
 impl Db {
+    /// Every change to the budgets of `month`, newest first.
+    pub async fn budget_history(&self, month: YearMonth) -> Result<Vec<BudgetChange>> {
+        type Row = (OffsetDateTime, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = on_db!(self, pool =>
+            sqlx::query_as("SELECT a.at, u.name, a.entity_id, a.before, a.after FROM audit_log a \
+                JOIN users u ON u.id = a.actor_id \
+                WHERE a.entity = 'budget' AND a.entity_id LIKE $1 ORDER BY a.id DESC")
+                .bind(format!("%/{month}")).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(at, actor, key, before, after)| {
+                let campaign = key.strip_suffix(&format!("/{month}"))?.to_owned();
+                let before = before.and_then(|b| b.parse().ok());
+                Some(BudgetChange { at, actor, campaign, before, after: after?.parse().ok()? })
+            })
+            .collect())
+    }
+
+    /// Adds or replaces one rate (admins), audited with the rate it replaced.
+    pub async fn save_fx_rate(&self, rate: &domain::fx::RateRow, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let key = format!("{}/{}", rate.currency, rate.date);
+        in_tx!(self, tx => {
+            let before: Option<(i64, String)> = sqlx::query_as("SELECT micros, source FROM fx_rates \
+                WHERE currency = $1 AND rate_date = $2")
+                .bind(rate.currency.code()).bind(rate.date).fetch_optional(&mut *tx).await?;
+            sqlx::query("INSERT INTO fx_rates (currency, rate_date, micros, source) VALUES ($1, $2, $3, $4) \
+                ON CONFLICT (currency, rate_date) DO UPDATE SET micros = excluded.micros, source = excluded.source")
+                .bind(rate.currency.code()).bind(rate.date).bind(rate.micros).bind(&rate.source).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'set', 'fx_rates', $3, $4, $5, NULL)")
+                .bind(now).bind(actor).bind(&key).bind(before.map(|b| json(&b))).bind(json(&(rate.micros, &rate.source)))
+                .execute(&mut *tx).await?;
+        })
+    }
+
     /// Stores a checked rate file in one transaction (all or nothing), replacing rates of the same
     /// currency and day, with one audit record naming how many rates came in.
     pub async fn import_fx_rates(&self, rows: &[domain::fx::RateRow], actor: i64) -> Result<usize> {

@@ -1,15 +1,15 @@
 //! The ledger suite, on SQLite and (when reachable) PostgreSQL.
 
-use crate::costs::{CostSettings, MasterTable, NewCampaign, YearMonth};
+use crate::costs::{CostFilter, CostOrder, CostSettings, MasterTable, NewCampaign, YearMonth};
 use crate::testing::TestDb;
 use crate::{Db, StoreError};
 use domain::costs::{CostEntry, CostForm, validate};
 use domain::{Currency, Email, NewPassword, PersonName, Role};
 use time::macros::date;
 
-const TODAY: time::Date = date!(2026 - 11 - 20);
+pub(crate) const TODAY: time::Date = date!(2026 - 11 - 20);
 
-async fn seed(db: &Db) -> i64 {
+pub(crate) async fn seed(db: &Db) -> i64 {
     let user = db
         .create_user(
             &Email::parse("m@mcms.test").unwrap(),
@@ -43,7 +43,7 @@ async fn seed(db: &Db) -> i64 {
     user.id
 }
 
-fn form(date: &str, amount: &str, invoice: &str) -> CostForm {
+pub(crate) fn form(date: &str, amount: &str, invoice: &str) -> CostForm {
     CostForm {
         date: date.into(),
         game: "LINEAGE".into(),
@@ -234,17 +234,32 @@ async fn the_budget_warning_counts_what_is_already_spent() {
     }
 }
 
+/// Every row `filter` matches, page by page.
+async fn walk(db: &Db, filter: &CostFilter, size: i64) -> Vec<crate::costs::StoredCost> {
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = db.list_costs(filter, after, size).await.unwrap();
+        rows.extend(page.rows);
+        match page.next {
+            Some(c) => after = Some(c),
+            None => return rows,
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_list_pages_by_keyset_with_filters_and_totals() {
     for t in TestDb::each().await {
         let db = &t.db;
         let actor = seed(db).await;
         db.put_code(MasterTable::Countries, "JP", "Japan", true).await.unwrap();
-        // 25 entries over two months, two countries.
+        // 25 entries over two months, two countries, four amounts (so orders by amount have ties).
         for i in 1..=25 {
             let country = if i % 2 == 0 { "JP" } else { "KR" };
             let date = if i <= 10 { format!("2026-10-{i:02}") } else { format!("2026-11-{:02}", i - 10) };
-            let f = CostForm { country: country.into(), ..form(&date, "10,000", "") };
+            let amount = format!("{}0,000", 1 + i % 4);
+            let f = CostForm { country: country.into(), ..form(&date, &amount, "") };
             let (codes, entry) = check(db, &f).await;
             assert_eq!(codes, Vec::<&str>::new(), "{i}");
             db.create_cost(&entry.unwrap(), &CostSettings::default(), actor).await.unwrap();
@@ -254,7 +269,7 @@ async fn the_list_pages_by_keyset_with_filters_and_totals() {
         let mut after = None;
         loop {
             let page = db.list_costs(&all, after, 10).await.unwrap();
-            assert_eq!((page.total_count, page.total_reporting_minor), (25, 250_000), "{}", db.backend());
+            assert_eq!((page.total_count, page.total_reporting_minor), (25, 620_000), "{}", db.backend());
             seen.extend(page.rows.iter().map(|r| r.entry.date.day()));
             match page.next {
                 Some(c) => after = Some(c),
@@ -272,39 +287,61 @@ async fn the_list_pages_by_keyset_with_filters_and_totals() {
         let page = db.list_costs(&november_japan, None, 50).await.unwrap();
         assert_eq!((page.total_count, page.next), (7, None), "{}: November 2, 4, …, 14", db.backend());
         assert!(page.rows.iter().all(|r| r.entry.country == "JP" && r.entry.date.month() == time::Month::November));
+
+        // Every order walks every row once, in order, whatever the page size.
+        for order in CostOrder::ALL {
+            for size in [1, 7, 25] {
+                let filter = CostFilter { order, ..Default::default() };
+                let rows = walk(db, &filter, size).await;
+                let key = |r: &crate::costs::StoredCost| match order {
+                    CostOrder::Newest | CostOrder::Oldest => (r.entry.date.to_julian_day() as i64, r.id),
+                    CostOrder::Largest | CostOrder::Smallest => (r.entry.reporting_minor, r.id),
+                };
+                let mut expected = rows.clone();
+                expected.sort_by_key(key);
+                if matches!(order, CostOrder::Newest | CostOrder::Largest) {
+                    expected.reverse();
+                }
+                assert_eq!(rows.len(), 25, "{}: {order:?} by {size}", db.backend());
+                assert_eq!(rows, expected, "{}: {order:?} by {size}", db.backend());
+            }
+        }
+        let smallest_kr = CostFilter { order: CostOrder::Smallest, country: Some("KR".into()), ..Default::default() };
+        let rows = walk(db, &smallest_kr, 4).await;
+        assert_eq!(rows.len(), 13);
+        assert!(rows.windows(2).all(|w| w[0].entry.reporting_minor <= w[1].entry.reporting_minor));
         t.finish().await;
     }
 }
 
 #[tokio::test]
-async fn running_month_totals_always_agree_with_the_ledger() {
+async fn running_totals_always_agree_with_the_ledger() {
     for t in TestDb::each().await {
         let db = &t.db;
         let actor = seed(db).await;
-        let scan = |month: &str| crate::costs::CostFilter {
-            month: YearMonth::parse(month),
-            country: Some("KR".into()), // any field filter makes the list scan the ledger
-            ..Default::default()
+        let filters = || {
+            let month = |m: &str| YearMonth::parse(m);
+            [
+                CostFilter::default(),
+                CostFilter { month: month("2026-10"), ..Default::default() },
+                CostFilter { month: month("2026-11"), ..Default::default() },
+                CostFilter { month: month("2026-11"), country: Some("KR".into()), ..Default::default() },
+                CostFilter { campaign: Some("WINTER".into()), vendor: Some("AGENCY1".into()), ..Default::default() },
+                CostFilter { game: Some("OTHER".into()), ..Default::default() },
+            ]
         };
-        let summary = |month: &str| crate::costs::CostFilter { month: YearMonth::parse(month), ..Default::default() };
         let agree = |label: &'static str| async move {
-            for m in ["2026-10", "2026-11"] {
-                let a = db.list_costs(&summary(m), None, 1).await.unwrap();
-                let b = db.list_costs(&scan(m), None, 1).await.unwrap();
+            for filter in filters() {
+                let listed = db.list_costs(&filter, None, 1).await.unwrap();
+                let rows = walk(db, &filter, 100).await;
+                let summed = (rows.len() as i64, rows.iter().map(|r| r.entry.reporting_minor).sum::<i64>());
                 assert_eq!(
-                    (a.total_count, a.total_reporting_minor),
-                    (b.total_count, b.total_reporting_minor),
-                    "{}: {label} {m}",
+                    (listed.total_count, listed.total_reporting_minor),
+                    summed,
+                    "{}: {label} {filter:?}",
                     db.backend()
                 );
             }
-            let all = db.list_costs(&Default::default(), None, 1).await.unwrap();
-            let mut whole = (0, 0);
-            for m in ["2026-10", "2026-11"] {
-                let b = db.list_costs(&scan(m), None, 1).await.unwrap();
-                whole = (whole.0 + b.total_count, whole.1 + b.total_reporting_minor);
-            }
-            assert_eq!((all.total_count, all.total_reporting_minor), whole, "{}: {label} overall", db.backend());
         };
         let (_, e1) = check(db, &form("2026-10-20", "100,000", "")).await;
         let first = db.create_cost(&e1.unwrap(), &CostSettings::default(), actor).await.unwrap();
@@ -318,7 +355,7 @@ async fn running_month_totals_always_agree_with_the_ledger() {
         agree("after a delete").await;
         db.restore_cost(first.id, actor).await.unwrap();
         agree("after a restore").await;
-        let nov = db.list_costs(&summary("2026-11"), None, 1).await.unwrap();
+        let nov = db.list_costs(&filters()[2], None, 1).await.unwrap();
         assert_eq!((nov.total_count, nov.total_reporting_minor), (2, 160_000));
         t.finish().await;
     }
@@ -369,6 +406,25 @@ async fn the_audit_trail_is_searchable_by_entity_actor_and_action() {
         assert!(db.audit_search(&f, 10).await.unwrap().is_empty());
         let page2 = crate::costs::AuditFilter { before_id: Some(all[0].id), ..Default::default() };
         assert_eq!(db.audit_search(&page2, 1).await.unwrap()[0].action, "delete");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn migrate_loads_every_iso_country_and_keeps_admin_changes() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let countries = || async { db.cost_master_data(TODAY, 0).await.unwrap().countries };
+        let all = countries().await;
+        assert_eq!(all.len(), domain::country::ISO_3166_1.len(), "{}", db.backend());
+        assert!(all.contains(&("KR".into(), "South Korea".into(), true)));
+        assert!(all.contains(&("ZW".into(), "Zimbabwe".into(), true)));
+
+        db.put_code(MasterTable::Countries, "KP", "North Korea (no campaigns)", false).await.unwrap();
+        db.migrate().await.unwrap();
+        let again = countries().await;
+        assert_eq!(again.len(), all.len(), "a second migrate adds nothing");
+        assert!(again.contains(&("KP".into(), "North Korea (no campaigns)".into(), false)), "{}", db.backend());
         t.finish().await;
     }
 }

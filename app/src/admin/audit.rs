@@ -41,7 +41,7 @@ pub struct AuditPage {
     pub actors: Vec<(i64, String)>,
 }
 
-pub const ENTITIES: [&str; 4] = ["cost_entry", "period", "budget", "fx_rates"];
+pub const ENTITIES: [&str; 6] = ["cost_entry", "period", "budget", "fx_rates", "master", "campaign"];
 pub const ACTIONS: [&str; 8] = ["create", "edit", "delete", "restore", "close", "reopen", "set", "import"];
 
 #[server(endpoint = "admin/audit")]

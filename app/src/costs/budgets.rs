@@ -30,6 +30,7 @@ pub fn BudgetsPage() -> impl IntoView {
                     Err(e) => return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any(),
                 };
                 let (cur, month, can_edit, elapsed) = (r.reporting_currency, r.month.clone(), r.can_edit, r.elapsed_pct);
+                let changes = r.changes;
                 view! {
                     <form method="get" action="/costs/budgets" class="card filters" aria-label=t.filters>
                         <div class="field">
@@ -57,6 +58,38 @@ pub fn BudgetsPage() -> impl IntoView {
                             </tbody>
                         </table>
                     </div>
+                    <section class="card" aria-labelledby="budget-changes">
+                        <h2 id="budget-changes">{t.budget_changes}</h2>
+                        {if changes.is_empty() {
+                            view! { <p class="muted">{t.no_budget_changes}</p> }.into_any()
+                        } else {
+                            let amount = move |a: Option<i64>| a.map(|a| format_amount(a, cur)).unwrap_or_else(|| "—".into());
+                            view! {
+                                <table class="table table-compact">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">{t.audit_when}</th>
+                                            <th scope="col">{t.audit_actor}</th>
+                                            <th scope="col">{t.campaign}</th>
+                                            <th scope="col" class="num">{t.audit_before}</th>
+                                            <th scope="col" class="num">{t.audit_after}</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {changes.into_iter().map(|c| view! {
+                                            <tr>
+                                                <td>{c.at}</td>
+                                                <td>{c.actor}</td>
+                                                <td>{c.campaign}</td>
+                                                <td class="num">{amount(c.before)}</td>
+                                                <td class="num">{amount(Some(c.after))}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                    </section>
                 }
                 .into_any()
             })}

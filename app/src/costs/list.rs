@@ -7,6 +7,9 @@ use domain::format_amount;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// The orders the list offers, as named in URLs (the store's `CostOrder`), in the order of `Texts::orders`.
+const ORDERS: [&str; 4] = ["newest", "oldest", "largest", "smallest"];
+
 fn query_string(q: &CostQuery, after: Option<&str>) -> String {
     let pairs = [
         ("month", q.month.as_str()),
@@ -16,6 +19,7 @@ fn query_string(q: &CostQuery, after: Option<&str>) -> String {
         ("country", &q.country),
         ("vendor", &q.vendor),
         ("cost_type", &q.cost_type),
+        ("order", &q.order),
         ("after", after.unwrap_or("")),
     ];
     let mut out = String::new();
@@ -46,6 +50,7 @@ pub fn CostListPage() -> impl IntoView {
             country: get("country"),
             vendor: get("vendor"),
             cost_type: get("cost_type"),
+            order: get("order"),
             after: get("after"),
         }
     });
@@ -137,6 +142,15 @@ fn Filters(data: FormData, q: CostQuery) -> impl IntoView {
             {select("country", t.country, data.countries, q.country.clone())}
             {select("vendor", t.vendor, data.vendors, q.vendor.clone())}
             {select("cost_type", t.cost_type, cost_types, q.cost_type.clone())}
+            <div class="field">
+                <label for="filter-order">{t.sort_by}</label>
+                <select id="filter-order" name="order">
+                    {ORDERS.into_iter().zip(t.orders).map(|(value, label)| {
+                        let selected = q.order == value || (q.order.is_empty() && value == ORDERS[0]);
+                        view! { <option value=value selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
             <div class="form-actions">
                 <a href="/costs" class="btn btn-quiet">{t.clear_filters}</a>
                 <button type="submit" class="btn">{t.apply_filters}</button>
@@ -212,6 +226,15 @@ mod tests {
             query_string(&q, Some("2026-11-02.41")),
             "?month=2026-11&campaign=A%20B%26C&country=KR&after=2026-11-02.41"
         );
+        let q = CostQuery { order: "smallest".into(), ..Default::default() };
+        assert_eq!(query_string(&q, Some("-150000.7")), "?order=smallest&after=-150000.7");
         assert_eq!(query_string(&CostQuery::default(), None), "");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn offered_orders_are_the_stores() {
+        let names: Vec<_> = store::costs::CostOrder::ALL.into_iter().map(|o| o.as_str()).collect();
+        assert_eq!(names, ORDERS);
     }
 }

@@ -219,7 +219,9 @@ pub struct CostQuery {
     pub country: String,
     pub vendor: String,
     pub cost_type: String,
-    /// `YYYY-MM-DD.id` of the last row of the previous page.
+    /// `newest` (also when empty), `oldest`, `largest` or `smallest`.
+    pub order: String,
+    /// The sort key and id of the last row of the previous page (`2026-11-02.41`, `150000.41`).
     pub after: String,
 }
 
@@ -236,20 +238,19 @@ pub const PAGE_SIZE: i64 = 50;
 
 #[server(endpoint = "costs/list")]
 pub async fn list_costs(#[server(default)] query: CostQuery) -> Result<CostPageView, AppError> {
-    use store::costs::{CostCursor, CostFilter, YearMonth};
+    use store::costs::{CostCursor, CostFilter, CostOrder, YearMonth};
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let month = match text(&query.month) {
         Some(m) => Some(YearMonth::parse(&m).ok_or_else(|| AppError::invalid("month", "month.invalid"))?),
         None => None,
     };
+    let order = match text(&query.order) {
+        Some(o) => CostOrder::parse(&o).ok_or_else(|| AppError::invalid("order", "order.invalid"))?,
+        None => CostOrder::default(),
+    };
     let after = match text(&query.after) {
-        Some(a) => {
-            let cursor = a
-                .split_once('.')
-                .and_then(|(d, id)| Some(CostCursor { date: domain::costs::parse_date(d)?, id: id.parse().ok()? }));
-            Some(cursor.ok_or_else(|| AppError::invalid("after", "cursor.invalid"))?)
-        }
+        Some(a) => Some(CostCursor::parse(&a, order).ok_or_else(|| AppError::invalid("after", "cursor.invalid"))?),
         None => None,
     };
     let filter = CostFilter {
@@ -261,11 +262,12 @@ pub async fn list_costs(#[server(default)] query: CostQuery) -> Result<CostPageV
         vendor: text(&query.vendor),
         cost_type: text(&query.cost_type),
         include_deleted: false,
+        order,
     };
     let page = caller.state.db.list_costs(&filter, after, PAGE_SIZE).await?;
     Ok(CostPageView {
         rows: page.rows.into_iter().map(CostRecord::from).collect(),
-        next_after: page.next.map(|c| format!("{}.{}", c.date, c.id)),
+        next_after: page.next.map(CostCursor::to_text),
         total_reporting_minor: page.total_reporting_minor,
         total_count: page.total_count,
         reporting_currency: caller.state.costs.reporting_currency,
@@ -376,6 +378,17 @@ pub struct BudgetOverview {
     /// How much of the month has passed, in percent, when it is the current month.
     pub elapsed_pct: Option<i64>,
     pub can_edit: bool,
+    /// Every change to this month's budgets, newest first.
+    pub changes: Vec<BudgetChangeLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetChangeLine {
+    pub at: String,
+    pub actor: String,
+    pub campaign: String,
+    pub before: Option<i64>,
+    pub after: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,6 +411,20 @@ pub async fn budget_report(#[server(default)] month: String) -> Result<BudgetOve
         m => YearMonth::parse(m).ok_or_else(|| AppError::invalid("month", "month.invalid"))?,
     };
     let lines = caller.state.db.budget_vs_actual(month).await?;
+    let changes = caller
+        .state
+        .db
+        .budget_history(month)
+        .await?
+        .into_iter()
+        .map(|c| BudgetChangeLine {
+            at: format!("{} {:02}:{:02} UTC", c.at.date(), c.at.hour(), c.at.minute()),
+            actor: c.actor,
+            campaign: c.campaign,
+            before: c.before,
+            after: c.after,
+        })
+        .collect();
     let elapsed_pct = (YearMonth::of(today) == month).then(|| {
         let days = (month.next().first_day() - month.first_day()).whole_days();
         i64::from(today.day()) * 100 / days
@@ -417,6 +444,7 @@ pub async fn budget_report(#[server(default)] month: String) -> Result<BudgetOve
             .collect(),
         elapsed_pct,
         can_edit: caller.user()?.role.includes(Role::Marketer),
+        changes,
     })
 }
 
@@ -450,6 +478,8 @@ pub struct RatesView {
     pub reporting_currency: Currency,
     pub lines: Vec<RateLine>,
     pub can_import: bool,
+    /// The currencies a rate can be given for (in use, not the reporting currency).
+    pub currencies: Vec<String>,
 }
 
 /// The last 30 days of rates (viewers and up).
@@ -470,10 +500,13 @@ pub async fn list_rates() -> Result<RatesView, AppError> {
             source,
         })
         .collect();
+    let reporting = caller.state.costs.reporting_currency;
+    let currencies = caller.state.db.currencies_in_use().await?;
     Ok(RatesView {
-        reporting_currency: caller.state.costs.reporting_currency,
+        reporting_currency: reporting,
         lines,
         can_import: caller.user()?.role.includes(Role::Admin),
+        currencies: currencies.into_iter().filter(|c| *c != reporting).map(|c| c.code().to_owned()).collect(),
     })
 }
 
@@ -487,6 +520,23 @@ pub async fn import_rates(csv: String) -> Result<usize, AppError> {
     let stored = caller.state.db.import_fx_rates(&rows, caller.user()?.id).await?;
     tracing::info!(by = caller.user()?.id, rates = stored, "exchange rates imported");
     Ok(stored)
+}
+
+/// Adds or replaces one rate (admins), checked like a row of a rate file.
+#[server(endpoint = "costs/save-rate")]
+pub async fn save_rate(currency: String, date: String, rate: String, source: String) -> Result<(), AppError> {
+    const FIELDS: [&str; 4] = ["currency", "date", "rate", "source"];
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let known: Vec<Currency> = caller.state.db.currencies_in_use().await?;
+    let row = domain::fx::check_rate([&currency, &date, &rate, &source], caller.state.costs.reporting_currency, |c| {
+        known.contains(&c)
+    })
+    .map_err(|problems| match problems.first() {
+        Some(&(cell, code)) => AppError::invalid(FIELDS[cell], code),
+        None => AppError::BadRequest("rate".into()),
+    })?;
+    caller.state.db.save_fx_rate(&row, caller.user()?.id).await?;
+    Ok(())
 }
 
 /// Adds or changes a game, channel, vendor or country (admins).

@@ -1,6 +1,7 @@
 //! Exchange rates: the recent ones, and loading a rate file (admins).
 
-use super::{ImportRates, list_rates};
+use super::{ImportRates, SaveRate, list_rates};
+use crate::components::FormAlert;
 use crate::error::AppError;
 use crate::i18n::use_texts;
 use leptos::prelude::*;
@@ -9,7 +10,8 @@ use leptos::prelude::*;
 pub fn RatesPage() -> impl IntoView {
     let t = use_texts();
     let import = ServerAction::<ImportRates>::new();
-    let rates = Resource::new_blocking(move || import.version().get(), |_| list_rates());
+    let save = ServerAction::<SaveRate>::new();
+    let rates = Resource::new_blocking(move || (import.version().get(), save.version().get()), |_| list_rates());
     let problems = move || match import.value().get() {
         Some(Err(AppError::Rows { problems })) => problems,
         _ => Vec::new(),
@@ -32,7 +34,37 @@ pub fn RatesPage() -> impl IntoView {
                     Err(e) => return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any(),
                 };
                 let reporting = view.reporting_currency.code().to_owned();
+                let currencies = view.currencies.clone();
+                let rate_label = format!("{} ({reporting})", t.rate);
                 view! {
+                    {view.can_import.then(|| view! {
+                        <section class="card" aria-labelledby="one-rate">
+                            <h2 id="one-rate">{t.rate_one}</h2>
+                            <FormAlert action=save success=t.saved/>
+                            <ActionForm action=save attr:class="form-grid">
+                                <div class="field">
+                                    <label for="rate-currency">{t.currency}</label>
+                                    <select id="rate-currency" name="currency" required>
+                                        {currencies.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="field">
+                                    <label for="rate-date">{t.date}</label>
+                                    <input id="rate-date" name="date" type="date" required/>
+                                </div>
+                                <div class="field">
+                                    <label for="rate-rate">{rate_label}</label>
+                                    <input id="rate-rate" name="rate" type="text" inputmode="decimal" required placeholder="1385.50"/>
+                                </div>
+                                <div class="field">
+                                    <label for="rate-source">{t.source}</label>
+                                    <input id="rate-source" name="source" type="text" required/>
+                                </div>
+                                <p class="hint">{t.rate_one_hint}</p>
+                                <div class="form-actions"><button type="submit" class="btn">{t.save}</button></div>
+                            </ActionForm>
+                        </section>
+                    })}
                     {view.can_import.then(|| view! {
                         <section class="card" aria-labelledby="import-rates">
                             <h2 id="import-rates">{t.rates_import}</h2>
