@@ -5,8 +5,10 @@
 
 pub mod account;
 pub mod costs;
+pub mod country;
 pub mod currency;
 pub mod fx;
+pub mod import;
 pub mod lang;
 pub mod money;
 pub mod role;

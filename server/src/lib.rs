@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod config;
 pub mod demo;
+pub mod import;
 mod middleware;
 mod routes;
 

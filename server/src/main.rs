@@ -50,6 +50,35 @@ enum Command {
         #[arg(long, default_value = "csv")]
         format: String,
     },
+    /// Import a cost file (CSV, pasted cells saved as text, or .xlsx) as one batch: every row goes
+    /// through the form's rules; either all rows land or none does. Exits 1 with the report when
+    /// nothing was stored.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// The file to import.
+        file: PathBuf,
+        /// The email of the marketer or admin the batch is recorded under.
+        #[arg(long = "as")]
+        as_email: String,
+        /// Read and check only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import even though some rows have warnings (after reading them).
+        #[arg(long)]
+        accept_warnings: bool,
+        /// Map columns as saved for this vendor in the web importer.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Largest file accepted, in megabytes.
+        #[arg(long, env = "MCMS_IMPORT_MAX_MB", default_value_t = 50)]
+        max_mb: usize,
+        /// Most data rows accepted.
+        #[arg(long, env = "MCMS_IMPORT_MAX_ROWS", default_value_t = 200_000)]
+        max_rows: usize,
+    },
     /// Create an administrator; the password is read from standard input.
     CreateAdmin {
         #[command(flatten)]
@@ -181,6 +210,22 @@ async fn run() -> ExitCode {
         Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
         Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, &month).await,
         Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, &month, &format).await,
+        Some(Command::Import { db, ledger, file, as_email, dry_run, accept_warnings, vendor, max_mb, max_rows }) => {
+            let job = server::import::ImportJob {
+                path: &file,
+                as_email: &as_email,
+                dry_run,
+                accept_warnings,
+                vendor: vendor.as_deref(),
+                limits: domain::import::Limits { max_bytes: max_mb.saturating_mul(1024 * 1024), max_rows },
+            };
+            match open(&db).await {
+                Ok(db) => server::import::import_file(&db, &job, &ledger.settings(), ledger.today())
+                    .await
+                    .map(|report| print!("{report}")),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

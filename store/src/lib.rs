@@ -2,6 +2,7 @@
 //! (several app instances); each repository method holds one SQL text that both accept.
 
 pub mod costs;
+pub mod imports;
 mod password;
 pub mod sessions;
 mod throttle;
@@ -50,6 +51,10 @@ pub enum StoreError {
     Stale(Box<costs::StoredCost>),
     #[error("a reason is required")]
     ReasonRequired,
+    #[error("this content was already imported as batch {0}")]
+    AlreadyImported(i64),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -94,6 +99,20 @@ impl Db {
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         self.session_store().migrate().await?;
+        self.seed_countries().await
+    }
+
+    /// Adds the ISO 3166-1 countries the table lacks; existing rows (renamed or switched off by an
+    /// admin) stay as they are.
+    async fn seed_countries(&self) -> Result<()> {
+        on_db!(self, pool => {
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO countries (code, name, active) ");
+            insert.push_values(domain::country::ISO_3166_1, |mut row, (code, name)| {
+                row.push_bind(*code).push_bind(*name).push_bind(true);
+            });
+            insert.push(" ON CONFLICT (code) DO NOTHING");
+            insert.build().execute(pool).await.map(drop)
+        })?;
         Ok(())
     }
 
@@ -128,5 +147,7 @@ pub mod testing;
 
 #[cfg(test)]
 mod costs_tests;
+#[cfg(test)]
+mod imports_tests;
 #[cfg(test)]
 mod tests;

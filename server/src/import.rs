@@ -1,0 +1,146 @@
+//! `mcms import`: a cost file from the command line, through the same reading, rules and
+//! all-or-nothing commit as the web importer; and the error file both write.
+
+use app::i18n::Texts;
+use domain::import::{Column, Limits, RowCheck, Sheet, auto_mapping, missing_columns, read_file};
+use domain::{Lang, Role};
+use std::fmt::Write;
+use std::path::Path;
+use store::Db;
+use store::costs::CostSettings;
+use store::imports::{NewBatch, content_hash};
+
+/// What to import and how.
+pub struct ImportJob<'a> {
+    pub path: &'a Path,
+    pub as_email: &'a str,
+    pub dry_run: bool,
+    pub accept_warnings: bool,
+    /// Use the column mapping saved for this vendor.
+    pub vendor: Option<&'a str>,
+    pub limits: Limits,
+}
+
+/// Reads, checks and (unless a dry run) commits a file. `Ok` holds the report for standard output;
+/// `Err` the report with the reason nothing was stored.
+pub async fn import_file(
+    db: &Db,
+    job: &ImportJob<'_>,
+    settings: &CostSettings,
+    today: time::Date,
+) -> Result<String, String> {
+    let t = Texts::for_lang(Lang::En);
+    let size = std::fs::metadata(job.path).map_err(|e| format!("cannot read {}: {e}", job.path.display()))?.len();
+    if size > job.limits.max_bytes as u64 {
+        return Err(format!(
+            "{}: {} ({size} > {} bytes)",
+            job.path.display(),
+            t.error_code("import.too_large"),
+            job.limits.max_bytes
+        ));
+    }
+    let bytes = std::fs::read(job.path).map_err(|e| format!("cannot read {}: {e}", job.path.display()))?;
+    let users = db.users().await.map_err(|e| e.to_string())?;
+    let user = users
+        .into_iter()
+        .find(|u| u.email.eq_ignore_ascii_case(job.as_email.trim()) && u.active && u.role.includes(Role::Marketer))
+        .ok_or_else(|| format!("--as: no active marketer or admin with the email {:?}", job.as_email))?;
+    let hash = content_hash(&bytes);
+    if let Some(batch) = db.batch_with_content(&hash).await.map_err(|e| e.to_string())? {
+        return Err(format!(
+            "{} (batch {batch}, /costs/import/batches/{batch})",
+            t.error_code("import.already_imported")
+        ));
+    }
+    let sheet = read_file(&bytes, job.limits)
+        .map_err(|p| format!("{}: {} ({})", job.path.display(), t.error_code(&p.code), p.detail))?;
+    let mut mapping = auto_mapping(&sheet.headers);
+    if let Some(vendor) = job.vendor {
+        let saved = db.vendor_mapping(vendor).await.map_err(|e| e.to_string())?;
+        let saved = saved.ok_or_else(|| format!("--vendor: no mapping is saved for {vendor:?}"))?;
+        apply_saved(&sheet.headers, &mut mapping, &saved);
+    }
+    let missing = missing_columns(&mapping);
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|c| c.as_str()).collect();
+        return Err(format!(
+            "{} {} (the file's headers: {})",
+            t.error_code("import.missing_columns"),
+            names.join(", "),
+            sheet.headers.join(", ")
+        ));
+    }
+    let checks = db.check_sheet(&sheet.rows, &mapping, today, settings).await.map_err(|e| e.to_string())?;
+    let mut report = format!("{}: {} rows read ({})\n", job.path.display(), checks.len(), sheet.encoding);
+    let (mut errors, mut warnings) = (0, 0);
+    for check in &checks {
+        let problems = check.problems(Lang::En, |code| t.error_code(code).to_owned());
+        errors += usize::from(check.has_errors());
+        warnings += usize::from(!check.has_errors() && problems.iter().any(|p| p.warning));
+        for p in problems {
+            let column = p.column.map_or("row", Column::as_str);
+            let kind = if p.warning { "warning" } else { "error" };
+            let _ = writeln!(report, "row {}: {kind}: {column}: {}", check.row, p.message);
+        }
+    }
+    if errors > 0 {
+        return Err(format!("{report}{errors} row(s) with errors; nothing was imported"));
+    }
+    if warnings > 0 && !job.accept_warnings {
+        return Err(format!("{report}{warnings} row(s) with warnings; read them, then pass --accept-warnings"));
+    }
+    let entries: Vec<_> = checks.into_iter().filter_map(|c| c.report.entry).collect();
+    let totals = domain::import::totals_by_currency(entries.iter().map(|e| &e.amount));
+    let totals: Vec<String> =
+        totals.iter().map(|(c, minor)| format!("{} {c}", domain::format_amount(*minor, *c))).collect();
+    if job.dry_run {
+        let _ = writeln!(
+            report,
+            "dry run: {} entries would be imported ({}); nothing stored",
+            entries.len(),
+            totals.join(", ")
+        );
+        return Ok(report);
+    }
+    let name = job.path.file_name().map_or_else(|| "import".into(), |n| n.to_string_lossy().into_owned());
+    let batch = NewBatch { file_name: &name, content_hash: &hash, source: "cli" };
+    let stored = db
+        .commit_import(batch, &entries, settings, user.id)
+        .await
+        .map_err(|e| format!("{report}nothing was imported: {e}"))?;
+    let _ = writeln!(report, "imported batch {}: {} entries ({})", stored.id, stored.row_count, totals.join(", "));
+    Ok(report)
+}
+
+/// Overrides `mapping` with a vendor's saved choices, header by header.
+pub fn apply_saved(headers: &[String], mapping: &mut [Option<Column>], saved: &domain::costs::HashMap<String, Column>) {
+    for (header, column) in headers.iter().zip(mapping.iter_mut()) {
+        if let Some(c) = saved.get(&domain::import::header_key(header)) {
+            *column = Some(*c);
+        }
+    }
+}
+
+/// The rows with an error, as the file had them (after fixes), with an `errors` column saying what
+/// is wrong in `lang`: fixed offline, it can be uploaded again.
+pub fn error_file(sheet: &Sheet, checks: &[RowCheck], lang: Lang) -> Vec<u8> {
+    let t = Texts::for_lang(lang);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header = sheet.headers.clone();
+    header.push("errors".into());
+    let _ = out.write_record(&header);
+    for check in checks.iter().filter(|c| c.has_errors()) {
+        let Some(cells) = sheet.rows.get(check.row - 2) else { continue };
+        let problems: Vec<String> = check
+            .problems(lang, |code| t.error_code(code).to_owned())
+            .into_iter()
+            .filter(|p| !p.warning)
+            .map(|p| format!("{}: {}", p.column.map_or("row", Column::as_str), p.message))
+            .collect();
+        let mut record = cells.clone();
+        record.resize(sheet.headers.len(), String::new());
+        record.push(problems.join("; "));
+        let _ = out.write_record(&record);
+    }
+    out.into_inner().unwrap_or_default()
+}

@@ -1,0 +1,429 @@
+//! Bulk imports: drafts (a file's cells while the user maps columns and fixes cells), batches
+//! (entries committed all-or-nothing, rolled back as a whole) and column mappings per vendor.
+
+use crate::costs::{ADD_TO_TOTALS, CostSettings, YearMonth, cost_conflict, in_tx, json, reference_from, stored_keys};
+use crate::{Db, Result, StoreError, on_db};
+use domain::Currency;
+use domain::costs::{BudgetMonth, CostEntry, CostForm, HashMap, Reference, invoice_key, parse_date};
+use domain::import::{CellProblem, Column, RowCheck, Sheet, check_rows, header_key, row_to_form};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use time::{Date, OffsetDateTime};
+
+/// The SHA-256 of a file's bytes, in hex: the same content always gives the same batch key.
+pub fn content_hash(bytes: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An uploaded file while it is being mapped and fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: i64,
+    pub owner_id: i64,
+    pub file_name: String,
+    pub content_hash: String,
+    pub encoding: String,
+    pub headers: Vec<String>,
+    pub mapping: Vec<Option<Column>>,
+    pub cells: Vec<Vec<String>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DraftRow {
+    id: i64,
+    owner_id: i64,
+    file_name: String,
+    content_hash: String,
+    encoding: String,
+    headers: String,
+    mapping: String,
+    cells: String,
+}
+
+impl DraftRow {
+    fn into_draft(self) -> Result<Draft> {
+        let bad = |e: serde_json::Error| StoreError::Corrupt(format!("import draft {}: {e}", self.id));
+        Ok(Draft {
+            headers: serde_json::from_str(&self.headers).map_err(bad)?,
+            mapping: serde_json::from_str(&self.mapping).map_err(bad)?,
+            cells: serde_json::from_str(&self.cells).map_err(bad)?,
+            id: self.id,
+            owner_id: self.owner_id,
+            file_name: self.file_name,
+            content_hash: self.content_hash,
+            encoding: self.encoding,
+        })
+    }
+}
+
+/// What a batch is called and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBatch<'a> {
+    pub file_name: &'a str,
+    pub content_hash: &'a str,
+    /// `web` or `cli`.
+    pub source: &'a str,
+}
+
+/// A committed import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Batch {
+    pub id: i64,
+    pub file_name: String,
+    pub content_hash: String,
+    pub source: String,
+    pub row_count: i64,
+    /// JSON `[["KRW", 1200000], ...]`: the entries' totals per currency, in minor units.
+    pub totals: String,
+    pub reporting_minor: i64,
+    pub created_at: OffsetDateTime,
+    pub created_by: String,
+    pub rolled_back_at: Option<OffsetDateTime>,
+}
+
+impl Batch {
+    pub fn totals(&self) -> Vec<(String, i64)> {
+        serde_json::from_str(&self.totals).unwrap_or_default()
+    }
+}
+
+type TotalsKey<'a> = (String, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// Entries and reporting total per running-totals row: one upsert per combination, not per entry.
+fn sums(entries: &[CostEntry]) -> HashMap<TotalsKey<'_>, (i64, i64)> {
+    let mut sums: HashMap<TotalsKey<'_>, (i64, i64)> = HashMap::default();
+    for e in entries {
+        let key = (
+            YearMonth::of(e.date).to_string(),
+            e.game.as_str(),
+            e.channel.as_str(),
+            e.campaign.as_str(),
+            e.country.as_str(),
+            e.vendor.as_str(),
+            e.cost_type.as_str(),
+        );
+        let s = sums.entry(key).or_default();
+        *s = (s.0 + 1, s.1.saturating_add(e.reporting_minor));
+    }
+    sums
+}
+
+const BATCH_COLUMNS: &str = "b.id, b.file_name, b.content_hash, b.source, b.row_count, b.totals, b.reporting_minor, \
+    b.created_at, u.name AS created_by, b.rolled_back_at";
+
+/// Rows per INSERT statement: 28 parameters each stays far below SQLite's and PostgreSQL's limits.
+const CHUNK: usize = 500;
+
+impl Db {
+    /// The live batch holding this content, if any.
+    pub async fn batch_with_content(&self, hash: &str) -> Result<Option<i64>> {
+        Ok(on_db!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM import_batches WHERE content_hash = $1 AND rolled_back_at IS NULL")
+            .bind(hash).fetch_optional(pool).await)?)
+    }
+
+    /// Keeps an uploaded sheet as a draft of `owner`, its columns mapped by `mapping`.
+    pub async fn create_draft(
+        &self,
+        owner: i64,
+        file_name: &str,
+        hash: &str,
+        sheet: &Sheet,
+        mapping: &[Option<Column>],
+    ) -> Result<i64> {
+        if let Some(batch) = self.batch_with_content(hash).await? {
+            return Err(StoreError::AlreadyImported(batch));
+        }
+        let now = OffsetDateTime::now_utc();
+        Ok(on_db!(self, pool => sqlx::query_scalar(
+            "INSERT INTO import_drafts (owner_id, file_name, content_hash, encoding, headers, mapping, cells, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id")
+            .bind(owner).bind(file_name).bind(hash).bind(&sheet.encoding).bind(json(&sheet.headers))
+            .bind(json(&mapping)).bind(json(&sheet.rows)).bind(now).fetch_one(pool).await)?)
+    }
+
+    pub async fn draft(&self, id: i64) -> Result<Option<Draft>> {
+        let row: Option<DraftRow> = on_db!(self, pool => sqlx::query_as(
+            "SELECT id, owner_id, file_name, content_hash, encoding, headers, mapping, cells FROM import_drafts WHERE id = $1")
+            .bind(id).fetch_optional(pool).await)?;
+        row.map(DraftRow::into_draft).transpose()
+    }
+
+    /// Replaces a draft's mapping and cells (after the user changed them).
+    pub async fn update_draft(&self, draft: &Draft) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        on_db!(self, pool => sqlx::query("UPDATE import_drafts SET mapping = $1, cells = $2, updated_at = $3 WHERE id = $4")
+            .bind(json(&draft.mapping)).bind(json(&draft.cells)).bind(now).bind(draft.id).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn delete_draft(&self, id: i64) -> Result<()> {
+        on_db!(self, pool => sqlx::query("DELETE FROM import_drafts WHERE id = $1").bind(id).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// The mapping saved for `vendor`: header key → column.
+    pub async fn vendor_mapping(&self, vendor: &str) -> Result<Option<HashMap<String, Column>>> {
+        let text: Option<String> = on_db!(self, pool => sqlx::query_scalar(
+            "SELECT mapping FROM import_mappings WHERE vendor = $1").bind(vendor).fetch_optional(pool).await)?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// Remembers how `headers` map for `vendor`, so its next file maps itself.
+    pub async fn save_vendor_mapping(
+        &self,
+        vendor: &str,
+        headers: &[String],
+        mapping: &[Option<Column>],
+        actor: i64,
+    ) -> Result<()> {
+        let by_key: HashMap<String, Column> =
+            headers.iter().zip(mapping).filter_map(|(h, c)| Some((header_key(h), (*c)?))).collect();
+        let now = OffsetDateTime::now_utc();
+        let exists: Option<String> = on_db!(self, pool => sqlx::query_scalar("SELECT code FROM vendors WHERE code = $1")
+            .bind(vendor).fetch_optional(pool).await)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        on_db!(self, pool => sqlx::query("INSERT INTO import_mappings (vendor, mapping, updated_at, updated_by) \
+            VALUES ($1, $2, $3, $4) ON CONFLICT (vendor) DO UPDATE SET mapping = excluded.mapping, \
+            updated_at = excluded.updated_at, updated_by = excluded.updated_by")
+            .bind(vendor).bind(json(&by_key)).bind(now).bind(actor).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// The reference the rules need for a whole file: master data, the rates its dates can use,
+    /// stored entries its rows could repeat, the entries it corrects and the budgets it burns.
+    pub async fn import_reference(
+        &self,
+        forms: &[CostForm],
+        today: Date,
+        settings: &CostSettings,
+    ) -> Result<Reference> {
+        let dates: Vec<Date> = forms.iter().filter_map(|f| parse_date(f.date.trim())).collect();
+        let (Some(&first), Some(&last)) = (dates.iter().min(), dates.iter().max()) else {
+            return Ok(reference_from(self.cost_master_data(today, 0).await?, today, settings));
+        };
+        let fx_days = (today - first).whole_days() + settings.fx_max_age_days;
+        let mut r = reference_from(self.cost_master_data(today, fx_days.max(0)).await?, today, settings);
+
+        let stored: Vec<(i64, String, String, String)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT id, natural_key, vendor, invoice_key FROM cost_entries \
+             WHERE entry_date >= $1 AND entry_date <= $2 AND deleted_at IS NULL")
+            .bind(first).bind(last).fetch_all(pool).await)?;
+        for (id, key, vendor, invoice) in stored {
+            r.natural_keys.insert(key, id);
+            if !invoice.is_empty() {
+                r.invoices.insert(invoice_key(&vendor, &invoice), id);
+            }
+        }
+        // An invoice number is unique per vendor whatever the date.
+        let invoiced: Vec<(String, String)> = forms
+            .iter()
+            .filter(|f| !f.invoice_number.trim().is_empty())
+            .map(|f| (f.vendor.trim().to_owned(), domain::costs::normalised_invoice(f.invoice_number.trim()).collect()))
+            .collect();
+        for chunk in invoiced.chunks(CHUNK) {
+            let found: Vec<(i64, String, String)> = on_db!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT id, vendor, invoice_key FROM cost_entries WHERE deleted_at IS NULL AND (vendor, invoice_key) IN ");
+                q.push_tuples(chunk, |mut t, (vendor, invoice)| {
+                    t.push_bind(vendor.clone()).push_bind(invoice.clone());
+                });
+                q.build_query_as().fetch_all(pool).await
+            })?;
+            for (id, vendor, invoice) in found {
+                r.invoices.insert(invoice_key(&vendor, &invoice), id);
+            }
+        }
+        let corrected: Vec<i64> = forms.iter().filter_map(|f| f.corrects).collect();
+        for chunk in corrected.chunks(CHUNK) {
+            let found: Vec<i64> = on_db!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("SELECT id FROM cost_entries WHERE deleted_at IS NULL AND id IN (");
+                let mut ids = q.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                q.push(")");
+                q.build_query_scalar().fetch_all(pool).await
+            })?;
+            r.entries.extend(found);
+        }
+        let (from, to) = (YearMonth::of(first).to_string(), YearMonth::of(last).to_string());
+        let budgets: Vec<(String, String, i64, i64)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT b.campaign, b.month, b.amount_minor, CAST(COALESCE(SUM(t.reporting_minor), 0) AS BIGINT) \
+             FROM budgets b LEFT JOIN cost_totals t ON t.campaign = b.campaign AND t.month = b.month \
+             WHERE b.month >= $1 AND b.month <= $2 GROUP BY b.campaign, b.month, b.amount_minor")
+            .bind(from).bind(to).fetch_all(pool).await)?;
+        for (campaign, month, budget, spent) in budgets {
+            if let Some(m) = YearMonth::parse(&month) {
+                r.budgets.entry(campaign).or_default().insert((m.year, m.month), BudgetMonth { budget, spent });
+            }
+        }
+        Ok(r)
+    }
+
+    /// Runs every non-blank row of a sheet through the rules, in file order (rows numbered as the
+    /// spreadsheet shows them).
+    pub async fn check_sheet(
+        &self,
+        rows: &[Vec<String>],
+        mapping: &[Option<Column>],
+        today: Date,
+        settings: &CostSettings,
+    ) -> Result<Vec<RowCheck>> {
+        let read: Vec<(usize, CostForm, Vec<CellProblem>)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, cells)| !cells.is_empty())
+            .map(|(i, cells)| {
+                let (form, problems) = row_to_form(cells, mapping);
+                (i + 2, form, problems)
+            })
+            .collect();
+        let forms: Vec<CostForm> = read.iter().map(|(_, f, _)| f.clone()).collect();
+        let mut reference = self.import_reference(&forms, today, settings).await?;
+        Ok(check_rows(read, &mut reference).collect())
+    }
+
+    /// Stores every entry as one batch in one transaction: all land, or none does (a closed month,
+    /// a duplicate that slipped in since the check, or the process dying midway leave nothing).
+    pub async fn commit_import(
+        &self,
+        batch: NewBatch<'_>,
+        entries: &[CostEntry],
+        settings: &CostSettings,
+        actor: i64,
+    ) -> Result<Batch> {
+        let now = OffsetDateTime::now_utc();
+        let mut months: Vec<String> = entries.iter().map(|e| YearMonth::of(e.date).to_string()).collect();
+        months.sort_unstable();
+        months.dedup();
+        let totals = domain::import::totals_by_currency(entries.iter().map(|e| &e.amount));
+        let totals: Vec<(&str, i64)> = totals.iter().map(|(c, m)| (c.code(), *m)).collect();
+        let reporting: i64 = entries.iter().map(|e| e.reporting_minor).fold(0, i64::saturating_add);
+        let sources = self.rate_sources(entries).await?;
+        let crash_midway = std::env::var("MCMS_FAILPOINT").is_ok_and(|v| v == "import-commit");
+
+        let id = in_tx!(self, tx => {
+            for month in &months {
+                let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
+                    .bind(month).fetch_optional(&mut *tx).await?;
+                if closed.is_some() {
+                    return Err(StoreError::PeriodClosed(month.clone()));
+                }
+            }
+            let id: i64 = sqlx::query_scalar("INSERT INTO import_batches (file_name, content_hash, source, row_count, \
+                totals, reporting_minor, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                .bind(batch.file_name).bind(batch.content_hash).bind(batch.source).bind(entries.len() as i64)
+                .bind(json(&totals)).bind(reporting).bind(now).bind(actor)
+                .fetch_one(&mut *tx).await
+                .map_err(|e| match e.as_database_error() {
+                    Some(d) if d.is_unique_violation() => StoreError::Duplicate("a batch with this content"),
+                    _ => StoreError::Database(e),
+                })?;
+            for (n, chunk) in entries.chunks(CHUNK).enumerate() {
+                if crash_midway && n * CHUNK >= entries.len() / 2 {
+                    tracing::error!(batch = id, "MCMS_FAILPOINT=import-commit: aborting in the middle of the commit");
+                    std::process::abort();
+                }
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO cost_entries (entry_date, game, channel, campaign, \
+                    country, vendor, cost_type, currency, amount_minor, units, invoice_number, invoice_key, memo, \
+                    vat_included, corrects, reporting_currency, reporting_minor, fx_micros, fx_date, fx_source, \
+                    natural_key, version, created_at, created_by, updated_at, updated_by, batch_id) ");
+                q.push_values(chunk, |mut row, e| {
+                    let (key, inv) = stored_keys(e);
+                    let source = e.fx_date.and_then(|d| sources.get(&(e.amount.currency, d)).cloned());
+                    row.push_bind(e.date).push_bind(e.game.clone()).push_bind(e.channel.clone())
+                        .push_bind(e.campaign.clone()).push_bind(e.country.clone()).push_bind(e.vendor.clone())
+                        .push_bind(e.cost_type.clone()).push_bind(e.amount.currency.code()).push_bind(e.amount.minor)
+                        .push_bind(e.units).push_bind(e.invoice_number.clone()).push_bind(inv).push_bind(e.memo.clone())
+                        .push_bind(e.vat_included).push_bind(e.corrects).push_bind(settings.reporting_currency.code())
+                        .push_bind(e.reporting_minor).push_bind(e.fx_micros).push_bind(e.fx_date).push_bind(source)
+                        .push_bind(key).push_bind(1_i32).push_bind(now).push_bind(actor).push_bind(now)
+                        .push_bind(actor).push_bind(id);
+                });
+                q.build().execute(&mut *tx).await.map_err(cost_conflict)?;
+            }
+            for ((month, game, channel, campaign, country, vendor, cost_type), (n, sum)) in sums(entries) {
+                sqlx::query(ADD_TO_TOTALS).bind(month).bind(game).bind(channel).bind(campaign).bind(country)
+                    .bind(vendor).bind(cost_type).bind(n).bind(sum).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'import', 'import_batch', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(id.to_string())
+                .bind(json(&(batch.file_name, batch.content_hash, entries.len(), &totals)))
+                .execute(&mut *tx).await?;
+            id
+        })?;
+        self.batch(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// The source of each rate the entries were converted with.
+    async fn rate_sources(&self, entries: &[CostEntry]) -> Result<HashMap<(Currency, Date), String>> {
+        let dates = entries.iter().filter_map(|e| e.fx_date);
+        let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
+            return Ok(HashMap::default());
+        };
+        let rows: Vec<(String, Date, String)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT currency, rate_date, source FROM fx_rates WHERE rate_date >= $1 AND rate_date <= $2")
+            .bind(first).bind(last).fetch_all(pool).await)?;
+        Ok(rows.into_iter().filter_map(|(c, d, s)| Some(((Currency::from_code(&c)?, d), s))).collect())
+    }
+
+    pub async fn batch(&self, id: i64) -> Result<Option<Batch>> {
+        let sql =
+            format!("SELECT {BATCH_COLUMNS} FROM import_batches b JOIN users u ON u.id = b.created_by WHERE b.id = $1");
+        Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+    }
+
+    /// The newest batches first.
+    pub async fn batches(&self, limit: i64) -> Result<Vec<Batch>> {
+        let sql = format!(
+            "SELECT {BATCH_COLUMNS} FROM import_batches b JOIN users u ON u.id = b.created_by ORDER BY b.id DESC LIMIT $1"
+        );
+        Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?)
+    }
+
+    /// Takes a whole batch back: its live entries are soft-deleted and the batch marked, audited,
+    /// while every month it touches is open. Its content may then be imported again.
+    pub async fn rollback_batch(&self, id: i64, actor: i64) -> Result<usize> {
+        let now = OffsetDateTime::now_utc();
+        let batch = self.batch(id).await?.ok_or(StoreError::NotFound)?;
+        if batch.rolled_back_at.is_some() {
+            return Err(StoreError::NotFound);
+        }
+        in_tx!(self, tx => {
+            let live: Vec<crate::costs::CostRow> = sqlx::query_as(&format!(
+                "SELECT {} FROM cost_entries WHERE batch_id = $1 AND deleted_at IS NULL", crate::costs::COST_COLUMNS))
+                .bind(id).fetch_all(&mut *tx).await?;
+            let live: Vec<CostEntry> =
+                live.into_iter().map(|r| r.into_stored().map(|s| s.entry)).collect::<Result<_>>()?;
+            let mut months: Vec<String> = live.iter().map(|e| YearMonth::of(e.date).to_string()).collect();
+            months.sort_unstable();
+            months.dedup();
+            for month in &months {
+                let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
+                    .bind(month).fetch_optional(&mut *tx).await?;
+                if closed.is_some() {
+                    return Err(StoreError::PeriodClosed(month.clone()));
+                }
+            }
+            sqlx::query("UPDATE cost_entries SET deleted_at = $1, deleted_by = $2, version = version + 1, \
+                updated_at = $1, updated_by = $2 WHERE batch_id = $3 AND deleted_at IS NULL")
+                .bind(now).bind(actor).bind(id).execute(&mut *tx).await?;
+            for ((month, game, channel, campaign, country, vendor, cost_type), (n, sum)) in sums(&live) {
+                sqlx::query(ADD_TO_TOTALS).bind(month).bind(game).bind(channel).bind(campaign).bind(country)
+                    .bind(vendor).bind(cost_type).bind(-n).bind(-sum).execute(&mut *tx).await?;
+            }
+            sqlx::query("UPDATE import_batches SET rolled_back_at = $1, rolled_back_by = $2 WHERE id = $3")
+                .bind(now).bind(actor).bind(id).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'rollback', 'import_batch', $3, $4, NULL, NULL)")
+                .bind(now).bind(actor).bind(id.to_string()).bind(json(&(live.len(), &batch.file_name)))
+                .execute(&mut *tx).await?;
+            live.len()
+        })
+    }
+}

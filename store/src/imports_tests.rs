@@ -1,0 +1,155 @@
+//! The import suite, on SQLite and (when reachable) PostgreSQL.
+
+use crate::costs::{CostFilter, CostSettings, YearMonth};
+use crate::costs_tests::{TODAY, form, seed};
+use crate::imports::{NewBatch, content_hash};
+use crate::testing::TestDb;
+use crate::{Db, StoreError};
+use domain::costs::{CostEntry, CostForm};
+use domain::import::{Column, auto_mapping, check_rows, read_text};
+
+/// Checks `forms` as the importer does and returns the clean entries (panicking on any finding).
+async fn entries(db: &Db, forms: &[CostForm]) -> Vec<CostEntry> {
+    let mut reference = db.import_reference(forms, TODAY, &CostSettings::default()).await.unwrap();
+    let rows = forms.iter().enumerate().map(|(i, f)| (i + 2, f.clone(), Vec::new()));
+    check_rows(rows, &mut reference)
+        .map(|c| {
+            assert!(!c.has_errors(), "row {}: {:?} {:?}", c.row, c.report.codes(), c.duplicate_of);
+            c.report.entry.unwrap()
+        })
+        .collect()
+}
+
+fn batch<'a>(hash: &'a str) -> NewBatch<'a> {
+    NewBatch { file_name: "agency-november.csv", content_hash: hash, source: "cli" }
+}
+
+async fn live_total(db: &Db) -> (i64, i64) {
+    let page = db.list_costs(&CostFilter::default(), None, 1).await.unwrap();
+    (page.total_count, page.total_reporting_minor)
+}
+
+#[tokio::test]
+async fn a_batch_lands_whole_is_refused_twice_and_rolls_back_whole() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let forms: Vec<CostForm> =
+            (1..=3).map(|d| form(&format!("2026-11-0{d}"), "100,000", &format!("INV-{d}"))).collect();
+        let good = entries(db, &forms).await;
+        let hash = content_hash(b"the file's bytes");
+        let stored = db.commit_import(batch(&hash), &good, &CostSettings::default(), actor).await.unwrap();
+        assert_eq!((stored.row_count, stored.reporting_minor), (3, 300_000), "{}", db.backend());
+        assert_eq!(stored.totals(), [("KRW".to_owned(), 300_000)]);
+        assert_eq!(live_total(db).await, (3, 300_000));
+
+        // The same content again: refused, naming the batch that holds it.
+        let sheet = read_text(b"date,amount\n2026-11-01,1\n", Default::default()).unwrap();
+        let again = db.create_draft(actor, "copy.csv", &hash, &sheet, &auto_mapping(&sheet.headers)).await;
+        assert!(matches!(again, Err(StoreError::AlreadyImported(id)) if id == stored.id), "{again:?}");
+        let twice = db.commit_import(batch(&hash), &good, &CostSettings::default(), actor).await;
+        assert!(matches!(twice, Err(StoreError::Duplicate(_))), "{}: {twice:?}", db.backend());
+
+        // The stored rows are now duplicates for the rules.
+        let reference = db.import_reference(&forms, TODAY, &CostSettings::default()).await.unwrap();
+        let repeats: Vec<_> = forms
+            .iter()
+            .map(|f| domain::costs::validate(f, &reference).codes())
+            .map(|codes| codes.contains(&"duplicate.natural_key") && codes.contains(&"duplicate.invoice"))
+            .collect();
+        assert_eq!(repeats, [true, true, true], "{}", db.backend());
+
+        assert_eq!(db.rollback_batch(stored.id, actor).await.unwrap(), 3);
+        assert_eq!(live_total(db).await, (0, 0), "{}: the running totals follow", db.backend());
+        assert!(db.batch(stored.id).await.unwrap().unwrap().rolled_back_at.is_some());
+        assert!(matches!(db.rollback_batch(stored.id, actor).await, Err(StoreError::NotFound)));
+        let trail = db.audit_trail("import_batch", &stored.id.to_string()).await.unwrap();
+        let actions: Vec<_> = trail.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["import", "rollback"]);
+
+        // Rolled back, the content may come in again.
+        let again = db.create_draft(actor, "again.csv", &hash, &sheet, &auto_mapping(&sheet.headers)).await.unwrap();
+        assert!(db.draft(again).await.unwrap().is_some());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn nothing_of_a_batch_lands_when_any_part_cannot() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let october = [form("2026-10-20", "50,000", ""), form("2026-11-02", "50,000", "")];
+        let good = entries(db, &october).await;
+        db.close_period(YearMonth::parse("2026-10").unwrap(), actor).await.unwrap();
+        let closed = db.commit_import(batch("a"), &good, &CostSettings::default(), actor).await;
+        assert!(matches!(closed, Err(StoreError::PeriodClosed(ref m)) if m == "2026-10"), "{closed:?}");
+        assert_eq!(live_total(db).await, (0, 0), "{}: not even the November row", db.backend());
+        assert!(db.batches(10).await.unwrap().is_empty(), "and no batch");
+
+        // A duplicate stored after the check (by someone else) stops the whole batch at commit, even
+        // when it comes after the first chunk of rows went in.
+        let countries: Vec<&str> = domain::country::ISO_3166_1.iter().map(|c| c.0).take(40).collect();
+        let forms: Vec<CostForm> = (0..600)
+            .map(|i| CostForm {
+                country: countries[i % 40].into(),
+                ..form(&format!("2026-11-{:02}", 1 + i / 40), "1,000", "")
+            })
+            .collect();
+        let checked = entries(db, &forms).await;
+        let by_hand = db.create_cost(&checked[599], &CostSettings::default(), actor).await.unwrap();
+        let late = db.commit_import(batch("b"), &checked, &CostSettings::default(), actor).await;
+        assert!(matches!(late, Err(StoreError::Duplicate(_))), "{}: {late:?}", db.backend());
+        assert_eq!(live_total(db).await, (1, 1_000), "{}: only the entry stored by hand", db.backend());
+        assert!(db.batches(10).await.unwrap().is_empty());
+
+        db.delete_cost(by_hand.id, 1, actor).await.unwrap();
+        let landed = db.commit_import(batch("b"), &checked, &CostSettings::default(), actor).await.unwrap();
+        assert_eq!(landed.row_count, 600);
+        assert_eq!(live_total(db).await, (600, 600_000), "{}", db.backend());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_closed_month_keeps_its_batch() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let good = entries(db, &[form("2026-11-02", "10,000", "")]).await;
+        let b = db.commit_import(batch("c"), &good, &CostSettings::default(), actor).await.unwrap();
+        db.close_period(YearMonth::parse("2026-11").unwrap(), actor).await.unwrap();
+        let r = db.rollback_batch(b.id, actor).await;
+        assert!(matches!(r, Err(StoreError::PeriodClosed(_))), "{r:?}");
+        assert_eq!(live_total(db).await.0, 1, "{}", db.backend());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn drafts_keep_fixed_cells_and_vendors_keep_their_mapping() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let sheet =
+            read_text("Datum,Kosten,Kampagne\n2026-11-02,\"1,000\",WINTER\n".as_bytes(), Default::default()).unwrap();
+        let mapping = vec![Some(Column::Date), Some(Column::Amount), Some(Column::Campaign)];
+        let id = db.create_draft(actor, "de.csv", "h", &sheet, &auto_mapping(&sheet.headers)).await.unwrap();
+        let mut draft = db.draft(id).await.unwrap().unwrap();
+        assert_eq!(draft.mapping, [None, None, None], "German headers are not aliases");
+        draft.mapping = mapping.clone();
+        draft.cells[0][1] = "2,000".into();
+        db.update_draft(&draft).await.unwrap();
+        assert_eq!(db.draft(id).await.unwrap().unwrap(), draft, "{}", db.backend());
+
+        db.save_vendor_mapping("AGENCY1", &sheet.headers, &mapping, actor).await.unwrap();
+        let saved = db.vendor_mapping("AGENCY1").await.unwrap().unwrap();
+        assert_eq!(saved.get("kampagne"), Some(&Column::Campaign));
+        assert!(db.vendor_mapping("OTHER").await.unwrap().is_none());
+        let unknown = db.save_vendor_mapping("NOPE", &sheet.headers, &mapping, actor).await;
+        assert!(matches!(unknown, Err(StoreError::NotFound)));
+        db.delete_draft(id).await.unwrap();
+        assert!(db.draft(id).await.unwrap().is_none());
+        t.finish().await;
+    }
+}
