@@ -109,6 +109,10 @@ impl From<store::StoreError> for AppError {
             StoreError::Duplicate(what) if what.starts_with("a close") => {
                 AppError::Conflict { code: "period.already_closed".into() }
             }
+            StoreError::AlreadyImported(_) => AppError::Conflict { code: "import.already_imported".into() },
+            StoreError::Duplicate(what) if what.starts_with("a batch") => {
+                AppError::Conflict { code: "import.already_imported".into() }
+            }
             StoreError::Duplicate(_) => AppError::Conflict { code: "cost.duplicate".into() },
             other => {
                 tracing::error!(error = %other, "store failure");

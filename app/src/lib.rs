@@ -75,6 +75,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("costs/rates") view=|| view! {
                         <RequireRole role=Role::Viewer><costs::RatesPage/></RequireRole>
                     } ssr=SsrMode::Async/>
+                    <Route path=path!("costs/import") view=|| view! {
+                        <RequireRole role=Role::Marketer><costs::ImportPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("costs/import/batches/:id") view=|| view! {
+                        <RequireRole role=Role::Marketer><costs::BatchPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("costs/import/:id") view=|| view! {
+                        <RequireRole role=Role::Marketer><costs::DraftPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("costs/new") view=|| view! {
                         <RequireRole role=Role::Marketer><costs::CostFormPage/></RequireRole>
                     } ssr=SsrMode::Async/>

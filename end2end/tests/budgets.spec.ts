@@ -7,18 +7,22 @@ test('a marketer sets a budget and sees the campaign over it', async ({ page }, 
   await page.getByRole('link', { name: 'Budgets' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Budgets' })).toBeVisible();
   await waitForApp(page, info);
-  const row = page.getByRole('row', { name: /SF_LAUNCH_KR/ });
+  const lines = page.getByRole('table').first();
+  const row = lines.getByRole('row', { name: /SF_LAUNCH_KR/ });
   await expect(row).toContainText('On track');
   await page.getByLabel('Set budget SF_LAUNCH_KR').fill('100,000');
   await row.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByRole('row', { name: /SF_LAUNCH_KR/ })).toContainText('Over budget');
-  await expect(page.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('cell').nth(0)).toHaveText('100,000');
+  await expect(lines.getByRole('row', { name: /SF_LAUNCH_KR/ })).toContainText('Over budget');
+  await expect(lines.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('cell').nth(0)).toHaveText('100,000');
 
   await waitForApp(page, info);
   await page.getByLabel('Set budget SF_LAUNCH_KR').fill('12.5');
-  await page.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('button', { name: 'Save' }).click();
+  await lines.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('alert')).toHaveText('Too many decimals for the currency.');
   await page.getByLabel('Set budget SF_LAUNCH_KR').fill('60,000,000');
-  await page.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByRole('row', { name: /SF_LAUNCH_KR/ })).not.toContainText('Over budget');
+  await lines.getByRole('row', { name: /SF_LAUNCH_KR/ }).getByRole('button', { name: 'Save' }).click();
+  await expect(lines.getByRole('row', { name: /SF_LAUNCH_KR/ })).not.toContainText('Over budget');
+  const changes = page.getByRole('region', { name: "Changes to this month's budgets" });
+  // Newest first: the change just made, from the budget before it.
+  await expect(changes.getByRole('row').nth(1)).toContainText(/SF_LAUNCH_KR\s*100,000\s*60,000,000/);
 });

@@ -17,6 +17,8 @@ pub struct WebConfig {
     pub costs: store::costs::CostSettings,
     /// The company's clock for "today" in the cost rules.
     pub business_offset: time::UtcOffset,
+    /// The largest file and the most rows an import accepts.
+    pub import_limits: domain::import::Limits,
 }
 
 impl Default for WebConfig {
@@ -29,6 +31,7 @@ impl Default for WebConfig {
             throttle: LoginThrottle::default(),
             costs: store::costs::CostSettings::default(),
             business_offset: time::UtcOffset::from_hms(9, 0, 0).expect("UTC+09:00 is a valid offset"),
+            import_limits: domain::import::Limits::default(),
         }
     }
 }

@@ -52,6 +52,7 @@ pub async fn import_file(
             t.error_code("import.already_imported")
         ));
     }
+    let started = std::time::Instant::now();
     let sheet = read_file(&bytes, job.limits)
         .map_err(|p| format!("{}: {} ({})", job.path.display(), t.error_code(&p.code), p.detail))?;
     let mut mapping = auto_mapping(&sheet.headers);
@@ -71,6 +72,7 @@ pub async fn import_file(
         ));
     }
     let checks = db.check_sheet(&sheet.rows, &mapping, today, settings).await.map_err(|e| e.to_string())?;
+    tracing::info!(rows = checks.len(), ms = started.elapsed().as_millis() as u64, "import read and checked");
     let mut report = format!("{}: {} rows read ({})\n", job.path.display(), checks.len(), sheet.encoding);
     let (mut errors, mut warnings) = (0, 0);
     for check in &checks {

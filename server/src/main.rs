@@ -25,7 +25,13 @@ enum Command {
     /// Run the web server (the default).
     Serve(ServeArgs),
     /// Bring the database schema up to date and exit.
-    Migrate(DbArgs),
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Also load the demo accounts and ledger (as `serve --demo` does).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Check that a month is safe to hand to the warehouse: closed, and every entry passing every
     /// rule. Exits 0 when safe, 1 with the reasons when not.
     BatchCheck {
@@ -206,7 +212,14 @@ async fn run() -> ExitCode {
     let result = match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
-        Some(Command::Migrate(db)) => open(&db).await.map(|_| println!("database is up to date")),
+        Some(Command::Migrate { db, demo }) => match open(&db).await {
+            Ok(db) if demo => load_demo(&db).await.map(|_| println!("database is up to date, demo data loaded")),
+            Ok(_) => {
+                println!("database is up to date");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
         Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
         Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, &month).await,
         Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, &month, &format).await,
@@ -247,12 +260,7 @@ async fn open(args: &DbArgs) -> Result<Db, String> {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let db = open(&args.db).await?;
     if args.demo {
-        let added = demo::load(&db).await.map_err(|e| format!("cannot load demo data: {e}"))?;
-        let defaults = WebConfig::default();
-        let today = time::OffsetDateTime::now_utc().to_offset(defaults.business_offset).date();
-        let costs =
-            demo::load_costs(&db, &defaults.costs, today).await.map_err(|e| format!("cannot load demo costs: {e}"))?;
-        tracing::info!(accounts = added, cost_entries = costs, "demo data loaded");
+        load_demo(&db).await?;
     }
     if !args.site_root.join("pkg").is_dir() {
         tracing::warn!(site_root = %args.site_root.display(), "no compiled site assets here; pages will work without JavaScript and styles");
@@ -277,6 +285,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     db.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn load_demo(db: &Db) -> Result<(), String> {
+    let added = demo::load(db).await.map_err(|e| format!("cannot load demo data: {e}"))?;
+    let defaults = WebConfig::default();
+    let today = time::OffsetDateTime::now_utc().to_offset(defaults.business_offset).date();
+    let costs =
+        demo::load_costs(db, &defaults.costs, today).await.map_err(|e| format!("cannot load demo costs: {e}"))?;
+    tracing::info!(accounts = added, cost_entries = costs, "demo data loaded");
     Ok(())
 }
 

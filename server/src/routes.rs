@@ -5,10 +5,11 @@ use app::auth::guard::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use app::{App, AppState, shell};
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use store::Db;
@@ -35,6 +36,15 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
     let export = {
         let state = state.clone();
         move |req: Request<Body>| export_month(state.clone(), req)
+    };
+    let import_limits = config.import_limits;
+    let upload = {
+        let state = state.clone();
+        move |req: Request<Body>| upload_import(state.clone(), import_limits, req)
+    };
+    let errors = {
+        let state = state.clone();
+        move |path: axum::extract::Path<i64>, req: Request<Body>| import_errors(state.clone(), path.0, req)
     };
     let context = move || provide_context(state.clone());
     let page = {
@@ -73,6 +83,12 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
     Router::new()
         .route("/healthz", get(move || healthz(db.clone())))
         .route("/costs/export", get(export))
+        .route(
+            "/costs/import/upload",
+            // Room for the multipart framing around a file of the largest accepted size.
+            post(upload).layer(DefaultBodyLimit::max(import_limits.max_bytes.saturating_add(1 << 20))),
+        )
+        .route("/costs/import/{id}/errors.csv", get(errors))
         // leptos_routes registers each server function under /api; anything else there is unknown.
         .route("/api/{*rest}", any(|| async { (StatusCode::NOT_FOUND, "No such API endpoint.") }))
         .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), page)
@@ -132,4 +148,147 @@ async fn export_month(state: AppState, req: Request<Body>) -> axum::response::Re
     let disposition = format!("attachment; filename=\"mcms-costs-{month}.{ext}\"");
     ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response()
+}
+
+/// `POST /costs/import/upload` (multipart: `file` or `pasted`, optional `vendor`): reads the file
+/// into a draft and sends the browser to its grid; a file that cannot be read, or whose content
+/// was imported already, sends it back to the upload page saying why. Nothing is kept then.
+async fn upload_import(
+    state: AppState,
+    limits: domain::import::Limits,
+    req: Request<Body>,
+) -> axum::response::Response {
+    use app::auth::guard::{Access, authorize_request};
+    use axum::extract::{FromRequest, Multipart};
+    use axum::response::Redirect;
+    let back = |code: &str, detail: &str, batch: Option<i64>| {
+        let mut to = format!("/costs/import?error={}", urlencode(code));
+        if !detail.is_empty() {
+            to.push_str(&format!("&detail={}", urlencode(detail)));
+        }
+        if let Some(b) = batch {
+            to.push_str(&format!("&batch={b}"));
+        }
+        Redirect::to(&to).into_response()
+    };
+    let (parts, body) = req.into_parts();
+    let caller = match authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Marketer)).await {
+        Ok(caller) => caller,
+        Err(err) => {
+            return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN), err.to_string())
+                .into_response();
+        }
+    };
+    let Some(user) = caller.user else { return StatusCode::UNAUTHORIZED.into_response() };
+    let mut multipart = match Multipart::from_request(Request::from_parts(parts, body), &()).await {
+        Ok(m) => m,
+        Err(_) => return back("import.empty", "", None),
+    };
+    let (mut name, mut bytes, mut pasted, mut vendor) = (String::new(), Vec::new(), String::new(), String::new());
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let field_name = field.name().unwrap_or_default().to_owned();
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let data = match field.bytes().await {
+                    Ok(d) => d,
+                    Err(_) => return back("import.too_large", &format!("> {} MB", limits.max_bytes >> 20), None),
+                };
+                match field_name.as_str() {
+                    "file" => (name, bytes) = (file_name, data.to_vec()),
+                    "pasted" => pasted = String::from_utf8_lossy(&data).into_owned(),
+                    "vendor" => vendor = String::from_utf8_lossy(&data).trim().to_owned(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return back("import.too_large", &format!("> {} MB", limits.max_bytes >> 20), None),
+        }
+    }
+    if bytes.is_empty() && !pasted.trim().is_empty() {
+        (name, bytes) = ("pasted cells".into(), pasted.into_bytes());
+    }
+    if bytes.is_empty() {
+        return back("import.empty", "", None);
+    }
+    let name = if name.is_empty() { "upload".to_owned() } else { name };
+    let hash = store::imports::content_hash(&bytes);
+    match state.db.batch_with_content(&hash).await {
+        Ok(Some(batch)) => return back("import.already_imported", "", Some(batch)),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "import upload failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    let sheet = match domain::import::read_file(&bytes, limits) {
+        Ok(sheet) => sheet,
+        Err(problem) => return back(&problem.code, &problem.detail, None),
+    };
+    let mut mapping = domain::import::auto_mapping(&sheet.headers);
+    if !vendor.is_empty()
+        && let Ok(Some(saved)) = state.db.vendor_mapping(&vendor).await
+    {
+        crate::import::apply_saved(&sheet.headers, &mut mapping, &saved);
+    }
+    match state.db.create_draft(user.id, &name, &hash, &sheet, &mapping).await {
+        Ok(id) => {
+            tracing::info!(by = user.id, draft = id, rows = sheet.rows.len(), "import file read");
+            Redirect::to(&format!("/costs/import/{id}")).into_response()
+        }
+        Err(store::StoreError::AlreadyImported(batch)) => back("import.already_imported", "", Some(batch)),
+        Err(e) => {
+            tracing::error!(error = %e, "import upload failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// `GET /costs/import/{id}/errors.csv`: the draft's rows with errors and an `errors` column, in the
+/// page's language, to fix offline and upload again.
+async fn import_errors(state: AppState, id: i64, req: Request<Body>) -> axum::response::Response {
+    use app::auth::guard::{Access, authorize_request};
+    let (parts, _) = req.into_parts();
+    let lang = app::i18n::lang_of_request(&parts.headers);
+    let caller = match authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Marketer)).await {
+        Ok(caller) => caller,
+        Err(err) => {
+            return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN), err.to_string())
+                .into_response();
+        }
+    };
+    let Some(user) = caller.user else { return StatusCode::UNAUTHORIZED.into_response() };
+    let draft = match state.db.draft(id).await {
+        Ok(Some(d)) if d.owner_id == user.id || user.role.includes(domain::Role::Admin) => d,
+        Ok(_) => return (StatusCode::NOT_FOUND, "No such import.").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error file failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let today = time::OffsetDateTime::now_utc().to_offset(state.business_offset).date();
+    let checks = match state.db.check_sheet(&draft.cells, &draft.mapping, today, &state.costs).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "error file failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let sheet = domain::import::Sheet { headers: draft.headers, rows: draft.cells, ..Default::default() };
+    let body = crate::import::error_file(&sheet, &checks, lang);
+    let stem = draft.file_name.rsplit_once('.').map_or(draft.file_name.as_str(), |(s, _)| s);
+    let stem: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{stem}-errors.csv\"");
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

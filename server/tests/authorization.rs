@@ -26,6 +26,14 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/close-month", Some(Role::Admin)),
     ("/api/costs/reopen-month", Some(Role::Admin)),
     ("/api/costs/history", Some(Role::Viewer)),
+    ("/api/costs/import/overview", Some(Role::Marketer)),
+    ("/api/costs/import/batch", Some(Role::Marketer)),
+    ("/api/costs/import/draft", Some(Role::Marketer)),
+    ("/api/costs/import/edit-row", Some(Role::Marketer)),
+    ("/api/costs/import/map", Some(Role::Marketer)),
+    ("/api/costs/import/commit", Some(Role::Marketer)),
+    ("/api/costs/import/discard", Some(Role::Marketer)),
+    ("/api/costs/import/rollback", Some(Role::Marketer)),
     ("/api/costs/periods", Some(Role::Admin)),
     ("/api/costs/budgets", Some(Role::Viewer)),
     ("/api/costs/set-budget", Some(Role::Marketer)),
@@ -101,6 +109,13 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         "/api/costs/close-month" => vec![("month", format!("2025-{:02}", 1 + n % 12))],
         "/api/costs/reopen-month" => vec![("month", "2024-01".into()), ("reason", "audit fix".into())],
         "/api/admin/users/active" => vec![("user_id", target.into()), ("active", "true".into())],
+        "/api/costs/import/batch"
+        | "/api/costs/import/draft"
+        | "/api/costs/import/map"
+        | "/api/costs/import/commit"
+        | "/api/costs/import/discard" => vec![("id", "999999".into())],
+        "/api/costs/import/edit-row" => vec![("id", "999999".into()), ("row", "2".into())],
+        "/api/costs/import/rollback" => vec![("batch", "999999".into())],
         _ => vec![],
     }
 }
@@ -137,6 +152,12 @@ async fn each_role_reaches_exactly_what_it_should() {
                 let expected = match (least, role) {
                     (None, _) => StatusCode::OK,
                     (Some(_), None) => StatusCode::UNAUTHORIZED,
+                    // Past the gate, a call about an import that does not exist is told so.
+                    (Some(least), Some(role))
+                        if role.includes(*least) && endpoint.starts_with("/api/costs/import/") =>
+                    {
+                        if *endpoint == "/api/costs/import/overview" { StatusCode::OK } else { StatusCode::NOT_FOUND }
+                    }
                     (Some(least), Some(role)) if role.includes(*least) => StatusCode::OK,
                     (Some(_), Some(_)) => StatusCode::FORBIDDEN,
                 };

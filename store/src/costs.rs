@@ -263,16 +263,54 @@ macro_rules! add_to_totals {
     }};
 }
 
-/// Runs the same body with a transaction of either backend, committing on success.
+/// Runs the same body with a write transaction of either backend: committed when the body
+/// succeeds, rolled back at once when it fails (a dropped transaction would keep SQLite's write
+/// lock until its connection is next used, and other writers would fail with "database is locked").
 macro_rules! in_tx {
     ($db:expr, $tx:ident => $body:expr) => {
         on_db!($db, pool => async {
-            let mut $tx = pool.begin().await?;
-            let out = $body;
-            $tx.commit().await?;
-            Ok::<_, StoreError>(out)
+            let mut $tx = $crate::costs::WritePool::begin_write(pool).await?;
+            let result = async { Ok::<_, StoreError>($body) }.await;
+            match result {
+                Ok(out) => {
+                    $tx.commit().await?;
+                    Ok::<_, StoreError>(out)
+                }
+                Err(e) => {
+                    if let Err(rollback) = $tx.rollback().await {
+                        tracing::warn!(error = %rollback, "rollback failed");
+                    }
+                    Err(e)
+                }
+            }
         }.await)
     };
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
+/// upgrades from reading; PostgreSQL's row locks need nothing special.
+pub(crate) trait WritePool {
+    type Db: sqlx::Database;
+    fn begin_write(&self) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl WritePool for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl WritePool for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
 }
 pub(crate) use in_tx;
 

@@ -62,7 +62,7 @@ impl Db {
     pub async fn record_login_failure(&self, t: &LoginThrottle, email: &str, addr: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         on_db!(self, pool => async {
-            let mut tx = pool.begin().await?;
+            let mut tx = crate::costs::WritePool::begin_write(pool).await?;
             for key in [account_key(email), address_key(addr)] {
                 sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
                     .bind(key).bind(now).execute(&mut *tx).await?;

@@ -79,6 +79,7 @@ pub fn CostListPage() -> impl IntoView {
                             <a class="btn" href="/costs/budgets">{t.budgets_title}</a>
                             <a class="btn" href="/costs/rates">{t.rates_title}</a>
                             <a class="btn" href="/costs/master">{t.master_title}</a>
+                            {data.can_edit.then(|| view! { <a class="btn" href="/costs/import">{t.import_title}</a> })}
                             {data.can_edit.then(|| view! { <a class="btn btn-primary" href="/costs/new">{t.new_cost}</a> })}
                         </div>
                     </header>

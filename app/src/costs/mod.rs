@@ -2,6 +2,7 @@
 
 mod budgets;
 mod form;
+pub mod import;
 mod list;
 mod master;
 pub(crate) mod periods;
@@ -9,6 +10,7 @@ mod rates;
 
 pub use budgets::BudgetsPage;
 pub use form::CostFormPage;
+pub use import::{BatchPage, DraftPage, ImportPage};
 pub use list::CostListPage;
 pub use master::MasterDataPage;
 pub use periods::PeriodsPage;

@@ -136,6 +136,27 @@ impl Browser {
         self.send(req, body).await
     }
 
+    /// A `multipart/form-data` form post, as a browser submits a file: (field, file name, content).
+    pub async fn upload(&mut self, path: &str, fields: &[(&str, Option<&str>, &str)]) -> Reply {
+        let boundary = "----mcms-test-boundary-7d1f";
+        let mut body = String::new();
+        for (name, file, content) in fields {
+            body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""));
+            if let Some(file) = file {
+                body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
+            }
+            body.push_str(&format!("\r\n\r\n{content}\r\n"));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(header::ACCEPT, "text/html")
+            .header(header::ORIGIN, format!("http://{HOST}"));
+        self.send(req, body).await
+    }
+
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
         self.call("/api/login", &[("email", email), ("password", password), ("next", "")]).await
     }

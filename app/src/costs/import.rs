@@ -1,0 +1,640 @@
+//! Bulk import screens: upload (a file or pasted cells; the upload itself is a plain multipart POST
+//! the server handles), the draft grid where columns are mapped and cells fixed, and batches.
+
+use crate::components::FormAlert;
+use crate::error::AppError;
+use crate::i18n::{Texts, use_texts};
+use domain::import::{Column, RowProblem};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::auth::guard::{Access, authorize};
+#[cfg(feature = "ssr")]
+use domain::Role;
+
+/// Rows per grid page.
+pub const GRID_PAGE: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchLine {
+    pub id: i64,
+    pub file_name: String,
+    pub source: String,
+    pub row_count: i64,
+    /// Formatted per currency: `1,200,000 KRW`.
+    pub totals: Vec<String>,
+    pub created_at: String,
+    pub created_by: String,
+    pub rolled_back: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportsView {
+    pub batches: Vec<BatchLine>,
+    pub vendors: Vec<super::Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridRow {
+    /// As the spreadsheet numbers it (header = 1).
+    pub row: usize,
+    pub cells: Vec<String>,
+    pub problems: Vec<RowProblem>,
+    pub has_errors: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftView {
+    pub id: i64,
+    pub file_name: String,
+    pub encoding: String,
+    pub headers: Vec<String>,
+    /// Column name per header, `""` when not imported.
+    pub mapping: Vec<String>,
+    pub missing: Vec<String>,
+    pub row_count: usize,
+    pub error_rows: usize,
+    pub warning_rows: usize,
+    pub totals: Vec<String>,
+    pub rows: Vec<GridRow>,
+    pub page: usize,
+    pub pages: usize,
+    pub vendors: Vec<super::Choice>,
+}
+
+#[cfg(feature = "ssr")]
+fn batch_line(b: store::imports::Batch) -> BatchLine {
+    let totals = b
+        .totals()
+        .into_iter()
+        .filter_map(|(c, minor)| {
+            Some(format!("{} {c}", domain::format_amount(minor, domain::Currency::from_code(&c)?)))
+        })
+        .collect();
+    BatchLine {
+        id: b.id,
+        row_count: b.row_count,
+        totals,
+        created_at: format!("{} {:02}:{:02} UTC", b.created_at.date(), b.created_at.hour(), b.created_at.minute()),
+        rolled_back: b.rolled_back_at.is_some(),
+        file_name: b.file_name,
+        source: b.source,
+        created_by: b.created_by,
+    }
+}
+
+#[server(endpoint = "costs/import/overview")]
+pub async fn import_overview() -> Result<ImportsView, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    let batches = caller.state.db.batches(50).await?.into_iter().map(batch_line).collect();
+    let data = caller.state.db.cost_master_data(caller.state.today(), 0).await?;
+    let vendors = data
+        .vendors
+        .into_iter()
+        .filter(|v| v.2)
+        .map(|(code, name, active)| super::Choice { code, name, active })
+        .collect();
+    Ok(ImportsView { batches, vendors })
+}
+
+#[server(endpoint = "costs/import/batch")]
+pub async fn import_batch(id: i64) -> Result<BatchLine, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    Ok(batch_line(caller.state.db.batch(id).await?.ok_or(AppError::NotFound)?))
+}
+
+/// A draft its owner (or an admin) may see; anyone else is told it does not exist.
+#[cfg(feature = "ssr")]
+async fn own_draft(id: i64) -> Result<(crate::auth::guard::Caller, store::imports::Draft), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    let user = caller.user()?;
+    let draft = caller.state.db.draft(id).await?.ok_or(AppError::NotFound)?;
+    if draft.owner_id != user.id && !user.role.includes(Role::Admin) {
+        return Err(AppError::NotFound);
+    }
+    Ok((caller, draft))
+}
+
+#[server(endpoint = "costs/import/draft")]
+pub async fn import_draft(
+    id: i64,
+    #[server(default)] page: usize,
+    #[server(default)] all: bool,
+) -> Result<DraftView, AppError> {
+    let (caller, draft) = own_draft(id).await?;
+    let (db, lang) = (&caller.state.db, crate::i18n::page_lang());
+    let t = Texts::for_lang(lang);
+    let missing = domain::import::missing_columns(&draft.mapping);
+    let checks = if missing.is_empty() {
+        db.check_sheet(&draft.cells, &draft.mapping, caller.state.today(), &caller.state.costs).await?
+    } else {
+        Vec::new()
+    };
+    let message = |code: &str| t.error_code(code).to_owned();
+    let mut rows: Vec<GridRow> = if missing.is_empty() {
+        checks
+            .iter()
+            .map(|c| GridRow {
+                row: c.row,
+                cells: draft.cells[c.row - 2].clone(),
+                problems: c.problems(lang, message),
+                has_errors: c.has_errors(),
+            })
+            .collect()
+    } else {
+        (draft.cells.iter().enumerate())
+            .filter(|(_, cells)| !cells.is_empty())
+            .map(|(i, cells)| GridRow { row: i + 2, cells: cells.clone(), problems: Vec::new(), has_errors: false })
+            .collect()
+    };
+    let row_count = rows.len();
+    let error_rows = rows.iter().filter(|r| r.has_errors).count();
+    let warning_rows = rows.iter().filter(|r| !r.has_errors && r.problems.iter().any(|p| p.warning)).count();
+    let entries: Vec<_> = checks.iter().filter(|c| !c.has_errors()).filter_map(|c| c.report.entry.as_ref()).collect();
+    let totals = domain::import::totals_by_currency(entries.iter().map(|e| &e.amount))
+        .into_iter()
+        .map(|(c, minor)| format!("{} {c}", domain::format_amount(minor, c)))
+        .collect();
+    if !all {
+        rows.retain(|r| !r.problems.is_empty());
+    }
+    let pages = rows.len().div_ceil(GRID_PAGE).max(1);
+    let page = page.min(pages - 1);
+    let rows = rows.into_iter().skip(page * GRID_PAGE).take(GRID_PAGE).collect();
+    let vendors = db
+        .cost_master_data(caller.state.today(), 0)
+        .await?
+        .vendors
+        .into_iter()
+        .filter(|v| v.2)
+        .map(|(code, name, active)| super::Choice { code, name, active })
+        .collect();
+    Ok(DraftView {
+        id: draft.id,
+        file_name: draft.file_name,
+        encoding: draft.encoding,
+        mapping: draft.mapping.iter().map(|c| c.map_or("", Column::as_str).to_owned()).collect(),
+        headers: draft.headers,
+        missing: missing.iter().map(|c| c.as_str().to_owned()).collect(),
+        row_count,
+        error_rows,
+        warning_rows,
+        totals,
+        rows,
+        page,
+        pages,
+        vendors,
+    })
+}
+
+/// Replaces one row's cells (the grid's fix of a cell).
+#[server(endpoint = "costs/import/edit-row")]
+pub async fn edit_import_row(id: i64, row: usize, #[server(default)] cells: Vec<String>) -> Result<(), AppError> {
+    let (caller, mut draft) = own_draft(id).await?;
+    let width = draft.headers.len();
+    let target = row.checked_sub(2).and_then(|i| draft.cells.get_mut(i)).ok_or(AppError::NotFound)?;
+    let mut cells = cells;
+    cells.resize(width, String::new());
+    *target = cells;
+    caller.state.db.update_draft(&draft).await?;
+    Ok(())
+}
+
+/// Maps headers to columns (`""`: not imported); optionally remembers the mapping for a vendor.
+#[server(endpoint = "costs/import/map")]
+pub async fn set_import_mapping(
+    id: i64,
+    #[server(default)] mapping: Vec<String>,
+    #[server(default)] save_for: String,
+) -> Result<(), AppError> {
+    let (caller, mut draft) = own_draft(id).await?;
+    let mut columns: Vec<Option<Column>> = Vec::with_capacity(draft.headers.len());
+    for name in mapping.iter().chain(std::iter::repeat(&String::new())).take(draft.headers.len()) {
+        let column = match name.trim() {
+            "" => None,
+            n => Some(Column::parse(n).ok_or_else(|| AppError::invalid("mapping", "import.mapping_unknown"))?),
+        };
+        if column.is_some() && columns.contains(&column) {
+            return Err(AppError::invalid("mapping", "import.mapping_twice"));
+        }
+        columns.push(column);
+    }
+    draft.mapping = columns;
+    let db = &caller.state.db;
+    db.update_draft(&draft).await?;
+    if !save_for.trim().is_empty() {
+        db.save_vendor_mapping(save_for.trim(), &draft.headers, &draft.mapping, caller.user()?.id).await.map_err(
+            |e| match e {
+                store::StoreError::NotFound => AppError::invalid("save_for", "vendor.unknown"),
+                other => other.into(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks every row again and stores them all as one batch, or nothing.
+#[server(endpoint = "costs/import/commit")]
+pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) -> Result<i64, AppError> {
+    let (caller, draft) = own_draft(id).await?;
+    let (db, settings) = (&caller.state.db, &caller.state.costs);
+    if !domain::import::missing_columns(&draft.mapping).is_empty() {
+        return Err(AppError::invalid("mapping", "import.missing_columns"));
+    }
+    let checks = db.check_sheet(&draft.cells, &draft.mapping, caller.state.today(), settings).await?;
+    if checks.iter().any(|c| c.has_errors()) {
+        return Err(AppError::invalid("rows", "import.has_errors"));
+    }
+    if !accept_warnings && checks.iter().any(|c| c.warnings().next().is_some()) {
+        return Err(AppError::invalid("accept_warnings", "import.warnings_unaccepted"));
+    }
+    if checks.is_empty() {
+        return Err(AppError::invalid("rows", "import.empty"));
+    }
+    let entries: Vec<_> = checks.into_iter().filter_map(|c| c.report.entry).collect();
+    let batch =
+        store::imports::NewBatch { file_name: &draft.file_name, content_hash: &draft.content_hash, source: "web" };
+    let actor = caller.user()?.id;
+    let stored = db.commit_import(batch, &entries, settings, actor).await?;
+    db.delete_draft(draft.id).await?;
+    tracing::info!(by = actor, batch = stored.id, rows = stored.row_count, "import committed");
+    leptos_axum::redirect(&format!("/costs/import/batches/{}", stored.id));
+    Ok(stored.id)
+}
+
+#[server(endpoint = "costs/import/discard")]
+pub async fn discard_import(id: i64) -> Result<(), AppError> {
+    let (caller, draft) = own_draft(id).await?;
+    caller.state.db.delete_draft(draft.id).await?;
+    leptos_axum::redirect("/costs/import");
+    Ok(())
+}
+
+/// Takes a whole batch back while its months are open (marketers and admins), audited.
+#[server(endpoint = "costs/import/rollback")]
+pub async fn rollback_import(batch: i64) -> Result<usize, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    let actor = caller.user()?.id;
+    let removed = caller.state.db.rollback_batch(batch, actor).await?;
+    tracing::info!(by = actor, batch, removed, "import rolled back");
+    Ok(removed)
+}
+
+fn column_label(t: &Texts, column: Column) -> &'static str {
+    match column {
+        Column::Date => t.date,
+        Column::Game => t.game,
+        Column::Channel => t.channel,
+        Column::Campaign => t.campaign,
+        Column::Country => t.country,
+        Column::Vendor => t.vendor,
+        Column::CostType => t.cost_type,
+        Column::Currency => t.currency,
+        Column::Amount => t.amount,
+        Column::Units => t.units,
+        Column::InvoiceNumber => t.invoice_number,
+        Column::Memo => t.memo,
+        Column::VatIncluded => t.vat_included,
+        Column::Corrects => t.corrects,
+    }
+}
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let t = use_texts();
+    let query = use_query_map();
+    let rollback = ServerAction::<RollbackImport>::new();
+    let overview = Resource::new_blocking(move || rollback.version().get(), |_| import_overview());
+    let refused = move || {
+        let q = query.read();
+        let code = q.get("error")?;
+        let detail = q.get("detail").filter(|d| !d.is_empty());
+        let batch = q.get("batch").and_then(|b| b.parse::<i64>().ok());
+        Some((code, detail, batch))
+    };
+    view! {
+        <header class="page-head">
+            <p><a href="/costs">{t.section(domain::Section::Costs).0}</a></p>
+            <h1>{t.import_title}</h1>
+            <p class="muted">{t.import_intro}</p>
+        </header>
+        {move || refused().map(|(code, detail, batch)| view! {
+            <p class="alert alert-error" role="alert">
+                {t.error_code(&code)}
+                {detail.map(|d| format!(" ({d})"))}
+                {batch.map(|b| view! { " " <a href=format!("/costs/import/batches/{b}")>{t.import_batch_title} " " {b}</a> })}
+            </p>
+        })}
+        <FormAlert action=rollback success=t.import_rolled_back/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let o = match overview.await {
+                    Ok(o) => o,
+                    Err(e) => return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any(),
+                };
+                let vendors = o.vendors.clone();
+                view! {
+                    <section class="card" aria-labelledby="upload">
+                        <h2 id="upload">{t.import_upload}</h2>
+                        <form method="post" action="/costs/import/upload" enctype="multipart/form-data" class="stack">
+                            <div class="field">
+                                <label for="import-file">{t.import_file}</label>
+                                <input id="import-file" name="file" type="file" accept=".csv,.txt,.tsv,.xlsx,text/csv"/>
+                            </div>
+                            <div class="field">
+                                <label for="import-paste">{t.import_paste}</label>
+                                <textarea id="import-paste" name="pasted" rows="5" class="mono"></textarea>
+                            </div>
+                            <div class="field">
+                                <label for="import-vendor">{t.import_vendor}</label>
+                                <select id="import-vendor" name="vendor">
+                                    <option value="">{t.any}</option>
+                                    {vendors.into_iter().map(|v| view! { <option value=v.code.clone()>{v.name} " (" {v.code.clone()} ")"</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <p class="hint">{t.import_hint}</p>
+                            <div class="form-actions"><button type="submit" class="btn btn-primary">{t.import_read}</button></div>
+                        </form>
+                    </section>
+                    <section class="card" aria-labelledby="batches">
+                        <h2 id="batches">{t.import_batches}</h2>
+                        {if o.batches.is_empty() {
+                            view! { <p class="muted">{t.import_no_batches}</p> }.into_any()
+                        } else {
+                            view! { <BatchTable batches=o.batches rollback/> }.into_any()
+                        }}
+                    </section>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn BatchTable(batches: Vec<BatchLine>, rollback: ServerAction<RollbackImport>) -> impl IntoView {
+    let t = use_texts();
+    view! {
+        <table class="table table-compact">
+            <thead>
+                <tr>
+                    <th scope="col">{t.import_batch_title}</th>
+                    <th scope="col">{t.import_file_name}</th>
+                    <th scope="col" class="num">{t.import_rows}</th>
+                    <th scope="col">{t.total}</th>
+                    <th scope="col">{t.audit_when}</th>
+                    <th scope="col">{t.audit_actor}</th>
+                    <th scope="col">{t.status}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {batches.into_iter().map(|b| view! {
+                    <tr class:inactive=b.rolled_back>
+                        <td><a href=format!("/costs/import/batches/{}", b.id)>{b.id}</a></td>
+                        <td>{b.file_name.clone()} <span class="muted">" · " {b.source.clone()}</span></td>
+                        <td class="num">{b.row_count}</td>
+                        <td>{b.totals.join(", ")}</td>
+                        <td>{b.created_at.clone()}</td>
+                        <td>{b.created_by.clone()}</td>
+                        <td>
+                            {if b.rolled_back {
+                                view! { <span>{t.import_rolled_back}</span> }.into_any()
+                            } else {
+                                view! {
+                                    <ActionForm action=rollback attr:class="inline">
+                                        <input type="hidden" name="batch" value=b.id/>
+                                        <button type="submit" class="btn btn-small">{t.import_rollback}</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }}
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn BatchPage() -> impl IntoView {
+    let t = use_texts();
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let rollback = ServerAction::<RollbackImport>::new();
+    let batch = Resource::new_blocking(move || (id(), rollback.version().get()), |(id, _)| import_batch(id));
+    view! {
+        <header class="page-head">
+            <p><a href="/costs/import">{t.import_title}</a></p>
+            <h1>{t.import_batch_title} " " {id}</h1>
+        </header>
+        <FormAlert action=rollback success=t.import_rolled_back/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match batch.await {
+                    Ok(b) => view! { <BatchTable batches=vec![b] rollback/> }.into_any(),
+                    Err(e) => {
+                        if e == AppError::NotFound {
+                            crate::shell::set_status(404);
+                        }
+                        view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn DraftPage() -> impl IntoView {
+    let t = use_texts();
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let page = move || query.read().get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
+    let all = move || query.read().get("all").is_some_and(|a| a == "1");
+    let edit = ServerAction::<EditImportRow>::new();
+    let map = ServerAction::<SetImportMapping>::new();
+    let commit = ServerAction::<CommitImport>::new();
+    let discard = ServerAction::<DiscardImport>::new();
+    let draft = Resource::new_blocking(
+        move || (id(), page(), all(), edit.version().get(), map.version().get()),
+        |(id, page, all, _, _)| import_draft(id, page, all),
+    );
+    view! {
+        <FormAlert action=map success=t.saved/>
+        <FormAlert action=edit success=t.saved/>
+        <FormAlert action=commit success=t.saved/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let d = match draft.await {
+                    Ok(d) => d,
+                    Err(e) => {
+                        if e == AppError::NotFound {
+                            crate::shell::set_status(404);
+                        }
+                        return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any();
+                    }
+                };
+                let summary = format!(
+                    "{} {} · {} {} · {} {}",
+                    d.row_count, t.import_rows, d.error_rows, t.import_with_errors, d.warning_rows, t.import_with_warnings
+                );
+                let (id, all) = (d.id, all());
+                let nav = |page: usize, all: bool| format!("/costs/import/{id}?page={page}{}", if all { "&all=1" } else { "" });
+                let ready = d.missing.is_empty() && d.error_rows == 0 && d.row_count > 0;
+                view! {
+                    <header class="page-head">
+                        <p><a href="/costs/import">{t.import_title}</a></p>
+                        <h1>{d.file_name.clone()}</h1>
+                        <p class="muted">{d.encoding.clone()} " · " {summary}</p>
+                        {(!d.totals.is_empty()).then(|| view! { <p>{t.total} ": " {d.totals.join(", ")}</p> })}
+                    </header>
+                    <MappingForm d=d.clone() map/>
+                    <nav class="button-row" aria-label=t.import_rows>
+                        <a class="btn btn-quiet" href=nav(0, false) aria-current=(!all).then_some("page")>{t.import_show_problems}</a>
+                        <a class="btn btn-quiet" href=nav(0, true) aria-current=all.then_some("page")>{t.import_show_all}</a>
+                        {(d.error_rows > 0).then(|| view! {
+                            <a class="btn" href=format!("/costs/import/{id}/errors.csv") rel="external" download="">{t.import_error_file}</a>
+                        })}
+                    </nav>
+                    <Grid d=d.clone() edit/>
+                    {(d.pages > 1).then(|| view! {
+                        <p class="pager">
+                            {(d.page > 0).then(|| view! { <a class="btn" href=nav(d.page - 1, all)>{t.previous_page}</a> })}
+                            " " {d.page + 1} " / " {d.pages} " "
+                            {(d.page + 1 < d.pages).then(|| view! { <a class="btn" href=nav(d.page + 1, all) rel="next">{t.next_page}</a> })}
+                        </p>
+                    })}
+                    <section class="card" aria-labelledby="commit">
+                        <h2 id="commit">{t.import_commit}</h2>
+                        {if ready { view! { <p>{t.import_ready}</p> }.into_any() } else { view! { <p class="muted">{t.import_not_ready}</p> }.into_any() }}
+                        <ActionForm action=commit attr:class="stack">
+                            <input type="hidden" name="id" value=id/>
+                            {(d.warning_rows > 0).then(|| view! {
+                                <div class="field field-check">
+                                    <input id="accept-warnings" name="accept_warnings" type="checkbox" value="true"/>
+                                    <label for="accept-warnings">{t.import_accept_warnings}</label>
+                                </div>
+                            })}
+                            <div class="form-actions">
+                                <button type="submit" class="btn btn-primary" disabled=!ready>{t.import_commit}</button>
+                            </div>
+                        </ActionForm>
+                        <ActionForm action=discard>
+                            <input type="hidden" name="id" value=id/>
+                            <button type="submit" class="btn btn-quiet">{t.import_discard}</button>
+                        </ActionForm>
+                    </section>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn MappingForm(d: DraftView, map: ServerAction<SetImportMapping>) -> impl IntoView {
+    let t = use_texts();
+    let missing: Vec<&'static str> =
+        d.missing.iter().filter_map(|m| Column::parse(m)).map(|c| column_label(t, c)).collect();
+    view! {
+        <section class="card" aria-labelledby="mapping">
+            <h2 id="mapping">{t.import_mapping}</h2>
+            {(!missing.is_empty()).then(|| view! {
+                <p class="alert alert-error" role="alert">{t.error_code("import.missing_columns")} " " {missing.join(", ")}</p>
+            })}
+            <ActionForm action=map attr:class="form-grid">
+                <input type="hidden" name="id" value=d.id/>
+                {d.headers.iter().zip(&d.mapping).enumerate().map(|(i, (header, current))| {
+                    let current = current.clone();
+                    view! {
+                        <div class="field">
+                            <label for=format!("map-{i}")>{header.clone()}</label>
+                            <select id=format!("map-{i}") name=format!("mapping[{i}]")>
+                                <option value="" selected=current.is_empty()>{t.import_not_imported}</option>
+                                {Column::ALL.into_iter().map(|c| view! {
+                                    <option value=c.as_str() selected=current == c.as_str()>{column_label(t, c)}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }
+                }).collect_view()}
+                <div class="field">
+                    <label for="map-save">{t.import_save_mapping}</label>
+                    <select id="map-save" name="save_for">
+                        <option value="">"—"</option>
+                        {d.vendors.iter().map(|v| view! { <option value=v.code.clone()>{v.name.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="form-actions"><button type="submit" class="btn">{t.import_apply_mapping}</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Grid(d: DraftView, edit: ServerAction<EditImportRow>) -> impl IntoView {
+    let t = use_texts();
+    if d.rows.is_empty() {
+        return view! { <p class="card empty-state">{t.import_no_problem_rows}</p> }.into_any();
+    }
+    let columns: Vec<Option<Column>> = d.mapping.iter().map(|m| Column::parse(m)).collect();
+    let id = d.id;
+    view! {
+        <div class="table-wrap">
+            <table class="table table-compact grid">
+                <thead>
+                    <tr>
+                        <th scope="col">"#"</th>
+                        {d.headers.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view()}
+                        <th scope="col">{t.import_problems}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {d.rows.into_iter().map(|r| {
+                        let form_id = format!("row-{}", r.row);
+                        let row = r.row;
+                        let cells = RwSignal::new(r.cells.clone());
+                        let row_level: Vec<RowProblem> = r.problems.iter()
+                            .filter(|p| p.column.is_none_or(|c| !columns.contains(&Some(c))))
+                            .cloned().collect();
+                        view! {
+                            <tr class:row-error=r.has_errors>
+                                <th scope="row">{row}</th>
+                                {r.cells.iter().enumerate().map(|(i, value)| {
+                                    let column = columns.get(i).copied().flatten();
+                                    let mine: Vec<RowProblem> = r.problems.iter().filter(|p| column.is_some() && p.column == column).cloned().collect();
+                                    let invalid = mine.iter().any(|p| !p.warning);
+                                    let warned = !invalid && !mine.is_empty();
+                                    let label = format!("{} {row} {}", t.row, d.headers.get(i).cloned().unwrap_or_default());
+                                    view! {
+                                        <td class:cell-error=invalid class:cell-warning=warned>
+                                            <input form=form_id.clone() name=format!("cells[{i}]") value=value.clone()
+                                                aria-label=label aria-invalid=invalid.then_some("true")
+                                                on:change=move |ev| {
+                                                    cells.update(|c| if let Some(cell) = c.get_mut(i) { *cell = event_target_value(&ev) });
+                                                    edit.dispatch(EditImportRow { id, row, cells: cells.get_untracked() });
+                                                }/>
+                                            {mine.into_iter().map(|p| view! { <small class=if p.warning { "cell-note warning" } else { "cell-note" }>{p.message}</small> }).collect_view()}
+                                        </td>
+                                    }
+                                }).collect_view()}
+                                <td>
+                                    {row_level.into_iter().map(|p| view! { <small class=if p.warning { "cell-note warning" } else { "cell-note" }>{p.message}</small> }).collect_view()}
+                                    <ActionForm action=edit attr:id=form_id.clone() attr:class="inline">
+                                        <input type="hidden" name="id" value=id/>
+                                        <input type="hidden" name="row" value=row/>
+                                        <button type="submit" class="btn btn-small" title=t.import_save_row>{t.import_save_row}</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
