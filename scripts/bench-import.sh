@@ -52,8 +52,8 @@ run() { # label database-url rows
   /usr/bin/time -f "peak RSS %M KB" env MCMS_LOG=info "$bin" import "$file" --as marketer@mcms.example \
     --accept-warnings --database-url "$url" >"$log" 2>&1 || { cat "$log"; exit 1; }
   local checked committed rss
-  checked="$(grep -o 'ms=[0-9]*.*import read and checked' "$log" | grep -o '[0-9]*' | head -n 1)"
-  committed="$(grep -o 'ms=[0-9]*.*import committed' "$log" | grep -o '[0-9]*' | head -n 1)"
+  checked="$(grep 'import read and checked' "$log" | grep -o 'ms=[0-9]*' | cut -d= -f2)"
+  committed="$(grep 'import committed' "$log" | grep -o 'ms=[0-9]*' | cut -d= -f2)"
   rss="$(grep -o 'peak RSS [0-9]* KB' "$log")"
   echo "$label, $n rows: read + checked ${checked} ms, committed ${committed} ms, $rss"
 }

@@ -55,6 +55,7 @@ pub async fn import_file(
     let started = std::time::Instant::now();
     let sheet = read_file(&bytes, job.limits)
         .map_err(|p| format!("{}: {} ({})", job.path.display(), t.error_code(&p.code), p.detail))?;
+    drop(bytes);
     let mut mapping = auto_mapping(&sheet.headers);
     if let Some(vendor) = job.vendor {
         let saved = db.vendor_mapping(vendor).await.map_err(|e| e.to_string())?;
@@ -72,8 +73,10 @@ pub async fn import_file(
         ));
     }
     let checks = db.check_sheet(&sheet.rows, &mapping, today, settings).await.map_err(|e| e.to_string())?;
+    let encoding = sheet.encoding;
+    drop(sheet.rows); // the checks hold what is left to store
     tracing::info!(rows = checks.len(), ms = started.elapsed().as_millis() as u64, "import read and checked");
-    let mut report = format!("{}: {} rows read ({})\n", job.path.display(), checks.len(), sheet.encoding);
+    let mut report = format!("{}: {} rows read ({encoding})\n", job.path.display(), checks.len());
     let (mut errors, mut warnings) = (0, 0);
     for check in &checks {
         let problems = check.problems(Lang::En, |code| t.error_code(code).to_owned());
@@ -106,10 +109,12 @@ pub async fn import_file(
     }
     let name = job.path.file_name().map_or_else(|| "import".into(), |n| n.to_string_lossy().into_owned());
     let batch = NewBatch { file_name: &name, content_hash: &hash, source: "cli" };
+    let started = std::time::Instant::now();
     let stored = db
         .commit_import(batch, &entries, settings, user.id)
         .await
         .map_err(|e| format!("{report}nothing was imported: {e}"))?;
+    tracing::info!(rows = stored.row_count, ms = started.elapsed().as_millis() as u64, "import committed");
     let _ = writeln!(report, "imported batch {}: {} entries ({})", stored.id, stored.row_count, totals.join(", "));
     Ok(report)
 }

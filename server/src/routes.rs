@@ -32,6 +32,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         absolute_session_secs: config.session_max_secs,
         costs: config.costs,
         business_offset: config.business_offset,
+        import_progress: Default::default(),
     };
     let export = {
         let state = state.clone();

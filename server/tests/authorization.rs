@@ -33,6 +33,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/import/map", Some(Role::Marketer)),
     ("/api/costs/import/commit", Some(Role::Marketer)),
     ("/api/costs/import/discard", Some(Role::Marketer)),
+    ("/api/costs/import/progress", Some(Role::Marketer)),
     ("/api/costs/import/rollback", Some(Role::Marketer)),
     ("/api/costs/periods", Some(Role::Admin)),
     ("/api/costs/budgets", Some(Role::Viewer)),
@@ -113,7 +114,8 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         | "/api/costs/import/draft"
         | "/api/costs/import/map"
         | "/api/costs/import/commit"
-        | "/api/costs/import/discard" => vec![("id", "999999".into())],
+        | "/api/costs/import/discard"
+        | "/api/costs/import/progress" => vec![("id", "999999".into())],
         "/api/costs/import/edit-row" => vec![("id", "999999".into()), ("row", "2".into())],
         "/api/costs/import/rollback" => vec![("batch", "999999".into())],
         _ => vec![],

@@ -88,6 +88,36 @@ impl Batch {
     }
 }
 
+/// What a file's rows need from the stored ledger to be checked.
+#[derive(Debug, Default)]
+pub struct ReferenceNeeds {
+    pub first: Option<Date>,
+    pub last: Option<Date>,
+    /// (vendor, normalised invoice number)
+    pub invoices: Vec<(String, String)>,
+    pub corrects: Vec<i64>,
+}
+
+impl ReferenceNeeds {
+    pub fn of(forms: &[CostForm]) -> ReferenceNeeds {
+        let mut needs = ReferenceNeeds::default();
+        forms.iter().for_each(|f| needs.add(f));
+        needs
+    }
+
+    pub fn add(&mut self, form: &CostForm) {
+        if let Some(d) = parse_date(form.date.trim()) {
+            self.first = Some(self.first.map_or(d, |f| f.min(d)));
+            self.last = Some(self.last.map_or(d, |l| l.max(d)));
+        }
+        let invoice = form.invoice_number.trim();
+        if !invoice.is_empty() {
+            self.invoices.push((form.vendor.trim().to_owned(), domain::costs::normalised_invoice(invoice).collect()));
+        }
+        self.corrects.extend(form.corrects);
+    }
+}
+
 type TotalsKey<'a> = (String, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
 
 /// Entries and reporting total per running-totals row: one upsert per combination, not per entry.
@@ -201,8 +231,17 @@ impl Db {
         today: Date,
         settings: &CostSettings,
     ) -> Result<Reference> {
-        let dates: Vec<Date> = forms.iter().filter_map(|f| parse_date(f.date.trim())).collect();
-        let (Some(&first), Some(&last)) = (dates.iter().min(), dates.iter().max()) else {
+        self.import_reference_for(&ReferenceNeeds::of(forms), today, settings).await
+    }
+
+    /// [`Db::import_reference`] from what the forms need, gathered without keeping the forms.
+    pub async fn import_reference_for(
+        &self,
+        needs: &ReferenceNeeds,
+        today: Date,
+        settings: &CostSettings,
+    ) -> Result<Reference> {
+        let (Some(first), Some(last)) = (needs.first, needs.last) else {
             return Ok(reference_from(self.cost_master_data(today, 0).await?, today, settings));
         };
         let fx_days = (today - first).whole_days() + settings.fx_max_age_days;
@@ -219,12 +258,7 @@ impl Db {
             }
         }
         // An invoice number is unique per vendor whatever the date.
-        let invoiced: Vec<(String, String)> = forms
-            .iter()
-            .filter(|f| !f.invoice_number.trim().is_empty())
-            .map(|f| (f.vendor.trim().to_owned(), domain::costs::normalised_invoice(f.invoice_number.trim()).collect()))
-            .collect();
-        for chunk in invoiced.chunks(CHUNK) {
+        for chunk in needs.invoices.chunks(CHUNK) {
             let found: Vec<(i64, String, String)> = on_db!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT id, vendor, invoice_key FROM cost_entries WHERE deleted_at IS NULL AND (vendor, invoice_key) IN ");
@@ -237,8 +271,7 @@ impl Db {
                 r.invoices.insert(invoice_key(&vendor, &invoice), id);
             }
         }
-        let corrected: Vec<i64> = forms.iter().filter_map(|f| f.corrects).collect();
-        for chunk in corrected.chunks(CHUNK) {
+        for chunk in needs.corrects.chunks(CHUNK) {
             let found: Vec<i64> = on_db!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new("SELECT id FROM cost_entries WHERE deleted_at IS NULL AND id IN (");
                 let mut ids = q.separated(", ");
@@ -266,6 +299,9 @@ impl Db {
 
     /// Runs every non-blank row of a sheet through the rules, in file order (rows numbered as the
     /// spreadsheet shows them).
+    ///
+    /// Rows become forms twice, lazily (once to learn what reference data they need, once to be
+    /// checked), so the forms of a large file are never all in memory at once.
     pub async fn check_sheet(
         &self,
         rows: &[Vec<String>],
@@ -273,18 +309,16 @@ impl Db {
         today: Date,
         settings: &CostSettings,
     ) -> Result<Vec<RowCheck>> {
-        let read: Vec<(usize, CostForm, Vec<CellProblem>)> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, cells)| !cells.is_empty())
-            .map(|(i, cells)| {
-                let (form, problems) = row_to_form(cells, mapping);
+        let read = || {
+            rows.iter().enumerate().filter(|(_, cells)| !cells.is_empty()).map(|(i, cells)| {
+                let (form, problems): (CostForm, Vec<CellProblem>) = row_to_form(cells, mapping);
                 (i + 2, form, problems)
             })
-            .collect();
-        let forms: Vec<CostForm> = read.iter().map(|(_, f, _)| f.clone()).collect();
-        let mut reference = self.import_reference(&forms, today, settings).await?;
-        Ok(check_rows(read, &mut reference).collect())
+        };
+        let mut needs = ReferenceNeeds::default();
+        read().for_each(|(_, form, _)| needs.add(&form));
+        let mut reference = self.import_reference_for(&needs, today, settings).await?;
+        Ok(check_rows(read(), &mut reference).collect())
     }
 
     /// Stores every entry as one batch in one transaction: all land, or none does (a closed month,
@@ -295,6 +329,18 @@ impl Db {
         entries: &[CostEntry],
         settings: &CostSettings,
         actor: i64,
+    ) -> Result<Batch> {
+        self.commit_import_with_progress(batch, entries, settings, actor, &|_| {}).await
+    }
+
+    /// [`Db::commit_import`], telling `progress` how many rows are written after each chunk.
+    pub async fn commit_import_with_progress(
+        &self,
+        batch: NewBatch<'_>,
+        entries: &[CostEntry],
+        settings: &CostSettings,
+        actor: i64,
+        progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<Batch> {
         let now = OffsetDateTime::now_utc();
         let mut months: Vec<String> = entries.iter().map(|e| YearMonth::of(e.date).to_string()).collect();
@@ -345,6 +391,7 @@ impl Db {
                         .push_bind(actor).push_bind(id);
                 });
                 q.build().execute(&mut *tx).await.map_err(cost_conflict)?;
+                progress(n * CHUNK + chunk.len());
             }
             for ((month, game, channel, campaign, country, vendor, cost_type), (n, sum)) in sums(entries) {
                 sqlx::query(ADD_TO_TOTALS).bind(month).bind(game).bind(channel).bind(campaign).bind(country)

@@ -16,6 +16,30 @@ pub struct AppState {
     pub costs: store::costs::CostSettings,
     /// The company's clock: "today" for the cost rules (Korea: UTC+09:00).
     pub business_offset: time::UtcOffset,
+    /// Imports being committed on this instance: draft id → (rows stored, rows in all).
+    pub import_progress: ImportProgress,
+}
+
+/// How far the commits running on this instance are, for the page that waits on one.
+#[derive(Clone, Debug, Default)]
+pub struct ImportProgress(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>);
+
+impl ImportProgress {
+    pub fn set(&self, draft: i64, done: usize, total: usize) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(draft, (done, total));
+        }
+    }
+
+    pub fn get(&self, draft: i64) -> Option<(usize, usize)> {
+        self.0.lock().ok()?.get(&draft).copied()
+    }
+
+    pub fn finish(&self, draft: i64) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(&draft);
+        }
+    }
 }
 
 impl AppState {

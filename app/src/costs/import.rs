@@ -257,11 +257,24 @@ pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) ->
     let batch =
         store::imports::NewBatch { file_name: &draft.file_name, content_hash: &draft.content_hash, source: "web" };
     let actor = caller.user()?.id;
-    let stored = db.commit_import(batch, &entries, settings, actor).await?;
+    let (progress, total) = (caller.state.import_progress.clone(), entries.len());
+    progress.set(draft.id, 0, total);
+    let stored = db
+        .commit_import_with_progress(batch, &entries, settings, actor, &|done| progress.set(draft.id, done, total))
+        .await;
+    progress.finish(draft.id);
+    let stored = stored?;
     db.delete_draft(draft.id).await?;
     tracing::info!(by = actor, batch = stored.id, rows = stored.row_count, "import committed");
     leptos_axum::redirect(&format!("/costs/import/batches/{}", stored.id));
     Ok(stored.id)
+}
+
+/// How far this draft's commit is: (rows stored, rows in all), while it runs on this instance.
+#[server(endpoint = "costs/import/progress")]
+pub async fn import_progress(id: i64) -> Result<Option<(usize, usize)>, AppError> {
+    let (caller, draft) = own_draft(id).await?;
+    Ok(caller.state.import_progress.get(draft.id))
 }
 
 #[server(endpoint = "costs/import/discard")]
@@ -510,6 +523,7 @@ pub fn DraftPage() -> impl IntoView {
                     <section class="card" aria-labelledby="commit">
                         <h2 id="commit">{t.import_commit}</h2>
                         {if ready { view! { <p>{t.import_ready}</p> }.into_any() } else { view! { <p class="muted">{t.import_not_ready}</p> }.into_any() }}
+                        <CommitProgress id commit/>
                         <ActionForm action=commit attr:class="stack">
                             <input type="hidden" name="id" value=id/>
                             {(d.warning_rows > 0).then(|| view! {
@@ -531,6 +545,43 @@ pub fn DraftPage() -> impl IntoView {
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// While the commit runs, how many rows are stored so far (asked twice a second).
+#[component]
+fn CommitProgress(id: i64, commit: ServerAction<CommitImport>) -> impl IntoView {
+    let t = use_texts();
+    let done = RwSignal::new(None::<(usize, usize)>);
+    Effect::new(move |_| {
+        if !commit.pending().get() {
+            done.set(None);
+            return;
+        }
+        let ask = move || {
+            leptos::task::spawn_local(async move {
+                if commit.pending().get_untracked()
+                    && let Ok(p) = import_progress(id).await
+                {
+                    done.set(p);
+                }
+            })
+        };
+        ask();
+        if let Ok(handle) = set_interval_with_handle(ask, std::time::Duration::from_millis(500)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <div aria-live="polite">
+            {move || commit.pending().get().then(|| {
+                let (stored, total) = done.get().unwrap_or((0, 0));
+                view! {
+                    <p>{t.import_storing} " " {stored} " / " {total}</p>
+                    <progress max=total.max(1) value=stored></progress>
+                }
+            })}
+        </div>
     }
 }
 

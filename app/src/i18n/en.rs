@@ -86,6 +86,7 @@ pub const TEXTS: Texts = Texts {
     import_ready: "Every row passes the rules: ready to import.",
     import_not_ready: "Fix the rows with errors (here or in the error file) before importing.",
     import_accept_warnings: "I have read the warnings",
+    import_storing: "Rows stored so far:",
     import_discard: "Discard this file",
     previous_page: "Previous page",
     rate_one: "Add or correct a rate",

@@ -86,6 +86,7 @@ pub const TEXTS: Texts = Texts {
     import_ready: "모든 행이 규칙을 통과했습니다. 가져올 수 있습니다.",
     import_not_ready: "가져오기 전에 오류 행을 고치세요(여기서 또는 오류 파일로).",
     import_accept_warnings: "경고를 확인했습니다",
+    import_storing: "지금까지 저장한 행:",
     import_discard: "이 파일 버리기",
     previous_page: "이전 페이지",
     rate_one: "환율 추가·수정",

@@ -94,6 +94,7 @@ pub struct Texts {
     pub import_ready: &'static str,
     pub import_not_ready: &'static str,
     pub import_accept_warnings: &'static str,
+    pub import_storing: &'static str,
     pub import_discard: &'static str,
     pub previous_page: &'static str,
     pub rate_one: &'static str,
