@@ -171,6 +171,12 @@ struct ServeArgs {
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "MCMS_SESSION_MAX_HOURS", default_value_t = 168)]
     session_max_hours: i64,
+    /// Largest import file accepted, in megabytes.
+    #[arg(long, env = "MCMS_IMPORT_MAX_MB", default_value_t = 50)]
+    import_max_mb: usize,
+    /// Most data rows an import accepts.
+    #[arg(long, env = "MCMS_IMPORT_MAX_ROWS", default_value_t = 200_000)]
+    import_max_rows: usize,
 }
 
 /// glibc keeps large freed blocks (argon2's 19 MiB per password check) in per-thread arenas once
@@ -272,6 +278,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         session_max_secs: args.session_max_hours * 3600,
         costs: args.ledger.settings(),
         business_offset: args.ledger.utc_offset,
+        import_limits: domain::import::Limits {
+            max_bytes: args.import_max_mb.saturating_mul(1024 * 1024),
+            max_rows: args.import_max_rows,
+        },
         ..WebConfig::default()
     };
     tokio::spawn(delete_expired_sessions(db.clone()));

@@ -33,6 +33,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         costs: config.costs,
         business_offset: config.business_offset,
         import_progress: Default::default(),
+        import_limits: config.import_limits,
     };
     let export = {
         let state = state.clone();

@@ -18,6 +18,8 @@ pub struct AppState {
     pub business_offset: time::UtcOffset,
     /// Imports being committed on this instance: draft id → (rows stored, rows in all).
     pub import_progress: ImportProgress,
+    /// The largest file and the most rows an import accepts.
+    pub import_limits: domain::import::Limits,
 }
 
 /// How far the commits running on this instance are, for the page that waits on one.

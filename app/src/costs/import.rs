@@ -34,6 +34,8 @@ pub struct BatchLine {
 pub struct ImportsView {
     pub batches: Vec<BatchLine>,
     pub vendors: Vec<super::Choice>,
+    /// The largest file accepted, in megabytes.
+    pub max_mb: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +98,7 @@ pub async fn import_overview() -> Result<ImportsView, AppError> {
         .filter(|v| v.2)
         .map(|(code, name, active)| super::Choice { code, name, active })
         .collect();
-    Ok(ImportsView { batches, vendors })
+    Ok(ImportsView { batches, vendors, max_mb: caller.state.import_limits.max_bytes >> 20 })
 }
 
 #[server(endpoint = "costs/import/batch")]
@@ -367,7 +369,7 @@ pub fn ImportPage() -> impl IntoView {
                                     {vendors.into_iter().map(|v| view! { <option value=v.code.clone()>{v.name} " (" {v.code.clone()} ")"</option> }).collect_view()}
                                 </select>
                             </div>
-                            <p class="hint">{t.import_hint}</p>
+                            <p class="hint">{t.import_hint} " " {o.max_mb} " MB."</p>
                             <div class="form-actions"><button type="submit" class="btn btn-primary">{t.import_read}</button></div>
                         </form>
                     </section>

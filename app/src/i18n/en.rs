@@ -61,7 +61,7 @@ pub const TEXTS: Texts = Texts {
     import_file: "File (CSV or Excel .xlsx)",
     import_paste: "Or paste cells from Excel or Google Sheets, with the header row",
     import_vendor: "Agency (reuses its saved column mapping)",
-    import_hint: "CSV in UTF-8 or CP949 (Korean Excel), separated by commas, semicolons or tabs; at most 50 MB.",
+    import_hint: "CSV in UTF-8 or CP949 (Korean Excel), separated by commas, semicolons or tabs. Largest file:",
     import_read: "Read and check",
     import_batches: "Imported batches",
     import_no_batches: "Nothing has been imported yet.",

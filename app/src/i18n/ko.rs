@@ -61,7 +61,7 @@ pub const TEXTS: Texts = Texts {
     import_file: "파일 (CSV 또는 Excel .xlsx)",
     import_paste: "또는 Excel·Google 스프레드시트에서 머리글 행과 함께 셀을 붙여 넣기",
     import_vendor: "대행사 (저장된 열 연결 사용)",
-    import_hint: "UTF-8 또는 CP949(한국어 Excel) CSV, 쉼표·세미콜론·탭 구분, 최대 50MB.",
+    import_hint: "UTF-8 또는 CP949(한국어 Excel) CSV, 쉼표·세미콜론·탭 구분. 최대 파일 크기:",
     import_read: "읽고 검사하기",
     import_batches: "가져온 배치",
     import_no_batches: "아직 가져온 배치가 없습니다.",
