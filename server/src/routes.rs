@@ -155,6 +155,7 @@ async fn export_month(state: AppState, req: Request<Body>) -> axum::response::Re
 /// `POST /costs/import/upload` (multipart: `file` or `pasted`, optional `vendor`): reads the file
 /// into a draft and sends the browser to its grid; a file that cannot be read, or whose content
 /// was imported already, sends it back to the upload page saying why. Nothing is kept then.
+/// Asked with `Accept: application/json`, it answers `{"location": …}` instead of redirecting.
 async fn upload_import(
     state: AppState,
     limits: domain::import::Limits,
@@ -163,6 +164,15 @@ async fn upload_import(
     use app::auth::guard::{Access, authorize_request};
     use axum::extract::{FromRequest, Multipart};
     use axum::response::Redirect;
+    // The hydrated form sends the file itself and asks for the next page as JSON, not a redirect.
+    let as_json = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) == Some("application/json");
+    let go = move |to: String| {
+        if as_json {
+            Json(serde_json::json!({ "location": to })).into_response()
+        } else {
+            Redirect::to(&to).into_response()
+        }
+    };
     let back = |code: &str, detail: &str, batch: Option<i64>| {
         let mut to = format!("/costs/import?error={}", urlencode(code));
         if !detail.is_empty() {
@@ -171,7 +181,7 @@ async fn upload_import(
         if let Some(b) = batch {
             to.push_str(&format!("&batch={b}"));
         }
-        Redirect::to(&to).into_response()
+        go(to)
     };
     let (parts, body) = req.into_parts();
     let caller = match authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Marketer)).await {
@@ -236,7 +246,7 @@ async fn upload_import(
     match state.db.create_draft(user.id, &name, &hash, &sheet, &mapping).await {
         Ok(id) => {
             tracing::info!(by = user.id, draft = id, rows = sheet.rows.len(), "import file read");
-            Redirect::to(&format!("/costs/import/{id}")).into_response()
+            go(format!("/costs/import/{id}"))
         }
         Err(store::StoreError::AlreadyImported(batch)) => back("import.already_imported", "", Some(batch)),
         Err(e) => {

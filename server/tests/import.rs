@@ -205,6 +205,15 @@ async fn a_file_is_uploaded_fixed_in_the_grid_committed_and_rolled_back() {
             Some(format!("/costs/import?error=import.already_imported&batch={batch}").as_str())
         );
 
+        // The hydrated form sends the file itself and is told where to go as JSON.
+        let scripted =
+            m.upload_accepting("/costs/import/upload", &[("file", Some("copy.csv"), &csv)], "application/json").await;
+        assert_eq!(scripted.status, http::StatusCode::OK);
+        assert_eq!(
+            json(&scripted.body)["location"],
+            format!("/costs/import?error=import.already_imported&batch={batch}").as_str()
+        );
+
         let back = m.call("/api/costs/import/rollback", &[("batch", &batch.to_string())]).await;
         assert_eq!((back.status, back.body.as_str()), (http::StatusCode::OK, "2"));
         assert_eq!(entry_count(&app).await, before);
@@ -215,6 +224,15 @@ async fn a_file_is_uploaded_fixed_in_the_grid_committed_and_rolled_back() {
             m.upload("/costs/import/upload", &[("pasted", None, "date\tamount\n2026-11-01\n2026-11-02\t1\t2\n")]).await;
         let to = ragged.location().unwrap();
         assert!(to.starts_with("/costs/import?error=import.ragged&detail=row%202%3A%201%20cells%2C%20row%203"), "{to}");
+        let scripted =
+            m.upload_accepting("/costs/import/upload", &[("file", Some("copy.csv"), &csv)], "application/json").await;
+        let to = json(&scripted.body)["location"].as_str().unwrap().to_owned();
+        assert!(to.starts_with("/costs/import/"), "rolled back, the same file makes a new draft: {to}");
+        let progress =
+            json(&m.call("/api/costs/import/progress", &[("id", to.rsplit('/').next().unwrap())]).await.body);
+        assert_eq!(progress, serde_json::Value::Null, "nothing is being checked or stored for it now");
+        let theirs = other.call("/api/costs/import/progress", &[("id", to.rsplit('/').next().unwrap())]).await;
+        assert_eq!(theirs.status, http::StatusCode::NOT_FOUND, "another marketer's draft does not exist for them");
         let empty = m.upload("/costs/import/upload", &[("file", Some("empty.csv"), "")]).await;
         assert_eq!(empty.location(), Some("/costs/import?error=import.empty"));
         app.finish().await;

@@ -2,6 +2,7 @@
 //! soft delete, period close and reopen. Every change writes its audit record in the same
 //! transaction, so there is no change without its record.
 
+use crate::ledger::LedgerTx;
 use crate::{Db, Result, StoreError, on_db};
 use domain::Currency;
 use domain::costs::{
@@ -461,6 +462,7 @@ impl Db {
             if closed.is_some() {
                 return Err(StoreError::PeriodClosed(month));
             }
+            tx.add_dimensions(std::iter::once(entry)).await?;
             let id: i64 = sqlx::query_scalar(sql)
                 .bind(entry.date).bind(&entry.game).bind(&entry.channel).bind(&entry.campaign).bind(&entry.country)
                 .bind(&entry.vendor).bind(&entry.cost_type).bind(entry.amount.currency.code()).bind(entry.amount.minor)
@@ -507,6 +509,7 @@ impl Db {
                     return Err(StoreError::PeriodClosed(month.clone()));
                 }
             }
+            tx.add_dimensions(std::iter::once(entry)).await?;
             let changed = sqlx::query(sql)
                 .bind(entry.date).bind(&entry.game).bind(&entry.channel).bind(&entry.campaign).bind(&entry.country)
                 .bind(&entry.vendor).bind(&entry.cost_type).bind(entry.amount.currency.code()).bind(entry.amount.minor)

@@ -1,7 +1,8 @@
 //! Bulk imports: drafts (a file's cells while the user maps columns and fixes cells), batches
 //! (entries committed all-or-nothing, rolled back as a whole) and column mappings per vendor.
 
-use crate::costs::{ADD_TO_TOTALS, CostSettings, YearMonth, cost_conflict, in_tx, json, reference_from, stored_keys};
+use crate::costs::{ADD_TO_TOTALS, CostSettings, YearMonth, in_tx, json, reference_from};
+use crate::ledger::{BatchStamp, LedgerTx};
 use crate::{Db, Result, StoreError, on_db};
 use domain::Currency;
 use domain::costs::{BudgetMonth, CostEntry, CostForm, HashMap, Reference, invoice_key, parse_date};
@@ -145,6 +146,9 @@ const BATCH_COLUMNS: &str = "b.id, b.file_name, b.content_hash, b.source, b.row_
 /// Rows per INSERT statement: 28 parameters each stays far below SQLite's and PostgreSQL's limits.
 const CHUNK: usize = 500;
 
+/// Rows checked between two reports of progress.
+pub const PROGRESS_STEP: usize = 1_000;
+
 impl Db {
     /// The live batch holding this content, if any.
     pub async fn batch_with_content(&self, hash: &str) -> Result<Option<i64>> {
@@ -178,6 +182,12 @@ impl Db {
             "SELECT id, owner_id, file_name, content_hash, encoding, headers, mapping, cells FROM import_drafts WHERE id = $1")
             .bind(id).fetch_optional(pool).await)?;
         row.map(DraftRow::into_draft).transpose()
+    }
+
+    /// Who owns draft `id`, without reading its cells.
+    pub async fn draft_owner(&self, id: i64) -> Result<Option<i64>> {
+        Ok(on_db!(self, pool => sqlx::query_scalar("SELECT owner_id FROM import_drafts WHERE id = $1")
+            .bind(id).fetch_optional(pool).await)?)
     }
 
     /// Replaces a draft's mapping and cells (after the user changed them).
@@ -309,6 +319,19 @@ impl Db {
         today: Date,
         settings: &CostSettings,
     ) -> Result<Vec<RowCheck>> {
+        self.check_sheet_with_progress(rows, mapping, today, settings, &|_| {}).await
+    }
+
+    /// [`Db::check_sheet`], telling `progress` how many rows are checked, every
+    /// [`PROGRESS_STEP`] rows and once at the end.
+    pub async fn check_sheet_with_progress(
+        &self,
+        rows: &[Vec<String>],
+        mapping: &[Option<Column>],
+        today: Date,
+        settings: &CostSettings,
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<Vec<RowCheck>> {
         let read = || {
             rows.iter().enumerate().filter(|(_, cells)| !cells.is_empty()).map(|(i, cells)| {
                 let (form, problems): (CostForm, Vec<CellProblem>) = row_to_form(cells, mapping);
@@ -318,7 +341,17 @@ impl Db {
         let mut needs = ReferenceNeeds::default();
         read().for_each(|(_, form, _)| needs.add(&form));
         let mut reference = self.import_reference_for(&needs, today, settings).await?;
-        Ok(check_rows(read(), &mut reference).collect())
+        let checks: Vec<RowCheck> = check_rows(read(), &mut reference)
+            .enumerate()
+            .map(|(n, check)| {
+                if n % PROGRESS_STEP == 0 {
+                    progress(n);
+                }
+                check
+            })
+            .collect();
+        progress(checks.len());
+        Ok(checks)
     }
 
     /// Stores every entry as one batch in one transaction: all land, or none does (a closed month,
@@ -369,30 +402,17 @@ impl Db {
                     Some(d) if d.is_unique_violation() => StoreError::Duplicate("a batch with this content"),
                     _ => StoreError::Database(e),
                 })?;
-            for (n, chunk) in entries.chunks(CHUNK).enumerate() {
-                if crash_midway && n * CHUNK >= entries.len() / 2 {
-                    tracing::error!(batch = id, "MCMS_FAILPOINT=import-commit: aborting in the middle of the commit");
-                    std::process::abort();
-                }
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO cost_entries (entry_date, game, channel, campaign, \
-                    country, vendor, cost_type, currency, amount_minor, units, invoice_number, invoice_key, memo, \
-                    vat_included, corrects, reporting_currency, reporting_minor, fx_micros, fx_date, fx_source, \
-                    natural_key, version, created_at, created_by, updated_at, updated_by, batch_id) ");
-                q.push_values(chunk, |mut row, e| {
-                    let (key, inv) = stored_keys(e);
-                    let source = e.fx_date.and_then(|d| sources.get(&(e.amount.currency, d)).cloned());
-                    row.push_bind(e.date).push_bind(e.game.clone()).push_bind(e.channel.clone())
-                        .push_bind(e.campaign.clone()).push_bind(e.country.clone()).push_bind(e.vendor.clone())
-                        .push_bind(e.cost_type.clone()).push_bind(e.amount.currency.code()).push_bind(e.amount.minor)
-                        .push_bind(e.units).push_bind(e.invoice_number.clone()).push_bind(inv).push_bind(e.memo.clone())
-                        .push_bind(e.vat_included).push_bind(e.corrects).push_bind(settings.reporting_currency.code())
-                        .push_bind(e.reporting_minor).push_bind(e.fx_micros).push_bind(e.fx_date).push_bind(source)
-                        .push_bind(key).push_bind(1_i32).push_bind(now).push_bind(actor).push_bind(now)
-                        .push_bind(actor).push_bind(id);
-                });
-                q.build().execute(&mut *tx).await.map_err(cost_conflict)?;
-                progress(n * CHUNK + chunk.len());
-            }
+            let stamp = BatchStamp {
+                batch_id: id,
+                actor,
+                now,
+                reporting_currency: settings.reporting_currency.code(),
+                rate_sources: &sources,
+                progress,
+                crash_midway,
+            };
+            tx.add_dimensions(entries.iter()).await?;
+            tx.insert_batch(entries, &stamp).await?;
             for ((month, game, channel, campaign, country, vendor, cost_type), (n, sum)) in sums(entries) {
                 sqlx::query(ADD_TO_TOTALS).bind(month).bind(game).bind(channel).bind(campaign).bind(country)
                     .bind(vendor).bind(cost_type).bind(n).bind(sum).execute(&mut *tx).await?;

@@ -153,3 +153,52 @@ async fn drafts_keep_fixed_cells_and_vendors_keep_their_mapping() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_imported_entry_is_stored_exactly_as_a_typed_one() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        db.put_cost_type("FLAT", "Flat fee", false, None).await.unwrap();
+        // Text that the bulk path must carry through unchanged: separators, escapes, Korean.
+        let memo = "tab\there, line\nbreak, back\\slash \\N \"quoted\" 한국어 광고비\r";
+        let usd = CostForm {
+            currency: "USD".into(),
+            amount: "85.50".into(),
+            memo: memo.into(),
+            vat_included: true,
+            ..form("2026-11-12", "", "inv\\7\t")
+        };
+        let plain = CostForm { units: String::new(), cost_type: "FLAT".into(), ..form("2026-11-13", "5", "") };
+        let good = entries(db, &[usd, plain]).await;
+        db.commit_import(batch("exact"), &good, &CostSettings::default(), actor).await.unwrap();
+        let mut stored = db.list_costs(&CostFilter::default(), None, 10).await.unwrap().rows;
+        stored.sort_by_key(|s| s.entry.date);
+        let back: Vec<&CostEntry> = stored.iter().map(|s| &s.entry).collect();
+        assert_eq!(back, good.iter().collect::<Vec<_>>(), "{}", db.backend());
+        assert_eq!(stored[0].fx_source.as_deref(), Some("test bank"), "{}: the rate's source", db.backend());
+        assert_eq!((stored[1].fx_source.as_deref(), stored[1].version), (None, 1));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn checking_a_sheet_reports_how_far_it_is() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        seed(db).await;
+        let mut rows = vec![vec!["2026-11-02".to_owned(), "1,000".to_owned()]; 2_500];
+        rows.insert(7, Vec::new()); // a blank line is not a row
+        let mapping = [Some(Column::Date), Some(Column::Amount)];
+        let seen = std::sync::Mutex::new(Vec::new());
+        let checks = db
+            .check_sheet_with_progress(&rows, &mapping, TODAY, &CostSettings::default(), &|n| {
+                seen.lock().unwrap().push(n)
+            })
+            .await
+            .unwrap();
+        assert_eq!(checks.len(), 2_500);
+        assert_eq!(*seen.lock().unwrap(), [0, 1_000, 2_000, 2_500], "{}", db.backend());
+        t.finish().await;
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod costs;
 pub mod imports;
+mod ledger;
 mod password;
 pub mod sessions;
 mod throttle;

@@ -1,5 +1,6 @@
 //! The single authorization entry point. Every server function starts with [`authorize`].
 
+use crate::costs::import::Progress;
 use crate::error::AppError;
 use domain::Role;
 use leptos::prelude::*;
@@ -16,24 +17,24 @@ pub struct AppState {
     pub costs: store::costs::CostSettings,
     /// The company's clock: "today" for the cost rules (Korea: UTC+09:00).
     pub business_offset: time::UtcOffset,
-    /// Imports being committed on this instance: draft id → (rows stored, rows in all).
+    /// Imports being checked or committed on this instance, by draft.
     pub import_progress: ImportProgress,
     /// The largest file and the most rows an import accepts.
     pub import_limits: domain::import::Limits,
 }
 
-/// How far the commits running on this instance are, for the page that waits on one.
+/// How far the checks and commits running on this instance are, for the page that waits on one.
 #[derive(Clone, Debug, Default)]
-pub struct ImportProgress(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, (usize, usize)>>>);
+pub struct ImportProgress(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, Progress>>>);
 
 impl ImportProgress {
-    pub fn set(&self, draft: i64, done: usize, total: usize) {
+    pub fn set(&self, draft: i64, progress: Progress) {
         if let Ok(mut map) = self.0.lock() {
-            map.insert(draft, (done, total));
+            map.insert(draft, progress);
         }
     }
 
-    pub fn get(&self, draft: i64) -> Option<(usize, usize)> {
+    pub fn get(&self, draft: i64) -> Option<Progress> {
         self.0.lock().ok()?.get(&draft).copied()
     }
 

@@ -17,6 +17,15 @@ use domain::Role;
 /// Rows per grid page.
 pub const GRID_PAGE: usize = 100;
 
+/// How far a long step of an import is, for the page that waits on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Rows are being stored (the commit); otherwise checked.
+    pub storing: bool,
+    pub done: usize,
+    pub total: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchLine {
     pub id: i64,
@@ -119,6 +128,21 @@ async fn own_draft(id: i64) -> Result<(crate::auth::guard::Caller, store::import
     Ok((caller, draft))
 }
 
+/// Runs every row of the draft through the rules, telling waiting pages how far it is.
+#[cfg(feature = "ssr")]
+async fn check_draft(
+    caller: &crate::auth::guard::Caller,
+    draft: &store::imports::Draft,
+) -> Result<Vec<domain::import::RowCheck>, AppError> {
+    let (state, id) = (&caller.state, draft.id);
+    let total = draft.cells.iter().filter(|cells| !cells.is_empty()).count();
+    let report = |done| state.import_progress.set(id, Progress { storing: false, done, total });
+    let checks =
+        state.db.check_sheet_with_progress(&draft.cells, &draft.mapping, state.today(), &state.costs, &report).await;
+    state.import_progress.finish(id);
+    Ok(checks?)
+}
+
 #[server(endpoint = "costs/import/draft")]
 pub async fn import_draft(
     id: i64,
@@ -129,11 +153,7 @@ pub async fn import_draft(
     let (db, lang) = (&caller.state.db, crate::i18n::page_lang());
     let t = Texts::for_lang(lang);
     let missing = domain::import::missing_columns(&draft.mapping);
-    let checks = if missing.is_empty() {
-        db.check_sheet(&draft.cells, &draft.mapping, caller.state.today(), &caller.state.costs).await?
-    } else {
-        Vec::new()
-    };
+    let checks = if missing.is_empty() { check_draft(&caller, &draft).await? } else { Vec::new() };
     let message = |code: &str| t.error_code(code).to_owned();
     let mut rows: Vec<GridRow> = if missing.is_empty() {
         checks
@@ -245,7 +265,7 @@ pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) ->
     if !domain::import::missing_columns(&draft.mapping).is_empty() {
         return Err(AppError::invalid("mapping", "import.missing_columns"));
     }
-    let checks = db.check_sheet(&draft.cells, &draft.mapping, caller.state.today(), settings).await?;
+    let checks = check_draft(&caller, &draft).await?;
     if checks.iter().any(|c| c.has_errors()) {
         return Err(AppError::invalid("rows", "import.has_errors"));
     }
@@ -260,10 +280,9 @@ pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) ->
         store::imports::NewBatch { file_name: &draft.file_name, content_hash: &draft.content_hash, source: "web" };
     let actor = caller.user()?.id;
     let (progress, total) = (caller.state.import_progress.clone(), entries.len());
-    progress.set(draft.id, 0, total);
-    let stored = db
-        .commit_import_with_progress(batch, &entries, settings, actor, &|done| progress.set(draft.id, done, total))
-        .await;
+    let report = |done| progress.set(draft.id, Progress { storing: true, done, total });
+    report(0);
+    let stored = db.commit_import_with_progress(batch, &entries, settings, actor, &report).await;
     progress.finish(draft.id);
     let stored = stored?;
     db.delete_draft(draft.id).await?;
@@ -272,11 +291,16 @@ pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) ->
     Ok(stored.id)
 }
 
-/// How far this draft's commit is: (rows stored, rows in all), while it runs on this instance.
+/// How far this draft's check or commit is, while one runs on this instance.
 #[server(endpoint = "costs/import/progress")]
-pub async fn import_progress(id: i64) -> Result<Option<(usize, usize)>, AppError> {
-    let (caller, draft) = own_draft(id).await?;
-    Ok(caller.state.import_progress.get(draft.id))
+pub async fn import_progress(id: i64) -> Result<Option<Progress>, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
+    let user = caller.user()?;
+    // Asked twice a second while a large draft is checked: the owner alone, not the cells.
+    match caller.state.db.draft_owner(id).await? {
+        Some(owner) if owner == user.id || user.role.includes(Role::Admin) => Ok(caller.state.import_progress.get(id)),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 #[server(endpoint = "costs/import/discard")]
@@ -353,25 +377,7 @@ pub fn ImportPage() -> impl IntoView {
                 view! {
                     <section class="card" aria-labelledby="upload">
                         <h2 id="upload">{t.import_upload}</h2>
-                        <form method="post" action="/costs/import/upload" enctype="multipart/form-data" class="stack">
-                            <div class="field">
-                                <label for="import-file">{t.import_file}</label>
-                                <input id="import-file" name="file" type="file" accept=".csv,.txt,.tsv,.xlsx,text/csv"/>
-                            </div>
-                            <div class="field">
-                                <label for="import-paste">{t.import_paste}</label>
-                                <textarea id="import-paste" name="pasted" rows="5" class="mono"></textarea>
-                            </div>
-                            <div class="field">
-                                <label for="import-vendor">{t.import_vendor}</label>
-                                <select id="import-vendor" name="vendor">
-                                    <option value="">{t.any}</option>
-                                    {vendors.into_iter().map(|v| view! { <option value=v.code.clone()>{v.name} " (" {v.code.clone()} ")"</option> }).collect_view()}
-                                </select>
-                            </div>
-                            <p class="hint">{t.import_hint} " " {o.max_mb} " MB."</p>
-                            <div class="form-actions"><button type="submit" class="btn btn-primary">{t.import_read}</button></div>
-                        </form>
+                        <UploadForm vendors max_mb=o.max_mb/>
                     </section>
                     <section class="card" aria-labelledby="batches">
                         <h2 id="batches">{t.import_batches}</h2>
@@ -385,6 +391,136 @@ pub fn ImportPage() -> impl IntoView {
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The upload form. Without JavaScript it is a plain multipart POST; hydrated, it sends the file
+/// itself so the page can show how much is sent, then that the server is reading it, and follows
+/// the server's answer (the draft's grid, or this page saying why the file was refused).
+#[component]
+fn UploadForm(vendors: Vec<super::Choice>, max_mb: usize) -> impl IntoView {
+    let t = use_texts();
+    let sending = RwSignal::new(None::<(f64, f64)>);
+    let reading = RwSignal::new(false);
+    let failed = RwSignal::new(false);
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            let steps = upload::Steps { sending, reading, failed, navigate: navigate.clone() };
+            if upload::send(&ev, steps).is_ok() {
+                ev.prevent_default();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&ev, &navigate);
+    };
+    view! {
+        <form method="post" action="/costs/import/upload" enctype="multipart/form-data" class="stack" on:submit=on_submit>
+            <div class="field">
+                <label for="import-file">{t.import_file}</label>
+                <input id="import-file" name="file" type="file" accept=".csv,.txt,.tsv,.xlsx,text/csv"/>
+            </div>
+            <div class="field">
+                <label for="import-paste">{t.import_paste}</label>
+                <textarea id="import-paste" name="pasted" rows="5" class="mono"></textarea>
+            </div>
+            <div class="field">
+                <label for="import-vendor">{t.import_vendor}</label>
+                <select id="import-vendor" name="vendor">
+                    <option value="">{t.any}</option>
+                    {vendors.into_iter().map(|v| view! { <option value=v.code.clone()>{v.name} " (" {v.code.clone()} ")"</option> }).collect_view()}
+                </select>
+            </div>
+            <p class="hint">{t.import_hint} " " {max_mb} " MB."</p>
+            <div aria-live="polite">
+                {move || sending.get().map(|(sent, total)| view! {
+                    <p>{t.import_sending} " " {megabytes(sent)} " / " {megabytes(total)} " MB"</p>
+                    <progress max=total.max(1.0) value=sent></progress>
+                })}
+                {move || reading.get().then(|| view! { <p>{t.import_reading}</p> <progress></progress> })}
+                {move || failed.get().then(|| view! { <p class="alert alert-error" role="alert">{t.import_upload_failed}</p> })}
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary" disabled=move || sending.get().is_some() || reading.get()>{t.import_read}</button>
+            </div>
+        </form>
+    }
+}
+
+fn megabytes(bytes: f64) -> String {
+    format!("{:.1}", bytes / 1_048_576.0)
+}
+
+#[cfg(feature = "hydrate")]
+mod upload {
+    use leptos::prelude::*;
+    use leptos::wasm_bindgen::{JsCast, JsValue, closure::Closure};
+    use web_sys::{FormData, HtmlFormElement, ProgressEvent, XmlHttpRequest};
+
+    #[derive(serde::Deserialize)]
+    struct Next {
+        location: String,
+    }
+
+    pub struct Steps<N> {
+        pub sending: RwSignal<Option<(f64, f64)>>,
+        pub reading: RwSignal<bool>,
+        pub failed: RwSignal<bool>,
+        pub navigate: N,
+    }
+
+    /// Posts the form's fields as the browser would, reporting progress into `steps`. An error
+    /// means nothing was sent, and the browser should submit the form itself.
+    pub fn send<N>(ev: &leptos::ev::SubmitEvent, steps: Steps<N>) -> Result<(), JsValue>
+    where
+        N: Fn(&str, leptos_router::NavigateOptions) + Clone + 'static,
+    {
+        let form: HtmlFormElement = ev.target().ok_or(JsValue::NULL)?.dyn_into()?;
+        let data = FormData::new_with_form(&form)?;
+        let xhr = XmlHttpRequest::new()?;
+        xhr.open("POST", &form.action())?;
+        xhr.set_request_header("Accept", "application/json")?;
+        let Steps { sending, reading, failed, navigate } = steps;
+        let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
+            if e.length_computable() {
+                sending.set(Some((e.loaded(), e.total())));
+            }
+        });
+        let on_sent = Closure::<dyn FnMut()>::new(move || {
+            sending.set(None);
+            reading.set(true);
+        });
+        let answered = xhr.clone();
+        let on_done = Closure::<dyn FnMut()>::new(move || {
+            reading.set(false);
+            sending.set(None);
+            // The server names the next page: the draft's grid, or this page saying why not.
+            let location = (answered.status().is_ok_and(|s| s == 200))
+                .then(|| answered.response_text().ok().flatten())
+                .flatten()
+                .and_then(|body| serde_json::from_str::<Next>(&body).ok())
+                .map(|next| next.location)
+                .filter(|to| to.starts_with('/') && !to.starts_with("//"));
+            match location {
+                Some(to) => navigate(&to, Default::default()),
+                None => failed.set(true),
+            }
+        });
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            (sending.set(None), reading.set(false), failed.set(true));
+        });
+        let upload = xhr.upload()?;
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        upload.set_onload(Some(on_sent.as_ref().unchecked_ref()));
+        xhr.set_onload(Some(on_done.as_ref().unchecked_ref()));
+        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        failed.set(false);
+        sending.set(Some((0.0, 0.0)));
+        xhr.send_with_opt_form_data(Some(&data))?;
+        // The request owns its handlers from here on; each upload leaves these few behind.
+        (on_progress.forget(), on_sent.forget(), on_done.forget(), on_error.forget());
+        Ok(())
     }
 }
 
@@ -481,7 +617,7 @@ pub fn DraftPage() -> impl IntoView {
         <FormAlert action=map success=t.saved/>
         <FormAlert action=edit success=t.saved/>
         <FormAlert action=commit success=t.saved/>
-        <Suspense fallback=|| ()>
+        <Suspense fallback=move || view! { <StepProgress id=id() active=true/> }>
             {move || Suspend::new(async move {
                 let d = match draft.await {
                     Ok(d) => d,
@@ -525,7 +661,7 @@ pub fn DraftPage() -> impl IntoView {
                     <section class="card" aria-labelledby="commit">
                         <h2 id="commit">{t.import_commit}</h2>
                         {if ready { view! { <p>{t.import_ready}</p> }.into_any() } else { view! { <p class="muted">{t.import_not_ready}</p> }.into_any() }}
-                        <CommitProgress id commit/>
+                        <StepProgress id active=commit.pending()/>
                         <ActionForm action=commit attr:class="stack">
                             <input type="hidden" name="id" value=id/>
                             {(d.warning_rows > 0).then(|| view! {
@@ -550,22 +686,22 @@ pub fn DraftPage() -> impl IntoView {
     }
 }
 
-/// While the commit runs, how many rows are stored so far (asked twice a second).
+/// While `active`, how far the draft's check or commit is (asked twice a second).
 #[component]
-fn CommitProgress(id: i64, commit: ServerAction<CommitImport>) -> impl IntoView {
+fn StepProgress(id: i64, #[prop(into)] active: Signal<bool>) -> impl IntoView {
     let t = use_texts();
-    let done = RwSignal::new(None::<(usize, usize)>);
+    let now = RwSignal::new(None::<Progress>);
     Effect::new(move |_| {
-        if !commit.pending().get() {
-            done.set(None);
+        if !active.get() {
+            now.set(None);
             return;
         }
         let ask = move || {
             leptos::task::spawn_local(async move {
-                if commit.pending().get_untracked()
+                if active.get_untracked()
                     && let Ok(p) = import_progress(id).await
                 {
-                    done.set(p);
+                    now.set(p);
                 }
             })
         };
@@ -576,12 +712,9 @@ fn CommitProgress(id: i64, commit: ServerAction<CommitImport>) -> impl IntoView 
     });
     view! {
         <div aria-live="polite">
-            {move || commit.pending().get().then(|| {
-                let (stored, total) = done.get().unwrap_or((0, 0));
-                view! {
-                    <p>{t.import_storing} " " {stored} " / " {total}</p>
-                    <progress max=total.max(1) value=stored></progress>
-                }
+            {move || now.get().filter(|_| active.get()).map(|p| view! {
+                <p>{if p.storing { t.import_storing } else { t.import_checking }} " " {p.done} " / " {p.total}</p>
+                <progress max=p.total.max(1) value=p.done></progress>
             })}
         </div>
     }

@@ -138,6 +138,11 @@ impl Browser {
 
     /// A `multipart/form-data` form post, as a browser submits a file: (field, file name, content).
     pub async fn upload(&mut self, path: &str, fields: &[(&str, Option<&str>, &str)]) -> Reply {
+        self.upload_accepting(path, fields, "text/html").await
+    }
+
+    /// A multipart POST as a page's script sends it, asking for `accept`.
+    pub async fn upload_accepting(&mut self, path: &str, fields: &[(&str, Option<&str>, &str)], accept: &str) -> Reply {
         let boundary = "----mcms-test-boundary-7d1f";
         let mut body = String::new();
         for (name, file, content) in fields {
@@ -152,7 +157,7 @@ impl Browser {
             .method(Method::POST)
             .uri(path)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT, accept)
             .header(header::ORIGIN, format!("http://{HOST}"));
         self.send(req, body).await
     }
