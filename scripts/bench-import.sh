@@ -4,7 +4,7 @@
 # for 10,000 rows, to show how memory follows the file. The data is generated: demo master data,
 # valid rows (each its own natural key) dated from the first of last month to yesterday.
 source "$(dirname "$0")/lib.sh"
-ensure_rust_tools
+# Only cargo is needed here: no browser bundle.
 ensure_postgres
 rows="${MCMS_BENCH_ROWS:-100000}"
 say "building mcms (release)"

@@ -9,8 +9,10 @@ pub mod country;
 pub mod currency;
 pub mod fx;
 pub mod import;
+pub mod keys;
 pub mod lang;
 pub mod money;
+pub mod net;
 pub mod role;
 
 pub use account::{Email, EmailError, NewPassword, PasswordError, PersonName, PersonNameError};

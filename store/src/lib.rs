@@ -4,6 +4,7 @@
 pub mod costs;
 pub mod imports;
 mod ledger;
+pub mod partners;
 mod password;
 pub mod sessions;
 mod throttle;
@@ -54,6 +55,8 @@ pub enum StoreError {
     ReasonRequired,
     #[error("this content was already imported as batch {0}")]
     AlreadyImported(i64),
+    #[error("unknown {0}")]
+    Unknown(&'static str),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
 }
@@ -150,5 +153,7 @@ pub mod testing;
 mod costs_tests;
 #[cfg(test)]
 mod imports_tests;
+#[cfg(test)]
+mod partners_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,179 @@
+//! Partner API keys: their format and their scopes.
+//!
+//! A key reads `mcms_` + 30 base62 characters (about 178 random bits) + a 6-character base62
+//! CRC-32 of everything before it. The checksum lets a typo or a truncated copy be refused
+//! without a database lookup; the first 8 random characters (the key's id, shown with `mcms_` as
+//! its prefix) find the stored hash. The whole key is shown once and stored only as its SHA-256.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const KEY_PREFIX: &str = "mcms_";
+const BODY_LEN: usize = 30;
+const ID_LEN: usize = 8;
+const CHECK_LEN: usize = 6;
+pub const KEY_LEN: usize = KEY_PREFIX.len() + BODY_LEN + CHECK_LEN;
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// A key whose format and checksum are right (it may still be unknown, revoked or expired).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+/// Why a presented key is refused before any lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("an API key starts with mcms_ and is {KEY_LEN} letters and digits long")]
+    Malformed,
+    #[error("the API key's checksum does not match: it was mistyped or cut short")]
+    BadChecksum,
+}
+
+impl ApiKey {
+    /// A new key from a source of random bytes (the server passes the operating system's).
+    pub fn generate(mut random_byte: impl FnMut() -> u8) -> ApiKey {
+        let mut key = String::with_capacity(KEY_LEN);
+        key.push_str(KEY_PREFIX);
+        while key.len() < KEY_PREFIX.len() + BODY_LEN {
+            // Rejection keeps every character equally likely: 248 = 4 × 62.
+            let b = random_byte();
+            if b < 248 {
+                key.push(BASE62[usize::from(b % 62)] as char);
+            }
+        }
+        let check = checksum(&key);
+        key.push_str(&check);
+        ApiKey(key)
+    }
+
+    pub fn parse(text: &str) -> Result<ApiKey, KeyError> {
+        let text = text.trim();
+        let well_formed = text.len() == KEY_LEN
+            && text.starts_with(KEY_PREFIX)
+            && text[KEY_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric());
+        if !well_formed {
+            return Err(KeyError::Malformed);
+        }
+        let (body, check) = text.split_at(KEY_LEN - CHECK_LEN);
+        if checksum(body) != check {
+            return Err(KeyError::BadChecksum);
+        }
+        Ok(ApiKey(text.to_owned()))
+    }
+
+    /// What the console shows of a key after it is issued, and what finds it: `mcms_` + its id.
+    pub fn prefix(&self) -> &str {
+        &self.0[..KEY_PREFIX.len() + ID_LEN]
+    }
+
+    /// The whole key: shown once, never stored.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Never prints the secret part, so a key cannot leak through a log line.
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({}…)", self.prefix())
+    }
+}
+
+fn checksum(body: &str) -> String {
+    let mut n = crc32fast::hash(body.as_bytes());
+    let mut out = [b'0'; CHECK_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What a key may read. Every key may ask who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Scope {
+    /// The games the partner may see.
+    #[serde(rename = "games:read")]
+    Games,
+    /// Daily statistics of those games, for the partner's channels.
+    #[serde(rename = "stats:read")]
+    Stats,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::Games, Scope::Stats];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Games => "games:read",
+            Scope::Stats => "stats:read",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == text.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> ApiKey {
+        let mut n = seed;
+        ApiKey::generate(|| {
+            n = n.wrapping_mul(31).wrapping_add(17);
+            n
+        })
+    }
+
+    #[test]
+    fn a_generated_key_parses_and_shows_only_its_prefix() {
+        let k = key(1);
+        assert_eq!(k.reveal().len(), KEY_LEN);
+        assert_eq!(ApiKey::parse(k.reveal()), Ok(k.clone()));
+        assert_eq!(k.prefix().len(), 13);
+        assert!(k.reveal().starts_with(k.prefix()));
+        assert_eq!(format!("{k:?}"), format!("ApiKey({}…)", k.prefix()));
+    }
+
+    #[test]
+    fn every_kind_of_damage_is_told_apart_without_a_lookup() {
+        let k = key(7).reveal().to_owned();
+        assert_eq!(ApiKey::parse(""), Err(KeyError::Malformed));
+        assert_eq!(ApiKey::parse(&k[..KEY_LEN - 1]), Err(KeyError::Malformed), "cut short");
+        assert_eq!(ApiKey::parse(&format!("{k}x")), Err(KeyError::Malformed), "too long");
+        assert_eq!(ApiKey::parse(&k.replacen("mcms_", "mcmz_", 1)), Err(KeyError::Malformed));
+        assert_eq!(ApiKey::parse(&k.replacen('_', "-", 1)), Err(KeyError::Malformed));
+        let mut typo = k.clone().into_bytes();
+        typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
+        assert_eq!(ApiKey::parse(std::str::from_utf8(&typo).unwrap()), Err(KeyError::BadChecksum));
+        let mut swapped = k.clone().into_bytes();
+        swapped.swap(KEY_LEN - 1, KEY_LEN - 2);
+        if swapped != k.as_bytes() {
+            assert_eq!(ApiKey::parse(std::str::from_utf8(&swapped).unwrap()), Err(KeyError::BadChecksum));
+        }
+        let mut non_ascii = k.clone();
+        non_ascii.replace_range(KEY_LEN - 2.., "é");
+        assert_eq!(ApiKey::parse(&non_ascii), Err(KeyError::Malformed));
+    }
+
+    #[test]
+    fn characters_are_spread_over_the_whole_alphabet() {
+        let mut counter = 0u8;
+        let k = ApiKey::generate(|| {
+            counter = counter.wrapping_add(1);
+            counter
+        });
+        // Bytes 248..=255 are skipped; the rest map onto all 62 characters in turn.
+        assert_eq!(&k.reveal()[5..35], "123456789ABCDEFGHIJKLMNOPQRSTU");
+    }
+
+    #[test]
+    fn scopes_round_trip() {
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!(Scope::parse("admin"), None);
+    }
+}
