@@ -19,6 +19,8 @@ pub struct WebConfig {
     pub business_offset: time::UtcOffset,
     /// The largest file and the most rows an import accepts.
     pub import_limits: domain::import::Limits,
+    /// Proxies whose `X-Forwarded-For` names the partner API's client (empty: the socket does).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for WebConfig {
@@ -32,6 +34,7 @@ impl Default for WebConfig {
             costs: store::costs::CostSettings::default(),
             business_offset: time::UtcOffset::from_hms(9, 0, 0).expect("UTC+09:00 is a valid offset"),
             import_limits: domain::import::Limits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The `mcms` server: configuration, the HTTP router and its middleware, demo data.
 
+pub mod api;
 pub mod batch;
 pub mod config;
 pub mod demo;

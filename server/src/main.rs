@@ -177,6 +177,14 @@ struct ServeArgs {
     /// Most data rows an import accepts.
     #[arg(long, env = "MCMS_IMPORT_MAX_ROWS", default_value_t = 200_000)]
     import_max_rows: usize,
+    /// A proxy (address or CIDR range) whose X-Forwarded-For names the partner API's client;
+    /// repeat for several, or separate with commas. Without one, the socket's address counts.
+    #[arg(long = "trusted-proxy", env = "MCMS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    domain::net::parse_entry(text).map_err(|e| e.to_string())
 }
 
 /// glibc keeps large freed blocks (argon2's 19 MiB per password check) in per-thread arenas once
@@ -282,6 +290,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             max_bytes: args.import_max_mb.saturating_mul(1024 * 1024),
             max_rows: args.import_max_rows,
         },
+        trusted_proxies: args.trusted_proxies,
         ..WebConfig::default()
     };
     tokio::spawn(delete_expired_sessions(db.clone()));

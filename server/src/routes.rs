@@ -82,6 +82,9 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
             HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"),
         ));
 
+    let gate = crate::api::gate::Gate::new(db.clone(), config.trusted_proxies.clone());
+    // The partner API carries no cookies: it gets the request ids and tracing, not sessions.
+    let partner_api = crate::api::routes(gate).layer(observability.clone());
     Router::new()
         .route("/healthz", get(move || healthz(db.clone())))
         .route("/costs/export", get(export))
@@ -100,6 +103,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
         .layer(observability)
+        .merge(partner_api)
 }
 
 /// 200 when the database answers, 503 when it does not.

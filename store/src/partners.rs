@@ -23,6 +23,16 @@ pub struct Partner {
     pub allowlist: Vec<String>,
 }
 
+/// A partner as added or changed.
+#[derive(Debug, Clone, Copy)]
+pub struct PartnerForm<'a> {
+    pub name: &'a str,
+    pub contact: &'a str,
+    pub active: bool,
+    pub games: &'a [String],
+    pub channels: &'a [String],
+}
+
 /// What the console shows of a key: never the key itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct KeyInfo {
@@ -148,16 +158,8 @@ impl Db {
     }
 
     /// Adds a partner (`id` `None`) or changes one, with the games and channels it may see.
-    pub async fn save_partner(
-        &self,
-        id: Option<i64>,
-        name: &str,
-        contact: &str,
-        active: bool,
-        games: &[String],
-        channels: &[String],
-        actor: i64,
-    ) -> Result<i64> {
+    pub async fn save_partner(&self, id: Option<i64>, p: &PartnerForm<'_>, actor: i64) -> Result<i64> {
+        let PartnerForm { name, contact, active, games, channels } = *p;
         let now = OffsetDateTime::now_utc();
         let before = match id {
             Some(id) => Some(self.partner(id).await?.ok_or(StoreError::NotFound)?),
@@ -193,6 +195,14 @@ impl Db {
                 .execute(&mut *tx).await?;
             id
         })
+    }
+
+    /// The games a partner may see, with their names (active games only).
+    pub async fn partner_games(&self, partner: i64) -> Result<Vec<(String, String)>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT g.code, g.name FROM partner_games pg JOIN games g ON g.code = pg.game \
+             WHERE pg.partner_id = $1 AND g.active ORDER BY g.code")
+            .bind(partner).fetch_all(pool).await)?)
     }
 
     pub async fn keys(&self, partner: i64) -> Result<Vec<KeyInfo>> {
@@ -382,10 +392,11 @@ impl Db {
         })
     }
 
-    /// Requests a key made on `day`, as recorded so far.
+    /// Requests a key made on `day` that counted against its quota (all but those refused with
+    /// 429), as recorded so far.
     pub async fn requests_on(&self, key: i64, day: Date) -> Result<i64> {
         let n: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
-            "SELECT CAST(SUM(requests) AS BIGINT) FROM api_usage WHERE key_id = $1 AND day = $2")
+            "SELECT CAST(SUM(requests) AS BIGINT) FROM api_usage WHERE key_id = $1 AND day = $2 AND status <> 429")
             .bind(key).bind(day).fetch_one(pool).await)?;
         Ok(n.unwrap_or(0))
     }

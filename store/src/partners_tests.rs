@@ -2,7 +2,7 @@
 
 use crate::StoreError;
 use crate::costs_tests::seed;
-use crate::partners::{DailyStats, KeySettings, key_hash};
+use crate::partners::{DailyStats, KeySettings, PartnerForm, key_hash};
 use crate::testing::TestDb;
 use domain::keys::{ApiKey, Scope};
 use time::OffsetDateTime;
@@ -36,13 +36,19 @@ async fn keys_are_issued_once_found_by_prefix_rotated_and_revoked() {
     for t in TestDb::each().await {
         let db = &t.db;
         let actor = seed(db).await;
-        let p = db
-            .save_partner(None, "Ad Partner", "ops@partner.test", true, &["LINEAGE".into()], &["GADS".into()], actor)
-            .await
-            .unwrap();
-        let dup = db.save_partner(None, "Ad Partner", "x", true, &[], &[], actor).await;
+        let (games, channels) = (["LINEAGE".to_owned()], ["GADS".to_owned()]);
+        let form = PartnerForm {
+            name: "Ad Partner",
+            contact: "ops@partner.test",
+            active: true,
+            games: &games,
+            channels: &channels,
+        };
+        let p = db.save_partner(None, &form, actor).await.unwrap();
+        let dup = db.save_partner(None, &PartnerForm { games: &[], channels: &[], ..form }, actor).await;
         assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
-        let bad = db.save_partner(Some(p), "Ad Partner", "x", true, &["NOPE".into()], &[], actor).await;
+        let nope = ["NOPE".to_owned()];
+        let bad = db.save_partner(Some(p), &PartnerForm { games: &nope, ..form }, actor).await;
         assert!(matches!(bad, Err(StoreError::Unknown(_))), "{}: {bad:?}", db.backend());
         assert_eq!(db.partner(p).await.unwrap().unwrap().games, ["LINEAGE"], "nothing of the refused change");
 

@@ -1,0 +1,307 @@
+//! The partner data API under `/api/v1`: every handler starts at the [`gate::Gate`], answers JSON,
+//! and refuses with `application/problem+json`. Another partner's data answers 404.
+
+pub mod gate;
+pub mod problem;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, Request, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::keys::Scope;
+use gate::{Caller, Gate};
+use problem::{FieldError, Problem};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use time::Date;
+
+/// The longest date range one statistics request may ask for, in days.
+pub const MAX_SPAN_DAYS: i64 = 92;
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 500;
+
+/// Set on a response by whatever knew the request's key, so its usage is counted.
+#[derive(Debug, Clone, Copy)]
+pub struct UsedKey(pub i64);
+
+pub fn routes(gate: Arc<Gate>) -> Router {
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/games", get(games))
+        .route("/api/v1/games/{game}/daily-stats", get(daily_stats))
+        .route("/api/v1/{*rest}", get(|| async { Problem::not_found() }))
+        .layer(axum::middleware::from_fn_with_state(gate.clone(), count_usage))
+        .with_state(gate)
+}
+
+/// Times every answered request and counts it against the key it presented.
+async fn count_usage(State(gate): State<Arc<Gate>>, req: Request<Body>, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(req).await;
+    if let Some(UsedKey(key)) = response.extensions().get::<UsedKey>().copied() {
+        gate.record(key, response.status().as_u16(), started.elapsed());
+    }
+    response
+}
+
+async fn admit(gate: &Gate, headers: &HeaderMap, peer: SocketAddr, scope: Option<Scope>) -> Result<Caller, Problem> {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let forwarded: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    gate.check(authorization, peer.ip(), forwarded.as_deref(), scope).await
+}
+
+/// A JSON answer, counted against `key`.
+fn answer<T: Serialize>(key: i64, body: &T) -> Response {
+    let mut response = axum::Json(body).into_response();
+    response.extensions_mut().insert(UsedKey(key));
+    response
+}
+
+/// Parses a query string into `T`, refusing parameters `T` does not name.
+fn query<T: for<'de> Deserialize<'de>>(raw: Option<&str>) -> Result<T, Problem> {
+    serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|e| {
+        let message = e.to_string();
+        let field = message.split('`').nth(1).unwrap_or("query").to_owned();
+        Problem::invalid(vec![FieldError { field, message }])
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub partner: PartnerRef,
+    pub key: KeyView,
+    /// The address the request came from, as the API sees it.
+    pub client_ip: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartnerRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeyView {
+    pub prefix: String,
+    pub label: String,
+    pub scopes: Vec<Scope>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<time::OffsetDateTime>,
+    pub rate_per_minute: i32,
+    pub daily_quota: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+async fn me(
+    State(gate): State<Arc<Gate>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let caller = admit(&gate, &headers, peer, None).await?;
+    let id = caller.key.key.id;
+    query::<NoParams>(raw.as_deref()).map_err(|p| p.for_key(id))?;
+    let k = &caller.key.key;
+    let me = Me {
+        partner: PartnerRef { id: caller.key.partner.id, name: caller.key.partner.name.clone() },
+        key: KeyView {
+            prefix: k.prefix.clone(),
+            label: k.label.clone(),
+            scopes: k.scopes(),
+            expires_at: k.expires_at,
+            rate_per_minute: k.rate_per_minute,
+            daily_quota: k.daily_quota,
+        },
+        client_ip: caller.client.to_string(),
+    };
+    Ok(answer(id, &me))
+}
+
+#[derive(Debug, Serialize)]
+pub struct GameList {
+    pub data: Vec<Game>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Game {
+    pub code: String,
+    pub name: String,
+}
+
+async fn games(
+    State(gate): State<Arc<Gate>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let caller = admit(&gate, &headers, peer, Some(Scope::Games)).await?;
+    let id = caller.key.key.id;
+    query::<NoParams>(raw.as_deref()).map_err(|p| p.for_key(id))?;
+    let games = gate.db.partner_games(caller.key.partner.id).await.map_err(|e| Problem::from(e).for_key(id))?;
+    let data = games.into_iter().map(|(code, name)| Game { code, name }).collect();
+    Ok(answer(id, &GameList { data }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsParams {
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatsPage {
+    pub game: String,
+    pub from: String,
+    pub to: String,
+    pub data: Vec<DayStats>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DayStats {
+    pub day: String,
+    pub channel: String,
+    pub new_users: i64,
+    pub daily_active_users: i64,
+    pub paying_users: i64,
+    /// In minor units of `currency` (KRW has none: 1,000 KRW is 1000).
+    pub revenue_minor: i64,
+    pub currency: String,
+}
+
+struct StatsRequest {
+    from: Date,
+    to: Date,
+    after: Option<(Date, String)>,
+    limit: i64,
+}
+
+fn field(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: field.to_owned(), message: message.into() }
+}
+
+fn parse_stats(p: StatsParams) -> Result<StatsRequest, Problem> {
+    let mut errors = Vec::new();
+    let mut date = |name: &str, value: Option<String>| match value.as_deref().map(str::trim) {
+        None | Some("") => {
+            errors.push(field(name, "required, as YYYY-MM-DD"));
+            None
+        }
+        Some(v) => domain::costs::parse_date(v).or_else(|| {
+            errors.push(field(name, format!("“{v}” is not a date as YYYY-MM-DD")));
+            None
+        }),
+    };
+    let (from, to) = (date("from", p.from), date("to", p.to));
+    let limit = match p.limit.as_deref().map(str::trim) {
+        None | Some("") => DEFAULT_LIMIT,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                errors.push(field("limit", format!("a whole number from 1 to {MAX_LIMIT}")));
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    let after = match p.cursor.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => match decode_cursor(c) {
+            Some(after) => Some(after),
+            None => {
+                errors.push(field("cursor", "not a cursor this API gave out"));
+                None
+            }
+        },
+    };
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            errors.push(field("to", "must not be before from"));
+        } else if (to - from).whole_days() + 1 > MAX_SPAN_DAYS {
+            errors.push(field("to", format!("at most {MAX_SPAN_DAYS} days after from, both included")));
+        }
+    }
+    match (from, to) {
+        (Some(from), Some(to)) if errors.is_empty() => Ok(StatsRequest { from, to, after, limit }),
+        _ => Err(Problem::invalid(errors)),
+    }
+}
+
+fn encode_cursor(day: Date, channel: &str) -> String {
+    format!("{day}_{channel}").bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(text: &str) -> Option<(Date, String)> {
+    if !text.len().is_multiple_of(2) || text.len() > 256 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect();
+    let text = String::from_utf8(bytes?).ok()?;
+    let (day, channel) = text.split_once('_')?;
+    Some((domain::costs::parse_date(day)?, channel.to_owned()))
+}
+
+async fn daily_stats(
+    State(gate): State<Arc<Gate>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(game): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let caller = admit(&gate, &headers, peer, Some(Scope::Stats)).await?;
+    let id = caller.key.key.id;
+    let partner = &caller.key.partner;
+    if !partner.games.contains(&game) {
+        return Err(Problem::not_found().for_key(id));
+    }
+    let req = query::<StatsParams>(raw.as_deref()).and_then(parse_stats).map_err(|p| p.for_key(id))?;
+    let mut rows = gate
+        .db
+        .daily_stats(&game, &partner.channels, req.from, req.to, req.after, req.limit + 1)
+        .await
+        .map_err(|e| Problem::from(e).for_key(id))?;
+    let more = rows.len() as i64 > req.limit;
+    rows.truncate(req.limit as usize);
+    let next_cursor = more.then(|| rows.last().map(|r| encode_cursor(r.day, &r.channel))).flatten();
+    let data = rows
+        .into_iter()
+        .map(|r| DayStats {
+            day: r.day.to_string(),
+            channel: r.channel,
+            new_users: r.new_users,
+            daily_active_users: r.daily_active,
+            paying_users: r.paying_users,
+            revenue_minor: r.revenue_minor,
+            currency: r.currency,
+        })
+        .collect();
+    let page = StatsPage { game, from: req.from.to_string(), to: req.to.to_string(), data, next_cursor };
+    Ok(answer(id, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_junk_is_refused() {
+        let day = Date::from_calendar_date(2026, time::Month::November, 3).unwrap();
+        assert_eq!(decode_cursor(&encode_cursor(day, "GOOGLE_ADS")), Some((day, "GOOGLE_ADS".to_owned())));
+        for junk in ["", "zz", "abc", "00", &"ab".repeat(200)] {
+            assert_eq!(decode_cursor(junk), None, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Errors of the partner API as `application/problem+json` (RFC 9457).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One refused request: a stable `type` per kind, a human `detail`, field details when the
+/// request itself was wrong, and `Retry-After` when waiting helps. Boxed: it travels in `Err`s.
+#[derive(Debug, Clone)]
+pub struct Problem(Box<Document>);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+    /// The key the request presented, when known (for usage records).
+    #[serde(skip)]
+    pub key_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Problem {
+        Problem(Box::new(Document {
+            kind: format!("/api/v1/problems/{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            key_id: None,
+        }))
+    }
+
+    pub fn unauthorized(slug: &str, detail: &str) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, slug, "Not authenticated", detail)
+    }
+
+    pub fn forbidden(slug: &str, detail: &str) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, slug, "Not allowed", detail)
+    }
+
+    /// The same answer for "does not exist" and "not yours", so nothing leaks.
+    pub fn not_found() -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", "There is no such resource.")
+    }
+
+    pub fn invalid(errors: Vec<FieldError>) -> Problem {
+        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        let mut p = Problem::new(StatusCode::BAD_REQUEST, "invalid-request", "Invalid request", detail);
+        p.0.errors = errors;
+        p
+    }
+
+    pub fn internal() -> Problem {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Server error", "The request could not be served.")
+    }
+
+    pub fn for_key(mut self, key: i64) -> Problem {
+        self.0.key_id = Some(key);
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Problem {
+        self.0.retry_after = Some(secs);
+        self
+    }
+}
+
+impl From<store::StoreError> for Problem {
+    fn from(err: store::StoreError) -> Problem {
+        tracing::error!(error = %err, "partner API store failure");
+        Problem::internal()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let Problem(doc) = self;
+        let doc = *doc;
+        let status = StatusCode::from_u16(doc.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&doc).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"mcms partner API\""));
+        }
+        if let Some(secs) = doc.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(key) = doc.key_id {
+            response.extensions_mut().insert(super::UsedKey(key));
+        }
+        response
+    }
+}
