@@ -203,3 +203,54 @@ pub async fn load_costs(db: &Db, settings: &CostSettings, today: Date) -> Result
     db.close_period(months[2], actor).await?;
     Ok(added)
 }
+
+/// (name, contact, games, channel): channeling partners and what each may see.
+pub const DEMO_PARTNERS: &[(&str, &str, &[&str], &str)] = &[
+    ("Kakao Games Channeling", "partner-ops@kakao.example", &["STARFALL", "DRAGONVALE"], "KAKAO"),
+    ("Naver Game Lounge", "lounge-data@naver.example", &["PUZZLE", "RACERS"], "NAVER"),
+];
+
+/// The demo partners and 120 days of daily statistics per game and channel, up to yesterday.
+/// Loaded once: skipped when partners exist. Keys are not part of the demo: they are shown only
+/// when issued (`mcms issue-key`, or the console).
+pub async fn load_partners(db: &Db, today: Date) -> Result<usize, StoreError> {
+    use store::partners::{DailyStats, PartnerForm};
+    if !db.partners().await?.is_empty() {
+        return Ok(0);
+    }
+    let admin = db.users().await?.into_iter().find(|u| u.role == Role::Admin).ok_or(StoreError::NotFound)?.id;
+    for &(name, contact, games, channel) in DEMO_PARTNERS {
+        let games: Vec<String> = games.iter().map(|g| (*g).to_owned()).collect();
+        let channels = [channel.to_owned()];
+        let form = PartnerForm { name, contact, active: true, games: &games, channels: &channels };
+        db.save_partner(None, &form, admin).await?;
+    }
+    let games = ["STARFALL", "PUZZLE", "DRAGONVALE", "RACERS"];
+    let channels = ["GOOGLE_ADS", "META", "APPLE_SEARCH_ADS", "TIKTOK", "UNITY_ADS", "APPLOVIN", "NAVER", "KAKAO"];
+    let mut rows = Vec::new();
+    for back in (1..=120i64).rev() {
+        let day = today - Duration::days(back);
+        // Weekends bring more players; each game and channel has its own size.
+        let weekend = matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
+        for (g, game) in games.iter().enumerate() {
+            for (c, channel) in channels.iter().enumerate() {
+                let size = 400 + 150 * (g as i64 + 1) * (c as i64 % 4 + 1);
+                let wave = (back * 7 + g as i64 * 13 + c as i64 * 5) % 23;
+                let new_users = size / 10 + wave * 3 + if weekend { size / 25 } else { 0 };
+                let daily_active = size * 6 + (120 - back) * 4 + wave * 11;
+                let paying_users = daily_active / 40 + wave;
+                rows.push(DailyStats {
+                    game: (*game).to_owned(),
+                    channel: (*channel).to_owned(),
+                    day,
+                    new_users,
+                    daily_active,
+                    paying_users,
+                    revenue_minor: paying_users * (9_900 + wave * 700),
+                    currency: "KRW".to_owned(),
+                });
+            }
+        }
+    }
+    db.load_stats(&rows, admin).await
+}

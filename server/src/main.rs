@@ -32,6 +32,29 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Issue a partner API key and print it (the only time it is shown; only its hash is kept).
+    IssueKey {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The partner's name, as in the console.
+        #[arg(long)]
+        partner: String,
+        /// Scopes, comma-separated: games:read, stats:read.
+        #[arg(long, value_delimiter = ',', default_value = "games:read,stats:read")]
+        scopes: Vec<String>,
+        /// What the key is for, shown in the console.
+        #[arg(long, default_value = "issued from the command line")]
+        label: String,
+        /// Requests a minute the key may make.
+        #[arg(long, default_value_t = 600)]
+        rate_per_minute: i32,
+        /// Requests a day (UTC) the key may make; none by default.
+        #[arg(long)]
+        daily_quota: Option<i64>,
+        /// The admin the issue is recorded under.
+        #[arg(long = "as", default_value = "admin@mcms.example")]
+        as_email: String,
+    },
     /// Check that a month is safe to hand to the warehouse: closed, and every entry passing every
     /// rule. Exits 0 when safe, 1 with the reasons when not.
     BatchCheck {
@@ -235,6 +258,17 @@ async fn run() -> ExitCode {
             Err(e) => Err(e),
         },
         Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
+        Some(Command::IssueKey { db, partner, scopes, label, rate_per_minute, daily_quota, as_email }) => {
+            let scopes = scopes.iter().map(|s| domain::keys::Scope::parse(s).ok_or(format!("unknown scope {s:?}")));
+            match scopes.collect::<Result<Vec<_>, String>>() {
+                Ok(scopes) => {
+                    let settings =
+                        store::partners::KeySettings { label, scopes, expires_at: None, rate_per_minute, daily_quota };
+                    issue_key(&db, &partner, &settings, &as_email).await
+                }
+                Err(e) => Err(e),
+            }
+        }
         Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, &month).await,
         Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, &month, &format).await,
         Some(Command::Import { db, ledger, file, as_email, dry_run, accept_warnings, vendor, max_mb, max_rows }) => {
@@ -313,7 +347,27 @@ async fn load_demo(db: &Db) -> Result<(), String> {
     let today = time::OffsetDateTime::now_utc().to_offset(defaults.business_offset).date();
     let costs =
         demo::load_costs(db, &defaults.costs, today).await.map_err(|e| format!("cannot load demo costs: {e}"))?;
-    tracing::info!(accounts = added, cost_entries = costs, "demo data loaded");
+    let stats = demo::load_partners(db, today).await.map_err(|e| format!("cannot load demo partners: {e}"))?;
+    tracing::info!(accounts = added, cost_entries = costs, partner_stats = stats, "demo data loaded");
+    Ok(())
+}
+
+async fn issue_key(
+    args: &DbArgs,
+    partner: &str,
+    settings: &store::partners::KeySettings,
+    as_email: &str,
+) -> Result<(), String> {
+    let db = open(args).await?;
+    let admin = db.users().await.map_err(|e| e.to_string())?.into_iter().find(|u| u.email == as_email);
+    let admin = admin
+        .filter(|u| u.active && u.role == domain::Role::Admin)
+        .ok_or(format!("{as_email} is not an active admin"))?;
+    let found = db.partners().await.map_err(|e| e.to_string())?.into_iter().find(|p| p.name == partner);
+    let found = found.ok_or(format!("no partner named {partner:?}"))?;
+    let (info, key) = db.issue_key(found.id, settings, admin.id).await.map_err(|e| e.to_string())?;
+    tracing::info!(partner = found.id, key = info.id, prefix = %info.prefix, "API key issued");
+    println!("{}", key.reveal());
     Ok(())
 }
 

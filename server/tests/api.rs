@@ -365,3 +365,65 @@ async fn partners_read_their_games_and_their_channels_statistics_page_by_page() 
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_api_documents_itself_and_serves_its_own_swagger_ui() {
+    let t = store::testing::TestDb::sqlite().await;
+    let api = serve(&t.db, "").await;
+    let doc = api.get("/api/v1/openapi.json", &[]).await;
+    assert_eq!(doc.status, 200);
+    let doc = doc.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(paths, ["/api/v1/games", "/api/v1/games/{game}/daily-stats", "/api/v1/me"]);
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let stats = &doc["paths"]["/api/v1/games/{game}/daily-stats"]["get"];
+    for status in ["200", "400", "401", "403", "404", "429"] {
+        assert!(stats["responses"][status].is_object(), "response {status} is documented");
+    }
+    assert!(stats["responses"]["400"]["content"]["application/problem+json"].is_object());
+    assert!(doc["components"]["schemas"]["Document"]["example"].is_object(), "examples included");
+
+    let ui = api.get("/api/docs/", &[]).await;
+    assert_eq!(ui.status, 200, "{}", ui.body);
+    assert!(ui.body.contains("swagger-ui"), "{}", ui.body);
+    assert!(!ui.body.contains("https://"), "no asset from a CDN: {}", ui.body);
+    let init = api.get("/api/docs/swagger-initializer.js", &[]).await;
+    assert!(init.body.contains("/api/v1/openapi.json"), "{}", init.body);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn the_demo_partners_read_their_statistics_with_a_key_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("mcms-api-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/demo.db", dir.display());
+    let mcms = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mcms")).args(args).env("MCMS_LOG", "warn").output().unwrap()
+    };
+    assert!(mcms(&["migrate", "--demo", "--database-url", &url]).status.success());
+    let unknown = mcms(&["issue-key", "--partner", "Nobody", "--database-url", &url]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no partner named"));
+    let issued =
+        mcms(&["issue-key", "--partner", "Kakao Games Channeling", "--scopes", "stats:read", "--database-url", &url]);
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let key = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    assert!(ApiKey::parse(&key).is_ok(), "{key}");
+
+    let db = Db::connect(&url).await.unwrap();
+    let api = serve(&db, "").await;
+    let yesterday = OffsetDateTime::now_utc().date() - time::Duration::days(2);
+    let path =
+        format!("/api/v1/games/STARFALL/daily-stats?from={}&to={yesterday}", yesterday - time::Duration::days(6));
+    let week = api.with_key(&path, &key).await;
+    assert_eq!(week.status, 200, "{}", week.body);
+    let rows = week.json()["data"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 7, "a week of the partner's one channel: {}", week.body);
+    assert!(rows.iter().all(|r| r["channel"] == "KAKAO" && r["daily_active_users"].as_i64().unwrap() > 0));
+    let scope = api.with_key("/api/v1/games", &key).await;
+    assert_eq!(scope.status, 403, "the key was issued for statistics only");
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,17 +13,48 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::keys::Scope;
 use gate::{Caller, Gate};
-use problem::{FieldError, Problem};
+use problem::{Document, FieldError, Problem};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use time::Date;
+use utoipa::{OpenApi, ToSchema};
 
 /// The longest date range one statistics request may ask for, in days.
 pub const MAX_SPAN_DAYS: i64 = 92;
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 500;
+
+/// The OpenAPI 3.1 document of the partner API, generated from the handlers and types below.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "MCMS partner data API", version = "1",
+        description = "Game statistics for channeling partners. Every request carries the partner's API key as \
+            `Authorization: Bearer mcms_…`; refusals are `application/problem+json`."),
+    paths(me, games, daily_stats),
+    components(schemas(Document, FieldError)),
+    modifiers(&BearerKey),
+    tags((name = "partner", description = "What a partner's key may read")),
+)]
+pub struct ApiDoc;
+
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("mcms_ + 30 letters and digits + 6-character checksum")
+            .description(Some("A partner API key issued in the console; scopes decide what it may read."))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// Set on a response by whatever knew the request's key, so its usage is counted.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +66,7 @@ pub fn routes(gate: Arc<Gate>) -> Router {
         .route("/api/v1/games", get(games))
         .route("/api/v1/games/{game}/daily-stats", get(daily_stats))
         .route("/api/v1/{*rest}", get(|| async { Problem::not_found() }))
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
         .layer(axum::middleware::from_fn_with_state(gate.clone(), count_usage))
         .with_state(gate)
 }
@@ -72,26 +104,32 @@ fn query<T: for<'de> Deserialize<'de>>(raw: Option<&str>) -> Result<T, Problem> 
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     pub partner: PartnerRef,
     pub key: KeyView,
     /// The address the request came from, as the API sees it.
+    #[schema(example = "203.0.113.7")]
     pub client_ip: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerRef {
     pub id: i64,
+    #[schema(example = "Blue Ads")]
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KeyView {
+    /// The key's public part; the whole key is shown once, when issued.
+    #[schema(example = "mcms_3fK9qLzA")]
     pub prefix: String,
     pub label: String,
+    #[schema(value_type = Vec<String>, example = json!(["games:read", "stats:read"]))]
     pub scopes: Vec<Scope>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<time::OffsetDateTime>,
     pub rate_per_minute: i32,
     pub daily_quota: Option<i64>,
@@ -101,6 +139,16 @@ pub struct KeyView {
 #[serde(deny_unknown_fields)]
 struct NoParams {}
 
+/// Who am I: the key's partner, scopes, limits and expiry.
+#[utoipa::path(get, path = "/api/v1/me", tag = "partner", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The key presented", body = Me),
+        (status = 400, description = "A query parameter was sent (none are accepted)", body = Document, content_type = "application/problem+json"),
+        (status = 401, description = "No key, or a key that is malformed, mistyped, unknown, revoked, expired or replaced", body = Document, content_type = "application/problem+json"),
+        (status = 403, description = "Partner suspended, address not allowed, or scope not granted", body = Document, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit or daily quota reached", body = Document, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn me(
     State(gate): State<Arc<Gate>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -126,17 +174,29 @@ async fn me(
     Ok(answer(id, &me))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct GameList {
     pub data: Vec<Game>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Game {
+    #[schema(example = "STARFALL")]
     pub code: String,
+    #[schema(example = "Starfall")]
     pub name: String,
 }
 
+/// The games this partner may see (scope `games:read`).
+#[utoipa::path(get, path = "/api/v1/games", tag = "partner", security(("bearer" = ["games:read"])),
+    responses(
+        (status = 200, description = "The partner's games", body = GameList),
+        (status = 400, description = "A query parameter was sent (none are accepted)", body = Document, content_type = "application/problem+json"),
+        (status = 401, description = "No key, or a key that is malformed, mistyped, unknown, revoked, expired or replaced", body = Document, content_type = "application/problem+json"),
+        (status = 403, description = "Partner suspended, address not allowed, or scope not granted", body = Document, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit or daily quota reached", body = Document, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn games(
     State(gate): State<Arc<Gate>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -160,25 +220,32 @@ struct StatsParams {
     limit: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatsPage {
+    #[schema(example = "STARFALL")]
     pub game: String,
+    #[schema(format = Date, example = "2026-10-01")]
     pub from: String,
+    #[schema(format = Date, example = "2026-10-31")]
     pub to: String,
     pub data: Vec<DayStats>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DayStats {
+    #[schema(format = Date, example = "2026-10-01")]
     pub day: String,
+    #[schema(example = "GOOGLE_ADS")]
     pub channel: String,
     pub new_users: i64,
     pub daily_active_users: i64,
     pub paying_users: i64,
     /// In minor units of `currency` (KRW has none: 1,000 KRW is 1000).
+    #[schema(example = 2_500_000)]
     pub revenue_minor: i64,
+    #[schema(example = "KRW")]
     pub currency: String,
 }
 
@@ -254,6 +321,25 @@ fn decode_cursor(text: &str) -> Option<(Date, String)> {
     Some((domain::costs::parse_date(day)?, channel.to_owned()))
 }
 
+/// Daily statistics of one game for the partner's own channels, oldest first, a page at a time
+/// (scope `stats:read`). Another partner's game answers 404, as a game that does not exist does.
+#[utoipa::path(get, path = "/api/v1/games/{game}/daily-stats", tag = "partner", security(("bearer" = ["stats:read"])),
+    params(
+        ("game" = String, Path, description = "Game code, from /api/v1/games", example = "STARFALL"),
+        ("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD", example = "2026-10-01"),
+        ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD; at most 92 days after `from`, both included", example = "2026-10-31"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Rows per page (default 100)"),
+    ),
+    responses(
+        (status = 200, description = "One page of days", body = StatsPage),
+        (status = 400, description = "A parameter is missing, malformed or unknown; each is named in `errors`", body = Document, content_type = "application/problem+json"),
+        (status = 401, description = "No key, or a key that is malformed, mistyped, unknown, revoked, expired or replaced", body = Document, content_type = "application/problem+json"),
+        (status = 403, description = "Partner suspended, address not allowed, or scope not granted", body = Document, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit or daily quota reached", body = Document, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 404, description = "No such game for this partner", body = Document, content_type = "application/problem+json"),
+    ))]
 async fn daily_stats(
     State(gate): State<Arc<Gate>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -9,8 +9,15 @@ use serde::Serialize;
 #[derive(Debug, Clone)]
 pub struct Problem(Box<Document>);
 
-#[derive(Debug, Clone, Serialize)]
+/// A refusal, as `application/problem+json` carries it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "/api/v1/problems/invalid-request", "title": "Invalid request", "status": 400,
+    "detail": "to: at most 92 days after from, both included",
+    "errors": [{ "field": "to", "message": "at most 92 days after from, both included" }]
+}))]
 pub struct Document {
+    /// Stable per kind of refusal: `/api/v1/problems/<kind>`.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: &'static str,
@@ -25,7 +32,8 @@ pub struct Document {
     pub key_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// What is wrong with one parameter.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
