@@ -53,6 +53,16 @@ ensure_e2e_packages() {
   fi
 }
 
+# Schemathesis (from PyPI) in its own virtual environment, for the partner API's contract test.
+ensure_schemathesis() {
+  if [ ! -x "$TOOLS/venv/bin/schemathesis" ]; then
+    say "installing schemathesis (PyPI) into $TOOLS/venv"
+    mkdir -p "$TOOLS"
+    python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+  fi
+}
+
 # Starts the machine's PostgreSQL if it is installed and stopped, and then requires the
 # PostgreSQL half of the tests. Without PostgreSQL those halves are skipped, saying so.
 ensure_postgres() {

@@ -6,6 +6,7 @@ ensure_rust_tools
 ensure_chromium
 ensure_e2e_packages
 ensure_postgres
+ensure_schemathesis
 
 logs="$(mktemp -d)"
 cd "$ROOT"
@@ -14,6 +15,10 @@ cargo fmt --all -- --check
 cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
 say "Rust tests"
 cargo test --workspace --exclude frontend --locked 2>&1 | tee "$logs/rust.log"
+
+say "partner API contract (schemathesis)"
+bash "$ROOT/scripts/schemathesis.sh" 2>&1 | tee "$logs/schemathesis.log"
+grep -q "No issues found" "$logs/schemathesis.log"
 
 build_site
 say "end-to-end tests in Chromium (JavaScript on and off)"
@@ -24,4 +29,6 @@ e2e_passed=$(grep -E '^ +[0-9]+ passed' "$logs/e2e.log" | awk '{print $1}' | tai
 echo
 echo "rust: ${rust_passed} passed, 0 failed"
 echo "e2e: ${e2e_passed:-0} passed, 0 failed"
+st_cases=$(grep -oE '[0-9]+ generated, [0-9]+ passed' "$logs/schemathesis.log" | tail -n 1)
+echo "schemathesis: ${st_cases:-no} cases, no issues"
 echo "all: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed"
