@@ -7,6 +7,7 @@ mod components;
 pub mod costs;
 pub mod error;
 pub mod i18n;
+pub mod partners;
 mod shell;
 
 use crate::i18n::{page_lang, use_texts};
@@ -90,7 +91,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("costs/:id") view=|| view! {
                         <RequireRole role=Role::Viewer><costs::CostFormPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("partners") view=|| view! { <SectionPage section=Section::Partners/> } ssr=SsrMode::Async/>
+                    <Route path=path!("partners") view=|| view! {
+                        <RequireRole role=Role::Admin><partners::PartnersPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("partners/:id") view=|| view! {
+                        <RequireRole role=Role::Admin><partners::PartnerPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("poc") view=|| view! { <SectionPage section=Section::PocReports/> } ssr=SsrMode::Async/>
                     <Route path=path!("admin/audit") view=|| view! {
                         <RequireRole role=Role::Admin><AdminTabs/><admin::AuditPageView/></RequireRole>

@@ -177,3 +177,34 @@ mod tests {
         assert_eq!(Scope::parse("admin"), None);
     }
 }
+
+/// The latency under which `percent` of requests were answered, from counts per bucket (bucket
+/// `b`: under 2^b microseconds), as the bucket's upper bound; `None` without requests.
+pub fn percentile_micros(buckets: &[(i32, i64)], percent: u32) -> Option<u64> {
+    let total: i64 = buckets.iter().map(|(_, n)| n).sum();
+    if total <= 0 {
+        return None;
+    }
+    let mut sorted = buckets.to_vec();
+    sorted.sort_unstable();
+    let wanted = (total * i64::from(percent) + 99) / 100;
+    let mut seen = 0;
+    sorted.into_iter().find_map(|(bucket, n)| {
+        seen += n;
+        (seen >= wanted).then(|| 1u64.checked_shl(bucket.clamp(0, 63) as u32).unwrap_or(u64::MAX))
+    })
+}
+
+#[cfg(test)]
+mod percentile_tests {
+    use super::percentile_micros;
+
+    #[test]
+    fn the_95th_percentile_is_the_bound_of_the_bucket_holding_it() {
+        assert_eq!(percentile_micros(&[], 95), None);
+        // 90 requests under 1 ms (bucket 10), 10 under 16 ms (bucket 14).
+        assert_eq!(percentile_micros(&[(14, 10), (10, 90)], 95), Some(16_384));
+        assert_eq!(percentile_micros(&[(14, 4), (10, 96)], 95), Some(1_024));
+        assert_eq!(percentile_micros(&[(10, 1)], 50), Some(1_024));
+    }
+}

@@ -14,6 +14,7 @@ pub mod lang;
 pub mod money;
 pub mod net;
 pub mod role;
+pub mod stats;
 
 pub use account::{Email, EmailError, NewPassword, PasswordError, PersonName, PersonNameError};
 pub use currency::Currency;

@@ -1,7 +1,8 @@
 //! IP allowlists and the client's address: the one parser the console's editor (in the browser)
 //! and the API's gate (on the server) both use.
 
-use ipnet::{IpNet, Ipv4Net};
+pub use ipnet::IpNet;
+use ipnet::Ipv4Net;
 use std::net::{IpAddr, SocketAddr};
 
 /// Why an allowlist entry is refused.

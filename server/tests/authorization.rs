@@ -46,6 +46,15 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/costs/save-campaign", Some(Role::Marketer)),
     ("/api/costs/save-cost-type", Some(Role::Admin)),
     ("/api/costs/save-currency", Some(Role::Admin)),
+    ("/api/partners/overview", Some(Role::Admin)),
+    ("/api/partners/save", Some(Role::Admin)),
+    ("/api/partners/detail", Some(Role::Admin)),
+    ("/api/partners/keys/issue", Some(Role::Admin)),
+    ("/api/partners/keys/rotate", Some(Role::Admin)),
+    ("/api/partners/keys/revoke", Some(Role::Admin)),
+    ("/api/partners/keys/update", Some(Role::Admin)),
+    ("/api/partners/allowlist", Some(Role::Admin)),
+    ("/api/partners/stats/load", Some(Role::Admin)),
 ];
 
 #[test]
@@ -118,6 +127,32 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         | "/api/costs/import/progress" => vec![("id", "999999".into())],
         "/api/costs/import/edit-row" => vec![("id", "999999".into()), ("row", "2".into())],
         "/api/costs/import/rollback" => vec![("batch", "999999".into())],
+        "/api/partners/save" => vec![("name", format!("Partner {n}")), ("games[0]", "STARFALL".into())],
+        "/api/partners/detail" => vec![("id", "1".into())],
+        "/api/partners/keys/issue" => vec![
+            ("partner", "1".into()),
+            ("label", "job".into()),
+            ("scopes[0]", "games:read".into()),
+            ("rate_per_minute", "60".into()),
+        ],
+        "/api/partners/keys/rotate" => {
+            vec![("key", "1".into()), ("grace_hours", "1".into()), ("confirm", "true".into())]
+        }
+        "/api/partners/keys/revoke" => vec![("key", "2".into()), ("confirm", "true".into())],
+        "/api/partners/keys/update" => vec![
+            ("key", "3".into()),
+            ("label", "job".into()),
+            ("scopes[0]", "games:read".into()),
+            ("rate_per_minute", "60".into()),
+            ("confirm", "true".into()),
+        ],
+        "/api/partners/allowlist" => vec![("partner", "1".into()), ("allowlist", "10.0.0.0/8".into())],
+        "/api/partners/stats/load" => vec![(
+            "csv",
+            "game,channel,day,new_users,daily_active_users,paying_users,revenue,currency\n\
+             STARFALL,GOOGLE_ADS,2026-10-01,1,10,1,\"1,000\",KRW\n"
+                .into(),
+        )],
         _ => vec![],
     }
 }
@@ -139,6 +174,20 @@ async fn each_role_reaches_exactly_what_it_should() {
             if let Some(role) = role {
                 app.user(email, role).await;
             }
+        }
+        // Partner 1 with keys 1 (to rotate), 2 (to revoke) and 3 (to change).
+        let admin = app.user("partner-admin@mcms.test", Role::Admin).await.id;
+        let form = store::partners::PartnerForm { name: "P", contact: "", active: true, games: &[], channels: &[] };
+        let partner = app.t.db.save_partner(None, &form, admin).await.unwrap();
+        for _ in 0..3 {
+            let settings = store::partners::KeySettings {
+                label: "k".into(),
+                scopes: vec![domain::keys::Scope::Games],
+                expires_at: None,
+                rate_per_minute: 60,
+                daily_quota: None,
+            };
+            app.t.db.issue_key(partner, &settings, admin).await.unwrap();
         }
         let mut n = 0;
         for (endpoint, least) in MATRIX {

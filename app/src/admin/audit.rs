@@ -41,8 +41,23 @@ pub struct AuditPage {
     pub actors: Vec<(i64, String)>,
 }
 
-pub const ENTITIES: [&str; 6] = ["cost_entry", "period", "budget", "fx_rates", "master", "campaign"];
-pub const ACTIONS: [&str; 8] = ["create", "edit", "delete", "restore", "close", "reopen", "set", "import"];
+pub const ENTITIES: [&str; 11] = [
+    "cost_entry",
+    "period",
+    "budget",
+    "fx_rates",
+    "master",
+    "campaign",
+    "import_batch",
+    "partner",
+    "api_key",
+    "allowlist",
+    "partner_stats",
+];
+pub const ACTIONS: [&str; 13] = [
+    "create", "edit", "delete", "restore", "close", "reopen", "set", "import", "rollback", "issue", "rotate", "revoke",
+    "load",
+];
 
 #[server(endpoint = "admin/audit")]
 pub async fn audit_log(#[server(default)] query: AuditQuery) -> Result<AuditPage, AppError> {

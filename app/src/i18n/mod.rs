@@ -9,6 +9,7 @@ use domain::{Lang, Role, Section};
 use leptos::prelude::*;
 
 pub struct Texts {
+    pub partners: &'static PartnerTexts,
     pub app_name: &'static str,
     pub skip_to_content: &'static str,
     pub nav_label: &'static str,
@@ -193,6 +194,89 @@ pub struct Texts {
     /// Messages for error codes; unknown codes fall back to `error_generic`.
     pub errors: &'static [(&'static str, &'static str)],
     pub error_generic: &'static str,
+}
+
+/// The partner console's text.
+pub struct PartnerTexts {
+    pub intro: &'static str,
+    pub api_docs: &'static str,
+    pub partners: &'static str,
+    pub none: &'static str,
+    pub contact: &'static str,
+    pub add: &'static str,
+    pub active: &'static str,
+    pub suspended: &'static str,
+    pub games_seen: &'static str,
+    pub channels_own: &'static str,
+    pub confirm_suspend: &'static str,
+    pub stats_loaded: &'static str,
+    pub stats_title: &'static str,
+    pub stats_hint: &'static str,
+    pub stats_file: &'static str,
+    pub stats_load: &'static str,
+    pub revoked: &'static str,
+    pub keys: &'static str,
+    pub usage: &'static str,
+    pub allowlist: &'static str,
+    pub allowlist_hint: &'static str,
+    pub details: &'static str,
+    pub new_key: &'static str,
+    pub shown_once: &'static str,
+    pub key: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub no_keys: &'static str,
+    pub scopes: &'static str,
+    pub expires: &'static str,
+    pub last_used: &'static str,
+    pub requests: &'static str,
+    pub p95: &'static str,
+    pub never: &'static str,
+    pub rotate: &'static str,
+    pub grace_hours: &'static str,
+    pub confirm_rotate: &'static str,
+    pub revoke: &'static str,
+    pub confirm_revoke: &'static str,
+    pub change: &'static str,
+    pub confirm_change: &'static str,
+    pub label: &'static str,
+    pub expires_on: &'static str,
+    pub rate: &'static str,
+    pub quota: &'static str,
+    pub issue: &'static str,
+    pub needs_script: &'static str,
+    pub usage_chart: &'static str,
+    pub answered: &'static str,
+    pub refused: &'static str,
+    pub failed: &'static str,
+    pub by_status: &'static str,
+    pub scope_games: &'static str,
+    pub scope_stats: &'static str,
+    pub status_live: &'static str,
+    pub status_grace: &'static str,
+    pub status_expired: &'static str,
+    pub status_replaced: &'static str,
+    pub status_revoked: &'static str,
+}
+
+impl PartnerTexts {
+    pub fn key_status(&self, s: crate::partners::KeyStatus) -> &'static str {
+        use crate::partners::KeyStatus;
+        match s {
+            KeyStatus::Live => self.status_live,
+            KeyStatus::Grace => self.status_grace,
+            KeyStatus::Expired => self.status_expired,
+            KeyStatus::Replaced => self.status_replaced,
+            KeyStatus::Revoked => self.status_revoked,
+        }
+    }
+
+    pub fn scope_text(&self, s: domain::keys::Scope) -> &'static str {
+        match s {
+            domain::keys::Scope::Games => self.scope_games,
+            domain::keys::Scope::Stats => self.scope_stats,
+        }
+    }
 }
 
 impl Texts {

@@ -1,0 +1,567 @@
+//! The console's pages: the partner list (with the statistics loader) and one partner (details,
+//! allowlist, keys, usage, history).
+
+use super::*;
+use crate::components::FormAlert;
+use crate::costs::periods::HistoryList;
+use crate::i18n::use_texts;
+use domain::keys::Scope;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn PartnersPage() -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    let save = ServerAction::<SavePartner>::new();
+    let load = ServerAction::<LoadStats>::new();
+    let overview = Resource::new_blocking(move || save.version().get(), |_| partners_overview());
+    view! {
+        <header class="page-head">
+            <h1>{t.section(domain::Section::Partners).0}</h1>
+            <p class="muted">{p.intro} " " <a href="/api/docs/" rel="external">{p.api_docs}</a></p>
+        </header>
+        <FormAlert action=save success=t.saved/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let v = match overview.await {
+                    Ok(v) => v,
+                    Err(e) => return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any(),
+                };
+                view! {
+                    <section class="card" aria-labelledby="partner-list">
+                        <h2 id="partner-list">{p.partners}</h2>
+                        {if v.partners.is_empty() {
+                            view! { <p class="muted">{p.none}</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="table">
+                                    <thead><tr>
+                                        <th scope="col">{t.name}</th>
+                                        <th scope="col">{p.contact}</th>
+                                        <th scope="col">{t.game}</th>
+                                        <th scope="col">{t.channel}</th>
+                                        <th scope="col">{t.status}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {v.partners.into_iter().map(|x| view! {
+                                            <tr>
+                                                <th scope="row"><a href=format!("/partners/{}", x.id)>{x.name}</a></th>
+                                                <td>{x.contact}</td>
+                                                <td>{x.games.join(", ")}</td>
+                                                <td>{x.channels.join(", ")}</td>
+                                                <td><PartnerStatus active=x.active/></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                    </section>
+                    <section class="card" aria-labelledby="partner-add">
+                        <h2 id="partner-add">{p.add}</h2>
+                        <PartnerFields action=save partner=None games=v.games channels=v.channels/>
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+        <StatsLoader load/>
+    }
+}
+
+#[component]
+fn PartnerStatus(active: bool) -> impl IntoView {
+    let p = use_texts().partners;
+    view! {
+        <span class=if active { "status status-ok" } else { "status status-off" }>
+            {if active { p.active } else { p.suspended }}
+        </span>
+    }
+}
+
+/// Name, contact, games, channels and status; adding a partner or changing one.
+#[component]
+fn PartnerFields(
+    action: ServerAction<SavePartner>,
+    partner: Option<PartnerLine>,
+    games: Vec<Choice>,
+    channels: Vec<Choice>,
+) -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    let id = partner.as_ref().map(|x| x.id);
+    let suffix = id.map_or_else(|| "new".to_owned(), |id| id.to_string());
+    let (name, contact) =
+        partner.as_ref().map_or((String::new(), String::new()), |x| (x.name.clone(), x.contact.clone()));
+    let chosen_games = partner.as_ref().map(|x| x.games.clone()).unwrap_or_default();
+    let chosen_channels = partner.as_ref().map(|x| x.channels.clone()).unwrap_or_default();
+    let active = partner.as_ref().is_none_or(|x| x.active);
+    let boxes = move |field: &'static str, options: Vec<Choice>, chosen: Vec<String>| {
+        let suffix = suffix.clone();
+        options
+            .into_iter()
+            .filter(|c| c.active || chosen.contains(&c.code))
+            .enumerate()
+            .map(|(i, c)| {
+                let box_id = format!("{field}-{suffix}-{}", c.code);
+                view! {
+                    <span class="field-check inline">
+                        <input id=box_id.clone() type="checkbox" name=format!("{field}[{i}]") value=c.code.clone()
+                            checked=chosen.contains(&c.code)/>
+                        <label for=box_id>{c.name}</label>
+                    </span>
+                }
+            })
+            .collect_view()
+    };
+    let field_id = move |f: &str| format!("partner-{f}-{}", id.map_or_else(|| "new".to_owned(), |i| i.to_string()));
+    view! {
+        <ActionForm action attr:class="stack">
+            {id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
+            <div class="form-grid">
+                <div class="field">
+                    <label for=field_id("name")>{t.name}</label>
+                    <input id=field_id("name") name="name" type="text" required maxlength="100" value=name/>
+                </div>
+                <div class="field">
+                    <label for=field_id("contact")>{p.contact}</label>
+                    <input id=field_id("contact") name="contact" type="text" maxlength="200" value=contact/>
+                </div>
+            </div>
+            <fieldset><legend>{p.games_seen}</legend>{boxes("games", games, chosen_games)}</fieldset>
+            <fieldset><legend>{p.channels_own}</legend>{boxes("channels", channels, chosen_channels)}</fieldset>
+            <div class="field field-check">
+                <input id=field_id("active") name="active" type="checkbox" value="true" checked=active/>
+                <label for=field_id("active")>{p.active}</label>
+            </div>
+            {id.map(|_| view! {
+                <div class="field field-check">
+                    <input id=field_id("confirm") name="confirm" type="checkbox" value="true"/>
+                    <label for=field_id("confirm")>{p.confirm_suspend}</label>
+                </div>
+            })}
+            <div class="form-actions"><button type="submit" class="btn btn-primary">{t.save}</button></div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn StatsLoader(load: ServerAction<LoadStats>) -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    let problems = move || match load.value().get() {
+        Some(Err(AppError::Rows { problems })) => problems,
+        _ => Vec::new(),
+    };
+    let outcome = move || match load.value().get() {
+        Some(Ok(n)) => Some(("alert alert-ok", format!("{} {n}", p.stats_loaded))),
+        Some(Err(e)) => Some(("alert alert-error", t.error(&e).to_owned())),
+        None => None,
+    };
+    view! {
+        <section class="card" aria-labelledby="stats-load">
+            <h2 id="stats-load">{p.stats_title}</h2>
+            <p class="hint">{p.stats_hint} " " <code>{domain::stats::STATS_COLUMNS.join(",")}</code></p>
+            {move || outcome().map(|(class, text)| view! { <p class=class role="status">{text}</p> })}
+            {move || {
+                let rows = problems();
+                (!rows.is_empty()).then(|| view! {
+                    <ul class="problems">
+                        {rows.into_iter().map(|r| view! {
+                            <li>{t.row} " " {r.row} ": " {t.error_code(&r.code)} " " <code>{r.detail}</code></li>
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
+            <ActionForm action=load attr:class="stack">
+                <div class="field">
+                    <label for="stats-csv">{p.stats_file}</label>
+                    <textarea id="stats-csv" name="csv" rows="6" class="mono" required></textarea>
+                </div>
+                <div class="form-actions"><button type="submit" class="btn">{p.stats_load}</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn PartnerPage() -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let save = ServerAction::<SavePartner>::new();
+    let allow = ServerAction::<SetPartnerAllowlist>::new();
+    let issue = ServerAction::<IssueKey>::new();
+    let rotate = ServerAction::<RotateKey>::new();
+    let revoke = ServerAction::<RevokeKey>::new();
+    let update = ServerAction::<UpdateKey>::new();
+    let detail = Resource::new_blocking(
+        move || {
+            (
+                id(),
+                save.version().get(),
+                allow.version().get(),
+                issue.version().get(),
+                rotate.version().get(),
+                revoke.version().get(),
+                update.version().get(),
+            )
+        },
+        |(id, ..)| partner_detail(id),
+    );
+    view! {
+        <FormAlert action=save success=t.saved/>
+        <FormAlert action=allow success=t.saved/>
+        <FormAlert action=revoke success=p.revoked/>
+        <FormAlert action=update success=t.saved/>
+        <NewKey issue rotate/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let d = match detail.await {
+                    Ok(d) => d,
+                    Err(e) => {
+                        if e == AppError::NotFound {
+                            crate::shell::set_status(404);
+                        }
+                        return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any();
+                    }
+                };
+                let partner_id = d.partner.id;
+                view! {
+                    <header class="page-head">
+                        <p><a href="/partners">{t.section(domain::Section::Partners).0}</a></p>
+                        <h1>{d.partner.name.clone()} " " <PartnerStatus active=d.partner.active/></h1>
+                        <p class="muted">{d.partner.contact.clone()}</p>
+                    </header>
+                    <section class="card" aria-labelledby="partner-keys">
+                        <h2 id="partner-keys">{p.keys}</h2>
+                        <KeyTable keys=d.keys.clone() rotate revoke update/>
+                        <IssueForm partner=partner_id issue/>
+                    </section>
+                    <section class="card" aria-labelledby="partner-usage">
+                        <h2 id="partner-usage">{p.usage}</h2>
+                        <UsageChart days=d.days.clone()/>
+                        <StatusTable statuses=d.statuses.clone()/>
+                    </section>
+                    <section class="card" aria-labelledby="partner-allowlist">
+                        <h2 id="partner-allowlist">{p.allowlist}</h2>
+                        <p class="hint">{p.allowlist_hint}</p>
+                        <AllowlistEditor action=allow partner=partner_id current=d.partner.allowlist.join("\n")/>
+                    </section>
+                    <section class="card" aria-labelledby="partner-details">
+                        <h2 id="partner-details">{p.details}</h2>
+                        <PartnerFields action=save partner=Some(d.partner.clone()) games=d.games channels=d.channels/>
+                    </section>
+                    <section class="card" aria-labelledby="partner-history">
+                        <h2 id="partner-history">{t.history}</h2>
+                        <HistoryList lines=d.history/>
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// A key just issued or rotated: shown this once, with a copy button.
+#[component]
+fn NewKey(issue: ServerAction<IssueKey>, rotate: ServerAction<RotateKey>) -> impl IntoView {
+    let p = use_texts().partners;
+    let shown = move || {
+        let from_issue = issue.value().get().and_then(Result::ok);
+        from_issue.or_else(|| rotate.value().get().and_then(Result::ok))
+    };
+    let copied = RwSignal::new(false);
+    view! {
+        {move || shown().map(|k| {
+            let key = k.key.clone();
+            view! {
+                <section class="card new-key" role="alert" aria-labelledby="new-key">
+                    <h2 id="new-key">{p.new_key} " " <code>{k.prefix.clone()}</code></h2>
+                    <p class="alert alert-warning">{p.shown_once}</p>
+                    <div class="field">
+                        <label for="new-key-value">{p.key}</label>
+                        <input id="new-key-value" class="mono" type="text" readonly value=k.key.clone()
+                            on:focus=|ev| { event_target::<leptos::web_sys::HtmlInputElement>(&ev).select(); }/>
+                    </div>
+                    <button type="button" class="btn" on:click=move |_| {
+                        #[cfg(feature = "hydrate")]
+                        {
+                            let _ = window().navigator().clipboard().write_text(&key);
+                        }
+                        #[cfg(not(feature = "hydrate"))]
+                        let _ = &key;
+                        copied.set(true);
+                    }>{p.copy}</button>
+                    {move || copied.get().then(|| view! { <span role="status">" " {p.copied}</span> })}
+                </section>
+            }
+        })}
+    }
+}
+
+#[component]
+fn KeyTable(
+    keys: Vec<KeyLine>,
+    rotate: ServerAction<RotateKey>,
+    revoke: ServerAction<RevokeKey>,
+    update: ServerAction<UpdateKey>,
+) -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    if keys.is_empty() {
+        return view! { <p class="muted">{p.no_keys}</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr>
+                    <th scope="col">{p.key}</th>
+                    <th scope="col">{p.scopes}</th>
+                    <th scope="col">{t.status}</th>
+                    <th scope="col">{p.expires}</th>
+                    <th scope="col">{p.last_used}</th>
+                    <th scope="col" class="num">{p.requests}</th>
+                    <th scope="col" class="num">{p.p95}</th>
+                    <th scope="col">{t.actions}</th>
+                </tr></thead>
+                <tbody>
+                    {keys.into_iter().map(|k| {
+                        let live = matches!(k.status, KeyStatus::Live | KeyStatus::Grace);
+                        view! {
+                            <tr class:inactive=!live>
+                                <th scope="row"><code>{k.prefix.clone()}</code><br/><small>{k.label.clone()}</small></th>
+                                <td>{k.scopes.join(" ")}</td>
+                                <td>{p.key_status(k.status)}</td>
+                                <td>{k.expires_at.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td>{k.last_used.clone().unwrap_or_else(|| p.never.into())}</td>
+                                <td class="num">{k.requests}</td>
+                                <td class="num">{k.p95_ms.clone().map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
+                                <td>{live.then(|| view! { <KeyActions k=k.clone() rotate revoke update/> })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn KeyActions(
+    k: KeyLine,
+    rotate: ServerAction<RotateKey>,
+    revoke: ServerAction<RevokeKey>,
+    update: ServerAction<UpdateKey>,
+) -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    let id = k.id;
+    let f = move |what: &str| format!("key-{id}-{what}");
+    let (rotate_label, revoke_label, save_label) = (
+        format!("{} {}", p.rotate, k.prefix),
+        format!("{} {}", p.revoke, k.prefix),
+        format!("{} {}", t.save, k.prefix),
+    );
+    view! {
+        <details>
+            <summary>{p.rotate}</summary>
+            <ActionForm action=rotate attr:class="stack">
+                <input type="hidden" name="key" value=id/>
+                <div class="field">
+                    <label for=f("grace")>{p.grace_hours}</label>
+                    <input id=f("grace") name="grace_hours" type="number" min="0" max="720" value="24" required/>
+                </div>
+                <div class="field field-check">
+                    <input id=f("rotate-confirm") name="confirm" type="checkbox" value="true" required/>
+                    <label for=f("rotate-confirm")>{p.confirm_rotate}</label>
+                </div>
+                <button type="submit" class="btn btn-small">{rotate_label}</button>
+            </ActionForm>
+        </details>
+        <details>
+            <summary>{p.revoke}</summary>
+            <ActionForm action=revoke attr:class="stack">
+                <input type="hidden" name="key" value=id/>
+                <div class="field field-check">
+                    <input id=f("revoke-confirm") name="confirm" type="checkbox" value="true" required/>
+                    <label for=f("revoke-confirm")>{p.confirm_revoke}</label>
+                </div>
+                <button type="submit" class="btn btn-small btn-danger">{revoke_label}</button>
+            </ActionForm>
+        </details>
+        <details>
+            <summary>{p.change}</summary>
+            <ActionForm action=update attr:class="stack">
+                <input type="hidden" name="key" value=id/>
+                <KeySettingsFields prefix=f("edit") label=k.label.clone() scopes=k.scopes.clone() expires_on=k.expires_on.clone()
+                    rate=k.rate_per_minute quota=k.daily_quota/>
+                <AllowlistField id=f("allowlist") current=k.allowlist.join("\n")/>
+                <div class="field field-check">
+                    <input id=f("update-confirm") name="confirm" type="checkbox" value="true" required/>
+                    <label for=f("update-confirm")>{p.confirm_change}</label>
+                </div>
+                <button type="submit" class="btn btn-small">{save_label}</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn KeySettingsFields(
+    prefix: String,
+    label: String,
+    scopes: Vec<String>,
+    expires_on: String,
+    rate: i32,
+    quota: Option<i64>,
+) -> impl IntoView {
+    let p = use_texts().partners;
+    let f = move |what: &str| format!("{prefix}-{what}");
+    view! {
+        <div class="form-grid">
+            <div class="field">
+                <label for=f("label")>{p.label}</label>
+                <input id=f("label") name="label" type="text" required maxlength="100" value=label/>
+            </div>
+            <div class="field">
+                <label for=f("expires")>{p.expires_on}</label>
+                <input id=f("expires") name="expires_on" type="date" value=expires_on/>
+            </div>
+            <div class="field">
+                <label for=f("rate")>{p.rate}</label>
+                <input id=f("rate") name="rate_per_minute" type="number" min="1" max="1000000" required value=rate/>
+            </div>
+            <div class="field">
+                <label for=f("quota")>{p.quota}</label>
+                <input id=f("quota") name="daily_quota" type="number" min="1" value=quota.map(|q| q.to_string()).unwrap_or_default()/>
+            </div>
+        </div>
+        <fieldset>
+            <legend>{p.scopes}</legend>
+            {Scope::ALL.into_iter().enumerate().map(|(i, s)| {
+                let box_id = f(&format!("scope-{i}"));
+                view! {
+                    <span class="field-check inline">
+                        <input id=box_id.clone() type="checkbox" name=format!("scopes[{i}]") value=s.as_str()
+                            checked=scopes.iter().any(|x| x == s.as_str())/>
+                        <label for=box_id>{s.as_str()} " — " {p.scope_text(s)}</label>
+                    </span>
+                }
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+#[component]
+fn IssueForm(partner: i64, issue: ServerAction<IssueKey>) -> impl IntoView {
+    let p = use_texts().partners;
+    let all: Vec<String> = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    view! {
+        <details>
+            <summary class="btn">{p.issue}</summary>
+            <ActionForm action=issue attr:class="stack">
+                <input type="hidden" name="partner" value=partner/>
+                <KeySettingsFields prefix="issue".to_owned() label=String::new() scopes=all expires_on=String::new() rate=600 quota=None/>
+                <noscript><p class="hint">{p.needs_script}</p></noscript>
+                <div class="form-actions"><button type="submit" class="btn btn-primary">{p.issue}</button></div>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// One address or CIDR range per line, checked as typed by the parser the server uses.
+#[component]
+fn AllowlistField(id: String, current: String) -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    let text = RwSignal::new(current.clone());
+    let problems = move || match domain::net::parse_list(&text.get()) {
+        Ok(_) => Vec::new(),
+        Err(found) => found,
+    };
+    let hint_id = format!("{id}-problems");
+    let initial = current.clone();
+    view! {
+        <div class="field">
+            <label for=id.clone()>{p.allowlist}</label>
+            <textarea id=id name="allowlist" rows="3" class="mono" aria-describedby=hint_id.clone()
+                prop:value=initial on:input=move |ev| text.set(event_target_value(&ev))>{current}</textarea>
+            <div id=hint_id aria-live="polite">
+                {move || problems().into_iter().map(|(line, e)| view! {
+                    <small class="cell-note">{t.row} " " {line} ": " {t.error_code(e.code())} " (" {e.to_string()} ")"</small>
+                }).collect_view()}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn AllowlistEditor(action: ServerAction<SetPartnerAllowlist>, partner: i64, current: String) -> impl IntoView {
+    let t = use_texts();
+    view! {
+        <ActionForm action attr:class="stack">
+            <input type="hidden" name="partner" value=partner/>
+            <AllowlistField id="partner-allowlist-entries".to_owned() current/>
+            <div class="form-actions"><button type="submit" class="btn">{t.save}</button></div>
+        </ActionForm>
+    }
+}
+
+/// Requests per day as stacked bars (answered, refused, failed), drawn on the server; each bar
+/// names its numbers on hover and to screen readers.
+#[component]
+fn UsageChart(days: Vec<DayUsage>) -> impl IntoView {
+    let p = use_texts().partners;
+    let top = days.iter().map(|d| d.ok + d.refused + d.failed).max().unwrap_or(0).max(1);
+    let (bar, gap, height) = (14.0_f64, 4.0_f64, 120.0_f64);
+    let width = days.len() as f64 * (bar + gap);
+    let total: i64 = days.iter().map(|d| d.ok + d.refused + d.failed).sum();
+    let scale = move |n: i64| n as f64 / top as f64 * height;
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {width} {}", height + 18.0) role="img" aria-label=format!("{} ({total})", p.usage_chart)
+                preserveAspectRatio="none" class="bars">
+                {days.into_iter().enumerate().map(|(i, d)| {
+                    let x = i as f64 * (bar + gap);
+                    let (ok, refused, failed) = (scale(d.ok), scale(d.refused), scale(d.failed));
+                    let label = format!("{}: {} {}, {} {}, {} {}", d.day, d.ok, p.answered, d.refused, p.refused, d.failed, p.failed);
+                    let short = d.day.get(8..).unwrap_or_default().to_owned();
+                    view! {
+                        <g>
+                            <title>{label}</title>
+                            <rect class="bar-ok" x=x y=height - ok width=bar height=ok></rect>
+                            <rect class="bar-refused" x=x y=height - ok - refused width=bar height=refused></rect>
+                            <rect class="bar-failed" x=x y=height - ok - refused - failed width=bar height=failed></rect>
+                            <text x=x + bar / 2.0 y=height + 14.0 text-anchor="middle" class="tick">{short}</text>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+            <figcaption>
+                {p.usage_chart} " · "
+                <span class="legend bar-ok">{p.answered}</span> " "
+                <span class="legend bar-refused">{p.refused}</span> " "
+                <span class="legend bar-failed">{p.failed}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[component]
+fn StatusTable(statuses: Vec<(u16, i64)>) -> impl IntoView {
+    let t = use_texts();
+    let p = t.partners;
+    (!statuses.is_empty()).then(|| {
+        view! {
+            <table class="table table-compact">
+                <caption>{p.by_status}</caption>
+                <thead><tr><th scope="col">{t.status}</th><th scope="col" class="num">{p.requests}</th></tr></thead>
+                <tbody>
+                    {statuses.into_iter().map(|(s, n)| view! { <tr><th scope="row">{s}</th><td class="num">{n}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        }
+    })
+}
