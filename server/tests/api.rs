@@ -278,11 +278,15 @@ async fn every_refusal_has_its_status_and_problem() {
         assert_eq!(api.with_key("/api/v1/me", new_key.reveal()).await.status, 200);
 
         let (victim, victim_key) = db.issue_key(w.partner, &settings(&[Scope::Games]), w.admin).await.unwrap();
+        // Both instances have the key cached; a revocation holds on each within the cache time.
         assert_eq!(api.with_key("/api/v1/me", victim_key.reveal()).await.status, 200);
+        assert_eq!(behind_proxy.with_key("/api/v1/me", victim_key.reveal()).await.status, 200);
         db.revoke_key(victim.id, w.admin).await.unwrap();
         tokio::time::sleep(server::api::gate::KEY_CACHE_TTL).await;
-        let revoked = api.with_key("/api/v1/me", victim_key.reveal()).await;
-        assert_eq!((revoked.status, revoked.problem()), (401, "revoked-key".into()));
+        for instance in [&api, &behind_proxy] {
+            let revoked = instance.with_key("/api/v1/me", victim_key.reveal()).await;
+            assert_eq!((revoked.status, revoked.problem()), (401, "revoked-key".into()));
+        }
 
         let (_, red_key) = db.issue_key(w.other, &settings(&[Scope::Games]), w.admin).await.unwrap();
         let suspend = partner_form("Red Media", "PUZZLE", "TIKTOK", false);
