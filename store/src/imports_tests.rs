@@ -202,3 +202,43 @@ async fn checking_a_sheet_reports_how_far_it_is() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_ledger_refuses_rows_that_point_nowhere_and_keeps_what_rows_point_to() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let good = entries(db, &[form("2026-11-02", "10,000", "")]).await;
+        db.commit_import(batch("kept"), &good, &CostSettings::default(), actor).await.unwrap();
+        // A copy of the stored entry with one reference pointing nowhere.
+        let copy = |column: &str, value: &str| {
+            let columns = "entry_date, game, channel, campaign, country, vendor, cost_type, currency, amount_minor, \
+                invoice_number, invoice_key, memo, vat_included, reporting_currency, reporting_minor, natural_key, \
+                version, created_at, created_by, updated_at, updated_by, batch_id";
+            let values: Vec<String> = columns
+                .split(", ")
+                .map(|c| c.trim())
+                .map(|c| match c {
+                    c if c == column => value.to_owned(),
+                    "natural_key" => "natural_key || 'x'".to_owned(),
+                    c => c.to_owned(),
+                })
+                .collect();
+            format!("INSERT INTO cost_entries ({columns}) SELECT {} FROM cost_entries", values.join(", "))
+        };
+        for (column, value) in [("created_by", "999999"), ("batch_id", "999999"), ("campaign", "'NOPE'")] {
+            let sql = copy(column, value);
+            assert!(sql.contains(value), "{sql}");
+            let refused = crate::on_db!(db, pool => sqlx::query(&sql).execute(pool).await.map(drop));
+            assert!(refused.is_err(), "{}: an entry with {column} = {value} was stored", db.backend());
+        }
+        let fine = crate::on_db!(db, pool => sqlx::query(&copy("memo", "'copied'")).execute(pool).await.map(drop));
+        assert!(fine.is_ok(), "{}: the same copy with every reference in place is stored: {fine:?}", db.backend());
+        for sql in ["DELETE FROM users", "DELETE FROM import_batches"] {
+            let refused = crate::on_db!(db, pool => sqlx::query(sql).execute(pool).await.map(drop));
+            assert!(refused.is_err(), "{}: {sql} went through", db.backend());
+        }
+        assert_eq!(live_total(db).await.0, 1, "{}", db.backend());
+        t.finish().await;
+    }
+}
