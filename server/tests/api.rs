@@ -211,6 +211,10 @@ async fn every_refusal_has_its_status_and_problem() {
         let fields: Vec<&str> =
             span_body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["limit", "to"], "every field that is wrong, at once: {}", span.body);
+        for empty in ["limit=", "cursor="] {
+            let sent_empty = api.with_key(&format!("{stats}&{empty}"), &key).await;
+            assert_eq!((sent_empty.status, sent_empty.problem()), (400, "invalid-request".into()), "{empty}");
+        }
         let dates = api.with_key("/api/v1/games/STARFALL/daily-stats?from=yesterday", &key).await;
         assert_eq!(dates.json()["errors"].as_array().unwrap().len(), 2, "{}", dates.body);
         let stray = api.with_key("/api/v1/me?debug=1", &key).await;

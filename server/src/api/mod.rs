@@ -273,8 +273,9 @@ fn parse_stats(p: StatsParams) -> Result<StatsRequest, Problem> {
         }),
     };
     let (from, to) = (date("from", p.from), date("to", p.to));
+    // A parameter sent empty is a mistake, not a request for the default.
     let limit = match p.limit.as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_LIMIT,
+        None => DEFAULT_LIMIT,
         Some(v) => match v.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
             _ => {
@@ -284,7 +285,7 @@ fn parse_stats(p: StatsParams) -> Result<StatsRequest, Problem> {
         },
     };
     let after = match p.cursor.as_deref().map(str::trim) {
-        None | Some("") => None,
+        None => None,
         Some(c) => match decode_cursor(c) {
             Some(after) => Some(after),
             None => {
