@@ -8,6 +8,7 @@ pub mod costs;
 pub mod error;
 pub mod i18n;
 pub mod partners;
+pub mod poc;
 mod shell;
 
 use crate::i18n::{page_lang, use_texts};
@@ -97,7 +98,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("partners/:id") view=|| view! {
                         <RequireRole role=Role::Admin><partners::PartnerPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("poc") view=|| view! { <SectionPage section=Section::PocReports/> } ssr=SsrMode::Async/>
+                    <Route path=path!("poc") view=|| view! {
+                        <RequireRole role=Role::Viewer><poc::PocPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
                     <Route path=path!("admin/audit") view=|| view! {
                         <RequireRole role=Role::Admin><AdminTabs/><admin::AuditPageView/></RequireRole>
                     } ssr=SsrMode::Async/>
@@ -139,21 +142,6 @@ fn Home() -> impl IntoView {
 
 /// A top-level section whose screens are still being built: its title, what it is for, and the
 /// same role gate the finished section will have.
-#[component]
-fn SectionPage(section: Section) -> impl IntoView {
-    let t = use_texts();
-    let (title, body) = t.section(section);
-    view! {
-        <RequireRole role=section.required_role()>
-            <header class="page-head">
-                <h1>{title}</h1>
-                <p class="muted">{body}</p>
-            </header>
-            <p class="card empty-state">{t.section_pending}</p>
-        </RequireRole>
-    }
-}
-
 /// Links between the admin pages.
 #[component]
 fn AdminTabs() -> impl IntoView {

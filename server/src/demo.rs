@@ -254,3 +254,75 @@ pub async fn load_partners(db: &Db, today: Date) -> Result<usize, StoreError> {
     }
     db.load_stats(&rows, admin).await
 }
+
+/// The demo PoC's runs: synthetic, shaped by the vendors' published guidance named in the file.
+const POC_RUNS: &str = include_str!("../data/poc-demo-runs.csv");
+
+/// The demo proof of concept (Redshift vs Snowflake ingestion) with its recorded runs. Loaded
+/// once: skipped when a PoC exists.
+pub async fn load_poc(db: &Db) -> Result<usize, StoreError> {
+    use store::poc::{PocScenario, PocSystem};
+    if !db.pocs().await?.is_empty() {
+        return Ok(0);
+    }
+    let admin = db.users().await?.into_iter().find(|u| u.role == Role::Admin).ok_or(StoreError::NotFound)?.id;
+    let poc = db
+        .create_poc(
+            "Warehouse ingestion PoC: Amazon Redshift vs Snowflake",
+            "Choose the warehouse that loads the game event lake (about 100 GB a day) fastest and cheapest, \
+             in batch from S3 and near real time from the transactional databases.",
+            "decided",
+            "Snowflake for batch and CDC ingestion: faster at every file size from 16 MB up and cheaper per load; \
+             keep files at 100-250 MB compressed. Redshift stays for the finance marts until their contract ends.",
+        )
+        .await?;
+    for (name, edition, configuration) in [
+        ("redshift", "Amazon Redshift RA3, provisioned", "4 × ra3.4xlarge (16 slices), managed storage, COPY from S3"),
+        (
+            "snowflake",
+            "Snowflake Enterprise",
+            "Large warehouse (8 credits/hour), auto-suspend 60 s, COPY INTO / Snowpipe",
+        ),
+    ] {
+        let system = PocSystem {
+            name: name.into(),
+            edition: edition.into(),
+            region: "ap-northeast-2 (Seoul)".into(),
+            configuration: configuration.into(),
+        };
+        db.add_poc_system(poc, &system).await?;
+    }
+    for (name, kind, method) in [
+        (
+            "batch_copy",
+            "batch_load",
+            "Load 100 GB (600 M rows, TPC-H lineitem shape) from S3 with COPY / COPY INTO, \
+            the same data split into files of 1 MB to 10 GB, as CSV (gzip and plain), Parquet (snappy) and JSON.",
+        ),
+        (
+            "cdc_microbatch",
+            "near_real_time",
+            "Debezium change events written to S3 every 60 s, loaded by Redshift \
+            auto-copy and by Snowpipe; latency measured from the source commit to the row being visible to a query.",
+        ),
+        (
+            "data_share",
+            "data_sharing",
+            "Share a 100 GB schema with a second account; time until the consumer's first \
+            query answers.",
+        ),
+        (
+            "kafka_sink",
+            "connector",
+            "Kafka Connect sink connector at 50,000 events/s for 10 minutes; time until every \
+            event is queryable.",
+        ),
+    ] {
+        let scenario = PocScenario { name: name.into(), kind: kind.into(), method: method.into() };
+        db.add_poc_scenario(poc, &scenario).await?;
+    }
+    let body: String = POC_RUNS.lines().filter(|l| !l.starts_with('#')).map(|l| format!("{l}\n")).collect();
+    let runs = domain::poc::parse_runs_csv(&body, |_| true, |_| true)
+        .map_err(|problems| StoreError::Corrupt(format!("demo PoC runs: {problems:?}")))?;
+    db.record_runs(poc, &runs, "demo", admin).await
+}

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod import;
 mod middleware;
+pub mod poc;
 mod routes;
 
 pub use config::WebConfig;

@@ -55,6 +55,17 @@ enum Command {
         #[arg(long = "as", default_value = "admin@mcms.example")]
         as_email: String,
     },
+    /// Issue a token a script records PoC runs with (`POST /api/poc/runs`); printed once.
+    IssuePocToken {
+        #[command(flatten)]
+        db: DbArgs,
+        /// What the token is for.
+        #[arg(long, default_value = "recording script")]
+        label: String,
+        /// The admin the issue is recorded under.
+        #[arg(long = "as", default_value = "admin@mcms.example")]
+        as_email: String,
+    },
     /// Check that a month is safe to hand to the warehouse: closed, and every entry passing every
     /// rule. Exits 0 when safe, 1 with the reasons when not.
     BatchCheck {
@@ -258,6 +269,7 @@ async fn run() -> ExitCode {
             Err(e) => Err(e),
         },
         Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
+        Some(Command::IssuePocToken { db, label, as_email }) => issue_poc_token(&db, &label, &as_email).await,
         Some(Command::IssueKey { db, partner, scopes, label, rate_per_minute, daily_quota, as_email }) => {
             let scopes = scopes.iter().map(|s| domain::keys::Scope::parse(s).ok_or(format!("unknown scope {s:?}")));
             match scopes.collect::<Result<Vec<_>, String>>() {
@@ -348,7 +360,8 @@ async fn load_demo(db: &Db) -> Result<(), String> {
     let costs =
         demo::load_costs(db, &defaults.costs, today).await.map_err(|e| format!("cannot load demo costs: {e}"))?;
     let stats = demo::load_partners(db, today).await.map_err(|e| format!("cannot load demo partners: {e}"))?;
-    tracing::info!(accounts = added, cost_entries = costs, partner_stats = stats, "demo data loaded");
+    let runs = demo::load_poc(db).await.map_err(|e| format!("cannot load the demo PoC: {e}"))?;
+    tracing::info!(accounts = added, cost_entries = costs, partner_stats = stats, poc_runs = runs, "demo data loaded");
     Ok(())
 }
 
@@ -368,6 +381,19 @@ async fn issue_key(
     let (info, key) = db.issue_key(found.id, settings, admin.id).await.map_err(|e| e.to_string())?;
     tracing::info!(partner = found.id, key = info.id, prefix = %info.prefix, "API key issued");
     println!("{}", key.reveal());
+    Ok(())
+}
+
+async fn issue_poc_token(args: &DbArgs, label: &str, as_email: &str) -> Result<(), String> {
+    let db = open(args).await?;
+    let admin = db.users().await.map_err(|e| e.to_string())?.into_iter().find(|u| u.email == as_email);
+    let admin = admin
+        .filter(|u| u.active && u.role == domain::Role::Admin)
+        .ok_or(format!("{as_email} is not an active admin"))?;
+    let poc = db.pocs().await.map_err(|e| e.to_string())?.into_iter().next().ok_or("no PoC is recorded yet")?;
+    let token = db.issue_poc_token(poc.id, label, admin.id).await.map_err(|e| e.to_string())?;
+    tracing::info!(poc = poc.id, prefix = token.prefix(), "PoC token issued");
+    println!("{}", token.reveal());
     Ok(())
 }
 

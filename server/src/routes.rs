@@ -48,6 +48,14 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         let state = state.clone();
         move |path: axum::extract::Path<i64>, req: Request<Body>| import_errors(state.clone(), path.0, req)
     };
+    let poc_export = {
+        let state = state.clone();
+        move |req: Request<Body>| crate::poc::export(state.clone(), req)
+    };
+    let poc_record = {
+        let state = state.clone();
+        move |req: Request<Body>| crate::poc::record(state.clone(), req)
+    };
     let context = move || provide_context(state.clone());
     let page = {
         let options = options.clone();
@@ -94,6 +102,8 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
             post(upload).layer(DefaultBodyLimit::max(import_limits.max_bytes.saturating_add(1 << 20))),
         )
         .route("/costs/import/{id}/errors.csv", get(errors))
+        .route("/poc/export.csv", get(poc_export))
+        .route("/api/poc/runs", post(poc_record))
         // leptos_routes registers each server function under /api; anything else there is unknown.
         .route("/api/{*rest}", any(|| async { (StatusCode::NOT_FOUND, "No such API endpoint.") }))
         .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), page)

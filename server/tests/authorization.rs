@@ -55,6 +55,8 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/partners/keys/update", Some(Role::Admin)),
     ("/api/partners/allowlist", Some(Role::Admin)),
     ("/api/partners/stats/load", Some(Role::Admin)),
+    ("/api/poc/report", Some(Role::Viewer)),
+    ("/api/poc/record", Some(Role::Admin)),
 ];
 
 #[test]
@@ -153,6 +155,14 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
              STARFALL,GOOGLE_ADS,2026-10-01,1,10,1,\"1,000\",KRW\n"
                 .into(),
         )],
+        "/api/poc/record" => vec![(
+            "csv",
+            format!(
+                "{}\nredshift,batch,csv,gzip,1,1,1,1,{}.5,,,,,,2026-10-01,1,e2e,\n",
+                domain::poc::RUN_COLUMNS.join(","),
+                n
+            ),
+        )],
         _ => vec![],
     }
 }
@@ -189,6 +199,17 @@ async fn each_role_reaches_exactly_what_it_should() {
             };
             app.t.db.issue_key(partner, &settings, admin).await.unwrap();
         }
+        let poc = app.t.db.create_poc("PoC", "goal", "running", "").await.unwrap();
+        let system = store::poc::PocSystem {
+            name: "redshift".into(),
+            edition: String::new(),
+            region: String::new(),
+            configuration: String::new(),
+        };
+        app.t.db.add_poc_system(poc, &system).await.unwrap();
+        let scenario =
+            store::poc::PocScenario { name: "batch".into(), kind: "batch_load".into(), method: String::new() };
+        app.t.db.add_poc_scenario(poc, &scenario).await.unwrap();
         let mut n = 0;
         for (endpoint, least) in MATRIX {
             for (role, email) in callers {

@@ -6,6 +6,7 @@ pub mod imports;
 mod ledger;
 pub mod partners;
 mod password;
+pub mod poc;
 pub mod sessions;
 mod throttle;
 mod users;
@@ -155,5 +156,7 @@ mod costs_tests;
 mod imports_tests;
 #[cfg(test)]
 mod partners_tests;
+#[cfg(test)]
+mod poc_tests;
 #[cfg(test)]
 mod tests;

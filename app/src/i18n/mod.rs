@@ -9,6 +9,7 @@ use domain::{Lang, Role, Section};
 use leptos::prelude::*;
 
 pub struct Texts {
+    pub poc: &'static PocTexts,
     pub partners: &'static PartnerTexts,
     pub app_name: &'static str,
     pub skip_to_content: &'static str,
@@ -279,6 +280,81 @@ impl PartnerTexts {
     }
 }
 
+/// The PoC report's text.
+pub struct PocTexts {
+    pub failures: &'static str,
+    pub run_date: &'static str,
+    pub error: &'static str,
+    pub runs_shown: &'static str,
+    pub failed_runs: &'static str,
+    pub decision: &'static str,
+    pub filters: &'static str,
+    pub format: &'static str,
+    pub compression: &'static str,
+    pub file_size: &'static str,
+    pub any: &'static str,
+    pub apply: &'static str,
+    pub clear: &'static str,
+    pub export_csv: &'static str,
+    pub summary: &'static str,
+    pub summary_hint: &'static str,
+    pub summary_caption: &'static str,
+    pub verdicts: &'static str,
+    pub scenario: &'static str,
+    pub best: &'static str,
+    pub method: &'static str,
+    pub comparison: &'static str,
+    pub comparison_hint: &'static str,
+    pub files: &'static str,
+    pub failed: &'static str,
+    pub no_run: &'static str,
+    pub per_scenario: &'static str,
+    pub seconds: &'static str,
+    pub trade_offs: &'static str,
+    pub size_vs_throughput: &'static str,
+    pub cost_vs_time: &'static str,
+    pub file_size_axis: &'static str,
+    pub throughput_axis: &'static str,
+    pub seconds_axis: &'static str,
+    pub cost_axis: &'static str,
+    pub systems: &'static str,
+    pub system: &'static str,
+    pub edition: &'static str,
+    pub region: &'static str,
+    pub configuration: &'static str,
+    pub record: &'static str,
+    pub record_hint: &'static str,
+    pub record_file: &'static str,
+    pub record_button: &'static str,
+    pub recorded: &'static str,
+    pub status_planned: &'static str,
+    pub status_running: &'static str,
+    pub status_decided: &'static str,
+    pub kind_batch_load: &'static str,
+    pub kind_near_real_time: &'static str,
+    pub kind_data_sharing: &'static str,
+    pub kind_connector: &'static str,
+}
+
+impl PocTexts {
+    pub fn status(&self, status: &str) -> &'static str {
+        match status {
+            "planned" => self.status_planned,
+            "decided" => self.status_decided,
+            _ => self.status_running,
+        }
+    }
+
+    pub fn kind(&self, kind: &str) -> &'static str {
+        match kind {
+            "near_real_time" => self.kind_near_real_time,
+            "data_sharing" => self.kind_data_sharing,
+            "connector" => self.kind_connector,
+            _ => self.kind_batch_load,
+        }
+    }
+}
+
 impl Texts {
     pub fn for_lang(lang: Lang) -> &'static Texts {
         match lang {
@@ -457,6 +533,22 @@ mod tests {
         "stats.revenue_invalid",
         "stats.currency_unknown",
         "stats.duplicate",
+        "poc.columns",
+        "poc.empty",
+        "poc.system_missing",
+        "poc.scenario_missing",
+        "poc.system_unknown",
+        "poc.scenario_unknown",
+        "poc.format_unknown",
+        "poc.compression_unknown",
+        "poc.count_invalid",
+        "poc.measure_invalid",
+        "poc.cost_invalid",
+        "poc.outcome_missing",
+        "poc.outcome_both",
+        "poc.latency_order",
+        "poc.date_invalid",
+        "poc.run_by_missing",
     ];
 
     #[test]

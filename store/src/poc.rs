@@ -1,0 +1,248 @@
+//! The proof of concept's record: the PoC, its systems and scenarios, its runs (recorded whole
+//! or not at all, audited) and the tokens scripts record runs with.
+
+use crate::costs::{in_tx, json};
+use crate::{Db, Result, StoreError, on_db, unique_as};
+use domain::keys::ApiKey;
+use domain::poc::{Params, Run};
+use password_hash::rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use time::{Date, OffsetDateTime};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Poc {
+    pub id: i64,
+    pub title: String,
+    pub goal: String,
+    /// planned, running or decided.
+    pub status: String,
+    pub decision: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PocSystem {
+    pub name: String,
+    pub edition: String,
+    pub region: String,
+    pub configuration: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PocScenario {
+    pub name: String,
+    /// One of [`domain::poc::ScenarioKind`], as text.
+    pub kind: String,
+    /// How the scenario was run, written out.
+    pub method: String,
+}
+
+/// Which runs a report shows (`None`: any).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFilter {
+    pub format: Option<String>,
+    pub compression: Option<String>,
+    pub min_file_mb: Option<i64>,
+    pub max_file_mb: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    system: String,
+    scenario: String,
+    format: String,
+    compression: String,
+    file_count: i64,
+    file_size_mb: i64,
+    total_bytes: i64,
+    row_count: i64,
+    load_seconds: Option<f64>,
+    latency_p50_ms: Option<f64>,
+    latency_p95_ms: Option<f64>,
+    credits: Option<f64>,
+    cost_cents: Option<i64>,
+    error: Option<String>,
+    run_date: Date,
+    system_version: String,
+    run_by: String,
+    notes: String,
+}
+
+impl From<RunRow> for Run {
+    fn from(r: RunRow) -> Run {
+        Run {
+            system: r.system,
+            scenario: r.scenario,
+            params: Params {
+                format: r.format,
+                compression: r.compression,
+                file_count: r.file_count,
+                file_size_mb: r.file_size_mb,
+            },
+            total_bytes: r.total_bytes,
+            rows: r.row_count,
+            load_seconds: r.load_seconds,
+            latency_p50_ms: r.latency_p50_ms,
+            latency_p95_ms: r.latency_p95_ms,
+            credits: r.credits,
+            cost_cents: r.cost_cents,
+            error: r.error,
+            run_date: r.run_date,
+            system_version: r.system_version,
+            run_by: r.run_by,
+            notes: r.notes,
+        }
+    }
+}
+
+const RUN_COLUMNS: &str = "system, scenario, format, compression, file_count, file_size_mb, total_bytes, row_count, \
+    load_seconds, latency_p50_ms, latency_p95_ms, credits, cost_cents, error, run_date, system_version, run_by, notes";
+
+/// Rows per `INSERT` when recording runs.
+const CHUNK: usize = 500;
+
+impl Db {
+    pub async fn pocs(&self) -> Result<Vec<Poc>> {
+        Ok(on_db!(self, pool => sqlx::query_as("SELECT id, title, goal, status, decision FROM pocs ORDER BY id")
+            .fetch_all(pool).await)?)
+    }
+
+    pub async fn poc(&self, id: i64) -> Result<Option<Poc>> {
+        Ok(on_db!(self, pool => sqlx::query_as("SELECT id, title, goal, status, decision FROM pocs WHERE id = $1")
+            .bind(id).fetch_optional(pool).await)?)
+    }
+
+    pub async fn create_poc(&self, title: &str, goal: &str, status: &str, decision: &str) -> Result<i64> {
+        let now = OffsetDateTime::now_utc();
+        Ok(on_db!(self, pool => sqlx::query_scalar(
+            "INSERT INTO pocs (title, goal, status, decision, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(title).bind(goal).bind(status).bind(decision).bind(now).fetch_one(pool).await)?)
+    }
+
+    /// Records the PoC's status and decision, audited.
+    pub async fn decide_poc(&self, id: i64, status: &str, decision: &str, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let before = self.poc(id).await?.ok_or(StoreError::NotFound)?;
+        in_tx!(self, tx => {
+            sqlx::query("UPDATE pocs SET status = $1, decision = $2, updated_at = $3 WHERE id = $4")
+                .bind(status).bind(decision).bind(now).bind(id).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'edit', 'poc', $3, $4, $5, NULL)")
+                .bind(now).bind(actor).bind(id.to_string()).bind(json(&(&before.status, &before.decision)))
+                .bind(json(&(status, decision))).execute(&mut *tx).await?;
+        })
+    }
+
+    pub async fn add_poc_system(&self, poc: i64, s: &PocSystem) -> Result<()> {
+        on_db!(self, pool => sqlx::query("INSERT INTO poc_systems (poc_id, name, edition, region, configuration) \
+            VALUES ($1, $2, $3, $4, $5)")
+            .bind(poc).bind(&s.name).bind(&s.edition).bind(&s.region).bind(&s.configuration).execute(pool).await.map(drop))
+        .map_err(unique_as("a system with this name"))?;
+        Ok(())
+    }
+
+    pub async fn add_poc_scenario(&self, poc: i64, s: &PocScenario) -> Result<()> {
+        on_db!(self, pool => sqlx::query("INSERT INTO poc_scenarios (poc_id, name, kind, method) VALUES ($1, $2, $3, $4)")
+            .bind(poc).bind(&s.name).bind(&s.kind).bind(&s.method).execute(pool).await.map(drop))
+            .map_err(unique_as("a scenario with this name"))?;
+        Ok(())
+    }
+
+    pub async fn poc_systems(&self, poc: i64) -> Result<Vec<PocSystem>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT name, edition, region, configuration FROM poc_systems WHERE poc_id = $1 ORDER BY name")
+            .bind(poc).fetch_all(pool).await)?)
+    }
+
+    pub async fn poc_scenarios(&self, poc: i64) -> Result<Vec<PocScenario>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT name, kind, method FROM poc_scenarios WHERE poc_id = $1 ORDER BY name")
+            .bind(poc).fetch_all(pool).await)?)
+    }
+
+    /// The PoC's runs that pass `filter`, oldest first.
+    pub async fn poc_runs(&self, poc: i64, filter: &RunFilter) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM poc_runs WHERE poc_id = $1 \
+             AND ($2 = '' OR format = $2) AND ($3 = '' OR compression = $3) \
+             AND file_size_mb >= $4 AND file_size_mb <= $5 ORDER BY id"
+        );
+        let rows: Vec<RunRow> = on_db!(self, pool => sqlx::query_as(&sql)
+            .bind(poc)
+            .bind(filter.format.as_deref().unwrap_or_default())
+            .bind(filter.compression.as_deref().unwrap_or_default())
+            .bind(filter.min_file_mb.unwrap_or(0))
+            .bind(filter.max_file_mb.unwrap_or(i64::MAX))
+            .fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(Run::from).collect())
+    }
+
+    /// Stores checked runs whole, or none of them (a system or scenario the PoC lacks stops all).
+    pub async fn record_runs(&self, poc: i64, runs: &[Run], source: &str, actor: i64) -> Result<usize> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            for chunk in runs.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO poc_runs (poc_id, {RUN_COLUMNS}, created_at, created_by) "));
+                q.push_values(chunk, |mut row, r| {
+                    row.push_bind(poc).push_bind(r.system.clone()).push_bind(r.scenario.clone())
+                        .push_bind(r.params.format.clone()).push_bind(r.params.compression.clone())
+                        .push_bind(r.params.file_count).push_bind(r.params.file_size_mb).push_bind(r.total_bytes)
+                        .push_bind(r.rows).push_bind(r.load_seconds).push_bind(r.latency_p50_ms)
+                        .push_bind(r.latency_p95_ms).push_bind(r.credits).push_bind(r.cost_cents)
+                        .push_bind(r.error.clone()).push_bind(r.run_date).push_bind(r.system_version.clone())
+                        .push_bind(r.run_by.clone()).push_bind(r.notes.clone()).push_bind(now).push_bind(actor);
+                });
+                q.build().execute(&mut *tx).await.map_err(|e| match e.as_database_error() {
+                    Some(d) if d.is_foreign_key_violation() => StoreError::Unknown("system or scenario"),
+                    _ => StoreError::Database(e),
+                })?;
+            }
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'record', 'poc', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(poc.to_string()).bind(json(&(runs.len(), source)))
+                .execute(&mut *tx).await?;
+            runs.len()
+        })
+    }
+
+    /// Issues a token a script records runs of `poc` with: returned whole this once, stored as
+    /// its SHA-256.
+    pub async fn issue_poc_token(&self, poc: i64, label: &str, actor: i64) -> Result<ApiKey> {
+        let now = OffsetDateTime::now_utc();
+        let mut pool_bytes = [0u8; 64];
+        let mut next = pool_bytes.len();
+        let key = ApiKey::generate(|| {
+            if next == pool_bytes.len() {
+                OsRng.fill_bytes(&mut pool_bytes);
+                next = 0;
+            }
+            next += 1;
+            pool_bytes[next - 1]
+        });
+        let hash: String = crate::partners::key_hash(&key).iter().map(|b| format!("{b:02x}")).collect();
+        in_tx!(self, tx => {
+            sqlx::query("INSERT INTO poc_tokens (poc_id, prefix, hash, label, created_at, created_by) \
+                VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(poc).bind(key.prefix()).bind(&hash).bind(label).bind(now).bind(actor)
+                .execute(&mut *tx).await.map_err(|e| match e.as_database_error() {
+                    Some(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+                    _ => StoreError::Database(e),
+                })?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'issue', 'poc_token', $3, NULL, $4, NULL)")
+                .bind(now).bind(actor).bind(key.prefix()).bind(json(&(poc, label))).execute(&mut *tx).await?;
+        })?;
+        Ok(key)
+    }
+
+    /// The live token `key` stands for: (its PoC, who issued it). `None` for unknown, wrong or revoked.
+    pub async fn poc_token(&self, key: &ApiKey) -> Result<Option<(i64, i64)>> {
+        let row: Option<(i64, String, i64, Option<OffsetDateTime>)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT poc_id, hash, created_by, revoked_at FROM poc_tokens WHERE prefix = $1")
+            .bind(key.prefix()).fetch_optional(pool).await)?;
+        let Some((poc, hash, issuer, revoked)) = row else { return Ok(None) };
+        let presented: String = crate::partners::key_hash(key).iter().map(|b| format!("{b:02x}")).collect();
+        let same = bool::from(hash.as_bytes().ct_eq(presented.as_bytes()));
+        Ok((same && revoked.is_none()).then_some((poc, issuer)))
+    }
+}
