@@ -46,6 +46,29 @@ pub struct RunFilter {
     pub max_file_mb: Option<i64>,
 }
 
+/// What a report needs of one system's runs with one set of parameters in one scenario: the
+/// runs of a PoC folded, so the report costs the same for a hundred runs or a million.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RunGroup {
+    pub system: String,
+    pub scenario: String,
+    pub format: String,
+    pub compression: String,
+    pub file_count: i64,
+    pub file_size_mb: i64,
+    pub runs: i64,
+    pub failures: i64,
+    /// The fastest successful run.
+    pub best_seconds: Option<f64>,
+    pub mean_seconds: Option<f64>,
+    /// US cents, over the successful runs that name a cost.
+    pub mean_cost_cents: Option<f64>,
+    pub total_bytes: i64,
+    /// One of its failures' errors (the greatest in text order) and the day of the latest failure.
+    pub last_error: Option<String>,
+    pub last_failed: Option<Date>,
+}
+
 #[derive(sqlx::FromRow)]
 struct RunRow {
     system: String,
@@ -175,6 +198,27 @@ impl Db {
             .bind(filter.max_file_mb.unwrap_or(i64::MAX))
             .fetch_all(pool).await)?;
         Ok(rows.into_iter().map(Run::from).collect())
+    }
+
+    /// The runs `filter` lets through, folded per system, scenario and parameters.
+    pub async fn poc_groups(&self, poc: i64, filter: &RunFilter) -> Result<Vec<RunGroup>> {
+        let sql = "SELECT system, scenario, format, compression, file_count, file_size_mb, \
+            COUNT(*) AS runs, SUM(CASE WHEN error IS NULL THEN 0 ELSE 1 END) AS failures, \
+            MIN(load_seconds) AS best_seconds, CAST(AVG(load_seconds) AS DOUBLE PRECISION) AS mean_seconds, \
+            CAST(AVG(CASE WHEN error IS NULL THEN cost_cents END) AS DOUBLE PRECISION) AS mean_cost_cents, \
+            MAX(total_bytes) AS total_bytes, MAX(error) AS last_error, \
+            MAX(CASE WHEN error IS NOT NULL THEN run_date END) AS last_failed \
+            FROM poc_runs WHERE poc_id = $1 AND ($2 = '' OR format = $2) AND ($3 = '' OR compression = $3) \
+            AND file_size_mb >= $4 AND file_size_mb <= $5 \
+            GROUP BY system, scenario, format, compression, file_count, file_size_mb \
+            ORDER BY scenario, format, compression, file_size_mb, file_count, system";
+        Ok(on_db!(self, pool => sqlx::query_as(sql)
+            .bind(poc)
+            .bind(filter.format.as_deref().unwrap_or_default())
+            .bind(filter.compression.as_deref().unwrap_or_default())
+            .bind(filter.min_file_mb.unwrap_or(0))
+            .bind(filter.max_file_mb.unwrap_or(i64::MAX))
+            .fetch_all(pool).await)?)
     }
 
     /// Stores checked runs whole, or none of them (a system or scenario the PoC lacks stops all).

@@ -389,8 +389,10 @@ const PARTNERS: PartnerTexts = PartnerTexts {
 };
 
 const POC: PocTexts = PocTexts {
+    failed_count: "Failed runs",
+    retried: "retried with success",
     failures: "Failed runs",
-    run_date: "Run on",
+    run_date: "Latest failure",
     error: "Error",
     runs_shown: "Runs shown:",
     failed_runs: "failed:",

@@ -386,8 +386,10 @@ const PARTNERS: PartnerTexts = PartnerTexts {
 };
 
 const POC: PocTexts = PocTexts {
+    failed_count: "실패 횟수",
+    retried: "재시도 성공",
     failures: "실패한 실행",
-    run_date: "실행일",
+    run_date: "최근 실패일",
     error: "오류",
     runs_shown: "표시한 실행:",
     failed_runs: "실패:",

@@ -282,6 +282,8 @@ impl PartnerTexts {
 
 /// The PoC report's text.
 pub struct PocTexts {
+    pub failed_count: &'static str,
+    pub retried: &'static str,
     pub failures: &'static str,
     pub run_date: &'static str,
     pub error: &'static str,

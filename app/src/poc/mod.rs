@@ -61,11 +61,17 @@ pub struct FailureLine {
     pub system: String,
     pub scenario: String,
     pub params: String,
+    /// The latest failure's day.
     pub run_date: String,
     pub error: String,
+    /// Failed runs with these parameters.
+    pub count: i64,
+    /// A later run with the same parameters succeeded.
+    pub retried: bool,
 }
 
-/// One successful run, for the scatter charts.
+/// One system's runs with one set of parameters, for the scatter charts: the best throughput,
+/// the mean time and the mean cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub system: String,
@@ -97,7 +103,7 @@ pub struct PocReportView {
     pub verdicts: Vec<Verdict>,
     pub groups: Vec<GroupLine>,
     pub points: Vec<Point>,
-    /// Every failed run shown, retried or not.
+    /// Every set of parameters with a failed run, retried or not.
     pub failures: Vec<FailureLine>,
     pub runs: usize,
     pub failed_runs: usize,
@@ -135,24 +141,45 @@ pub async fn poc_report(
     let systems = db.poc_systems(poc.id).await?;
     let names: Vec<String> = systems.iter().map(|s| s.name.clone()).collect();
     let scenarios = db.poc_scenarios(poc.id).await?;
-    let all = db.poc_runs(poc.id, &store::poc::RunFilter::default()).await?;
-    let mut formats: Vec<String> = all.iter().map(|r| r.params.format.clone()).collect();
-    let mut compressions: Vec<String> = all.iter().map(|r| r.params.compression.clone()).collect();
-    let mut sizes: Vec<i64> = all.iter().map(|r| r.params.file_size_mb).collect();
+    // Runs come folded per system and parameters: the report costs the same for any number of runs.
+    let every = db.poc_groups(poc.id, &store::poc::RunFilter::default()).await?;
+    let mut formats: Vec<String> = every.iter().map(|g| g.format.clone()).collect();
+    let mut compressions: Vec<String> = every.iter().map(|g| g.compression.clone()).collect();
+    let mut sizes: Vec<i64> = every.iter().map(|g| g.file_size_mb).collect();
     for list in [&mut formats, &mut compressions] {
         list.sort();
         list.dedup();
     }
     sizes.sort_unstable();
     sizes.dedup();
-    let wanted = run_filter(&filter);
-    let runs: Vec<_> = all
-        .into_iter()
-        .filter(|r| wanted.format.as_ref().is_none_or(|f| *f == r.params.format))
-        .filter(|r| wanted.compression.as_ref().is_none_or(|c| *c == r.params.compression))
-        .filter(|r| wanted.min_file_mb.is_none_or(|s| r.params.file_size_mb == s))
+    let shown = db.poc_groups(poc.id, &run_filter(&filter)).await?;
+    // Each group as the comparison reads it: its best successful run, or one failure.
+    let representatives: Vec<domain::poc::Run> = shown
+        .iter()
+        .map(|g| domain::poc::Run {
+            system: g.system.clone(),
+            scenario: g.scenario.clone(),
+            params: domain::poc::Params {
+                format: g.format.clone(),
+                compression: g.compression.clone(),
+                file_count: g.file_count,
+                file_size_mb: g.file_size_mb,
+            },
+            total_bytes: g.total_bytes,
+            rows: 0,
+            load_seconds: g.best_seconds,
+            latency_p50_ms: None,
+            latency_p95_ms: None,
+            credits: None,
+            cost_cents: None,
+            error: g.best_seconds.is_none().then(|| g.last_error.clone().unwrap_or_else(|| "failed".into())),
+            run_date: g.last_failed.unwrap_or(time::Date::MIN),
+            system_version: String::new(),
+            run_by: String::new(),
+            notes: String::new(),
+        })
         .collect();
-    let comparison = compare(&names, &runs);
+    let comparison = compare(&names, &representatives);
     let verdicts = scenarios
         .iter()
         .map(|s| {
@@ -198,17 +225,31 @@ pub async fn poc_report(
                 .collect(),
         })
         .collect();
-    let points = runs
+    let points = shown
         .iter()
-        .filter_map(|r| {
+        .filter_map(|g| {
+            let best = g.best_seconds.filter(|s| *s > 0.0)?;
             Some(Point {
-                system: r.system.clone(),
-                scenario: r.scenario.clone(),
-                file_size_mb: r.params.file_size_mb,
-                seconds: r.load_seconds?,
-                mb_per_s: r.mb_per_s()?,
-                cost_usd: r.cost_cents.map(|c| c as f64 / 100.0),
+                system: g.system.clone(),
+                scenario: g.scenario.clone(),
+                file_size_mb: g.file_size_mb,
+                seconds: g.mean_seconds.unwrap_or(best),
+                mb_per_s: g.total_bytes as f64 / 1_048_576.0 / best,
+                cost_usd: g.mean_cost_cents.map(|c| c / 100.0),
             })
+        })
+        .collect();
+    let failures = shown
+        .iter()
+        .filter(|g| g.failures > 0)
+        .map(|g| FailureLine {
+            system: g.system.clone(),
+            scenario: g.scenario.clone(),
+            params: format!("{}/{} {} × {} MB", g.format, g.compression, g.file_count, g.file_size_mb),
+            run_date: g.last_failed.map(|d| d.to_string()).unwrap_or_default(),
+            error: g.last_error.clone().unwrap_or_default(),
+            count: g.failures,
+            retried: g.best_seconds.is_some(),
         })
         .collect();
     Ok(PocReportView {
@@ -225,22 +266,9 @@ pub async fn poc_report(
         verdicts,
         groups,
         points,
-        failures: runs
-            .iter()
-            .filter(|r| !r.succeeded())
-            .map(|r| FailureLine {
-                system: r.system.clone(),
-                scenario: r.scenario.clone(),
-                params: format!(
-                    "{}/{} {} × {} MB",
-                    r.params.format, r.params.compression, r.params.file_count, r.params.file_size_mb
-                ),
-                run_date: r.run_date.to_string(),
-                error: r.error.clone().unwrap_or_default(),
-            })
-            .collect(),
-        failed_runs: runs.iter().filter(|r| !r.succeeded()).count(),
-        runs: runs.len(),
+        failures,
+        failed_runs: shown.iter().map(|g| g.failures).sum::<i64>() as usize,
+        runs: shown.iter().map(|g| g.runs).sum::<i64>() as usize,
         filter,
         formats,
         compressions,

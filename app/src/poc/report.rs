@@ -197,15 +197,19 @@ fn Failures(r: PocReportView) -> impl IntoView {
     (!r.failures.is_empty()).then(|| {
         view! {
             <section class="card" aria-labelledby="poc-failures">
-                <h2 id="poc-failures">{p.failures} " (" {r.failures.len()} ")"</h2>
+                <h2 id="poc-failures">{p.failures} " (" {r.failed_runs} ")"</h2>
                 <table class="table table-compact">
                     <thead><tr>
                         <th scope="col">{p.system}</th><th scope="col">{p.scenario}</th><th scope="col">{p.format}</th>
-                        <th scope="col">{p.run_date}</th><th scope="col">{p.error}</th>
+                        <th scope="col" class="num">{p.failed_count}</th><th scope="col">{p.run_date}</th><th scope="col">{p.error}</th>
                     </tr></thead>
                     <tbody>
                         {r.failures.into_iter().map(|f| view! {
-                            <tr><th scope="row">{f.system}</th><td>{f.scenario}</td><td>{f.params}</td><td>{f.run_date}</td><td class="failed">{f.error}</td></tr>
+                            <tr>
+                                <th scope="row">{f.system}</th><td>{f.scenario}</td><td>{f.params}</td>
+                                <td class="num">{f.count} {f.retried.then(|| view! { <small class="muted">" · " {p.retried}</small> })}</td>
+                                <td>{f.run_date}</td><td class="failed">{f.error}</td>
+                            </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
@@ -255,7 +259,7 @@ fn Scatters(r: PocReportView) -> impl IntoView {
             x: pt.file_size_mb as f64,
             y: pt.mb_per_s,
             class: system_class(index(&pt.system)),
-            title: format!("{}: {} MB files, {} MB/s", pt.system, pt.file_size_mb, number(pt.mb_per_s)),
+            title: format!("{}: {} MB files, best {} MB/s", pt.system, pt.file_size_mb, number(pt.mb_per_s)),
         })
         .collect();
     let cost_dots: Vec<Dot> = r
@@ -266,7 +270,13 @@ fn Scatters(r: PocReportView) -> impl IntoView {
                 x: pt.seconds,
                 y: pt.cost_usd?,
                 class: system_class(index(&pt.system)),
-                title: format!("{} {}: {} s, USD {}", pt.system, pt.scenario, number(pt.seconds), number(pt.cost_usd?)),
+                title: format!(
+                    "{} {}: mean {} s, mean USD {}",
+                    pt.system,
+                    pt.scenario,
+                    number(pt.seconds),
+                    number(pt.cost_usd?)
+                ),
             })
         })
         .collect();
