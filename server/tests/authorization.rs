@@ -57,6 +57,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/partners/stats/load", Some(Role::Admin)),
     ("/api/poc/report", Some(Role::Viewer)),
     ("/api/poc/record", Some(Role::Admin)),
+    ("/api/poc/decide", Some(Role::Admin)),
 ];
 
 #[test]
@@ -155,6 +156,7 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
              STARFALL,GOOGLE_ADS,2026-10-01,1,10,1,\"1,000\",KRW\n"
                 .into(),
         )],
+        "/api/poc/decide" => vec![("status", "decided".into()), ("decision", "Snowflake".into())],
         "/api/poc/record" => vec![(
             "csv",
             format!(

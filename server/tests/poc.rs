@@ -78,6 +78,12 @@ async fn the_report_compares_filters_exports_and_records_whole_files() {
         let again = domain::poc::parse_runs_csv(&export.body, |_| true, |_| true).unwrap();
         assert_eq!(again.len(), 2, "only what the filter shows");
         assert_eq!(again[0].cost_cents, Some(400), "and it reads back as recorded");
+        let undecided = admin.call("/api/poc/decide", &[("status", "decided"), ("decision", " ")]).await;
+        assert_eq!(parse(&undecided.body)["Invalid"]["code"], "poc.decision_missing");
+        let decided = admin.call("/api/poc/decide", &[("status", "decided"), ("decision", "Snowflake")]).await;
+        assert_eq!(decided.status, StatusCode::OK);
+        assert_eq!(parse(&viewer.call("/api/poc/report", &[]).await.body)["decision"], "Snowflake");
+        assert_eq!(viewer.call("/api/poc/decide", &[("status", "running")]).await.status, StatusCode::FORBIDDEN);
         let (mut stranger, _) = (app.browser([10, 0, 0, 9]), ());
         assert_eq!(stranger.page("/poc/export.csv").await.status, StatusCode::UNAUTHORIZED);
         app.finish().await;

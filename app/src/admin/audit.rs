@@ -41,7 +41,7 @@ pub struct AuditPage {
     pub actors: Vec<(i64, String)>,
 }
 
-pub const ENTITIES: [&str; 11] = [
+pub const ENTITIES: [&str; 13] = [
     "cost_entry",
     "period",
     "budget",
@@ -53,10 +53,12 @@ pub const ENTITIES: [&str; 11] = [
     "api_key",
     "allowlist",
     "partner_stats",
+    "poc",
+    "poc_token",
 ];
-pub const ACTIONS: [&str; 13] = [
+pub const ACTIONS: [&str; 14] = [
     "create", "edit", "delete", "restore", "close", "reopen", "set", "import", "rollback", "issue", "rotate", "revoke",
-    "load",
+    "load", "record",
 ];
 
 #[server(endpoint = "admin/audit")]

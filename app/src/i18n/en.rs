@@ -187,6 +187,9 @@ pub const TEXTS: Texts = Texts {
     ],
     roles: ["Viewer", "Marketer", "Admin"],
     errors: &[
+        ("poc.status_unknown", "The status is planned, running or decided."),
+        ("poc.decision_missing", "A decided PoC says what was decided."),
+        ("poc.decision_long", "The decision is at most 2,000 characters."),
         (
             "poc.columns",
             "The columns must be: system,scenario,format,compression,file_count,file_size_mb,total_bytes,rows,load_seconds,latency_p50_ms,latency_p95_ms,credits,cost_usd,error,run_date,system_version,run_by,notes",
@@ -389,6 +392,7 @@ const PARTNERS: PartnerTexts = PartnerTexts {
 };
 
 const POC: PocTexts = PocTexts {
+    decide: "Status and decision",
     failed_count: "Failed runs",
     retried: "retried with success",
     failures: "Failed runs",

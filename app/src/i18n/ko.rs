@@ -187,6 +187,9 @@ pub const TEXTS: Texts = Texts {
     ],
     roles: ["조회자", "마케터", "관리자"],
     errors: &[
+        ("poc.status_unknown", "상태는 계획, 진행 중, 결정됨 중 하나입니다."),
+        ("poc.decision_missing", "결정된 PoC에는 결정 내용이 필요합니다."),
+        ("poc.decision_long", "결정 내용은 2,000자 이내입니다."),
         (
             "poc.columns",
             "열은 system,scenario,format,compression,file_count,file_size_mb,total_bytes,rows,load_seconds,latency_p50_ms,latency_p95_ms,credits,cost_usd,error,run_date,system_version,run_by,notes 이어야 합니다",
@@ -386,6 +389,7 @@ const PARTNERS: PartnerTexts = PartnerTexts {
 };
 
 const POC: PocTexts = PocTexts {
+    decide: "상태와 결정",
     failed_count: "실패 횟수",
     retried: "재시도 성공",
     failures: "실패한 실행",

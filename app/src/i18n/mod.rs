@@ -282,6 +282,7 @@ impl PartnerTexts {
 
 /// The PoC report's text.
 pub struct PocTexts {
+    pub decide: &'static str,
     pub failed_count: &'static str,
     pub retried: &'static str,
     pub failures: &'static str,
@@ -551,6 +552,9 @@ mod tests {
         "poc.latency_order",
         "poc.date_invalid",
         "poc.run_by_missing",
+        "poc.status_unknown",
+        "poc.decision_missing",
+        "poc.decision_long",
     ];
 
     #[test]

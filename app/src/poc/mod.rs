@@ -296,3 +296,25 @@ pub async fn record_runs(csv: String) -> Result<usize, AppError> {
     tracing::info!(by = actor, poc = poc.id, runs = n, "PoC runs recorded");
     Ok(n)
 }
+
+/// Records the PoC's status and decision (admins), audited.
+#[server(endpoint = "poc/decide")]
+pub async fn decide_poc(status: String, #[server(default)] decision: String) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let actor = caller.user()?.id;
+    if !["planned", "running", "decided"].contains(&status.as_str()) {
+        return Err(AppError::invalid("status", "poc.status_unknown"));
+    }
+    let decision = decision.trim();
+    if status == "decided" && decision.is_empty() {
+        return Err(AppError::invalid("decision", "poc.decision_missing"));
+    }
+    if decision.chars().count() > 2_000 {
+        return Err(AppError::invalid("decision", "poc.decision_long"));
+    }
+    let db = &caller.state.db;
+    let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
+    db.decide_poc(poc.id, &status, decision, actor).await?;
+    tracing::info!(by = actor, poc = poc.id, status = %status, "PoC decision recorded");
+    Ok(())
+}

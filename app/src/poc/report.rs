@@ -16,14 +16,15 @@ pub fn PocPage() -> impl IntoView {
     let p = t.poc;
     let query = use_query_map();
     let record = ServerAction::<RecordRuns>::new();
+    let decide = ServerAction::<DecidePoc>::new();
     let filter = move || {
         let q = query.read();
         let get = |k: &str| q.get(k).unwrap_or_default();
         ReportFilter { format: get("format"), compression: get("compression"), size: get("size") }
     };
     let report = Resource::new_blocking(
-        move || (filter(), record.version().get()),
-        |(f, _)| poc_report(f.format, f.compression, f.size),
+        move || (filter(), record.version().get(), decide.version().get()),
+        |(f, _, _)| poc_report(f.format, f.compression, f.size),
     );
     view! {
         <Suspense fallback=|| ()>
@@ -51,7 +52,7 @@ pub fn PocPage() -> impl IntoView {
                     <ScenarioCharts r=r.clone()/>
                     <Scatters r=r.clone()/>
                     <Systems r=r.clone()/>
-                    {r.can_record.then(|| view! { <Recorder record/> })}
+                    {r.can_record.then(|| view! { <Decision r=r.clone() decide/> <Recorder record/> })}
                 }.into_any()
             })}
         </Suspense>
@@ -317,6 +318,34 @@ fn Systems(r: PocReportView) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+        </section>
+    }
+}
+
+/// The PoC's status and decision (admins).
+#[component]
+fn Decision(r: PocReportView, decide: ServerAction<DecidePoc>) -> impl IntoView {
+    let t = use_texts();
+    let p = t.poc;
+    view! {
+        <section class="card no-print" aria-labelledby="poc-decide">
+            <h2 id="poc-decide">{p.decide}</h2>
+            <crate::components::FormAlert action=decide success=t.saved/>
+            <ActionForm action=decide attr:class="stack">
+                <div class="field">
+                    <label for="poc-status">{t.status}</label>
+                    <select id="poc-status" name="status">
+                        {["planned", "running", "decided"].into_iter().map(|s| view! {
+                            <option value=s selected=r.status == s>{p.status(s)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="poc-decision">{p.decision}</label>
+                    <textarea id="poc-decision" name="decision" rows="3" maxlength="2000">{r.decision.clone()}</textarea>
+                </div>
+                <div class="form-actions"><button type="submit" class="btn">{t.save}</button></div>
+            </ActionForm>
         </section>
     }
 }
