@@ -6,7 +6,7 @@ test('a viewer sees the reading sections only and is refused the admin pages', a
   await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports']);
   await navLinks(page).filter({ hasText: 'PoC reports' }).click();
   await expect(page).toHaveURL(/\/poc$/);
-  await expect(page.getByRole('heading', { level: 1, name: 'PoC reports' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: /Redshift vs Snowflake/ })).toBeVisible();
   for (const path of ['/admin/users', '/partners']) {
     await open(page, info, path);
     await expect(page.getByRole('heading', { name: 'Not available for your role' })).toBeVisible();

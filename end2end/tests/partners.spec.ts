@@ -37,6 +37,21 @@ test('an admin issues a key, sees it once, and revokes it after confirming', asy
   await expect(page.getByText(key)).toHaveCount(0);
   await expect(row).toContainText(key.slice(0, 13));
 
+  // The key works against the API, and its usage shows up in the charts (written every 2 s).
+  const auth = { Authorization: `Bearer ${key}` };
+  for (let i = 0; i < 3; i++) {
+    expect((await page.request.get('/api/v1/me', { headers: auth })).status()).toBe(200);
+  }
+  expect((await page.request.get('/api/v1/me?debug=1', { headers: auth })).status()).toBe(400);
+  await page.waitForTimeout(2_500);
+  await page.reload();
+  await waitForApp(page, info);
+  const statuses = page.getByRole('img', { name: /Requests by answer status/ });
+  await expect(statuses).toContainText('200');
+  await expect(statuses).toContainText('400');
+  await expect(page.getByRole('img', { name: /p95 latency per key/ })).toContainText(key.slice(0, 13));
+  await expect(row).toContainText('4');
+
   // Revoking asks for the box to be ticked: the browser will not send the form without it.
   await row.locator('summary', { hasText: 'Revoke' }).click();
   const revoke = row.getByRole('button', { name: /^Revoke mcms_/ });

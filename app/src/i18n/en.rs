@@ -330,6 +330,7 @@ pub const TEXTS: Texts = Texts {
 };
 
 const PARTNERS: PartnerTexts = PartnerTexts {
+    p95_chart: "p95 latency per key (ms)",
     intro: "Partners pull game statistics over the REST API with keys issued here. Each key is shown once, stored only as a hash, and can be rotated or revoked at any time.",
     api_docs: "API documentation",
     partners: "Partners",

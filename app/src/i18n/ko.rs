@@ -327,6 +327,7 @@ pub const TEXTS: Texts = Texts {
 };
 
 const PARTNERS: PartnerTexts = PartnerTexts {
+    p95_chart: "키별 p95 지연 (ms)",
     intro: "파트너는 여기서 발급한 키로 REST API를 통해 게임 통계를 가져갑니다. 키는 한 번만 보여 주고 해시로만 저장하며, 언제든 교체하거나 폐기할 수 있습니다.",
     api_docs: "API 문서",
     partners: "파트너",

@@ -199,6 +199,7 @@ pub struct Texts {
 
 /// The partner console's text.
 pub struct PartnerTexts {
+    pub p95_chart: &'static str,
     pub intro: &'static str,
     pub api_docs: &'static str,
     pub partners: &'static str,

@@ -242,7 +242,8 @@ pub fn PartnerPage() -> impl IntoView {
                     <section class="card" aria-labelledby="partner-usage">
                         <h2 id="partner-usage">{p.usage}</h2>
                         <UsageChart days=d.days.clone()/>
-                        <StatusTable statuses=d.statuses.clone()/>
+                        <StatusChart statuses=d.statuses.clone()/>
+                        <LatencyChart keys=d.keys.clone()/>
                     </section>
                     <section class="card" aria-labelledby="partner-allowlist">
                         <h2 id="partner-allowlist">{p.allowlist}</h2>
@@ -549,19 +550,56 @@ fn UsageChart(days: Vec<DayUsage>) -> impl IntoView {
     }
 }
 
+/// Requests per answer status over the days shown: answered, refused (4xx, 429 included) and
+/// failed (5xx) in their own colours.
 #[component]
-fn StatusTable(statuses: Vec<(u16, i64)>) -> impl IntoView {
-    let t = use_texts();
-    let p = t.partners;
+fn StatusChart(statuses: Vec<(u16, i64)>) -> impl IntoView {
+    use crate::poc::charts::{Bar, BarChart};
+    let p = use_texts().partners;
     (!statuses.is_empty()).then(|| {
-        view! {
-            <table class="table table-compact">
-                <caption>{p.by_status}</caption>
-                <thead><tr><th scope="col">{t.status}</th><th scope="col" class="num">{p.requests}</th></tr></thead>
-                <tbody>
-                    {statuses.into_iter().map(|(s, n)| view! { <tr><th scope="row">{s}</th><td class="num">{n}</td></tr> }).collect_view()}
-                </tbody>
-            </table>
-        }
+        let bars = statuses
+            .into_iter()
+            .map(|(status, n)| Bar {
+                label: status.to_string(),
+                value: Some(n as f64),
+                class: match status {
+                    500.. => "failed",
+                    400.. => "sys-3",
+                    _ => "sys-1",
+                }
+                .to_owned(),
+                title: format!("{status}: {n}"),
+                note: "",
+            })
+            .collect();
+        view! { <BarChart bars caption=p.by_status.to_owned() unit=""/> }
     })
+}
+
+/// Each key's 95th-percentile answer time over the days shown.
+#[component]
+fn LatencyChart(keys: Vec<KeyLine>) -> impl IntoView {
+    use crate::poc::charts::{Bar, BarChart};
+    let p = use_texts().partners;
+    let bars: Vec<Bar> = keys
+        .into_iter()
+        .filter(|k| k.requests > 0)
+        .map(|k| {
+            let ms = k.p95_ms.as_deref().and_then(|m| m.parse::<f64>().ok());
+            Bar {
+                title: format!(
+                    "{} ({}): p95 {} ms, {} requests",
+                    k.prefix,
+                    k.label,
+                    k.p95_ms.clone().unwrap_or_default(),
+                    k.requests
+                ),
+                label: k.prefix,
+                value: ms,
+                class: "sys-0".to_owned(),
+                note: "—",
+            }
+        })
+        .collect();
+    (!bars.is_empty()).then(|| view! { <BarChart bars caption=p.p95_chart.to_owned() unit="ms"/> })
 }

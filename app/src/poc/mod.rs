@@ -2,7 +2,7 @@
 //! same scenario and parameters, charts drawn on the server, filters, CSV export; runs recorded
 //! from a file (admins).
 
-mod charts;
+pub(crate) mod charts;
 mod report;
 
 pub use report::PocPage;
