@@ -199,6 +199,32 @@ pub const RUN_COLUMNS: [&str; 18] = [
     "notes",
 ];
 
+/// A run as the cells of a run file, in the order of [`RUN_COLUMNS`]: what the CSV export writes
+/// and the edit form shows, so that either reads back as the same run.
+pub fn run_cells(r: &Run) -> Vec<String> {
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    vec![
+        r.system.clone(),
+        r.scenario.clone(),
+        r.params.format.clone(),
+        r.params.compression.clone(),
+        r.params.file_count.to_string(),
+        r.params.file_size_mb.to_string(),
+        r.total_bytes.to_string(),
+        r.rows.to_string(),
+        opt(r.load_seconds),
+        opt(r.latency_p50_ms),
+        opt(r.latency_p95_ms),
+        opt(r.credits),
+        r.cost_cents.map(|c| format!("{}.{:02}", c / 100, c % 100)).unwrap_or_default(),
+        r.error.clone().unwrap_or_default(),
+        r.run_date.to_string(),
+        r.system_version.clone(),
+        r.run_by.clone(),
+        r.notes.clone(),
+    ]
+}
+
 pub const FORMATS: [&str; 4] = ["csv", "parquet", "json", "avro"];
 pub const COMPRESSIONS: [&str; 4] = ["none", "gzip", "zstd", "snappy"];
 

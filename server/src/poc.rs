@@ -52,28 +52,8 @@ pub async fn export(state: AppState, req: Request<Body>) -> Response {
 pub fn to_csv(runs: &[Run]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(RUN_COLUMNS)?;
-    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for r in runs {
-        w.write_record([
-            r.system.clone(),
-            r.scenario.clone(),
-            r.params.format.clone(),
-            r.params.compression.clone(),
-            r.params.file_count.to_string(),
-            r.params.file_size_mb.to_string(),
-            r.total_bytes.to_string(),
-            r.rows.to_string(),
-            opt(r.load_seconds),
-            opt(r.latency_p50_ms),
-            opt(r.latency_p95_ms),
-            opt(r.credits),
-            r.cost_cents.map(|c| format!("{}.{:02}", c / 100, c % 100)).unwrap_or_default(),
-            r.error.clone().unwrap_or_default(),
-            r.run_date.to_string(),
-            r.system_version.clone(),
-            r.run_by.clone(),
-            r.notes.clone(),
-        ])?;
+        w.write_record(domain::poc::run_cells(r))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

@@ -58,6 +58,8 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/poc/report", Some(Role::Viewer)),
     ("/api/poc/record", Some(Role::Admin)),
     ("/api/poc/decide", Some(Role::Admin)),
+    ("/api/poc/edit-run", Some(Role::Admin)),
+    ("/api/poc/withdraw-run", Some(Role::Admin)),
 ];
 
 #[test]
@@ -156,6 +158,53 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
              STARFALL,GOOGLE_ADS,2026-10-01,1,10,1,\"1,000\",KRW\n"
                 .into(),
         )],
+        "/api/poc/edit-run" => {
+            let mut fields = vec![("id", "1".to_owned())];
+            let cells = [
+                "redshift",
+                "batch",
+                "csv",
+                "gzip",
+                "1",
+                "1",
+                "1",
+                "1",
+                "2.5",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "2026-10-01",
+                "1",
+                "e2e",
+                "fixed",
+            ];
+            let names = [
+                "cells[0]",
+                "cells[1]",
+                "cells[2]",
+                "cells[3]",
+                "cells[4]",
+                "cells[5]",
+                "cells[6]",
+                "cells[7]",
+                "cells[8]",
+                "cells[9]",
+                "cells[10]",
+                "cells[11]",
+                "cells[12]",
+                "cells[13]",
+                "cells[14]",
+                "cells[15]",
+                "cells[16]",
+                "cells[17]",
+            ];
+            fields.extend(names.into_iter().zip(cells).map(|(k, v)| (k, v.to_owned())));
+            fields
+        }
+        // The admin withdraws the run the viewer and marketer were refused.
+        "/api/poc/withdraw-run" => vec![("id", "1".into()), ("confirm", "true".into())],
         "/api/poc/decide" => vec![("status", "decided".into()), ("decision", "Snowflake".into())],
         "/api/poc/record" => vec![(
             "csv",

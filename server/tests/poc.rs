@@ -78,6 +78,40 @@ async fn the_report_compares_filters_exports_and_records_whole_files() {
         let again = domain::poc::parse_runs_csv(&export.body, |_| true, |_| true).unwrap();
         assert_eq!(again.len(), 2, "only what the filter shows");
         assert_eq!(again[0].cost_cents, Some(400), "and it reads back as recorded");
+        // Correcting a run: checked like a file row; withdrawing one: confirmed; both audited.
+        let newest = report["recent"][0].clone();
+        let id = newest["id"].to_string();
+        let mut cells: Vec<String> =
+            newest["cells"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        let form = |cells: &[String]| -> Vec<(String, String)> {
+            std::iter::once(("id".to_owned(), id.clone()))
+                .chain(cells.iter().enumerate().map(|(i, c)| (format!("cells[{i}]"), c.clone())))
+                .collect()
+        };
+        let call = |f: &[(String, String)]| f.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+        cells[8] = "fast".into();
+        let bad = call(&form(&cells));
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let refused = parse(&admin.call("/api/poc/edit-run", &bad).await.body);
+        assert_eq!(refused["Rows"]["problems"][0]["code"], "poc.measure_invalid", "{refused}");
+        cells[8] = "39.5".into();
+        cells[17] = "re-timed from the query history".into();
+        let good = call(&form(&cells));
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(admin.call("/api/poc/edit-run", &good).await.status, StatusCode::OK);
+        let after = parse(&viewer.call("/api/poc/report", &[]).await.body);
+        assert_eq!(after["recent"][0]["cells"][8], "39.5");
+        assert_eq!(after["recent"][0]["cells"][17], "re-timed from the query history");
+        let unconfirmed = admin.call("/api/poc/withdraw-run", &[("id", &id)]).await;
+        assert_eq!(parse(&unconfirmed.body)["Invalid"]["code"], "key.confirm");
+        assert_eq!(
+            admin.call("/api/poc/withdraw-run", &[("id", &id), ("confirm", "true")]).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(parse(&viewer.call("/api/poc/report", &[]).await.body)["runs"], 3);
+        let trail = app.t.db.audit_trail("poc_run", &id).await.unwrap();
+        assert_eq!(trail.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["edit", "delete"]);
+
         let undecided = admin.call("/api/poc/decide", &[("status", "decided"), ("decision", " ")]).await;
         assert_eq!(parse(&undecided.body)["Invalid"]["code"], "poc.decision_missing");
         let decided = admin.call("/api/poc/decide", &[("status", "decided"), ("decision", "Snowflake")]).await;

@@ -200,6 +200,73 @@ impl Db {
         Ok(rows.into_iter().map(Run::from).collect())
     }
 
+    /// The newest runs `filter` lets through, with their ids, at most `limit`.
+    pub async fn poc_recent_runs(&self, poc: i64, filter: &RunFilter, limit: i64) -> Result<Vec<(i64, Run)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            #[sqlx(flatten)]
+            run: RunRow,
+        }
+        let sql = format!(
+            "SELECT id, {RUN_COLUMNS} FROM poc_runs WHERE poc_id = $1 \
+             AND ($2 = '' OR format = $2) AND ($3 = '' OR compression = $3) \
+             AND file_size_mb >= $4 AND file_size_mb <= $5 ORDER BY id DESC LIMIT $6"
+        );
+        let rows: Vec<Row> = on_db!(self, pool => sqlx::query_as(&sql)
+            .bind(poc)
+            .bind(filter.format.as_deref().unwrap_or_default())
+            .bind(filter.compression.as_deref().unwrap_or_default())
+            .bind(filter.min_file_mb.unwrap_or(0))
+            .bind(filter.max_file_mb.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(|r| (r.id, Run::from(r.run))).collect())
+    }
+
+    /// Replaces run `id` of `poc` with a checked one, audited with what it was.
+    pub async fn update_run(&self, poc: i64, id: i64, r: &Run, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let before = self.poc_run(poc, id).await?.ok_or(StoreError::NotFound)?;
+        in_tx!(self, tx => {
+            sqlx::query("UPDATE poc_runs SET system = $1, scenario = $2, format = $3, compression = $4, file_count = $5, \
+                file_size_mb = $6, total_bytes = $7, row_count = $8, load_seconds = $9, latency_p50_ms = $10, \
+                latency_p95_ms = $11, credits = $12, cost_cents = $13, error = $14, run_date = $15, system_version = $16, \
+                run_by = $17, notes = $18 WHERE id = $19 AND poc_id = $20")
+                .bind(&r.system).bind(&r.scenario).bind(&r.params.format).bind(&r.params.compression)
+                .bind(r.params.file_count).bind(r.params.file_size_mb).bind(r.total_bytes).bind(r.rows)
+                .bind(r.load_seconds).bind(r.latency_p50_ms).bind(r.latency_p95_ms).bind(r.credits).bind(r.cost_cents)
+                .bind(&r.error).bind(r.run_date).bind(&r.system_version).bind(&r.run_by).bind(&r.notes).bind(id).bind(poc)
+                .execute(&mut *tx).await.map_err(|e| match e.as_database_error() {
+                    Some(d) if d.is_foreign_key_violation() => StoreError::Unknown("system or scenario"),
+                    _ => StoreError::Database(e),
+                })?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'edit', 'poc_run', $3, $4, $5, NULL)")
+                .bind(now).bind(actor).bind(id.to_string()).bind(json(&before)).bind(json(r))
+                .execute(&mut *tx).await?;
+        })
+    }
+
+    /// Takes run `id` of `poc` out of the record (a mistaken run), audited with what it was.
+    pub async fn delete_run(&self, poc: i64, id: i64, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let before = self.poc_run(poc, id).await?.ok_or(StoreError::NotFound)?;
+        in_tx!(self, tx => {
+            sqlx::query("DELETE FROM poc_runs WHERE id = $1 AND poc_id = $2").bind(id).bind(poc).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'delete', 'poc_run', $3, $4, NULL, NULL)")
+                .bind(now).bind(actor).bind(id.to_string()).bind(json(&before)).execute(&mut *tx).await?;
+        })
+    }
+
+    pub async fn poc_run(&self, poc: i64, id: i64) -> Result<Option<Run>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM poc_runs WHERE id = $1 AND poc_id = $2");
+        let row: Option<RunRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(id).bind(poc).fetch_optional(pool).await)?;
+        Ok(row.map(Run::from))
+    }
+
     /// The runs `filter` lets through, folded per system, scenario and parameters.
     pub async fn poc_groups(&self, poc: i64, filter: &RunFilter) -> Result<Vec<RunGroup>> {
         let sql = "SELECT system, scenario, format, compression, file_count, file_size_mb, \

@@ -41,7 +41,7 @@ pub struct AuditPage {
     pub actors: Vec<(i64, String)>,
 }
 
-pub const ENTITIES: [&str; 13] = [
+pub const ENTITIES: [&str; 14] = [
     "cost_entry",
     "period",
     "budget",
@@ -55,6 +55,7 @@ pub const ENTITIES: [&str; 13] = [
     "partner_stats",
     "poc",
     "poc_token",
+    "poc_run",
 ];
 pub const ACTIONS: [&str; 14] = [
     "create", "edit", "delete", "restore", "close", "reopen", "set", "import", "rollback", "issue", "rotate", "revoke",

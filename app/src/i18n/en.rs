@@ -393,6 +393,14 @@ const PARTNERS: PartnerTexts = PartnerTexts {
 };
 
 const POC: PocTexts = PocTexts {
+    recent: "Recorded runs, newest first",
+    run_on: "Run on",
+    run_by: "Run by",
+    notes: "Notes",
+    correct: "Correct",
+    save_run: "Save run",
+    withdraw: "Withdraw",
+    confirm_withdraw: "Yes, take this run out of the record (it stays in the audit trail)",
     decide: "Status and decision",
     failed_count: "Failed runs",
     retried: "retried with success",

@@ -390,6 +390,14 @@ const PARTNERS: PartnerTexts = PartnerTexts {
 };
 
 const POC: PocTexts = PocTexts {
+    recent: "기록된 실행 (최신순)",
+    run_on: "실행일",
+    run_by: "실행자",
+    notes: "메모",
+    correct: "수정",
+    save_run: "실행 저장",
+    withdraw: "철회",
+    confirm_withdraw: "예, 이 실행을 기록에서 뺍니다 (감사 기록에는 남습니다)",
     decide: "상태와 결정",
     failed_count: "실패 횟수",
     retried: "재시도 성공",

@@ -283,6 +283,14 @@ impl PartnerTexts {
 
 /// The PoC report's text.
 pub struct PocTexts {
+    pub recent: &'static str,
+    pub run_on: &'static str,
+    pub run_by: &'static str,
+    pub notes: &'static str,
+    pub correct: &'static str,
+    pub save_run: &'static str,
+    pub withdraw: &'static str,
+    pub confirm_withdraw: &'static str,
     pub decide: &'static str,
     pub failed_count: &'static str,
     pub retried: &'static str,

@@ -82,6 +82,16 @@ pub struct Point {
     pub cost_usd: Option<f64>,
 }
 
+/// One recorded run as its file cells (see [`domain::poc::RUN_COLUMNS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunLine {
+    pub id: i64,
+    pub cells: Vec<String>,
+}
+
+/// Runs the report lists under "Recorded runs".
+pub const RECENT_RUNS: i64 = 30;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SystemLine {
     pub name: String,
@@ -112,6 +122,8 @@ pub struct PocReportView {
     pub compressions: Vec<String>,
     pub sizes: Vec<i64>,
     pub can_record: bool,
+    /// The newest runs shown, to check and (admins) correct.
+    pub recent: Vec<RunLine>,
 }
 
 #[cfg(feature = "ssr")]
@@ -252,7 +264,14 @@ pub async fn poc_report(
             retried: g.best_seconds.is_some(),
         })
         .collect();
+    let recent = db
+        .poc_recent_runs(poc.id, &run_filter(&filter), RECENT_RUNS)
+        .await?
+        .into_iter()
+        .map(|(id, run)| RunLine { id, cells: domain::poc::run_cells(&run) })
+        .collect();
     Ok(PocReportView {
+        recent,
         id: poc.id,
         title: poc.title,
         goal: poc.goal,
@@ -316,5 +335,43 @@ pub async fn decide_poc(status: String, #[server(default)] decision: String) -> 
     let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
     db.decide_poc(poc.id, &status, decision, actor).await?;
     tracing::info!(by = actor, poc = poc.id, status = %status, "PoC decision recorded");
+    Ok(())
+}
+
+/// Corrects one recorded run (admins): checked by the same rules as a run file, audited.
+#[server(endpoint = "poc/edit-run")]
+pub async fn edit_run(id: i64, #[server(default)] cells: Vec<String>) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let actor = caller.user()?.id;
+    let db = &caller.state.db;
+    let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+    let run = domain::poc::check_run(&refs).map_err(|problems| {
+        let problems = problems
+            .into_iter()
+            .map(|(code, detail)| domain::fx::RowProblem { row: 1, code: code.into(), detail })
+            .collect();
+        AppError::Rows { problems }
+    })?;
+    db.update_run(poc.id, id, &run, actor).await.map_err(|e| match e {
+        store::StoreError::Unknown(_) => AppError::invalid("cells", "poc.system_unknown"),
+        other => other.into(),
+    })?;
+    tracing::info!(by = actor, run = id, "PoC run corrected");
+    Ok(())
+}
+
+/// Takes a mistaken run out of the record (admins), audited. Needs `confirm`.
+#[server(endpoint = "poc/withdraw-run")]
+pub async fn withdraw_run(id: i64, #[server(default)] confirm: bool) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let actor = caller.user()?.id;
+    if !confirm {
+        return Err(AppError::invalid("confirm", "key.confirm"));
+    }
+    let db = &caller.state.db;
+    let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
+    db.delete_run(poc.id, id, actor).await?;
+    tracing::info!(by = actor, run = id, "PoC run withdrawn");
     Ok(())
 }

@@ -17,14 +17,20 @@ pub fn PocPage() -> impl IntoView {
     let query = use_query_map();
     let record = ServerAction::<RecordRuns>::new();
     let decide = ServerAction::<DecidePoc>::new();
+    let edit = ServerAction::<EditRun>::new();
+    let withdraw = ServerAction::<WithdrawRun>::new();
     let filter = move || {
         let q = query.read();
         let get = |k: &str| q.get(k).unwrap_or_default();
         ReportFilter { format: get("format"), compression: get("compression"), size: get("size") }
     };
     let report = Resource::new_blocking(
-        move || (filter(), record.version().get(), decide.version().get()),
-        |(f, _, _)| poc_report(f.format, f.compression, f.size),
+        move || {
+            let versions =
+                (record.version().get(), decide.version().get(), edit.version().get(), withdraw.version().get());
+            (filter(), versions)
+        },
+        |(f, _)| poc_report(f.format, f.compression, f.size),
     );
     view! {
         <Suspense fallback=|| ()>
@@ -52,6 +58,7 @@ pub fn PocPage() -> impl IntoView {
                     <ScenarioCharts r=r.clone()/>
                     <Scatters r=r.clone()/>
                     <Systems r=r.clone()/>
+                    <RecentRuns r=r.clone() edit withdraw/>
                     {r.can_record.then(|| view! { <Decision r=r.clone() decide/> <Recorder record/> })}
                 }.into_any()
             })}
@@ -386,5 +393,91 @@ fn Recorder(record: ServerAction<RecordRuns>) -> impl IntoView {
                 <div class="form-actions"><button type="submit" class="btn">{p.record_button}</button></div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The newest runs shown; admins correct or withdraw one (each audited).
+#[component]
+fn RecentRuns(r: PocReportView, edit: ServerAction<EditRun>, withdraw: ServerAction<WithdrawRun>) -> impl IntoView {
+    let t = use_texts();
+    let p = t.poc;
+    let admin = r.can_record;
+    let problems = move || match edit.value().get() {
+        Some(Err(AppError::Rows { problems })) => problems,
+        _ => Vec::new(),
+    };
+    view! {
+        <section class="card" aria-labelledby="poc-runs-recent">
+            <h2 id="poc-runs-recent">{p.recent} " (" {r.recent.len()} ")"</h2>
+            <crate::components::FormAlert action=withdraw success=t.saved/>
+            <crate::components::FormAlert action=edit success=t.saved/>
+            {move || {
+                let rows = problems();
+                (!rows.is_empty()).then(|| view! {
+                    <ul class="problems">
+                        {rows.into_iter().map(|r| view! { <li>{t.error_code(&r.code)} " " <code>{r.detail}</code></li> }).collect_view()}
+                    </ul>
+                })
+            }}
+            <div class="table-wrap">
+                <table class="table table-compact">
+                    <thead><tr>
+                        <th scope="col">{p.run_on}</th><th scope="col">{p.system}</th><th scope="col">{p.scenario}</th>
+                        <th scope="col">{p.format}</th><th scope="col" class="num">{p.seconds}</th><th scope="col">{p.run_by}</th>
+                        <th scope="col">{p.notes}</th>{admin.then(|| view! { <th scope="col">{t.actions}</th> })}
+                    </tr></thead>
+                    <tbody>
+                        {r.recent.into_iter().map(|run| {
+                            let c = run.cells.clone();
+                            let outcome = if c[13].is_empty() { c[8].clone() } else { format!("{} ({})", p.failed, c[13]) };
+                            view! {
+                                <tr>
+                                    <td>{c[14].clone()}</td><th scope="row">{c[0].clone()}</th><td>{c[1].clone()}</td>
+                                    <td>{format!("{}/{} {} × {} MB", c[2], c[3], c[4], c[5])}</td>
+                                    <td class="num" class:failed=!c[13].is_empty()>{outcome}</td>
+                                    <td>{c[16].clone()}</td><td><small>{c[17].clone()}</small></td>
+                                    {admin.then(|| view! { <td><RunActions run=run.clone() edit withdraw/></td> })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn RunActions(run: RunLine, edit: ServerAction<EditRun>, withdraw: ServerAction<WithdrawRun>) -> impl IntoView {
+    let p = use_texts().poc;
+    let id = run.id;
+    view! {
+        <details>
+            <summary>{p.correct}</summary>
+            <ActionForm action=edit attr:class="form-grid">
+                <input type="hidden" name="id" value=id/>
+                {domain::poc::RUN_COLUMNS.iter().zip(run.cells).enumerate().map(|(i, (column, value))| {
+                    let field = format!("run-{id}-{column}");
+                    view! {
+                        <div class="field">
+                            <label for=field.clone()>{*column}</label>
+                            <input id=field type="text" name=format!("cells[{i}]") value=value/>
+                        </div>
+                    }
+                }).collect_view()}
+                <div class="form-actions"><button type="submit" class="btn btn-small">{p.save_run} " " {id}</button></div>
+            </ActionForm>
+        </details>
+        <details>
+            <summary>{p.withdraw}</summary>
+            <ActionForm action=withdraw attr:class="stack">
+                <input type="hidden" name="id" value=id/>
+                <div class="field field-check">
+                    <input id=format!("run-{id}-confirm") name="confirm" type="checkbox" value="true" required/>
+                    <label for=format!("run-{id}-confirm")>{p.confirm_withdraw}</label>
+                </div>
+                <button type="submit" class="btn btn-small btn-danger">{p.withdraw} " " {id}</button>
+            </ActionForm>
+        </details>
     }
 }

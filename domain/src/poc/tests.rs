@@ -158,3 +158,13 @@ fn every_bad_run_is_named_and_nothing_loads() {
     ];
     assert_eq!(found, expected.map(|(r, c)| (r, c.to_owned())));
 }
+
+#[test]
+fn a_run_written_as_cells_reads_back_the_same() {
+    let mut r = run("redshift", "batch", "csv", Some(12.25));
+    r.cost_cents = Some(1_205);
+    r.latency_p50_ms = Some(80.5);
+    let cells = run_cells(&r);
+    let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+    assert_eq!(check_run(&refs), Ok(r));
+}
