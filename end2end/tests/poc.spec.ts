@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { VIEWER, hydrated, open, signInAs, waitForApp } from './helpers';
+import { ADMIN, VIEWER, hydrated, open, signInAs, waitForApp } from './helpers';
 
 test('a viewer reads the PoC report and filters it to Parquet', async ({ page }, info) => {
   await signInAs(page, info, VIEWER);
@@ -31,4 +31,28 @@ test('a viewer reads the PoC report and filters it to Parquet', async ({ page },
     // A client-side navigation: the page was not reloaded.
     await expect(page.locator('body[data-hydrated]')).toHaveCount(1);
   }
+});
+
+test('an admin corrects a recorded run: a bad value is named, a good one is saved', async ({ page }, info) => {
+  await signInAs(page, info, ADMIN);
+  await open(page, info, '/poc?format=json&compression=none');
+  const runs = page.getByRole('region', { name: /Recorded runs/ });
+  const first = runs.getByRole('row').nth(1);
+  await first.locator('summary', { hasText: 'Correct' }).click();
+  await first.getByLabel('load_seconds').fill('quick');
+  await first.getByRole('button', { name: /^Save run/ }).click();
+  await expect(page.getByText('a measurement is not a number of zero or more')).toBeVisible();
+
+  await waitForApp(page, info);
+  const again = page.getByRole('region', { name: /Recorded runs/ }).getByRole('row').nth(1);
+  // Without JavaScript the page came back with the form closed; hydrated, it may still be open.
+  if (!(await again.getByLabel('load_seconds').isVisible())) {
+    await again.locator('summary', { hasText: 'Correct' }).click();
+  }
+  const note = `checked by e2e (${info.project.name})`;
+  await again.getByLabel('load_seconds').fill('600.5');
+  await again.getByLabel('notes').fill(note);
+  await again.getByRole('button', { name: /^Save run/ }).click();
+  await expect(page.getByRole('region', { name: /Recorded runs/ })).toContainText(note);
+  await expect(page.getByRole('region', { name: /Recorded runs/ })).toContainText('600.5');
 });
