@@ -29,6 +29,37 @@ where
     }
 }
 
+/// What became of a file that is loaded whole or not at all: how many rows were stored (after
+/// `stored`), or the error and every refused row with its reason.
+#[component]
+pub fn LoadOutcome(
+    #[prop(into)] value: Signal<Option<Result<usize, AppError>>>,
+    stored: &'static str,
+) -> impl IntoView {
+    let t = use_texts();
+    let outcome = move || match value.get() {
+        Some(Ok(n)) => Some(("alert alert-ok", format!("{stored} {n}"))),
+        Some(Err(e)) => Some(("alert alert-error", t.error(&e).to_owned())),
+        None => None,
+    };
+    let problems = move || match value.get() {
+        Some(Err(AppError::Rows { problems })) => problems,
+        _ => Vec::new(),
+    };
+    view! {
+        <div aria-live="polite">
+            {move || outcome().map(|(class, text)| view! { <p class=class role="alert">{text}</p> })}
+            <ul class="problems">
+                {move || problems().into_iter().map(|p| view! {
+                    <li>{t.row} " " {p.row} ": " {t.error_code(&p.code)}
+                        {(!p.detail.is_empty()).then(|| view! { " (" {p.detail.clone()} ")" })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
 /// Two buttons that switch the UI language. A plain form, so it works the same with or without
 /// JavaScript and reloads the page in the new language.
 #[component]

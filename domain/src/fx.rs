@@ -22,6 +22,36 @@ pub struct RowProblem {
     pub detail: String,
 }
 
+/// The rows of a CSV table whose header must be `columns` (compared in lower case, a UTF-8 BOM
+/// ignored), each with its number as a spreadsheet shows it (header = row 1). A wrong header is then
+/// the only problem and no row comes back; a row with the wrong number of cells is a problem and
+/// is left out. `code` names both problems.
+pub(crate) fn table_rows(
+    text: &str,
+    columns: &[&str],
+    code: &str,
+) -> (Vec<(usize, csv::StringRecord)>, Vec<RowProblem>) {
+    let problem = |row: usize, detail: String| RowProblem { row, code: code.into(), detail };
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
+        Err(e) => return (Vec::new(), vec![problem(1, e.to_string())]),
+    };
+    if header != columns {
+        return (Vec::new(), vec![problem(1, header.join(","))]);
+    }
+    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    for (i, record) in reader.records().enumerate() {
+        match record {
+            Ok(r) if r.len() == columns.len() => rows.push((i + 2, r)),
+            Ok(r) => problems.push(problem(i + 2, format!("{} cells", r.len()))),
+            Err(e) => problems.push(problem(i + 2, e.to_string())),
+        }
+    }
+    (rows, problems)
+}
+
 /// Reads `1,385.50` as 1,385,500,000 micros: at most six decimals, above zero.
 pub fn parse_rate(text: &str) -> Result<i64, &'static str> {
     let s = text.trim();
@@ -93,30 +123,10 @@ pub fn parse_rates_csv(
     known: impl Fn(Currency) -> bool,
 ) -> Result<Vec<RateRow>, Vec<RowProblem>> {
     let problem = |row: usize, code: &str, detail: &str| RowProblem { row, code: code.into(), detail: detail.into() };
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![problem(1, "fx.columns", &e.to_string())]),
-    };
-    if header != ["currency", "date", "rate", "source"] {
-        return Err(vec![problem(1, "fx.columns", &header.join(","))]);
-    }
-    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    let (records, mut problems) = table_rows(text, &["currency", "date", "rate", "source"], "fx.columns");
+    let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let record = match record {
-            Ok(r) if r.len() == 4 => r,
-            Ok(r) => {
-                problems.push(problem(row, "fx.columns", &format!("{} cells", r.len())));
-                continue;
-            }
-            Err(e) => {
-                problems.push(problem(row, "fx.columns", &e.to_string()));
-                continue;
-            }
-        };
+    for (row, record) in records {
         let rate = match check_rate([&record[0], &record[1], &record[2], &record[3]], reporting, &known) {
             Ok(rate) => rate,
             Err(found) => {
@@ -134,6 +144,8 @@ pub fn parse_rates_csv(
     if rows.is_empty() && problems.is_empty() {
         problems.push(problem(1, "fx.empty", ""));
     }
+    // Ragged rows were set aside while reading: every problem in row order.
+    problems.sort_by_key(|p| p.row);
     if problems.is_empty() { Ok(rows) } else { Err(problems) }
 }
 

@@ -339,29 +339,9 @@ pub fn parse_runs_csv(
         found
     };
     let problem = |row: usize, code: &str, detail: &str| RowProblem { row, code: code.into(), detail: detail.into() };
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![problem(1, "poc.columns", &e.to_string())]),
-    };
-    if header != RUN_COLUMNS {
-        return Err(vec![problem(1, "poc.columns", &header.join(","))]);
-    }
-    let (mut runs, mut problems) = (Vec::new(), Vec::new());
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let r = match record {
-            Ok(r) if r.len() == RUN_COLUMNS.len() => r,
-            Ok(r) => {
-                problems.push(problem(row, "poc.columns", &format!("{} cells", r.len())));
-                continue;
-            }
-            Err(e) => {
-                problems.push(problem(row, "poc.columns", &e.to_string()));
-                continue;
-            }
-        };
+    let (records, mut problems) = crate::fx::table_rows(text, &RUN_COLUMNS, "poc.columns");
+    let mut runs = Vec::new();
+    for (row, r) in records {
         let cells: Vec<&str> = r.iter().collect();
         let mut found = known(&cells);
         match check_run(&cells) {
@@ -374,6 +354,8 @@ pub fn parse_runs_csv(
     if runs.is_empty() && problems.is_empty() {
         problems.push(problem(1, "poc.empty", ""));
     }
+    // Ragged rows were set aside while reading: every problem in row order.
+    problems.sort_by_key(|p| p.row);
     if problems.is_empty() { Ok(runs) } else { Err(problems) }
 }
 

@@ -31,30 +31,10 @@ pub fn parse_stats_csv(
     known_channel: impl Fn(&str) -> bool,
 ) -> Result<Vec<StatRow>, Vec<RowProblem>> {
     let problem = |row: usize, code: &str, detail: &str| RowProblem { row, code: code.into(), detail: detail.into() };
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![problem(1, "stats.columns", &e.to_string())]),
-    };
-    if header != STATS_COLUMNS {
-        return Err(vec![problem(1, "stats.columns", &header.join(","))]);
-    }
-    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    let (records, mut problems) = crate::fx::table_rows(text, &STATS_COLUMNS, "stats.columns");
+    let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let r = match record {
-            Ok(r) if r.len() == STATS_COLUMNS.len() => r,
-            Ok(r) => {
-                problems.push(problem(row, "stats.columns", &format!("{} cells", r.len())));
-                continue;
-            }
-            Err(e) => {
-                problems.push(problem(row, "stats.columns", &e.to_string()));
-                continue;
-            }
-        };
+    for (row, r) in records {
         let before = problems.len();
         if !known_game(&r[0]) {
             problems.push(problem(row, "stats.game_unknown", &r[0]));
@@ -108,6 +88,8 @@ pub fn parse_stats_csv(
     if rows.is_empty() && problems.is_empty() {
         problems.push(problem(1, "stats.empty", ""));
     }
+    // Ragged rows were set aside while reading: every problem in row order.
+    problems.sort_by_key(|p| p.row);
     if problems.is_empty() { Ok(rows) } else { Err(problems) }
 }
 

@@ -372,10 +372,7 @@ async fn issue_key(
     as_email: &str,
 ) -> Result<(), String> {
     let db = open(args).await?;
-    let admin = db.users().await.map_err(|e| e.to_string())?.into_iter().find(|u| u.email == as_email);
-    let admin = admin
-        .filter(|u| u.active && u.role == domain::Role::Admin)
-        .ok_or(format!("{as_email} is not an active admin"))?;
+    let admin = active_admin(&db, as_email).await?;
     let found = db.partners().await.map_err(|e| e.to_string())?.into_iter().find(|p| p.name == partner);
     let found = found.ok_or(format!("no partner named {partner:?}"))?;
     let (info, key) = db.issue_key(found.id, settings, admin.id).await.map_err(|e| e.to_string())?;
@@ -384,12 +381,16 @@ async fn issue_key(
     Ok(())
 }
 
+/// The active admin with this email, whom a command records its change under.
+async fn active_admin(db: &Db, email: &str) -> Result<store::User, String> {
+    let users = db.users().await.map_err(|e| e.to_string())?;
+    let admin = users.into_iter().find(|u| u.email == email && u.active && u.role == domain::Role::Admin);
+    admin.ok_or(format!("{email} is not an active admin"))
+}
+
 async fn issue_poc_token(args: &DbArgs, label: &str, as_email: &str) -> Result<(), String> {
     let db = open(args).await?;
-    let admin = db.users().await.map_err(|e| e.to_string())?.into_iter().find(|u| u.email == as_email);
-    let admin = admin
-        .filter(|u| u.active && u.role == domain::Role::Admin)
-        .ok_or(format!("{as_email} is not an active admin"))?;
+    let admin = active_admin(&db, as_email).await?;
     let poc = db.pocs().await.map_err(|e| e.to_string())?.into_iter().next().ok_or("no PoC is recorded yet")?;
     let token = db.issue_poc_token(poc.id, label, admin.id).await.map_err(|e| e.to_string())?;
     tracing::info!(poc = poc.id, prefix = token.prefix(), "PoC token issued");

@@ -88,15 +88,14 @@ async fn the_report_compares_filters_exports_and_records_whole_files() {
                 .chain(cells.iter().enumerate().map(|(i, c)| (format!("cells[{i}]"), c.clone())))
                 .collect()
         };
-        let call = |f: &[(String, String)]| f.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
         cells[8] = "fast".into();
-        let bad = call(&form(&cells));
+        let bad = form(&cells);
         let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let refused = parse(&admin.call("/api/poc/edit-run", &bad).await.body);
         assert_eq!(refused["Rows"]["problems"][0]["code"], "poc.measure_invalid", "{refused}");
         cells[8] = "39.5".into();
         cells[17] = "re-timed from the query history".into();
-        let good = call(&form(&cells));
+        let good = form(&cells);
         let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(admin.call("/api/poc/edit-run", &good).await.status, StatusCode::OK);
         let after = parse(&viewer.call("/api/poc/report", &[]).await.body);

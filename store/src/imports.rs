@@ -13,8 +13,7 @@ use time::{Date, OffsetDateTime};
 
 /// The SHA-256 of a file's bytes, in hex: the same content always gives the same batch key.
 pub fn content_hash(bytes: &[u8]) -> String {
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// An uploaded file while it is being mapped and fixed.

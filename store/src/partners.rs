@@ -2,7 +2,7 @@
 //! they read, and what the API gate needs to decide on a request.
 
 use crate::costs::{in_tx, json};
-use crate::{Db, Result, StoreError, on_db, unique_as};
+use crate::{Db, Result, StoreError, hex, on_db, unique_as};
 use domain::keys::{ApiKey, Scope};
 use ipnet::IpNet;
 use password_hash::rand_core::{OsRng, RngCore};
@@ -98,10 +98,6 @@ pub fn key_hash(key: &ApiKey) -> [u8; 32] {
     sha2::Sha256::digest(key.reveal().as_bytes()).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     if text.len() != 64 {
@@ -113,7 +109,8 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-fn new_key() -> ApiKey {
+/// A new key from the operating system's randomness.
+pub(crate) fn new_key() -> ApiKey {
     let mut pool = [0u8; 64];
     let mut next = 0;
     OsRng.fill_bytes(&mut pool);

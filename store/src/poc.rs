@@ -5,7 +5,6 @@ use crate::costs::{in_tx, json};
 use crate::{Db, Result, StoreError, on_db, unique_as};
 use domain::keys::ApiKey;
 use domain::poc::{Params, Run};
-use password_hash::rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use time::{Date, OffsetDateTime};
@@ -320,17 +319,8 @@ impl Db {
     /// its SHA-256.
     pub async fn issue_poc_token(&self, poc: i64, label: &str, actor: i64) -> Result<ApiKey> {
         let now = OffsetDateTime::now_utc();
-        let mut pool_bytes = [0u8; 64];
-        let mut next = pool_bytes.len();
-        let key = ApiKey::generate(|| {
-            if next == pool_bytes.len() {
-                OsRng.fill_bytes(&mut pool_bytes);
-                next = 0;
-            }
-            next += 1;
-            pool_bytes[next - 1]
-        });
-        let hash: String = crate::partners::key_hash(&key).iter().map(|b| format!("{b:02x}")).collect();
+        let key = crate::partners::new_key();
+        let hash = crate::hex(&crate::partners::key_hash(&key));
         in_tx!(self, tx => {
             sqlx::query("INSERT INTO poc_tokens (poc_id, prefix, hash, label, created_at, created_by) \
                 VALUES ($1, $2, $3, $4, $5, $6)")
@@ -352,7 +342,7 @@ impl Db {
             "SELECT poc_id, hash, created_by, revoked_at FROM poc_tokens WHERE prefix = $1")
             .bind(key.prefix()).fetch_optional(pool).await)?;
         let Some((poc, hash, issuer, revoked)) = row else { return Ok(None) };
-        let presented: String = crate::partners::key_hash(key).iter().map(|b| format!("{b:02x}")).collect();
+        let presented = crate::hex(&crate::partners::key_hash(key));
         let same = bool::from(hash.as_bytes().ct_eq(presented.as_bytes()));
         Ok((same && revoked.is_none()).then_some((poc, issuer)))
     }

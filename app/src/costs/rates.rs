@@ -1,8 +1,7 @@
 //! Exchange rates: the recent ones, and loading a rate file (admins).
 
 use super::{ImportRates, SaveRate, list_rates};
-use crate::components::FormAlert;
-use crate::error::AppError;
+use crate::components::{FormAlert, LoadOutcome};
 use crate::i18n::use_texts;
 use leptos::prelude::*;
 
@@ -12,15 +11,6 @@ pub fn RatesPage() -> impl IntoView {
     let import = ServerAction::<ImportRates>::new();
     let save = ServerAction::<SaveRate>::new();
     let rates = Resource::new_blocking(move || (import.version().get(), save.version().get()), |_| list_rates());
-    let problems = move || match import.value().get() {
-        Some(Err(AppError::Rows { problems })) => problems,
-        _ => Vec::new(),
-    };
-    let outcome = move || match import.value().get() {
-        Some(Ok(n)) => Some(("alert alert-ok", format!("{} {n}", t.rates_loaded))),
-        Some(Err(e)) => Some(("alert alert-error", t.error(&e).to_owned())),
-        None => None,
-    };
     view! {
         <header class="page-head">
             <p><a href="/costs">{t.section(domain::Section::Costs).0}</a></p>
@@ -75,16 +65,7 @@ pub fn RatesPage() -> impl IntoView {
                                         placeholder="currency,date,rate,source\nUSD,2026-11-02,1385.50,Bank of Korea"></textarea>
                                     <p class="hint">{t.rates_hint}</p>
                                 </div>
-                                <div aria-live="polite">
-                                    {move || outcome().map(|(class, text)| view! { <p class=class role="alert">{text}</p> })}
-                                    <ul class="problems">
-                                        {move || problems().into_iter().map(|p| view! {
-                                            <li>{t.row} " " {p.row} ": " {t.error_code(&p.code)}
-                                                {(!p.detail.is_empty()).then(|| view! { " (" {p.detail.clone()} ")" })}
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
-                                </div>
+                                <LoadOutcome value=import.value() stored=t.rates_loaded/>
                                 <button type="submit" class="btn btn-primary">{t.rates_import}</button>
                             </ActionForm>
                         </section>

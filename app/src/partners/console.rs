@@ -2,7 +2,7 @@
 //! allowlist, keys, usage, history).
 
 use super::*;
-use crate::components::FormAlert;
+use crate::components::{FormAlert, LoadOutcome};
 use crate::costs::periods::HistoryList;
 use crate::i18n::use_texts;
 use domain::keys::Scope;
@@ -147,32 +147,12 @@ fn PartnerFields(
 
 #[component]
 fn StatsLoader(load: ServerAction<LoadStats>) -> impl IntoView {
-    let t = use_texts();
-    let p = t.partners;
-    let problems = move || match load.value().get() {
-        Some(Err(AppError::Rows { problems })) => problems,
-        _ => Vec::new(),
-    };
-    let outcome = move || match load.value().get() {
-        Some(Ok(n)) => Some(("alert alert-ok", format!("{} {n}", p.stats_loaded))),
-        Some(Err(e)) => Some(("alert alert-error", t.error(&e).to_owned())),
-        None => None,
-    };
+    let p = use_texts().partners;
     view! {
         <section class="card" aria-labelledby="stats-load">
             <h2 id="stats-load">{p.stats_title}</h2>
             <p class="hint">{p.stats_hint} " " <code>{domain::stats::STATS_COLUMNS.join(",")}</code></p>
-            {move || outcome().map(|(class, text)| view! { <p class=class role="status">{text}</p> })}
-            {move || {
-                let rows = problems();
-                (!rows.is_empty()).then(|| view! {
-                    <ul class="problems">
-                        {rows.into_iter().map(|r| view! {
-                            <li>{t.row} " " {r.row} ": " {t.error_code(&r.code)} " " <code>{r.detail}</code></li>
-                        }).collect_view()}
-                    </ul>
-                })
-            }}
+            <LoadOutcome value=load.value() stored=p.stats_loaded/>
             <ActionForm action=load attr:class="stack">
                 <div class="field">
                     <label for="stats-csv">{p.stats_file}</label>

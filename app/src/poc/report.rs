@@ -359,32 +359,12 @@ fn Decision(r: PocReportView, decide: ServerAction<DecidePoc>) -> impl IntoView 
 
 #[component]
 fn Recorder(record: ServerAction<RecordRuns>) -> impl IntoView {
-    let t = use_texts();
-    let p = t.poc;
-    let problems = move || match record.value().get() {
-        Some(Err(AppError::Rows { problems })) => problems,
-        _ => Vec::new(),
-    };
-    let outcome = move || match record.value().get() {
-        Some(Ok(n)) => Some(("alert alert-ok", format!("{} {n}", p.recorded))),
-        Some(Err(e)) => Some(("alert alert-error", t.error(&e).to_owned())),
-        None => None,
-    };
+    let p = use_texts().poc;
     view! {
         <section class="card no-print" aria-labelledby="poc-record">
             <h2 id="poc-record">{p.record}</h2>
             <p class="hint">{p.record_hint} " " <code>{domain::poc::RUN_COLUMNS.join(",")}</code></p>
-            {move || outcome().map(|(class, text)| view! { <p class=class role="status">{text}</p> })}
-            {move || {
-                let rows = problems();
-                (!rows.is_empty()).then(|| view! {
-                    <ul class="problems">
-                        {rows.into_iter().map(|r| view! {
-                            <li>{t.row} " " {r.row} ": " {t.error_code(&r.code)} " " <code>{r.detail}</code></li>
-                        }).collect_view()}
-                    </ul>
-                })
-            }}
+            <crate::components::LoadOutcome value=record.value() stored=p.recorded/>
             <ActionForm action=record attr:class="stack">
                 <div class="field">
                     <label for="poc-runs">{p.record_file}</label>
