@@ -1,6 +1,15 @@
 //! The MCMS user interface: routes, pages and the server functions behind them.
 //! Server-only code (database, sessions) sits behind the `ssr` feature.
 
+// The server and the browser must render the same tree, or hydration fails in the browser
+// ("failed_to_cast_marker_node"): both erase component types. .cargo/config.toml sets the flag for
+// every build; a RUSTFLAGS variable replaces that list, so say so instead of building a mismatch.
+#[cfg(not(erase_components))]
+compile_error!(
+    "MCMS builds with `--cfg erase_components` on the server and in the browser (.cargo/config.toml). \
+     RUSTFLAGS in the environment replaces the configured flags: add `--cfg erase_components` to it."
+);
+
 pub mod admin;
 pub mod auth;
 mod components;

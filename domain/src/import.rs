@@ -133,6 +133,7 @@ impl From<crate::costs::Field> for Column {
             Field::Amount => Column::Amount,
             Field::Units => Column::Units,
             Field::InvoiceNumber => Column::InvoiceNumber,
+            Field::Memo => Column::Memo,
             Field::Corrects => Column::Corrects,
         }
     }
@@ -264,56 +265,138 @@ pub fn read_text(bytes: &[u8], limits: Limits) -> Result<Sheet, FileProblem> {
     Ok(Sheet { headers, rows, encoding: encoding.into(), separator })
 }
 
+/// The most columns an import reads from a workbook; a cell further right is refused (a sheet is
+/// read whole, so a stray cell at `XFD1048576` must not make it sixteen thousand columns wide).
+pub const MAX_COLUMNS: u32 = 200;
+
+impl Limits {
+    /// How much a workbook may unpack to: its XML is verbose, but a file that inflates by more
+    /// than this is a zip bomb, not a cost sheet.
+    pub fn max_unpacked_bytes(self) -> u64 {
+        (self.max_bytes as u64).saturating_mul(20).max(8 << 20)
+    }
+}
+
+/// The spreadsheet column name of a zero-based index: 0 → `A`, 16383 → `XFD`.
+fn column_name(mut col: u32) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+/// Checks a workbook's archive before anything is parsed: every member, inflated for real (not
+/// as its header claims), fits within [`Limits::max_unpacked_bytes`] together.
+#[cfg(feature = "xlsx")]
+fn check_unpacked_size(bytes: &[u8], limits: Limits) -> Result<(), FileProblem> {
+    use std::io::Read;
+    let unreadable = |e: &dyn std::fmt::Display| FileProblem::new("import.unreadable", e.to_string());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let cap = limits.max_unpacked_bytes();
+    let mut total: u64 = 0;
+    let mut buf = vec![0_u8; 64 * 1024];
+    for i in 0..archive.len() {
+        let mut member = archive.by_index(i).map_err(|e| unreadable(&e))?;
+        loop {
+            let n = member.read(&mut buf).map_err(|e| unreadable(&e))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > cap {
+                return Err(FileProblem::new("import.unpacked_too_large", format!("> {} MB", cap >> 20)));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads the first worksheet of an `.xlsx` workbook. Dates formatted as dates become
 /// `YYYY-MM-DD`; cells holding a formula keep it (`=SUM(B2:B9)`), so the row names it.
+///
+/// Nothing is allocated by the sheet's declared size: the archive is checked for what it unpacks
+/// to, then the sheet's cells are streamed one by one, refusing the first cell past the row limit
+/// or [`MAX_COLUMNS`]; rows are kept only as wide as their own cells.
 #[cfg(feature = "xlsx")]
 pub fn read_xlsx(bytes: &[u8], limits: Limits) -> Result<Sheet, FileProblem> {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::{DataRef, Reader, Xlsx};
     if bytes.len() > limits.max_bytes {
         return Err(FileProblem::new("import.too_large", format!("{} > {} bytes", bytes.len(), limits.max_bytes)));
     }
+    check_unpacked_size(bytes, limits)?;
     let unreadable = |e: &dyn std::fmt::Display| FileProblem::new("import.unreadable", e.to_string());
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let name = book.sheet_names().into_iter().next().ok_or_else(|| FileProblem::new("import.empty", ""))?;
-    let values = book.worksheet_range(&name).map_err(|e| unreadable(&e))?;
-    let formulas = book.worksheet_formula(&name).map_err(|e| unreadable(&e))?;
-    let (height, width) = values.get_size();
-    if height.saturating_sub(1) > limits.max_rows {
-        return Err(FileProblem::new("import.too_many_rows", format!("> {}", limits.max_rows)));
-    }
-    let origin = values.start().unwrap_or((0, 0));
-    let text = |row: usize, col: usize| -> String {
-        let at = (origin.0 + row as u32, origin.1 + col as u32);
-        if let Some(f) = formulas.get_value(at).filter(|f| !f.is_empty()) {
-            return format!("={f}");
-        }
-        match values.get((row, col)) {
-            None | Some(Data::Empty) => String::new(),
-            Some(Data::String(s)) | Some(Data::DateTimeIso(s)) | Some(Data::DurationIso(s)) => s.clone(),
-            Some(Data::Int(i)) => i.to_string(),
-            Some(Data::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-            Some(Data::Float(f)) => f.to_string(),
-            Some(Data::Bool(b)) => b.to_string(),
-            Some(Data::DateTime(d)) if d.is_datetime() => {
+    let mut cells = book.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
+    let too_many_rows = || FileProblem::new("import.too_many_rows", format!("> {}", limits.max_rows));
+    // Rows by absolute index, each only as wide as its last cell.
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    let (mut first_row, mut first_col) = (u32::MAX, u32::MAX);
+    while let Some(cell) = cells.next_cell_with_formula().map_err(|e| unreadable(&e))? {
+        let (row, col) = cell.pos;
+        let text = match (&cell.formula, &cell.value) {
+            (Some(f), _) if !f.is_empty() => format!("={f}"),
+            (_, DataRef::Empty) => continue,
+            (_, DataRef::String(s)) | (_, DataRef::DateTimeIso(s)) | (_, DataRef::DurationIso(s)) => s.clone(),
+            (_, DataRef::SharedString(s)) => (*s).to_owned(),
+            (_, DataRef::Int(i)) => i.to_string(),
+            (_, DataRef::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            (_, DataRef::Float(f)) => f.to_string(),
+            (_, DataRef::Bool(b)) => b.to_string(),
+            (_, DataRef::DateTime(d)) if d.is_datetime() => {
                 let (y, m, day, ..) = d.to_ymd_hms_milli();
                 format!("{y:04}-{m:02}-{day:02}")
             }
-            Some(Data::DateTime(d)) => d.as_f64().to_string(),
-            Some(Data::Error(e)) => format!("#{e:?}"),
+            (_, DataRef::DateTime(d)) => d.as_f64().to_string(),
+            (_, DataRef::Error(e)) => format!("#{e:?}"),
+        };
+        if col >= MAX_COLUMNS {
+            return Err(FileProblem::new("import.too_wide", format!("{}{}", column_name(col), row + 1)));
         }
-    };
-    let headers: Vec<String> = (0..width).map(|c| text(0, c).trim().to_owned()).collect();
-    let width = headers.iter().rposition(|h| !h.is_empty()).map_or(0, |i| i + 1);
-    if width == 0 || height < 2 {
+        first_row = first_row.min(row);
+        first_col = first_col.min(col);
+        // The header is the first row with a cell; more than the limit of rows below it is refused
+        // at the first cell past it, before anything is kept for it.
+        if (row - first_row) as usize > limits.max_rows {
+            return Err(too_many_rows());
+        }
+        let (r, c) = (row as usize, col as usize);
+        if grid.len() <= r {
+            grid.resize_with(r + 1, Vec::new);
+        }
+        let line = &mut grid[r];
+        if line.len() <= c {
+            line.resize_with(c + 1, String::new);
+        }
+        line[c] = text;
+    }
+    drop(cells);
+    if first_row == u32::MAX {
         return Err(FileProblem::new("import.empty", ""));
     }
-    let rows = (1..height)
-        .map(|r| {
-            let cells: Vec<String> = (0..width).map(|c| text(r, c)).collect();
+    let mut lines = grid.into_iter().skip(first_row as usize).map(|mut line| {
+        line.drain(..(first_col as usize).min(line.len()));
+        line
+    });
+    let mut headers: Vec<String> = lines.next().unwrap_or_default().into_iter().map(|h| h.trim().to_owned()).collect();
+    let width = headers.iter().rposition(|h| !h.is_empty()).map_or(0, |i| i + 1);
+    headers.truncate(width);
+    let rows: Vec<Vec<String>> = lines
+        .map(|mut cells| {
+            cells.resize_with(width, String::new);
             if cells.iter().all(|c| c.trim().is_empty()) { Vec::new() } else { cells }
         })
         .collect();
-    Ok(Sheet { headers: headers[..width].to_vec(), rows, encoding: "XLSX".into(), separator: ',' })
+    if width == 0 || rows.is_empty() {
+        return Err(FileProblem::new("import.empty", ""));
+    }
+    Ok(Sheet { headers, rows, encoding: "XLSX".into(), separator: ',' })
 }
 
 /// Reads an uploaded file: an `.xlsx` workbook when the bytes are a zip archive (and the build
@@ -407,7 +490,9 @@ pub fn row_to_form(cells: &[String], mapping: &[Option<Column>]) -> (CostForm, V
         problems.push(CellProblem { column, code: code.into(), detail: detail.into() })
     };
     for (column, text) in Column::ALL.into_iter().zip(raw) {
-        if text.starts_with('=') || text.starts_with('@') {
+        // Any cell may hold a formula; free text also must not start like one (`+cmd|…`, `-2+3`).
+        let free_text = matches!(column, Column::Memo | Column::InvoiceNumber);
+        if text.starts_with('=') || text.starts_with('@') || (free_text && crate::sheet::looks_like_formula(text)) {
             problem(column, "import.formula", text);
         }
     }

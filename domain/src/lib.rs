@@ -15,6 +15,7 @@ pub mod money;
 pub mod net;
 pub mod poc;
 pub mod role;
+pub mod sheet;
 pub mod stats;
 
 pub use account::{Email, EmailError, NewPassword, PasswordError, PersonName, PersonNameError};

@@ -7,6 +7,12 @@ use crate::currency::Currency;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The largest amount, in minor units, that MCMS reads: ten trillion (10,000,000,000,000 KRW, or
+/// 100,000,000,000.00 USD). Far above any real cost line, and far enough below `i64::MAX` that
+/// converting to the reporting currency and summing a month of entries stays exact on both
+/// databases instead of overflowing differently on each.
+pub const MAX_MINOR: i64 = 10_000_000_000_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     /// The amount in minor units (cents for USD, won for KRW).
@@ -97,6 +103,9 @@ fn parse_minor(text: &str, currency: Currency) -> Result<i64, AmountError> {
         .chain(std::iter::repeat_n(b'0', allowed - kept.len()));
     for d in digits {
         minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(d - b'0'))).ok_or_else(too_large)?;
+        if minor > MAX_MINOR {
+            return Err(too_large());
+        }
     }
     Ok(if negative { -minor } else { minor })
 }
@@ -165,6 +174,12 @@ mod tests {
         assert_eq!(err("12,34", "USD").code(), "amount.grouping");
         assert_eq!(err("1234,567", "USD").code(), "amount.grouping");
         assert_eq!(err("99999999999999999999", "KRW").code(), "amount.too_large");
+        assert_eq!(err("9,223,372,036,854,775,807", "KRW").code(), "amount.too_large", "i64::MAX");
+        assert_eq!(err("-9223372036854775808", "KRW").code(), "amount.too_large", "i64::MIN");
+        assert_eq!(err("10000000000000.01", "KRW").code(), "amount.precision");
+        assert_eq!(err("100,000,000,000.01", "USD").code(), "amount.too_large", "one cent over the bound");
+        assert_eq!(Money::parse("100,000,000,000.00", cur("USD")).map(|m| m.minor), Ok(MAX_MINOR));
+        assert_eq!(Money::parse("-10,000,000,000,000", cur("KRW")).map(|m| m.minor), Ok(-MAX_MINOR));
         assert_eq!(err("1200.5", "KRW").to_string(), "KRW takes no decimals, got 1200.5");
         assert_eq!(err("1.234", "USD").to_string(), "USD takes 2 decimals, got 1.234");
         assert_eq!(err("1.2345", "KWD").code(), "amount.precision");
@@ -187,13 +202,13 @@ mod tests {
 
     proptest! {
         #[test]
-        fn formatting_then_parsing_gives_the_same_amount(minor in (i64::MIN + 1)..=i64::MAX, c in any_currency()) {
+        fn formatting_then_parsing_gives_the_same_amount(minor in -MAX_MINOR..=MAX_MINOR, c in any_currency()) {
             let text = format_amount(minor, c);
             prop_assert_eq!(Money::parse(&text, c), Ok(Money::new(minor, c)));
         }
 
         #[test]
-        fn grouping_is_optional_when_reading(minor in (i64::MIN + 1)..=i64::MAX, c in any_currency()) {
+        fn grouping_is_optional_when_reading(minor in -MAX_MINOR..=MAX_MINOR, c in any_currency()) {
             let text = format_amount(minor, c).replace(',', "");
             prop_assert_eq!(Money::parse(&text, c).map(|m| m.minor), Ok(minor));
         }

@@ -115,7 +115,15 @@ pub async fn month_entries(db: &Db, month: YearMonth) -> Result<Vec<StoredCost>,
 pub fn to_csv(rows: &[StoredCost], settings: &CostSettings) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        out.serialize(batch_row(r, &settings.reporting_currency))?;
+        // Free text is the only place a formula could hide (codes, dates and amounts cannot hold
+        // one); the form and the importer refuse it, and entries stored before that are written
+        // as text here.
+        let (invoice, memo) = (domain::sheet::cell(&r.entry.invoice_number), domain::sheet::cell(&r.entry.memo));
+        out.serialize(BatchRow {
+            invoice_number: &invoice,
+            memo: &memo,
+            ..batch_row(r, &settings.reporting_currency)
+        })?;
     }
     if rows.is_empty() {
         out.write_record(COLUMNS)?;

@@ -21,6 +21,11 @@ pub struct WebConfig {
     pub import_limits: domain::import::Limits,
     /// Proxies whose `X-Forwarded-For` names the partner API's client (empty: the socket does).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A request still unanswered after this long is answered 408 (and its work dropped, which
+    /// rolls back any transaction it had open).
+    pub request_timeout: std::time::Duration,
+    /// Requests handled at once; more wait for a turn (inside the request timeout).
+    pub max_in_flight: usize,
 }
 
 impl Default for WebConfig {
@@ -35,6 +40,8 @@ impl Default for WebConfig {
             business_offset: time::UtcOffset::from_hms(9, 0, 0).expect("UTC+09:00 is a valid offset"),
             import_limits: domain::import::Limits::default(),
             trusted_proxies: Vec::new(),
+            request_timeout: std::time::Duration::from_secs(60),
+            max_in_flight: 512,
         }
     }
 }

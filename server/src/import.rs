@@ -135,7 +135,7 @@ pub fn error_file(sheet: &Sheet, checks: &[RowCheck], lang: Lang) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut header = sheet.headers.clone();
     header.push("errors".into());
-    let _ = out.write_record(&header);
+    let _ = out.write_record(header.iter().map(|h| domain::sheet::cell(h).into_owned()));
     for check in checks.iter().filter(|c| c.has_errors()) {
         let Some(cells) = sheet.rows.get(check.row - 2) else { continue };
         let problems: Vec<String> = check
@@ -147,7 +147,8 @@ pub fn error_file(sheet: &Sheet, checks: &[RowCheck], lang: Lang) -> Vec<u8> {
         let mut record = cells.clone();
         record.resize(sheet.headers.len(), String::new());
         record.push(problems.join("; "));
-        let _ = out.write_record(&record);
+        // The cells go back to a spreadsheet: a formula the file had is shown, not run.
+        let _ = out.write_record(record.iter().map(|c| domain::sheet::cell(c).into_owned()));
     }
     out.into_inner().unwrap_or_default()
 }

@@ -8,6 +8,7 @@ pub mod import;
 mod middleware;
 pub mod poc;
 mod routes;
+pub mod serve;
 
 pub use config::WebConfig;
 pub use routes::router;

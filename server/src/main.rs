@@ -215,6 +215,18 @@ struct ServeArgs {
     /// repeat for several, or separate with commas. Without one, the socket's address counts.
     #[arg(long = "trusted-proxy", env = "MCMS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a client has to send a request's headers (and an idle connection stays open).
+    #[arg(long, env = "MCMS_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds after which an unanswered request is answered 408.
+    #[arg(long, env = "MCMS_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    request_timeout_secs: u64,
+    /// Connections open at once; more wait in the listen queue.
+    #[arg(long, env = "MCMS_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Requests handled at once; more wait their turn.
+    #[arg(long, env = "MCMS_MAX_IN_FLIGHT", default_value_t = 512)]
+    max_in_flight: usize,
 }
 
 fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
@@ -337,17 +349,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             max_rows: args.import_max_rows,
         },
         trusted_proxies: args.trusted_proxies,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
+        max_in_flight: args.max_in_flight,
         ..WebConfig::default()
+    };
+    let limits = server::serve::ServeLimits {
+        header_read: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+        max_connections: args.max_connections,
+        ..Default::default()
     };
     tokio::spawn(delete_expired_sessions(db.clone()));
     let app = server::router(db.clone(), &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!(backend = db.backend(), "MCMS listening on http://{}", args.addr);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    server::serve::serve(listener, app, limits, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

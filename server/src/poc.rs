@@ -53,7 +53,7 @@ pub fn to_csv(runs: &[Run]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(RUN_COLUMNS)?;
     for r in runs {
-        w.write_record(domain::poc::run_cells(r))?;
+        w.write_record(domain::poc::run_cells(r).iter().map(|c| domain::sheet::cell(c).into_owned()))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

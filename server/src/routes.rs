@@ -14,8 +14,11 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use store::Db;
 use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -34,6 +37,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         business_offset: config.business_offset,
         import_progress: Default::default(),
         import_limits: config.import_limits,
+        trusted_proxies: config.trusted_proxies.clone().into(),
     };
     let export = {
         let state = state.clone();
@@ -92,7 +96,12 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
 
     let gate = crate::api::gate::Gate::new(db.clone(), config.trusted_proxies.clone());
     // The partner API carries no cookies: it gets the request ids and tracing, not sessions.
-    let partner_api = crate::api::routes(gate).layer(observability.clone());
+    let partner_api =
+        crate::api::routes(gate).layer(RequestBodyLimitLayer::new(API_BODY_LIMIT)).layer(observability.clone());
+    // Every request: a body no larger than the largest import (files, pasted cells and CSV boxes go
+    // through server functions that read the whole body), a turn among `max_in_flight`, and an
+    // answer within `request_timeout` (408 otherwise).
+    let body_limit = import_limits.max_bytes.saturating_add(1 << 20);
     Router::new()
         .route("/healthz", get(move || healthz(db.clone())))
         .route("/costs/export", get(export))
@@ -114,7 +123,13 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
         .layer(observability)
         .merge(partner_api)
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(GlobalConcurrencyLimitLayer::new(config.max_in_flight.max(1)))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
 }
+
+/// The partner API takes queries, not bodies.
+const API_BODY_LIMIT: usize = 64 * 1024;
 
 /// 200 when the database answers, 503 when it does not.
 async fn healthz(db: Db) -> impl IntoResponse {
@@ -247,9 +262,15 @@ async fn upload_import(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     }
-    let sheet = match domain::import::read_file(&bytes, limits) {
-        Ok(sheet) => sheet,
-        Err(problem) => return back(&problem.code, &problem.detail, None),
+    // Reading a workbook is CPU work of up to seconds: on the blocking pool, so the async workers
+    // keep answering the partner API and other pages meanwhile.
+    let sheet = match tokio::task::spawn_blocking(move || domain::import::read_file(&bytes, limits)).await {
+        Ok(Ok(sheet)) => sheet,
+        Ok(Err(problem)) => return back(&problem.code, &problem.detail, None),
+        Err(e) => {
+            tracing::error!(error = %e, "reading an import file failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     };
     let mut mapping = domain::import::auto_mapping(&sheet.headers);
     if !vendor.is_empty()

@@ -140,3 +140,60 @@ async fn the_download_needs_a_signed_in_user_and_a_valid_month() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn no_cell_of_a_downloaded_file_is_run_as_a_formula_and_numbers_stay_numbers() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let db = &app.t.db;
+        let settings = CostSettings::default();
+        // A credit stored before the form refused such memos (straight into the store), on a day
+        // of the seeded month that has no entry yet.
+        let seeded: Vec<time::Date> = (61..=63).map(|d| today() - time::Duration::days(d)).collect();
+        let mut day = seeded_month().first_day();
+        while seeded.contains(&day) {
+            day = day.next_day().unwrap();
+        }
+        let mut entry = db.cost(1).await.unwrap().unwrap().entry;
+        entry.date = day;
+        entry.amount.minor = -1200;
+        entry.reporting_minor = -1200;
+        entry.corrects = Some(1);
+        entry.memo = "=HYPERLINK(\"http://evil.example\",\"invoice\")".into();
+        entry.invoice_number = "+cmd|' /C calc'!A0".into();
+        db.create_cost(&entry, &settings, 1).await.unwrap();
+
+        let (mut b, _) = app.signed_in("ana@mcms.test", Role::Viewer).await;
+        let r = b.page(&format!("/costs/export?month={}&format=csv", seeded_month())).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", app.backend());
+        let mut reader = csv::Reader::from_reader(r.body.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let mut memos = Vec::new();
+        for record in reader.records() {
+            let record = record.unwrap();
+            for cell in record.iter() {
+                assert!(
+                    !domain::sheet::looks_like_formula(cell),
+                    "{}: a spreadsheet would run {cell:?}",
+                    app.backend()
+                );
+            }
+            memos.push((
+                record[column("memo")].to_owned(),
+                record[column("invoice_number")].to_owned(),
+                record[column("amount")].to_owned(),
+            ));
+        }
+        assert!(
+            memos.contains(&(
+                "'=HYPERLINK(\"http://evil.example\",\"invoice\")".into(),
+                "'+cmd|' /C calc'!A0".into(),
+                "-1200".into()
+            )),
+            "{}: {memos:?}",
+            app.backend()
+        );
+        app.finish().await;
+    }
+}

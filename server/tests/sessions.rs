@@ -193,3 +193,105 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address() {
         app.finish().await;
     }
 }
+
+/// A sign-in as the hydrated form sends it, through a proxy that says who the client is.
+async fn sign_in_via(b: &mut common::Browser, forwarded_for: &str, email: &str, password: &str) -> common::Reply {
+    let body = serde_urlencoded::to_string([("email", email), ("password", password), ("next", "")]).unwrap();
+    let req = http::Request::builder()
+        .method(http::Method::POST)
+        .uri("/api/login")
+        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::ORIGIN, format!("http://{}", common::HOST))
+        .header("x-forwarded-for", forwarded_for);
+    b.send(req, body).await
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_throttle_counts_the_forwarded_client_not_the_proxy() {
+    let config = WebConfig {
+        throttle: LoginThrottle { window_secs: 900, max_per_account: 50, max_per_address: 4 },
+        trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+        ..WebConfig::default()
+    };
+    for app in TestApp::each_with(config).await {
+        app.user("bo@mcms.test", Role::Viewer).await;
+        let mut proxy = app.browser([10, 1, 2, 3]);
+        // The attacker spends its address's budget through the proxy (a forged leftmost entry
+        // changes nothing: the proxy appends the address it saw).
+        for _ in 0..4 {
+            let r = sign_in_via(&mut proxy, "198.51.100.7, 203.0.113.9", "nobody@mcms.test", "guess guess").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", app.backend());
+        }
+        let r = sign_in_via(&mut proxy, "1.2.3.4, 203.0.113.9", "bo@mcms.test", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}: the attacker's address is spent", app.backend());
+        // Everyone else behind the same proxy signs in.
+        let r = sign_in_via(&mut proxy, "198.51.100.20", "bo@mcms.test", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", app.backend(), r.body);
+        // An untrusted peer's header is ignored: it is its own client.
+        let mut direct = app.browser([203, 0, 113, 50]);
+        for _ in 0..4 {
+            sign_in_via(&mut direct, "198.51.100.30", "nobody@mcms.test", "guess guess").await;
+        }
+        let r = sign_in_via(&mut direct, "198.51.100.31", "bo@mcms.test", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", app.backend());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_cannot_exceed_the_account_limit() {
+    let config = WebConfig {
+        throttle: LoginThrottle { window_secs: 900, max_per_account: 3, max_per_address: 1000 },
+        ..WebConfig::default()
+    };
+    for app in TestApp::each_with(config).await {
+        app.user("ana@mcms.test", Role::Viewer).await;
+        let guesses = (0..12u8).map(|i| {
+            let mut b = app.browser([198, 51, 100, i]);
+            tokio::spawn(async move { b.sign_in("ana@mcms.test", "guess guess guess").await.status })
+        });
+        let mut tried = 0;
+        for g in guesses.collect::<Vec<_>>() {
+            match g.await.unwrap() {
+                StatusCode::UNAUTHORIZED => tried += 1,
+                StatusCode::TOO_MANY_REQUESTS => {}
+                other => panic!("{}: {other}", app.backend()),
+            }
+        }
+        assert_eq!(tried, 3, "{}: twelve guesses at once, three are checked", app.backend());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn after_sign_in_only_local_paths_are_followed_and_no_input_breaks_the_redirect() {
+    for app in TestApp::each().await {
+        app.user("ana@mcms.test", Role::Viewer).await;
+        let cases = [
+            ("/costs?month=2026-11", "/costs?month=2026-11"),
+            ("//evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("/\t/evil.example", "/"),
+            ("/\r\n/evil.example", "/"),
+            ("/\r\nSet-Cookie: stolen=1", "/"),
+            ("https://evil.example/", "/"),
+            ("/café", "/"),
+            ("/login", "/"),
+        ];
+        for (next, to) in cases {
+            let mut b = app.browser([10, 0, 0, 8]);
+            let r = b.call("/api/login", &[("email", "ana@mcms.test"), ("password", PASSWORD), ("next", next)]).await;
+            assert_eq!(r.status, StatusCode::OK, "{}: {next:?}: {}", app.backend(), r.body);
+            assert_eq!(r.location(), Some(to), "{}: {next:?}", app.backend());
+            assert!(!r.headers.contains_key("stolen"));
+        }
+        // The sign-in page itself renders whatever `next` it is given.
+        let mut b = app.browser([10, 0, 0, 9]);
+        for query in ["next=/%0d%0a%0d%0aX", "next=%5C%5Cevil", "next=/%09/evil", "next=%E2%80%AE"] {
+            let r = b.page(&format!("/login?{query}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{}: {query}", app.backend());
+        }
+        app.finish().await;
+    }
+}

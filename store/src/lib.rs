@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use password::PasswordHash;
-pub use throttle::{LoginThrottle, ThrottleVerdict};
+pub use throttle::{LoginAttempt, LoginThrottle, ThrottleVerdict};
 pub use users::User;
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds. The body is compiled once per

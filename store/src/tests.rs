@@ -85,35 +85,59 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated() {
 }
 
 #[tokio::test]
-async fn sign_in_failures_are_throttled_per_account_and_per_address() {
+async fn sign_in_attempts_are_throttled_per_account_and_per_address() {
     let limits = LoginThrottle { window_secs: 600, max_per_account: 3, max_per_address: 5 };
     for t in TestDb::each().await {
         let db = &t.db;
+        let allowed = |v: ThrottleVerdict| match v {
+            ThrottleVerdict::Allowed(attempt) => attempt,
+            blocked => panic!("{}: {blocked:?}", db.backend()),
+        };
         for _ in 0..3 {
-            assert_eq!(
-                db.login_allowed(&limits, "ana@example.com", "10.0.0.1").await.unwrap(),
-                ThrottleVerdict::Allowed
-            );
-            db.record_login_failure(&limits, "Ana@example.com", "10.0.0.1").await.unwrap();
+            allowed(db.begin_login_attempt(&limits, "Ana@example.com", "10.0.0.1").await.unwrap());
         }
-        let blocked = db.login_allowed(&limits, "ana@example.com", "10.0.0.9").await.unwrap();
+        let blocked = db.begin_login_attempt(&limits, "ana@example.com", "10.0.0.9").await.unwrap();
         assert!(
             matches!(blocked, ThrottleVerdict::Blocked { retry_after_secs } if (1..=600).contains(&retry_after_secs)),
             "{}: {blocked:?}",
             db.backend()
         );
         // Another account from the same address still has room, until the address budget is spent.
-        assert_eq!(db.login_allowed(&limits, "bo@example.com", "10.0.0.1").await.unwrap(), ThrottleVerdict::Allowed);
-        for _ in 0..2 {
-            db.record_login_failure(&limits, "bo@example.com", "10.0.0.1").await.unwrap();
-        }
+        let bo = allowed(db.begin_login_attempt(&limits, "bo@example.com", "10.0.0.1").await.unwrap());
+        allowed(db.begin_login_attempt(&limits, "bo@example.com", "10.0.0.1").await.unwrap());
         assert!(matches!(
-            db.login_allowed(&limits, "cy@example.com", "10.0.0.1").await.unwrap(),
+            db.begin_login_attempt(&limits, "cy@example.com", "10.0.0.1").await.unwrap(),
             ThrottleVerdict::Blocked { .. }
         ));
-        // Success clears the account's count but not the address's.
-        db.clear_login_failures("ana@example.com").await.unwrap();
-        assert_eq!(db.login_allowed(&limits, "ana@example.com", "10.0.0.2").await.unwrap(), ThrottleVerdict::Allowed);
+        // A success takes its own attempt back from the address and clears the account.
+        db.login_succeeded(&bo).await.unwrap();
+        allowed(db.begin_login_attempt(&limits, "cy@example.com", "10.0.0.1").await.unwrap());
+        // The blocked account stays blocked from any address.
+        assert!(matches!(
+            db.begin_login_attempt(&limits, "ana@example.com", "10.0.0.3").await.unwrap(),
+            ThrottleVerdict::Blocked { .. }
+        ));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_wrong_guesses_never_exceed_the_account_limit() {
+    let limits = LoginThrottle { window_secs: 600, max_per_account: 5, max_per_address: 1000 };
+    for t in TestDb::each().await {
+        let guesses = (0..40).map(|i| {
+            let db = t.db.clone();
+            tokio::spawn(
+                async move { db.begin_login_attempt(&limits, "ana@example.com", &format!("10.0.1.{i}")).await },
+            )
+        });
+        let mut allowed = 0;
+        for guess in guesses.collect::<Vec<_>>() {
+            if matches!(guess.await.unwrap().unwrap(), ThrottleVerdict::Allowed(_)) {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "{}: 40 guesses at once, 5 may be tried", t.db.backend());
         t.finish().await;
     }
 }

@@ -1,7 +1,11 @@
 //! Sign-in throttling, kept in the database so that every instance sees the same counts.
 //!
-//! Each failed sign-in is recorded under two keys: the account and the client address. A key
-//! with too many failures inside the window is refused until its oldest failure ages out.
+//! Every sign-in attempt is recorded under two keys, the account and the client address, before
+//! the password is checked, in the same transaction that checks the counts: so concurrent wrong
+//! guesses cannot slip past the limit between a check and a record (on PostgreSQL an advisory lock
+//! per key serialises them; SQLite's write transactions are serial already). A key with too many
+//! attempts inside the window is refused until its oldest one ages out. A successful sign-in takes
+//! its own attempt back and clears the account's count; the address keeps its failures.
 
 use crate::{Db, Result, on_db};
 use time::OffsetDateTime;
@@ -19,13 +23,22 @@ impl Default for LoginThrottle {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A recorded attempt, to be taken back if the password was right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttempt {
+    /// When it was recorded, in microseconds since the epoch (its identity under the address key).
+    at_micros: i64,
+    email: String,
+    addr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ThrottleVerdict {
-    Allowed,
-    /// Too many recent failures; try again after this many seconds.
-    Blocked {
-        retry_after_secs: i64,
-    },
+    /// The attempt is recorded; check the password, then report success with
+    /// [`Db::login_succeeded`] (a failure needs nothing more: the attempt counts).
+    Allowed(LoginAttempt),
+    /// Too many recent attempts; try again after this many seconds. Nothing was recorded.
+    Blocked { retry_after_secs: i64 },
 }
 
 fn account_key(email: &str) -> String {
@@ -36,48 +49,62 @@ fn address_key(addr: &str) -> String {
     format!("addr:{addr}")
 }
 
-impl Db {
-    /// Whether a sign-in for `email` from `addr` may be attempted now.
-    pub async fn login_allowed(&self, t: &LoginThrottle, email: &str, addr: &str) -> Result<ThrottleVerdict> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let since = now - t.window_secs;
-        let mut retry_after = 0;
-        for (key, max) in [(account_key(email), t.max_per_account), (address_key(addr), t.max_per_address)] {
-            let (count, oldest): (i64, Option<i64>) = on_db!(self, pool => sqlx::query_as(
-                "SELECT COUNT(*), MIN(failed_at) FROM login_failures WHERE key = $1 AND failed_at > $2")
-                .bind(&key).bind(since).fetch_one(pool).await)?;
-            if count >= max {
-                retry_after = retry_after.max(oldest.unwrap_or(now) + t.window_secs - now).max(1);
-            }
-        }
-        Ok(if retry_after > 0 {
-            ThrottleVerdict::Blocked { retry_after_secs: retry_after }
-        } else {
-            ThrottleVerdict::Allowed
-        })
-    }
+const MICROS: i64 = 1_000_000;
 
-    /// Records a failed sign-in against the account and the address, and forgets failures older
-    /// than the window.
-    pub async fn record_login_failure(&self, t: &LoginThrottle, email: &str, addr: &str) -> Result<()> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        on_db!(self, pool => async {
+fn now_micros() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
+impl Db {
+    /// Checks the limits for `email` from `addr` and, when there is room, records the attempt, in
+    /// one transaction.
+    pub async fn begin_login_attempt(&self, t: &LoginThrottle, email: &str, addr: &str) -> Result<ThrottleVerdict> {
+        let now = now_micros();
+        let since = now - t.window_secs * MICROS;
+        let keys = [(account_key(email), t.max_per_account), (address_key(addr), t.max_per_address)];
+        let postgres = matches!(self, Db::Postgres(_));
+        let verdict = on_db!(self, pool => async {
             let mut tx = crate::costs::WritePool::begin_write(pool).await?;
-            for key in [account_key(email), address_key(addr)] {
+            let mut retry_after = 0;
+            for (key, max) in &keys {
+                if postgres {
+                    // Held to the end of the transaction: attempts on one key queue here.
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key).execute(&mut *tx).await?;
+                }
+                let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+                    "SELECT COUNT(*), MIN(failed_at) FROM login_failures WHERE key = $1 AND failed_at > $2")
+                    .bind(key).bind(since).fetch_one(&mut *tx).await?;
+                if count >= *max {
+                    let frees_at = oldest.unwrap_or(now) + t.window_secs * MICROS;
+                    retry_after = retry_after.max(((frees_at - now) / MICROS).max(1));
+                }
+            }
+            if retry_after > 0 {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(ThrottleVerdict::Blocked { retry_after_secs: retry_after });
+            }
+            for (key, _) in &keys {
                 sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
                     .bind(key).bind(now).execute(&mut *tx).await?;
             }
-            sqlx::query("DELETE FROM login_failures WHERE failed_at <= $1")
-                .bind(now - t.window_secs).execute(&mut *tx).await?;
-            tx.commit().await
+            sqlx::query("DELETE FROM login_failures WHERE failed_at <= $1").bind(since).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(ThrottleVerdict::Allowed(LoginAttempt { at_micros: now, email: email.to_owned(), addr: addr.to_owned() }))
         }.await)?;
-        Ok(())
+        Ok(verdict)
     }
 
-    /// A successful sign-in clears the account's failures (the address keeps its count).
-    pub async fn clear_login_failures(&self, email: &str) -> Result<()> {
-        on_db!(self, pool => sqlx::query("DELETE FROM login_failures WHERE key = $1")
-            .bind(account_key(email)).execute(pool).await.map(drop))?;
+    /// The password was right: the attempt does not count against the address, and the account's
+    /// earlier failures are forgiven.
+    pub async fn login_succeeded(&self, attempt: &LoginAttempt) -> Result<()> {
+        on_db!(self, pool => async {
+            let mut tx = crate::costs::WritePool::begin_write(pool).await?;
+            sqlx::query("DELETE FROM login_failures WHERE key = $1")
+                .bind(account_key(&attempt.email)).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM login_failures WHERE key = $1 AND failed_at = $2")
+                .bind(address_key(&attempt.addr)).bind(attempt.at_micros).execute(&mut *tx).await?;
+            tx.commit().await
+        }.await)?;
         Ok(())
     }
 }

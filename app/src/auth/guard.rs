@@ -21,6 +21,8 @@ pub struct AppState {
     pub import_progress: ImportProgress,
     /// The largest file and the most rows an import accepts.
     pub import_limits: domain::import::Limits,
+    /// Proxies whose `X-Forwarded-For` names the client (sign-in throttle, partner API).
+    pub trusted_proxies: std::sync::Arc<[domain::net::IpNet]>,
 }
 
 /// How far the checks and commits running on this instance are, for the page that waits on one.

@@ -20,10 +20,22 @@ pub struct Me {
     pub role: Role,
 }
 
-/// Keeps a redirect target on this site: a local path, never `//host` or a full URL; else `/`.
+/// Keeps a redirect target on this site: a local path of visible ASCII, else `/`.
+///
+/// Browsers drop tabs and line breaks from URLs and read `\\` as `/`, so `/\t/evil.example` and
+/// `/\\evil.example` would lead to another host; spaces, control and non-ASCII characters cannot
+/// stand in a `Location` header at all. So a target must start with exactly one `/` and hold only
+/// the visible ASCII characters other than `\\`, at most 2,000 of them.
 pub fn safe_next(next: Option<&str>) -> &str {
+    let local = |p: &str| {
+        let b = p.as_bytes();
+        b.first() == Some(&b'/')
+            && !matches!(b.get(1), Some(b'/' | b'\\'))
+            && b.len() <= 2000
+            && b.iter().all(|c| c.is_ascii_graphic() && *c != b'\\')
+    };
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        Some(p) if local(p) => p,
         _ => "/",
     }
 }
@@ -35,25 +47,30 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
     let caller = authorize(Access::Public).await?;
     let (db, limits) = (&caller.state.db, &caller.state.throttle);
-    let addr = client_address();
-    if let ThrottleVerdict::Blocked { retry_after_secs } = db.login_allowed(limits, &email, &addr).await? {
-        tracing::warn!(%addr, "sign-in throttled");
-        return Err(AppError::Throttled { retry_after_secs });
-    }
+    let addr = client_address(&caller.state.trusted_proxies);
+    // The attempt is recorded before the password is checked, so guesses sent at once cannot
+    // outrun the limit.
+    let attempt = match db.begin_login_attempt(limits, &email, &addr).await? {
+        ThrottleVerdict::Allowed(attempt) => attempt,
+        ThrottleVerdict::Blocked { retry_after_secs } => {
+            tracing::warn!(%addr, "sign-in throttled");
+            return Err(AppError::Throttled { retry_after_secs });
+        }
+    };
     let Some(user) = db.authenticate(&email, &password).await? else {
-        db.record_login_failure(limits, &email, &addr).await?;
         tracing::info!(%addr, "sign-in refused");
         return Err(AppError::BadCredentials);
     };
-    db.clear_login_failures(&email).await?;
+    db.login_succeeded(&attempt).await?;
     // A new id at the privilege change defeats session fixation.
     caller.session.cycle_id().await.map_err(session_error)?;
     caller.session.insert(USER_ID, user.id).await.map_err(session_error)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     caller.session.insert(SIGNED_IN_AT, now).await.map_err(session_error)?;
     tracing::info!(user_id = user.id, "signed in");
+    // Back to the sign-in page would look like a sign-in that did nothing.
     let next = safe_next(next.as_deref());
-    leptos_axum::redirect(if next.starts_with("/login") { "/" } else { next });
+    leptos_axum::redirect(if next == "/login" || next.starts_with("/login?") { "/" } else { next });
     Ok(())
 }
 
@@ -94,14 +111,16 @@ pub async fn set_language(lang: String, back: Option<String>) -> Result<(), AppE
     Ok(())
 }
 
-/// The client's address as the socket saw it.
+/// The client's address: the socket's, or for connections from a trusted proxy the one its
+/// `X-Forwarded-For` names, read exactly as the partner API reads it.
 #[cfg(feature = "ssr")]
-fn client_address() -> String {
-    use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+fn client_address(trusted: &[domain::net::IpNet]) -> String {
+    let Some(parts) = use_context::<http::request::Parts>() else { return "unknown".into() };
+    let Some(peer) = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>() else {
+        return "unknown".into();
+    };
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    domain::net::client_ip(peer.0.ip(), forwarded, trusted).to_string()
 }
 
 #[cfg(test)]
@@ -110,11 +129,51 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
-        assert_eq!(safe_next(Some("/login")), "/login");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "admin"] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        for good in [
+            "/",
+            "/login",
+            "/admin/users",
+            "/costs?month=2026-11&game=LINEAGE",
+            "/costs/12#history",
+            "/%2F%2Fevil",
+            "/a%0d%0ab",
+        ] {
+            assert_eq!(safe_next(Some(good)), good);
         }
+        let bad = [
+            "//evil.example",
+            "https://evil.example",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "\t//evil.example",
+            " //evil.example",
+            "/ /evil.example",
+            "/\u{0}",
+            "/\u{7f}",
+            "/\u{3000}/evil.example",
+            "/café",
+            "admin",
+            "",
+        ];
+        for bad in bad {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3000)))), "/", "too long");
         assert_eq!(safe_next(None), "/");
+        // Whatever it lets through is a valid header value (the redirect would panic otherwise).
+        for any in ["/\u{1}x", "/x\u{ff}", "/ok"] {
+            assert!(http_header_safe(safe_next(Some(any))), "{any:?}");
+        }
+    }
+
+    fn http_header_safe(v: &str) -> bool {
+        v.bytes().all(|b| b.is_ascii_graphic())
     }
 }

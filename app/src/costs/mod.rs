@@ -583,10 +583,10 @@ pub async fn save_campaign(
     if !usable(&data.channels, channel.trim()) {
         return Err(AppError::invalid("channel", "channel.unknown"));
     }
-    let start = domain::costs::parse_date(flight_start.trim())
-        .ok_or_else(|| AppError::invalid("flight_start", "date.invalid"))?;
+    let start = domain::costs::parse_date_checked(flight_start.trim())
+        .map_err(|p| AppError::invalid("flight_start", p.code()))?;
     let end =
-        domain::costs::parse_date(flight_end.trim()).ok_or_else(|| AppError::invalid("flight_end", "date.invalid"))?;
+        domain::costs::parse_date_checked(flight_end.trim()).map_err(|p| AppError::invalid("flight_end", p.code()))?;
     if end < start {
         return Err(AppError::invalid("flight_end", "flight.reversed"));
     }

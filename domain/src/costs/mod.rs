@@ -326,8 +326,43 @@ pub fn parse_code(text: &str, country: bool) -> Result<String, &'static str> {
     if ok { Ok(code) } else { Err(if country { "code.country" } else { "code.invalid" }) }
 }
 
-/// Reads `YYYY-MM-DD` (and only that), checking the calendar.
+/// The first day MCMS keeps. Dates are refused outside [`FIRST_DATE`]..=[`LAST_DATE`], so date
+/// arithmetic on a stored date (the next month, a flight's grace days) never nears the end of the
+/// calendar, and a mistyped year (`9999-12-31`, `0202-01-05`) is named as such.
+pub const FIRST_DATE: Date = time::macros::date!(2000 - 01 - 01);
+/// The last day MCMS keeps; see [`FIRST_DATE`].
+pub const LAST_DATE: Date = time::macros::date!(2099 - 12 - 31);
+
+/// Reads `YYYY-MM-DD` (and only that), checking the calendar and that the date falls between
+/// [`FIRST_DATE`] and [`LAST_DATE`]. Every date a person or a file gives goes through here.
 pub fn parse_date(text: &str) -> Option<Date> {
+    parse_calendar_date(text).filter(|d| (FIRST_DATE..=LAST_DATE).contains(d))
+}
+
+/// Why a date was refused: not a date at all, or a date outside the range MCMS keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateProblem {
+    Invalid,
+    OutOfRange,
+}
+
+impl DateProblem {
+    /// The message key (`date.invalid`, `date.range`).
+    pub fn code(self) -> &'static str {
+        match self {
+            DateProblem::Invalid => "date.invalid",
+            DateProblem::OutOfRange => "date.range",
+        }
+    }
+}
+
+/// [`parse_date`], saying which way the text failed.
+pub fn parse_date_checked(text: &str) -> Result<Date, DateProblem> {
+    let date = parse_calendar_date(text).ok_or(DateProblem::Invalid)?;
+    if (FIRST_DATE..=LAST_DATE).contains(&date) { Ok(date) } else { Err(DateProblem::OutOfRange) }
+}
+
+fn parse_calendar_date(text: &str) -> Option<Date> {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -350,11 +385,17 @@ pub fn validate(form: &CostForm, reference: &Reference) -> Report {
         c.add(Rule::DateMissing, &[]);
         None
     } else {
-        let parsed = parse_date(date_text);
-        if parsed.is_none() {
-            c.add(Rule::DateInvalid, &[&quoted(date_text)]);
+        match parse_date_checked(date_text) {
+            Ok(d) => Some(d),
+            Err(DateProblem::Invalid) => {
+                c.add(Rule::DateInvalid, &[&quoted(date_text)]);
+                None
+            }
+            Err(DateProblem::OutOfRange) => {
+                c.add(Rule::DateOutOfRange, &[&date_text, &FIRST_DATE, &LAST_DATE]);
+                None
+            }
         }
-        parsed
     };
     if let Some(d) = date {
         if d > r.today {
@@ -459,13 +500,33 @@ pub fn validate(form: &CostForm, reference: &Reference) -> Report {
         }
     };
 
+    // Text a spreadsheet would run (`=HYPERLINK(…)`, `+cmd|…`) never reaches the batch files.
+    let memo = form.memo.trim_start_matches(' ');
+    if crate::sheet::looks_like_formula(memo) {
+        c.add(Rule::MemoFormula, &[&quoted(memo.chars().take(12).collect::<String>().trim())]);
+    }
+    let invoice = form.invoice_number.trim_start_matches(' ');
+    if crate::sheet::looks_like_formula(invoice) {
+        c.add(Rule::InvoiceFormula, &[&quoted(invoice.chars().take(12).collect::<String>().trim())]);
+    }
+
     let reporting = match (amount, date) {
         (Some(m), Some(d)) => {
-            let converted = r.to_reporting(m.minor, m.currency, d);
-            if converted.is_none() {
-                c.add(Rule::NoFxRate, &[&m.currency, &r.reporting_currency, &r.fx_max_age_days, &d]);
+            match r.to_reporting(m.minor, m.currency, d) {
+                None => {
+                    c.add(Rule::NoFxRate, &[&m.currency, &r.reporting_currency, &r.fx_max_age_days, &d]);
+                    None
+                }
+                // Within the bound in its own currency, but not once converted: totals stay exact.
+                Some((rep, _)) if rep.unsigned_abs() > crate::money::MAX_MINOR.unsigned_abs() => {
+                    c.add(
+                        Rule::AmountTooLarge,
+                        &[&format_args!("{} {}", format_amount(rep, r.reporting_currency), r.reporting_currency)],
+                    );
+                    None
+                }
+                converted => converted,
             }
-            converted
         }
         _ => None,
     };

@@ -28,6 +28,7 @@ pub enum Field {
     Amount,
     Units,
     InvoiceNumber,
+    Memo,
     Corrects,
 }
 
@@ -71,6 +72,9 @@ rules! {
         "Enter the date of the cost (YYYY-MM-DD).", "비용 발생일을 입력하세요 (YYYY-MM-DD).";
     DateInvalid => "date.invalid", Error, Date,
         "{0} is not a date; write it as YYYY-MM-DD.", "{0}은(는) 날짜가 아닙니다. YYYY-MM-DD 형식으로 쓰세요.";
+    DateOutOfRange => "date.range", Error, Date,
+        "{0} is outside the dates MCMS keeps ({1} to {2}); check the year.",
+        "{0}은(는) MCMS가 다루는 기간({1} ~ {2}) 밖입니다. 연도를 확인하세요.";
     DateInFuture => "date.future", Error, Date,
         "{0} is in the future; costs are entered once incurred.", "{0}은(는) 미래 날짜입니다. 비용은 발생한 뒤에 입력합니다.";
     PeriodClosed => "period.closed", Error, Date,
@@ -136,6 +140,12 @@ rules! {
         "같은 날짜·채널·캠페인·국가·비용 유형·통화의 항목이 이미 있습니다 ({0}).";
     DuplicateInvoice => "duplicate.invoice", Error, InvoiceNumber,
         "Invoice {0} from this vendor is already entered ({1}).", "이 거래처의 송장 {0}이(가) 이미 입력되어 있습니다 ({1}).";
+    MemoFormula => "memo.formula", Error, Memo,
+        "The memo starts like a spreadsheet formula ({0}); begin it with a letter or a digit.",
+        "메모가 스프레드시트 수식처럼 시작합니다 ({0}). 글자나 숫자로 시작하세요.";
+    InvoiceFormula => "invoice.formula", Error, InvoiceNumber,
+        "The invoice number starts like a spreadsheet formula ({0}); begin it with a letter or a digit.",
+        "송장 번호가 스프레드시트 수식처럼 시작합니다 ({0}). 글자나 숫자로 시작하세요.";
     BudgetOverrun => "budget.overrun", Warning, Campaign,
         "This entry takes the campaign's {0} spend to {1}, over its budget of {2}.",
         "이 항목으로 캠페인의 {0} 지출이 {1}이(가) 되어 예산 {2}을(를) 넘습니다.";

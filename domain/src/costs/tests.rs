@@ -105,6 +105,13 @@ fn cases() -> Vec<Case> {
     vec![
         (Rule::DateMissing, Box::new(|f| f.date = " ".into()), vec![]),
         (Rule::DateInvalid, Box::new(|f| f.date = "2026-13-01".into()), vec!["\"2026-13-01\""]),
+        (Rule::MemoFormula, Box::new(|f| f.memo = "=1+2".into()), vec!["\"=1+2\""]),
+        (Rule::InvoiceFormula, Box::new(|f| f.invoice_number = "+cmd|calc".into()), vec!["\"+cmd|calc\""]),
+        (
+            Rule::DateOutOfRange,
+            Box::new(|f| f.date = "9999-12-31".into()),
+            vec!["9999-12-31", "2000-01-01", "2099-12-31"],
+        ),
         (Rule::DateInFuture, Box::new(|f| f.date = "2026-11-21".into()), vec!["2026-11-21"]),
         (
             Rule::PeriodClosed,
@@ -306,4 +313,32 @@ fn codes_are_normalised_or_refused() {
     for bad in ["KOR", "K1", "", "XX", "AA"] {
         assert_eq!(parse_code(bad, true), Err("code.country"), "{bad}");
     }
+}
+
+#[test]
+fn the_ends_of_the_calendar_and_of_the_integers_are_refused_not_panicked_on() {
+    assert_eq!(parse_date("2099-12-31"), Some(LAST_DATE));
+    assert_eq!(parse_date("2000-01-01"), Some(FIRST_DATE));
+    for outside in ["9999-12-31", "2100-01-01", "1999-12-31", "0000-01-01"] {
+        assert_eq!(parse_date(outside), None, "{outside}");
+        assert_eq!(parse_date_checked(outside), Err(DateProblem::OutOfRange), "{outside}");
+    }
+    assert_eq!(parse_date_checked("2026-02-30"), Err(DateProblem::Invalid));
+
+    // A campaign whose flight runs to the last day MCMS keeps: the grace days after it are no panic.
+    let mut r = reference();
+    r.today = LAST_DATE;
+    let forever = r.campaigns.get_mut("WINTER").unwrap();
+    forever.flight_end = LAST_DATE;
+    let late = CostForm { date: "2099-12-31".into(), units: String::new(), cost_type: "FLAT".into(), ..valid() };
+    assert_eq!(validate(&late, &r).codes(), Vec::<&str>::new());
+    r.today = date!(2026 - 11 - 20);
+
+    // 100 billion USD is the most one entry may say; at 1,400 KRW it is beyond the bound in KRW.
+    let huge = CostForm { currency: "USD".into(), amount: "100,000,000,000".into(), ..valid() };
+    let report = validate(&huge, &reference());
+    assert!(report.codes().contains(&"amount.too_large"), "{:?}", report.codes());
+    assert!(report.entry.is_none());
+    let over = CostForm { amount: "9223372036854775807".into(), ..valid() };
+    assert_eq!(validate(&over, &reference()).codes(), vec!["amount.too_large"]);
 }

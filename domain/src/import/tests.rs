@@ -334,3 +334,99 @@ proptest! {
         }
     }
 }
+
+/// A minimal workbook whose first sheet is `sheet_xml`'s `<sheetData>` content, the sheet written
+/// with deflate like Excel does.
+#[cfg(feature = "xlsx")]
+fn workbook(dimension: &str, sheet_data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut put = |name: &str, parts: &[&[u8]]| {
+        zip.start_file(name, deflated).unwrap();
+        for part in parts {
+            zip.write_all(part).unwrap();
+        }
+    };
+    put("[Content_Types].xml", &[br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#]);
+    put("_rels/.rels", &[br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#]);
+    put("xl/workbook.xml", &[br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Costs" sheetId="1" r:id="rId1"/></sheets></workbook>"#]);
+    put("xl/_rels/workbook.xml.rels", &[br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#]);
+    let head = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>"#
+    );
+    put("xl/worksheets/sheet1.xml", &[head.as_bytes(), sheet_data, b"</sheetData></worksheet>"]);
+    zip.finish().unwrap().into_inner()
+}
+
+#[cfg(feature = "xlsx")]
+fn inline(cell: &str, text: &str) -> String {
+    format!(r#"<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_built_workbook_reads_like_a_saved_one() {
+    let data = format!(
+        "<row r=\"1\">{}{}</row><row r=\"2\">{}<c r=\"B2\"><v>12.5</v></c></row>",
+        inline("A1", "game"),
+        inline("B1", "amount"),
+        inline("A2", "STARFALL")
+    );
+    let sheet = read_xlsx(&workbook("A1:B2", data.as_bytes()), Limits::default()).unwrap();
+    assert_eq!(sheet.headers, ["game", "amount"]);
+    assert_eq!(sheet.rows, [["STARFALL", "12.5"]]);
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn sparse_sheets_are_refused_at_the_stray_cell_before_anything_is_allocated_for_it() {
+    // Two cells, a few hundred bytes: A1 and XFD1048576 (the last cell Excel has).
+    let data =
+        format!("<row r=\"1\">{}</row><row r=\"1048576\">{}</row>", inline("A1", "game"), inline("XFD1048576", "x"));
+    let bytes = workbook("A1:XFD1048576", data.as_bytes());
+    assert!(bytes.len() < 4096, "{} bytes", bytes.len());
+    let problem = read_xlsx(&bytes, Limits::default()).unwrap_err();
+    assert_eq!((problem.code.as_str(), problem.detail.as_str()), ("import.too_wide", "XFD1048576"));
+
+    // Within the columns, far below the row limit: refused at the first cell past it.
+    let data =
+        format!("<row r=\"1\">{}</row><row r=\"1048576\">{}</row>", inline("A1", "game"), inline("B1048576", "x"));
+    let problem = read_xlsx(&workbook("A1:B1048576", data.as_bytes()), Limits::default()).unwrap_err();
+    assert_eq!(problem.code, "import.too_many_rows");
+
+    // A stray cell to the right of the table within the columns is ignored, not a wide sheet.
+    let data = format!(
+        "<row r=\"1\">{}</row><row r=\"2\">{}{}</row>",
+        inline("A1", "game"),
+        inline("A2", "STARFALL"),
+        inline("GR2", "note")
+    );
+    let sheet = read_xlsx(&workbook("A1:GR2", data.as_bytes()), Limits::default()).unwrap();
+    assert_eq!((sheet.headers.len(), sheet.rows[0].len()), (1, 1));
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_sheet_with_more_rows_than_the_limit_is_refused() {
+    let limits = Limits { max_rows: 10, ..Limits::default() };
+    let rows = |n: usize| -> String {
+        (1..=n).map(|r| format!("<row r=\"{r}\">{}</row>", inline(&format!("A{r}"), "x"))).collect()
+    };
+    assert_eq!(read_xlsx(&workbook("A1:A11", rows(11).as_bytes()), limits).unwrap().rows.len(), 10);
+    let problem = read_xlsx(&workbook("A1:A12", rows(12).as_bytes()), limits).unwrap_err();
+    assert_eq!((problem.code.as_str(), problem.detail.as_str()), ("import.too_many_rows", "> 10"));
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_zip_bomb_is_refused_by_what_it_unpacks_to_not_what_it_claims() {
+    let limits = Limits { max_bytes: 100 * 1024, ..Limits::default() };
+    // 16 MB of spaces inside the sheet: a few kilobytes packed, twice the 8 MB it may unpack to.
+    let filler = vec![b' '; 16 << 20];
+    let bytes = workbook("A1", &filler);
+    assert!(bytes.len() < 100 * 1024, "{} bytes packed", bytes.len());
+    let problem = read_xlsx(&bytes, limits).unwrap_err();
+    assert_eq!((problem.code.as_str(), problem.detail.as_str()), ("import.unpacked_too_large", "> 8 MB"));
+    assert_eq!(read_file(&bytes, limits).unwrap_err().code, "import.unpacked_too_large");
+}

@@ -1,0 +1,49 @@
+import { expect, Page, test } from '@playwright/test';
+import { ADMIN, MARKETER, VIEWER, open, signInAs } from './helpers';
+
+// Every page, for every role that may see it, loads and hydrates without a single page error: an
+// SSR/client mismatch (a panic while hydrating) or any uncaught exception fails the pass. The test
+// command runs this file against the release build too, which is what gets deployed.
+const PAGES: Record<string, string[]> = {
+  [VIEWER]: ['/', '/costs', '/costs/budgets', '/costs/master', '/costs/rates', '/poc'],
+  [MARKETER]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
+    '/poc'],
+  [ADMIN]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
+    '/partners', '/poc', '/admin/users', '/admin/periods', '/admin/audit'],
+};
+
+function collectErrors(page: Page) {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /panicked|unreachable|RuntimeError/.test(m.text())) errors.push(`${page.url()}: ${m.text()}`);
+  });
+  return errors;
+}
+
+for (const [who, paths] of Object.entries(PAGES)) {
+  test(`every page a ${who.split('@')[0]} may see hydrates without errors`, async ({ page }, info) => {
+    test.skip(info.project.name !== 'js', 'hydration needs JavaScript');
+    const errors = collectErrors(page);
+    await signInAs(page, info, who);
+    for (const path of paths) {
+      await open(page, info, path);
+      await expect(page.locator('main h1').first()).toBeVisible();
+    }
+    // Pages reached by following links: the first entry, partner and import batch shown.
+    if (who !== VIEWER) {
+      await open(page, info, '/costs');
+      const entry = page.getByRole('table').first().getByRole('link').first();
+      await entry.click();
+      await expect(page).toHaveURL(/\/costs\/\d+$/);
+      await expect(page.locator('main h1').first()).toBeVisible();
+    }
+    if (who === ADMIN) {
+      await open(page, info, '/partners');
+      await page.getByRole('table').first().getByRole('link').first().click();
+      await expect(page).toHaveURL(/\/partners\/\d+$/);
+      await expect(page.locator('main h1').first()).toBeVisible();
+    }
+    expect(errors, errors.join('\n')).toEqual([]);
+  });
+}
