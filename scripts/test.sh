@@ -21,8 +21,8 @@ say "Rust tests"
 # with parallel per-test runtimes; one server process under 16 concurrent clients answered 2,400 of
 # 2,400 pages). Everything else runs in parallel.
 {
-  cargo test --workspace --exclude frontend --exclude server --locked
-  cargo test -p server --locked -- --test-threads=1
+  cargo test --workspace --exclude frontend --locked --lib --bins
+  cargo test --workspace --exclude frontend --locked --test '*' -- --test-threads=1
 } 2>&1 | tee "$logs/rust.log"
 
 say "partner API contract (schemathesis)"

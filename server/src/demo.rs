@@ -29,7 +29,7 @@ pub async fn load(db: &Db) -> Result<usize, StoreError> {
             Ok(user) => {
                 added += 1;
                 if !active {
-                    db.set_active(user.id, false).await?;
+                    db.set_active(user.id, false, user.id).await?;
                 }
             }
             Err(StoreError::Duplicate(_)) => {}

@@ -313,7 +313,9 @@ async fn admins_search_the_audit_trail() {
         );
         assert_eq!(lines[0]["actor"], "ledger-owner@mcms.test");
         let all = json(&admin.call("/api/admin/audit", &[]).await.body);
-        assert_eq!(all["lines"].as_array().unwrap().len(), 4, "three creates and a close");
+        assert_eq!(all["lines"].as_array().unwrap().len(), 6, "two accounts, three entries and a close");
+        let users = json(&admin.call("/api/admin/audit", &[("query[entity]", "user")]).await.body);
+        assert_eq!(users["lines"].as_array().unwrap().len(), 2, "each account's creation");
         let r = admin.call("/api/admin/audit", &[("query[actor]", "someone")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         app.finish().await;

@@ -14,7 +14,7 @@ async fn wrong_password_unknown_user_and_deactivated_user_get_the_same_answer() 
         let gone = app.user("gone@mcms.test", Role::Marketer).await;
         app.user("ana@mcms.test", Role::Marketer).await;
         app.user("admin@mcms.test", Role::Admin).await;
-        app.t.db.set_active(gone.id, false).await.unwrap();
+        app.t.db.set_active(gone.id, false, gone.id).await.unwrap();
         let mut b = app.browser([10, 0, 0, 3]);
         let answers = [
             b.sign_in("ana@mcms.test", "not the password").await,

@@ -72,8 +72,8 @@ async fn admins_cannot_lock_themselves_or_everyone_out() {
         let (mut other, other_user) = app.signed_in("other@mcms.test", Role::Admin).await;
         let r = other.call("/api/admin/users/role", &[("user_id", &my_id), ("role", "marketer")]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        app.t.db.set_role(me.id, Role::Admin).await.unwrap();
-        app.t.db.set_active(me.id, false).await.unwrap();
+        app.t.db.set_role(me.id, Role::Admin, me.id).await.unwrap();
+        app.t.db.set_active(me.id, false, me.id).await.unwrap();
         let r =
             other.call("/api/admin/users/role", &[("user_id", &other_user.id.to_string()), ("role", "viewer")]).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "self change is refused first");

@@ -264,6 +264,31 @@ macro_rules! add_to_totals {
     }};
 }
 
+/// Refuses a write into a closed month, inside the write's transaction. On PostgreSQL the check
+/// first takes the month's advisory lock in shared mode, held to the end of the transaction, and a
+/// close takes it exclusively: a close waits for the writes in flight, and a write that comes after
+/// a close sees it. (SQLite runs one write transaction at a time, so the check is already atomic
+/// with the write.) `$db` is the [`Db`] the transaction belongs to.
+macro_rules! refuse_closed_month {
+    ($db:expr, $tx:ident, $month:expr) => {{
+        let month: &str = $month;
+        if matches!($db, $crate::Db::Postgres(_)) {
+            sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtext('period:' || $1))")
+                .bind(month)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
+            .bind(month)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if closed.is_some() {
+            return Err($crate::StoreError::PeriodClosed(month.to_owned()));
+        }
+    }};
+}
+pub(crate) use refuse_closed_month;
+
 /// Runs the same body with a write transaction of either backend: committed when the body
 /// succeeds, rolled back at once when it fails (a dropped transaction would keep SQLite's write
 /// lock until its connection is next used, and other writers would fail with "database is locked").
@@ -457,11 +482,7 @@ impl Db {
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
             (SELECT source FROM fx_rates WHERE currency = $8 AND rate_date = $19), $20, 1, $21, $22, $21, $22) RETURNING id";
         let id = in_tx!(self, tx => {
-            let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
-                .bind(&month).fetch_optional(&mut *tx).await?;
-            if closed.is_some() {
-                return Err(StoreError::PeriodClosed(month));
-            }
+            refuse_closed_month!(self, tx, &month);
             tx.add_dimensions(std::iter::once(entry)).await?;
             let id: i64 = sqlx::query_scalar(sql)
                 .bind(entry.date).bind(&entry.game).bind(&entry.channel).bind(&entry.campaign).bind(&entry.country)
@@ -503,11 +524,7 @@ impl Db {
             WHERE id = $23 AND version = $24 AND deleted_at IS NULL";
         let changed = in_tx!(self, tx => {
             for month in &months {
-                let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
-                    .bind(month).fetch_optional(&mut *tx).await?;
-                if closed.is_some() {
-                    return Err(StoreError::PeriodClosed(month.clone()));
-                }
+                refuse_closed_month!(self, tx, month);
             }
             tx.add_dimensions(std::iter::once(entry)).await?;
             let changed = sqlx::query(sql)
@@ -563,11 +580,7 @@ impl Db {
         };
         let version = expected_version.unwrap_or(current.version);
         let changed = in_tx!(self, tx => {
-            let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
-                .bind(&month).fetch_optional(&mut *tx).await?;
-            if closed.is_some() {
-                return Err(StoreError::PeriodClosed(month));
-            }
+            refuse_closed_month!(self, tx, &month);
             let changed = sqlx::query(sql).bind(now).bind(actor).bind(id).bind(version)
                 .execute(&mut *tx).await.map_err(cost_conflict)?.rows_affected();
             if changed == 1 {
@@ -590,6 +603,11 @@ impl Db {
     pub async fn close_period(&self, month: YearMonth, actor: i64) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         in_tx!(self, tx => {
+            if matches!(self, Db::Postgres(_)) {
+                // Waits for writes into the month in flight (see `refuse_closed_month!`).
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))")
+                    .bind(month.to_string()).execute(&mut *tx).await?;
+            }
             sqlx::query("INSERT INTO closed_periods (month, closed_at, closed_by) VALUES ($1, $2, $3)")
                 .bind(month.to_string()).bind(now).bind(actor).execute(&mut *tx).await
                 .map_err(crate::unique_as("a close of this month"))?;

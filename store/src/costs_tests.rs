@@ -397,7 +397,12 @@ async fn the_audit_trail_is_searchable_by_entity_actor_and_action() {
         db.close_period(YearMonth::parse("2026-10").unwrap(), actor).await.unwrap();
         let all = db.audit_search(&Default::default(), 10).await.unwrap();
         let actions: Vec<_> = all.iter().map(|a| a.action.as_str()).collect();
-        assert_eq!(actions, ["close", "delete", "create"], "{}: newest first", db.backend());
+        assert_eq!(actions, ["close", "delete", "create", "create"], "{}: newest first", db.backend());
+        assert_eq!(
+            (all[3].entity.as_str(), all[3].entity_id.clone()),
+            ("user", actor.to_string()),
+            "the account, first"
+        );
         let f = crate::costs::AuditFilter { entity: Some("cost_entry".into()), ..Default::default() };
         assert_eq!(db.audit_search(&f, 10).await.unwrap().len(), 2);
         let f = crate::costs::AuditFilter { action: Some("close".into()), actor_id: Some(actor), ..Default::default() };
@@ -425,6 +430,52 @@ async fn migrate_loads_every_iso_country_and_keeps_admin_changes() {
         let again = countries().await;
         assert_eq!(again.len(), all.len(), "a second migrate adds nothing");
         assert!(again.contains(&("KP".into(), "North Korea (no campaigns)".into(), false)), "{}", db.backend());
+        t.finish().await;
+    }
+}
+
+/// Closes a month while a write into it is in flight, many times over. Each round ends with the
+/// write refused, or with the write committed before the close (its audit line comes first):
+/// never a write that lands after the close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_month_never_lets_a_write_in_flight_land_after_it() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        let (_, entry) = check(db, &form("2026-11-12", "120,000", "")).await;
+        let entry = entry.unwrap();
+        let (mut refused, mut before) = (0, 0);
+        for round in 0..60_u8 {
+            let month =
+                YearMonth { year: 2030 + i32::from(round / 12), month: time::Month::try_from(round % 12 + 1).unwrap() };
+            let write = CostEntry { date: month.first_day(), ..entry.clone() };
+            let (w, c) = (db.clone(), db.clone());
+            let writing = tokio::spawn(async move { w.create_cost(&write, &CostSettings::default(), actor).await });
+            let closing = tokio::spawn(async move { c.close_period(month, actor).await });
+            let (written, closed) = (writing.await.unwrap(), closing.await.unwrap());
+            closed.unwrap();
+            match written {
+                Err(StoreError::PeriodClosed(_)) => refused += 1,
+                Ok(stored) => {
+                    let order: Vec<(String,)> = crate::on_db!(db, pool => sqlx::query_as(
+                        "SELECT entity FROM audit_log WHERE (entity = 'cost_entry' AND entity_id = $1) \
+                         OR (entity = 'period' AND entity_id = $2) ORDER BY id")
+                        .bind(stored.id.to_string()).bind(month.to_string()).fetch_all(pool).await)
+                    .unwrap();
+                    let order: Vec<&str> = order.iter().map(|(e,)| e.as_str()).collect();
+                    assert_eq!(
+                        order,
+                        ["cost_entry", "period"],
+                        "{}: round {round}: the write landed after the close",
+                        db.backend()
+                    );
+                    before += 1;
+                }
+                Err(e) => panic!("{}: {e}", db.backend()),
+            }
+        }
+        assert_eq!(refused + before, 60);
+        eprintln!("{}: {refused} writes refused, {before} landed before the close", db.backend());
         t.finish().await;
     }
 }

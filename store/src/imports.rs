@@ -386,11 +386,7 @@ impl Db {
 
         let id = in_tx!(self, tx => {
             for month in &months {
-                let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
-                    .bind(month).fetch_optional(&mut *tx).await?;
-                if closed.is_some() {
-                    return Err(StoreError::PeriodClosed(month.clone()));
-                }
+                crate::costs::refuse_closed_month!(self, tx, month);
             }
             let id: i64 = sqlx::query_scalar("INSERT INTO import_batches (file_name, content_hash, source, row_count, \
                 totals, reporting_minor, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
@@ -470,11 +466,7 @@ impl Db {
             months.sort_unstable();
             months.dedup();
             for month in &months {
-                let closed: Option<String> = sqlx::query_scalar("SELECT month FROM closed_periods WHERE month = $1")
-                    .bind(month).fetch_optional(&mut *tx).await?;
-                if closed.is_some() {
-                    return Err(StoreError::PeriodClosed(month.clone()));
-                }
+                crate::costs::refuse_closed_month!(self, tx, month);
             }
             sqlx::query("UPDATE cost_entries SET deleted_at = $1, deleted_by = $2, version = version + 1, \
                 updated_at = $1, updated_by = $2 WHERE batch_id = $3 AND deleted_at IS NULL")

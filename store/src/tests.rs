@@ -52,7 +52,7 @@ async fn authentication_accepts_only_the_right_password_of_an_active_account() {
         assert_eq!(db.authenticate("nobody@example.com", "a long enough password").await.unwrap(), None);
         assert_eq!(db.authenticate("not an email", "a long enough password").await.unwrap(), None);
 
-        db.set_active(ana.id, false).await.unwrap();
+        db.set_active(ana.id, false, ana.id).await.unwrap();
         assert_eq!(
             db.authenticate("ana@example.com", "a long enough password").await.unwrap(),
             None,
@@ -68,18 +68,50 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated() {
     for t in TestDb::each().await {
         let db = &t.db;
         let root = add(db, "root@example.com", Role::Admin).await;
-        assert!(matches!(db.set_role(root.id, Role::Viewer).await, Err(StoreError::LastAdmin)), "{}", db.backend());
-        assert!(matches!(db.set_active(root.id, false).await, Err(StoreError::LastAdmin)));
+        assert!(
+            matches!(db.set_role(root.id, Role::Viewer, root.id).await, Err(StoreError::LastAdmin)),
+            "{}",
+            db.backend()
+        );
+        assert!(matches!(db.set_active(root.id, false, root.id).await, Err(StoreError::LastAdmin)));
         assert_eq!(db.user(root.id).await.unwrap().unwrap().role, Role::Admin, "nothing changed");
 
         let second = add(db, "second@example.com", Role::Admin).await;
-        assert_eq!(db.set_role(root.id, Role::Marketer).await.unwrap().role, Role::Marketer);
-        assert!(matches!(db.set_active(second.id, false).await, Err(StoreError::LastAdmin)));
-        assert!(matches!(db.set_role(4242, Role::Viewer).await, Err(StoreError::NotFound)));
+        assert_eq!(db.set_role(root.id, Role::Marketer, root.id).await.unwrap().role, Role::Marketer);
+        assert!(matches!(db.set_active(second.id, false, root.id).await, Err(StoreError::LastAdmin)));
+        assert!(matches!(db.set_role(4242, Role::Viewer, root.id).await, Err(StoreError::NotFound)));
         // Promoting and reactivating never need the guard.
-        assert_eq!(db.set_role(root.id, Role::Admin).await.unwrap().role, Role::Admin);
-        assert!(!db.set_active(second.id, false).await.unwrap().active);
-        assert!(db.set_active(second.id, true).await.unwrap().active);
+        assert_eq!(db.set_role(root.id, Role::Admin, root.id).await.unwrap().role, Role::Admin);
+        assert!(!db.set_active(second.id, false, root.id).await.unwrap().active);
+        assert!(db.set_active(second.id, true, root.id).await.unwrap().active);
+        t.finish().await;
+    }
+}
+
+/// Two admins demote each other at the same moment, many times: one demotion stands, never both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let ann = add(db, "ann@example.com", Role::Admin).await;
+        let ben = add(db, "ben@example.com", Role::Admin).await;
+        for round in 0..25 {
+            let (a, b) = (db.clone(), db.clone());
+            let one = tokio::spawn(async move { a.set_role(ben.id, Role::Viewer, ann.id).await });
+            let two = tokio::spawn(async move { b.set_role(ann.id, Role::Viewer, ben.id).await });
+            let outcomes = [one.await.unwrap().is_ok(), two.await.unwrap().is_ok()];
+            let admins = db.users().await.unwrap().iter().filter(|u| u.role == Role::Admin && u.active).count();
+            assert_eq!(admins, 1, "{}: round {round}: {outcomes:?}", db.backend());
+            assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{}", db.backend());
+            db.set_role(ann.id, Role::Admin, ann.id).await.unwrap();
+            db.set_role(ben.id, Role::Admin, ann.id).await.unwrap();
+        }
+        // Every change is in the audit trail, with who made it and the account before and after.
+        let trail = db.audit_trail("user", &ben.id.to_string()).await.unwrap();
+        assert_eq!(trail.first().map(|a| a.action.as_str()), Some("create"), "{}", db.backend());
+        assert!(trail.iter().any(|a| a.action == "role"
+            && a.actor_id == ann.id
+            && a.after.as_deref().is_some_and(|j| j.contains("viewer"))));
         t.finish().await;
     }
 }

@@ -42,6 +42,7 @@ impl UserRow {
 const USER_COLUMNS: &str = "id, email, name, role, active, created_at";
 
 impl Db {
+    /// Creates an account, audited as created by itself (the command line, the demo).
     pub async fn create_user(
         &self,
         email: &Email,
@@ -49,16 +50,33 @@ impl Db {
         role: Role,
         password: &NewPassword,
     ) -> Result<User> {
+        self.create_user_as(email, name, role, password, None).await
+    }
+
+    /// Creates an account; the audit trail names `actor` (the admin who did it) or the new account
+    /// itself when there is none.
+    pub async fn create_user_as(
+        &self,
+        email: &Email,
+        name: &PersonName,
+        role: Role,
+        password: &NewPassword,
+        actor: Option<i64>,
+    ) -> Result<User> {
         let hash = PasswordHash::new(password.expose()).await?;
         let now = OffsetDateTime::now_utc();
         let sql = format!(
             "INSERT INTO users (email, name, role, password_hash, active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, TRUE, $5, $5) RETURNING {USER_COLUMNS}"
         );
-        let row: UserRow = on_db!(self, pool => sqlx::query_as(&sql)
-            .bind(email.as_str()).bind(name.as_str()).bind(role.as_str()).bind(&hash.0).bind(now)
-            .fetch_one(pool).await)
-        .map_err(unique_as("an account with this email"))?;
+        let row: UserRow = crate::costs::in_tx!(self, tx => {
+            let row: UserRow = sqlx::query_as(&sql)
+                .bind(email.as_str()).bind(name.as_str()).bind(role.as_str()).bind(&hash.0).bind(now)
+                .fetch_one(&mut *tx).await.map_err(unique_as("an account with this email"))?;
+            sqlx::query(AUDIT_USER).bind(now).bind(actor.unwrap_or(row.id)).bind("create").bind(row.id.to_string())
+                .bind(None::<String>).bind(user_json(&row)).execute(&mut *tx).await?;
+            row
+        })?;
         row.into_user()
     }
 
@@ -92,19 +110,31 @@ impl Db {
     }
 
     /// Changes an account's role. Refused with [`StoreError::LastAdmin`] when it would demote the
-    /// last active administrator.
-    pub async fn set_role(&self, id: i64, role: Role) -> Result<User> {
-        self.guarded_update(id, "role = $1", role.as_str().to_owned(), role != Role::Admin).await
+    /// last active administrator. Audited under `actor`.
+    pub async fn set_role(&self, id: i64, role: Role, actor: i64) -> Result<User> {
+        self.guarded_update(id, "role = $1", role.as_str().to_owned(), role != Role::Admin, actor, "role").await
     }
 
     /// Deactivates or reactivates an account. Deactivating the last active administrator is refused.
-    pub async fn set_active(&self, id: i64, active: bool) -> Result<User> {
-        self.guarded_update(id, "active = $1", active, !active).await
+    /// Audited under `actor`.
+    pub async fn set_active(&self, id: i64, active: bool, actor: i64) -> Result<User> {
+        let action = if active { "activate" } else { "deactivate" };
+        self.guarded_update(id, "active = $1", active, !active, actor, action).await
     }
 
-    /// Runs `UPDATE users SET <assignment>` for one account; when `removes_admin` the update only
-    /// applies if another active administrator remains, checked in the same statement.
-    async fn guarded_update<T>(&self, id: i64, assignment: &str, value: T, removes_admin: bool) -> Result<User>
+    /// Runs `UPDATE users SET <assignment>` for one account and audits it; when `removes_admin` the
+    /// update only applies if another active administrator remains, checked in the same statement.
+    /// On PostgreSQL such updates first take one advisory lock, so two admins demoting each other
+    /// at the same moment cannot both see the other still standing (SQLite's writes are serial).
+    async fn guarded_update<T>(
+        &self,
+        id: i64,
+        assignment: &str,
+        value: T,
+        removes_admin: bool,
+        actor: i64,
+        action: &str,
+    ) -> Result<User>
     where
         T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
         T: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
@@ -116,18 +146,37 @@ impl Db {
         } else {
             ""
         };
-        let sql = format!("UPDATE users SET {assignment}, updated_at = $3 WHERE id = $2{guard}");
+        let sql =
+            format!("UPDATE users SET {assignment}, updated_at = $3 WHERE id = $2{guard} RETURNING {USER_COLUMNS}");
+        let select = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         let now = OffsetDateTime::now_utc();
-        let changed = on_db!(self, pool => sqlx::query(&sql).bind(value.clone()).bind(id).bind(now)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
-        match (changed, self.user(id).await?) {
-            (_, None) => Err(StoreError::NotFound),
-            (0, Some(_)) => Err(StoreError::LastAdmin),
-            (_, Some(user)) => Ok(user),
-        }
+        let postgres = matches!(self, Db::Postgres(_));
+        crate::costs::in_tx!(self, tx => {
+            if postgres && removes_admin {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('users:admins'))").execute(&mut *tx).await?;
+            }
+            let before: UserRow = sqlx::query_as(&select).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound)?;
+            let after: UserRow = sqlx::query_as(&sql).bind(value.clone()).bind(id).bind(now)
+                .fetch_optional(&mut *tx).await?.ok_or(StoreError::LastAdmin)?;
+            if (&before.role, before.active) != (&after.role, after.active) {
+                sqlx::query(AUDIT_USER).bind(now).bind(actor).bind(action).bind(id.to_string())
+                    .bind(Some(user_json(&before))).bind(user_json(&after)).execute(&mut *tx).await?;
+            }
+            after
+        })?
+        .into_user()
     }
 
     pub async fn count_users(&self) -> Result<i64> {
         Ok(on_db!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?)
     }
+}
+
+const AUDIT_USER: &str = "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+    VALUES ($1, $2, $3, 'user', $4, $5, $6, NULL)";
+
+/// What the audit trail keeps of an account (never its password hash).
+fn user_json(u: &UserRow) -> String {
+    serde_json::json!({ "email": u.email, "name": u.name, "role": u.role, "active": u.active }).to_string()
 }

@@ -41,7 +41,8 @@ pub struct AuditPage {
     pub actors: Vec<(i64, String)>,
 }
 
-pub const ENTITIES: [&str; 14] = [
+pub const ENTITIES: [&str; 15] = [
+    "user",
     "cost_entry",
     "period",
     "budget",
@@ -57,9 +58,24 @@ pub const ENTITIES: [&str; 14] = [
     "poc_token",
     "poc_run",
 ];
-pub const ACTIONS: [&str; 14] = [
-    "create", "edit", "delete", "restore", "close", "reopen", "set", "import", "rollback", "issue", "rotate", "revoke",
-    "load", "record",
+pub const ACTIONS: [&str; 17] = [
+    "create",
+    "edit",
+    "delete",
+    "restore",
+    "close",
+    "reopen",
+    "set",
+    "import",
+    "rollback",
+    "issue",
+    "rotate",
+    "revoke",
+    "load",
+    "record",
+    "role",
+    "activate",
+    "deactivate",
 ];
 
 #[server(endpoint = "admin/audit")]

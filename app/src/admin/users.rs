@@ -41,7 +41,7 @@ pub async fn create_user(email: String, name: String, role: String, password: St
     let name = domain::PersonName::parse(&name).map_err(|e| AppError::invalid("name", e.code()))?;
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "role.unknown"))?;
     let password = domain::NewPassword::parse(&password).map_err(|e| AppError::invalid("password", e.code()))?;
-    let user = caller.state.db.create_user(&email, &name, role, &password).await?;
+    let user = caller.state.db.create_user_as(&email, &name, role, &password, Some(caller.user()?.id)).await?;
     tracing::info!(by = caller.user()?.id, user_id = user.id, role = %role, "user created");
     Ok(user.into())
 }
@@ -51,7 +51,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<Account, AppError
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "role.unknown"))?;
     refuse_self(caller.user()?.id, user_id)?;
-    let user = caller.state.db.set_role(user_id, role).await?;
+    let user = caller.state.db.set_role(user_id, role, caller.user()?.id).await?;
     tracing::info!(by = caller.user()?.id, user_id, role = %role, "role changed");
     Ok(user.into())
 }
@@ -62,7 +62,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<Account, AppError
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<Account, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     refuse_self(caller.user()?.id, user_id)?;
-    let user = caller.state.db.set_active(user_id, active).await?;
+    let user = caller.state.db.set_active(user_id, active, caller.user()?.id).await?;
     tracing::info!(by = caller.user()?.id, user_id, active, "activation changed");
     Ok(user.into())
 }
