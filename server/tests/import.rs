@@ -181,10 +181,31 @@ async fn a_file_is_uploaded_fixed_in_the_grid_committed_and_rolled_back() {
             "KRW".into(),
             "2,500".into(),
         ];
-        let mut form: Vec<(String, String)> = vec![("id".into(), id.clone()), ("row".into(), "3".into())];
-        form.extend(fixed.iter().enumerate().map(|(i, v)| (format!("cells[{i}]"), v.clone())));
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(m.call("/api/costs/import/edit-row", &form).await.status, http::StatusCode::OK);
+        // The grid sends the row as it showed it with the fix: a row changed meanwhile is refused.
+        let shown = json(&m.call("/api/costs/import/draft", &[("id", &id)]).await.body);
+        let seen: Vec<String> = shown["rows"].as_array().unwrap().iter().find(|r| r["row"] == 3).unwrap()["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        let edit = |before: &[String]| {
+            let mut form: Vec<(String, String)> = vec![("id".into(), id.clone()), ("row".into(), "3".into())];
+            form.extend(before.iter().enumerate().map(|(i, v)| (format!("before[{i}]"), v.clone())));
+            form.extend(fixed.iter().enumerate().map(|(i, v)| (format!("cells[{i}]"), v.clone())));
+            form
+        };
+        let call = |form: Vec<(String, String)>| {
+            let mut m = m.clone();
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                m.call("/api/costs/import/edit-row", &form).await
+            }
+        };
+        assert_eq!(call(edit(&seen)).await.status, http::StatusCode::OK);
+        let stale = call(edit(&seen)).await;
+        assert_eq!(stale.status, http::StatusCode::CONFLICT, "{}: a second tab showing the old row", app.backend());
+        assert!(stale.body.contains("import.row_changed"), "{}", stale.body);
         let draft = json(&m.call("/api/costs/import/draft", &[("id", &id)]).await.body);
         assert_eq!(draft["error_rows"], 0, "{draft}");
         assert_eq!(draft["totals"], serde_json::json!(["3,500 KRW"]));

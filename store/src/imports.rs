@@ -189,12 +189,41 @@ impl Db {
             .bind(id).fetch_optional(pool).await)?)
     }
 
-    /// Replaces a draft's mapping and cells (after the user changed them).
-    pub async fn update_draft(&self, draft: &Draft) -> Result<()> {
+    /// Replaces a draft's column mapping (its cells are left as they are).
+    pub async fn set_draft_mapping(&self, id: i64, mapping: &[Option<Column>]) -> Result<()> {
         let now = OffsetDateTime::now_utc();
-        on_db!(self, pool => sqlx::query("UPDATE import_drafts SET mapping = $1, cells = $2, updated_at = $3 WHERE id = $4")
-            .bind(json(&draft.mapping)).bind(json(&draft.cells)).bind(now).bind(draft.id).execute(pool).await.map(drop))?;
+        on_db!(self, pool => sqlx::query("UPDATE import_drafts SET mapping = $1, updated_at = $2 WHERE id = $3")
+            .bind(json(&mapping)).bind(now).bind(id).execute(pool).await.map(drop))?;
         Ok(())
+    }
+
+    /// Replaces one row's cells (`row` numbered as the spreadsheet shows it, the header being 1),
+    /// if the row still holds `before`, what the caller saw: a fix made in another tab is never
+    /// silently overwritten ([`StoreError::Changed`]), and fixes of different rows never undo each
+    /// other (the row is read and written in one transaction; on PostgreSQL the draft is locked).
+    pub async fn edit_draft_row(&self, id: i64, row: usize, before: &[String], cells: &[String]) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let lock = if matches!(self, Db::Postgres(_)) { " FOR UPDATE" } else { "" };
+        let select = format!("SELECT cells FROM import_drafts WHERE id = $1{lock}");
+        in_tx!(self, tx => {
+            let stored: String = sqlx::query_scalar(&select).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound)?;
+            let mut rows: Vec<Vec<String>> = serde_json::from_str(&stored)
+                .map_err(|e| StoreError::Corrupt(format!("import draft {id}: {e}")))?;
+            let target = row.checked_sub(2).and_then(|i| rows.get_mut(i)).ok_or(StoreError::NotFound)?;
+            let same = |a: &[String], b: &[String]| {
+                let width = a.len().max(b.len());
+                (0..width).all(|i| a.get(i).map_or("", String::as_str) == b.get(i).map_or("", String::as_str))
+            };
+            if !same(target, before) {
+                return Err(StoreError::Changed("this row"));
+            }
+            let width = target.len().max(cells.len());
+            *target = cells.to_vec();
+            target.resize(width, String::new());
+            sqlx::query("UPDATE import_drafts SET cells = $1, updated_at = $2 WHERE id = $3")
+                .bind(json(&rows)).bind(now).bind(id).execute(&mut *tx).await?;
+        })
     }
 
     pub async fn delete_draft(&self, id: i64) -> Result<()> {

@@ -138,9 +138,17 @@ async fn drafts_keep_fixed_cells_and_vendors_keep_their_mapping() {
         let mut draft = db.draft(id).await.unwrap().unwrap();
         assert_eq!(draft.mapping, [None, None, None], "German headers are not aliases");
         draft.mapping = mapping.clone();
+        db.set_draft_mapping(id, &mapping).await.unwrap();
+        let seen = draft.cells[0].clone();
         draft.cells[0][1] = "2,000".into();
-        db.update_draft(&draft).await.unwrap();
+        db.edit_draft_row(id, 2, &seen, &draft.cells[0]).await.unwrap();
         assert_eq!(db.draft(id).await.unwrap().unwrap(), draft, "{}", db.backend());
+        // Another tab still showing the row as it was: its fix is refused, not written over ours.
+        let mut theirs = seen.clone();
+        theirs[1] = "3,000".into();
+        assert!(matches!(db.edit_draft_row(id, 2, &seen, &theirs).await, Err(StoreError::Changed(_))));
+        assert_eq!(db.draft(id).await.unwrap().unwrap(), draft, "{}: ours stands", db.backend());
+        assert!(matches!(db.edit_draft_row(id, 9, &seen, &theirs).await, Err(StoreError::NotFound)));
 
         db.save_vendor_mapping("AGENCY1", &sheet.headers, &mapping, actor).await.unwrap();
         let saved = db.vendor_mapping("AGENCY1").await.unwrap().unwrap();

@@ -60,6 +60,9 @@ pub enum StoreError {
     Unknown(&'static str),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// What the caller changed is no longer what it saw: someone (another tab) changed it first.
+    #[error("{0} was changed elsewhere since it was read")]
+    Changed(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -131,6 +131,51 @@ fn scopes_text(scopes: &[Scope]) -> String {
     s.join(" ")
 }
 
+/// Replaces the partner's allowlist (`key` `None`) or one key's, audited, inside a transaction.
+macro_rules! replace_allowlist {
+    ($tx:ident, $now:expr, $actor:expr, $partner:expr, $key:expr, $before:expr, $after:expr) => {{
+        let (partner, key): (i64, Option<i64>) = ($partner, $key);
+        match key {
+            None => {
+                sqlx::query("DELETE FROM api_allowlist WHERE partner_id = $1 AND key_id IS NULL")
+                    .bind(partner)
+                    .execute(&mut *$tx)
+                    .await?
+            }
+            Some(k) => {
+                sqlx::query("DELETE FROM api_allowlist WHERE partner_id = $1 AND key_id = $2")
+                    .bind(partner)
+                    .bind(k)
+                    .execute(&mut *$tx)
+                    .await?
+            }
+        };
+        for net in $after {
+            sqlx::query("INSERT INTO api_allowlist (partner_id, key_id, cidr) VALUES ($1, $2, $3)")
+                .bind(partner)
+                .bind(key)
+                .bind(net)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let entity_id = match key {
+            Some(k) => format!("{partner}/{k}"),
+            None => partner.to_string(),
+        };
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+            VALUES ($1, $2, 'set', 'allowlist', $3, $4, $5, NULL)",
+        )
+        .bind($now)
+        .bind($actor)
+        .bind(entity_id)
+        .bind(json($before))
+        .bind(json($after))
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 impl Db {
     pub async fn partners(&self) -> Result<Vec<Partner>> {
         let ids: Vec<i64> =
@@ -289,12 +334,17 @@ impl Db {
         })
     }
 
-    /// Changes a key's label, scopes, expiry, rate limit and quota.
-    pub async fn update_key(&self, id: i64, s: &KeySettings, actor: i64) -> Result<KeyInfo> {
+    /// Changes a key's label, scopes, expiry, rate limit and quota, and its own allowlist, in one
+    /// transaction: the gate never sees new settings with the old list, or the other way round.
+    pub async fn update_key(&self, id: i64, s: &KeySettings, allowlist: &[IpNet], actor: i64) -> Result<KeyInfo> {
         let now = OffsetDateTime::now_utc();
         let before = self.key(id).await?.ok_or(StoreError::NotFound)?;
+        let partner = before.partner_id;
+        let list_before: Vec<String> = self.allowlist(partner, Some(id)).await?.iter().map(IpNet::to_string).collect();
+        let list_after: Vec<String> = allowlist.iter().map(IpNet::to_string).collect();
         let scopes = scopes_text(&s.scopes);
         in_tx!(self, tx => {
+            replace_allowlist!(tx, now, actor, partner, Some(id), &list_before, &list_after);
             sqlx::query("UPDATE api_keys SET label = $1, scopes = $2, expires_at = $3, rate_per_minute = $4, \
                 daily_quota = $5 WHERE id = $6")
                 .bind(&s.label).bind(&scopes).bind(s.expires_at).bind(s.rate_per_minute).bind(s.daily_quota).bind(id)
@@ -332,21 +382,7 @@ impl Db {
         let before: Vec<String> = self.allowlist(partner, key).await?.iter().map(IpNet::to_string).collect();
         let after: Vec<String> = nets.iter().map(IpNet::to_string).collect();
         in_tx!(self, tx => {
-            match key {
-                None => sqlx::query("DELETE FROM api_allowlist WHERE partner_id = $1 AND key_id IS NULL")
-                    .bind(partner).execute(&mut *tx).await?,
-                Some(k) => sqlx::query("DELETE FROM api_allowlist WHERE partner_id = $1 AND key_id = $2")
-                    .bind(partner).bind(k).execute(&mut *tx).await?,
-            };
-            for net in &after {
-                sqlx::query("INSERT INTO api_allowlist (partner_id, key_id, cidr) VALUES ($1, $2, $3)")
-                    .bind(partner).bind(key).bind(net).execute(&mut *tx).await?;
-            }
-            let entity_id = match key { Some(k) => format!("{partner}/{k}"), None => partner.to_string() };
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'set', 'allowlist', $3, $4, $5, NULL)")
-                .bind(now).bind(actor).bind(entity_id).bind(json(&before)).bind(json(&after))
-                .execute(&mut *tx).await?;
+            replace_allowlist!(tx, now, actor, partner, key, &before, &after);
         })
     }
 

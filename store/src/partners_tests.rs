@@ -67,6 +67,14 @@ async fn keys_are_issued_once_found_by_prefix_rotated_and_revoked() {
         let gate = db.gate_key(key.prefix()).await.unwrap().unwrap();
         assert_eq!((gate.allowlist.len(), gate.partner_allowlist.len()), (2, 1), "{}", db.backend());
         assert!(matches!(db.set_allowlist(p + 1, Some(info.id), &nets, actor).await, Err(StoreError::NotFound)));
+        // A key's settings and its list change together or not at all: a refused rate leaves the
+        // list as it was.
+        let bad = KeySettings { rate_per_minute: 0, ..settings() };
+        assert!(db.update_key(info.id, &bad, &nets[..1], actor).await.is_err());
+        assert_eq!(db.allowlist(p, Some(info.id)).await.unwrap(), nets, "{}: the list is untouched", db.backend());
+        let changed = KeySettings { label: "nightly".into(), ..settings() };
+        assert_eq!(db.update_key(info.id, &changed, &nets, actor).await.unwrap().label, "nightly");
+        assert_eq!(db.allowlist(p, Some(info.id)).await.unwrap(), nets);
 
         let grace = OffsetDateTime::now_utc() + time::Duration::hours(1);
         let (new_info, new_key) = db.rotate_key(info.id, grace, actor).await.unwrap();
@@ -87,10 +95,10 @@ async fn keys_are_issued_once_found_by_prefix_rotated_and_revoked() {
         assert!(matches!(db.revoke_key(new_info.id, actor).await, Err(StoreError::NotFound)));
 
         let trail = db.audit_trail("api_key", &info.id.to_string()).await.unwrap();
-        assert_eq!(trail.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["issue"]);
+        assert_eq!(trail.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["issue", "edit"]);
         let trail = db.audit_trail("api_key", &new_info.id.to_string()).await.unwrap();
         assert_eq!(trail.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["rotate", "revoke"]);
-        assert_eq!(db.audit_trail("allowlist", &format!("{p}/{}", info.id)).await.unwrap().len(), 1);
+        assert_eq!(db.audit_trail("allowlist", &format!("{p}/{}", info.id)).await.unwrap().len(), 2);
         t.finish().await;
     }
 }

@@ -211,16 +211,22 @@ pub async fn import_draft(
     })
 }
 
-/// Replaces one row's cells (the grid's fix of a cell).
+/// Replaces one row's cells (the grid's fix of a cell) if the row still holds `before`, the cells
+/// the page showed: a fix made meanwhile in another tab is reported, not overwritten.
 #[server(endpoint = "costs/import/edit-row")]
-pub async fn edit_import_row(id: i64, row: usize, #[server(default)] cells: Vec<String>) -> Result<(), AppError> {
-    let (caller, mut draft) = own_draft(id).await?;
-    let width = draft.headers.len();
-    let target = row.checked_sub(2).and_then(|i| draft.cells.get_mut(i)).ok_or(AppError::NotFound)?;
+pub async fn edit_import_row(
+    id: i64,
+    row: usize,
+    #[server(default)] before: Vec<String>,
+    #[server(default)] cells: Vec<String>,
+) -> Result<(), AppError> {
+    let (caller, draft) = own_draft(id).await?;
     let mut cells = cells;
-    cells.resize(width, String::new());
-    *target = cells;
-    caller.state.db.update_draft(&draft).await?;
+    cells.resize(draft.headers.len(), String::new());
+    caller.state.db.edit_draft_row(draft.id, row, &before, &cells).await.map_err(|e| match e {
+        store::StoreError::Changed(_) => AppError::Conflict { code: "import.row_changed".into() },
+        other => other.into(),
+    })?;
     Ok(())
 }
 
@@ -231,7 +237,7 @@ pub async fn set_import_mapping(
     #[server(default)] mapping: Vec<String>,
     #[server(default)] save_for: String,
 ) -> Result<(), AppError> {
-    let (caller, mut draft) = own_draft(id).await?;
+    let (caller, draft) = own_draft(id).await?;
     let mut columns: Vec<Option<Column>> = Vec::with_capacity(draft.headers.len());
     for name in mapping.iter().chain(std::iter::repeat(&String::new())).take(draft.headers.len()) {
         let column = match name.trim() {
@@ -243,11 +249,10 @@ pub async fn set_import_mapping(
         }
         columns.push(column);
     }
-    draft.mapping = columns;
     let db = &caller.state.db;
-    db.update_draft(&draft).await?;
+    db.set_draft_mapping(draft.id, &columns).await?;
     if !save_for.trim().is_empty() {
-        db.save_vendor_mapping(save_for.trim(), &draft.headers, &draft.mapping, caller.user()?.id).await.map_err(
+        db.save_vendor_mapping(save_for.trim(), &draft.headers, &columns, caller.user()?.id).await.map_err(
             |e| match e {
                 store::StoreError::NotFound => AppError::invalid("save_for", "vendor.unknown"),
                 other => other.into(),
@@ -800,9 +805,11 @@ fn Grid(d: DraftView, edit: ServerAction<EditImportRow>) -> impl IntoView {
                                             <input form=form_id.clone() name=format!("cells[{i}]") value=value.clone()
                                                 aria-label=label aria-invalid=invalid.then_some("true")
                                                 on:change=move |ev| {
+                                                    let before = cells.get_untracked();
                                                     cells.update(|c| if let Some(cell) = c.get_mut(i) { *cell = event_target_value(&ev) });
-                                                    edit.dispatch(EditImportRow { id, row, cells: cells.get_untracked() });
+                                                    edit.dispatch(EditImportRow { id, row, before, cells: cells.get_untracked() });
                                                 }/>
+                                            <input type="hidden" form=form_id.clone() name=format!("before[{i}]") value=value.clone()/>
                                             {mine.into_iter().map(|p| view! { <small class=if p.warning { "cell-note warning" } else { "cell-note" }>{p.message}</small> }).collect_view()}
                                         </td>
                                     }

@@ -294,6 +294,10 @@ pub const TEXTS: Texts = Texts {
         ("import.too_large", "The file is larger than the import limit."),
         ("import.too_many_rows", "The file has more rows than the import limit."),
         (
+            "import.row_changed",
+            "This row was changed elsewhere (another tab?) since this page showed it; reload to see it.",
+        ),
+        (
             "import.too_wide",
             "The sheet has a cell beyond the 200 columns an import reads; delete what stands beside the table.",
         ),

@@ -293,6 +293,7 @@ pub const TEXTS: Texts = Texts {
         ("vendor.unknown", "목록에서 대행사를 고르세요."),
         ("import.too_large", "파일이 가져오기 한도보다 큽니다."),
         ("import.too_many_rows", "파일의 행 수가 가져오기 한도를 넘습니다."),
+        ("import.row_changed", "이 페이지를 연 뒤 다른 곳(다른 탭?)에서 이 행이 바뀌었습니다. 새로 고쳐 확인하세요."),
         ("import.too_wide", "시트에 가져오기가 읽는 200개 열을 벗어난 셀이 있습니다. 표 옆의 내용을 지우세요."),
         (
             "import.unpacked_too_large",

@@ -495,6 +495,7 @@ mod tests {
         "import.too_large",
         "import.too_many_rows",
         "import.too_wide",
+        "import.row_changed",
         "import.unpacked_too_large",
         "import.empty",
         "import.unreadable",

@@ -395,9 +395,7 @@ pub async fn update_key(
     if !confirm {
         return Err(AppError::invalid("confirm", "key.confirm"));
     }
-    let info = db.key(key).await?.ok_or(AppError::NotFound)?;
-    db.update_key(key, &settings, actor).await?;
-    db.set_allowlist(info.partner_id, Some(key), &nets, actor).await?;
+    db.update_key(key, &settings, &nets, actor).await?;
     tracing::info!(by = actor, key, "API key changed");
     Ok(())
 }
