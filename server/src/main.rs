@@ -62,7 +62,25 @@ enum Command {
         /// What the token is for.
         #[arg(long, default_value = "recording script")]
         label: String,
+        /// Days until the token stops working; without it, it works until revoked.
+        #[arg(long)]
+        expires_in_days: Option<u16>,
         /// The admin the issue is recorded under.
+        #[arg(long = "as", default_value = "admin@mcms.example")]
+        as_email: String,
+    },
+    /// List the PoC's tokens: prefix, label, issuer, expiry and whether each still works.
+    PocTokens {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a PoC token by its prefix (as `poc-tokens` lists it).
+    RevokePocToken {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The token's prefix, e.g. mcms_AbC12345.
+        prefix: String,
+        /// The admin the revocation is recorded under.
         #[arg(long = "as", default_value = "admin@mcms.example")]
         as_email: String,
     },
@@ -281,7 +299,11 @@ async fn run() -> ExitCode {
             Err(e) => Err(e),
         },
         Some(Command::CreateAdmin { db, email, name }) => create_admin(&db, &email, &name).await,
-        Some(Command::IssuePocToken { db, label, as_email }) => issue_poc_token(&db, &label, &as_email).await,
+        Some(Command::IssuePocToken { db, label, expires_in_days, as_email }) => {
+            issue_poc_token(&db, &label, expires_in_days, &as_email).await
+        }
+        Some(Command::PocTokens { db }) => poc_tokens(&db).await,
+        Some(Command::RevokePocToken { db, prefix, as_email }) => revoke_poc_token(&db, &prefix, &as_email).await,
         Some(Command::IssueKey { db, partner, scopes, label, rate_per_minute, daily_quota, as_email }) => {
             let scopes = scopes.iter().map(|s| domain::keys::Scope::parse(s).ok_or(format!("unknown scope {s:?}")));
             match scopes.collect::<Result<Vec<_>, String>>() {
@@ -404,14 +426,61 @@ async fn active_admin(db: &Db, email: &str) -> Result<store::User, String> {
     admin.ok_or(format!("{email} is not an active admin"))
 }
 
-async fn issue_poc_token(args: &DbArgs, label: &str, as_email: &str) -> Result<(), String> {
+async fn issue_poc_token(
+    args: &DbArgs,
+    label: &str,
+    expires_in_days: Option<u16>,
+    as_email: &str,
+) -> Result<(), String> {
     let db = open(args).await?;
     let admin = active_admin(&db, as_email).await?;
     let poc = db.pocs().await.map_err(|e| e.to_string())?.into_iter().next().ok_or("no PoC is recorded yet")?;
-    let token = db.issue_poc_token(poc.id, label, admin.id).await.map_err(|e| e.to_string())?;
+    let expires_at = expires_in_days.map(|d| time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(d)));
+    let token = db.issue_poc_token(poc.id, label, expires_at, admin.id).await.map_err(|e| e.to_string())?;
     tracing::info!(poc = poc.id, prefix = token.prefix(), "PoC token issued");
     println!("{}", token.reveal());
     Ok(())
+}
+
+async fn poc_tokens(args: &DbArgs) -> Result<(), String> {
+    let db = open(args).await?;
+    let Some(poc) = db.pocs().await.map_err(|e| e.to_string())?.into_iter().next() else {
+        println!("no PoC is recorded yet");
+        return Ok(());
+    };
+    let now = time::OffsetDateTime::now_utc();
+    for t in db.poc_tokens(poc.id).await.map_err(|e| e.to_string())? {
+        let status = match (t.revoked_at, t.expires_at) {
+            (Some(_), _) => "revoked",
+            (None, Some(e)) if e <= now => "expired",
+            _ if !t.issuer_active => "issuer deactivated",
+            _ => "works",
+        };
+        let expires = t.expires_at.map_or("never".to_owned(), |e| e.date().to_string());
+        println!(
+            "{}\t{}\t{}\t{}\texpires {}\t{}",
+            t.prefix,
+            t.label,
+            t.issued_by,
+            t.created_at.date(),
+            expires,
+            status
+        );
+    }
+    Ok(())
+}
+
+async fn revoke_poc_token(args: &DbArgs, prefix: &str, as_email: &str) -> Result<(), String> {
+    let db = open(args).await?;
+    let admin = active_admin(&db, as_email).await?;
+    match db.revoke_poc_token(prefix.trim(), admin.id).await {
+        Ok(()) => {
+            println!("revoked {prefix}");
+            Ok(())
+        }
+        Err(store::StoreError::NotFound) => Err(format!("no working token has the prefix {prefix:?}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 async fn delete_expired_sessions(db: Db) {

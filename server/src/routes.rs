@@ -71,7 +71,9 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)))
+        // Saved on every request, so the idle expiry slides from the last request, not sign-in.
+        .with_always_save(true);
     let observability = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(

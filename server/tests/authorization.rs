@@ -60,6 +60,9 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/poc/decide", Some(Role::Admin)),
     ("/api/poc/edit-run", Some(Role::Admin)),
     ("/api/poc/withdraw-run", Some(Role::Admin)),
+    ("/api/poc/tokens", Some(Role::Admin)),
+    ("/api/poc/issue-token", Some(Role::Admin)),
+    ("/api/poc/revoke-token", Some(Role::Admin)),
 ];
 
 #[test]
@@ -206,6 +209,10 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         // The admin withdraws the run the viewer and marketer were refused.
         "/api/poc/withdraw-run" => vec![("id", "1".into()), ("confirm", "true".into())],
         "/api/poc/decide" => vec![("status", "decided".into()), ("decision", "Snowflake".into())],
+        "/api/poc/issue-token" => vec![("label", "nightly".into())],
+        "/api/poc/revoke-token" => {
+            vec![("prefix", POC_TOKEN.lock().unwrap().clone()), ("confirm", "true".into())]
+        }
         "/api/poc/record" => vec![(
             "csv",
             format!(
@@ -217,6 +224,9 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         _ => vec![],
     }
 }
+
+/// The PoC token the admin revokes (the others are refused before it is looked up).
+static POC_TOKEN: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
 #[tokio::test]
 async fn each_role_reaches_exactly_what_it_should() {
@@ -261,6 +271,8 @@ async fn each_role_reaches_exactly_what_it_should() {
         let scenario =
             store::poc::PocScenario { name: "batch".into(), kind: "batch_load".into(), method: String::new() };
         app.t.db.add_poc_scenario(poc, &scenario).await.unwrap();
+        let token = app.t.db.issue_poc_token(poc, "to revoke", None, admin).await.unwrap();
+        *POC_TOKEN.lock().unwrap() = token.prefix().to_owned();
         let mut n = 0;
         for (endpoint, least) in MATRIX {
             for (role, email) in callers {

@@ -153,3 +153,30 @@ fn ledger_settings_are_checked_when_read() {
     assert_eq!(text(&out.stdout), "2026-10 is not closed: close it before loading\n", "{}", text(&out.stderr));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn poc_tokens_are_issued_listed_and_revoked_from_the_command_line() {
+    let dir = temp_dir("poc-tokens");
+    let out = mcms(&["migrate", "--demo", "--data-dir", "."], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mcms(
+        &["issue-poc-token", "--label", "airflow nightly", "--expires-in-days", "30", "--data-dir", "."],
+        &dir,
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let prefix = &token[..13];
+    let list = text(&mcms(&["poc-tokens", "--data-dir", "."], &dir, "").stdout);
+    let line = list.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix} in {list}"));
+    assert!(line.contains("airflow nightly") && line.ends_with("works") && !line.contains("never"), "{line}");
+    assert!(!list.contains(&token), "the secret is never listed");
+    let out = mcms(&["revoke-poc-token", prefix, "--data-dir", "."], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = text(&mcms(&["poc-tokens", "--data-dir", "."], &dir, "").stdout);
+    assert!(list.lines().any(|l| l.starts_with(prefix) && l.ends_with("revoked")), "{list}");
+    let again = mcms(&["revoke-poc-token", prefix, "--data-dir", "."], &dir, "");
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("no working token has the prefix"), "{}", text(&again.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -144,7 +144,7 @@ async fn scripts_record_runs_with_a_token_and_every_bad_run_is_named() {
     for app in TestApp::each().await {
         let poc = seed(&app).await;
         let admin = app.user("admin@mcms.test", Role::Admin).await;
-        let token = app.t.db.issue_poc_token(poc, "airflow", admin.id).await.unwrap();
+        let token = app.t.db.issue_poc_token(poc, "airflow", None, admin.id).await.unwrap();
         let token = token.reveal().to_owned();
         let good = json!({ "runs": [{
             "system": "snowflake", "scenario": "batch", "format": "parquet", "compression": "snappy",

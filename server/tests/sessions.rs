@@ -295,3 +295,49 @@ async fn after_sign_in_only_local_paths_are_followed_and_no_input_breaks_the_red
         app.finish().await;
     }
 }
+
+/// Moves the stored expiry of every session, as if time had passed without a request.
+async fn expire_sessions_in(app: &TestApp, secs: i64) {
+    let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
+    match &app.t.db {
+        store::Db::Sqlite(pool) => {
+            sqlx::query("UPDATE tower_sessions SET expiry_date = $1").bind(at).execute(pool).await.unwrap();
+        }
+        store::Db::Postgres(pool) => {
+            sqlx::query("UPDATE tower_sessions.session SET expiry_date = $1").bind(at).execute(pool).await.unwrap();
+        }
+    };
+}
+
+/// Seconds until the stored session expires.
+async fn stored_expiry_in(app: &TestApp) -> i64 {
+    let at: time::OffsetDateTime = match &app.t.db {
+        store::Db::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT expiry_date FROM tower_sessions").fetch_one(pool).await.unwrap()
+        }
+        store::Db::Postgres(pool) => {
+            sqlx::query_scalar("SELECT expiry_date FROM tower_sessions.session").fetch_one(pool).await.unwrap()
+        }
+    };
+    (at - time::OffsetDateTime::now_utc()).whole_seconds()
+}
+
+#[tokio::test]
+async fn the_idle_expiry_slides_with_each_request_and_ends_an_idle_session() {
+    for app in TestApp::each().await {
+        app.user("ana@mcms.test", Role::Viewer).await;
+        let mut b = app.browser([10, 0, 0, 12]);
+        b.sign_in("ana@mcms.test", PASSWORD).await;
+        // Almost eight idle hours later (the stored expiry is 30 s away), a request…
+        expire_sessions_in(&app, 30).await;
+        assert_eq!(b.whoami().await.as_deref(), Some("ana@mcms.test"), "{}", app.backend());
+        // …gives the session eight hours again from now.
+        let left = stored_expiry_in(&app).await;
+        assert!(left > 8 * 3600 - 120, "{}: {left} s left after a request", app.backend());
+        // Past the idle limit without a request, the session is over.
+        expire_sessions_in(&app, -5).await;
+        assert!(b.session_ended().await, "{}: the browser is told its session ended", app.backend());
+        assert_eq!(b.whoami().await, None, "{}", app.backend());
+        app.finish().await;
+    }
+}

@@ -105,6 +105,11 @@ async fn entries_are_stored_exactly_and_every_change_is_audited() {
         assert!(tamper.is_err(), "{}: the audit trail is append-only", db.backend());
         let erase = crate::on_db!(db, pool => sqlx::query("DELETE FROM audit_log").execute(pool).await.map(drop));
         assert!(erase.is_err());
+        if let Db::Postgres(pool) = db {
+            let truncate = sqlx::query("TRUNCATE audit_log").execute(pool).await;
+            assert!(truncate.is_err(), "postgres: TRUNCATE is refused too");
+        }
+        assert_eq!(db.audit_trail("cost_entry", &stored.id.to_string()).await.unwrap().len(), 4, "{}", db.backend());
         t.finish().await;
     }
 }

@@ -316,34 +316,82 @@ impl Db {
     }
 
     /// Issues a token a script records runs of `poc` with: returned whole this once, stored as
-    /// its SHA-256.
-    pub async fn issue_poc_token(&self, poc: i64, label: &str, actor: i64) -> Result<ApiKey> {
+    /// its SHA-256. It works until `expires_at` (if any), until revoked, and while its issuer is an
+    /// active admin.
+    pub async fn issue_poc_token(
+        &self,
+        poc: i64,
+        label: &str,
+        expires_at: Option<OffsetDateTime>,
+        actor: i64,
+    ) -> Result<ApiKey> {
         let now = OffsetDateTime::now_utc();
         let key = crate::partners::new_key();
         let hash = crate::hex(&crate::partners::key_hash(&key));
         in_tx!(self, tx => {
-            sqlx::query("INSERT INTO poc_tokens (poc_id, prefix, hash, label, created_at, created_by) \
-                VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(poc).bind(key.prefix()).bind(&hash).bind(label).bind(now).bind(actor)
+            sqlx::query("INSERT INTO poc_tokens (poc_id, prefix, hash, label, expires_at, created_at, created_by) \
+                VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(poc).bind(key.prefix()).bind(&hash).bind(label).bind(expires_at).bind(now).bind(actor)
                 .execute(&mut *tx).await.map_err(|e| match e.as_database_error() {
                     Some(d) if d.is_foreign_key_violation() => StoreError::NotFound,
                     _ => StoreError::Database(e),
                 })?;
             sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                 VALUES ($1, $2, 'issue', 'poc_token', $3, NULL, $4, NULL)")
-                .bind(now).bind(actor).bind(key.prefix()).bind(json(&(poc, label))).execute(&mut *tx).await?;
+                .bind(now).bind(actor).bind(key.prefix()).bind(json(&(poc, label, expires_at))).execute(&mut *tx).await?;
         })?;
         Ok(key)
     }
 
-    /// The live token `key` stands for: (its PoC, who issued it). `None` for unknown, wrong or revoked.
+    /// The tokens of `poc`, newest first (never their secret: a prefix and a label).
+    pub async fn poc_tokens(&self, poc: i64) -> Result<Vec<PocToken>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT t.prefix, t.label, t.created_at, u.email AS issued_by, u.active AS issuer_active, \
+                    t.expires_at, t.revoked_at \
+             FROM poc_tokens t JOIN users u ON u.id = t.created_by WHERE t.poc_id = $1 ORDER BY t.id DESC")
+            .bind(poc).fetch_all(pool).await)?)
+    }
+
+    /// Revokes the token with `prefix` (audited); [`StoreError::NotFound`] when there is no live one.
+    pub async fn revoke_poc_token(&self, prefix: &str, actor: i64) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            let changed = sqlx::query("UPDATE poc_tokens SET revoked_at = $1 WHERE prefix = $2 AND revoked_at IS NULL")
+                .bind(now).bind(prefix).execute(&mut *tx).await?.rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
+                VALUES ($1, $2, 'revoke', 'poc_token', $3, NULL, NULL, NULL)")
+                .bind(now).bind(actor).bind(prefix).execute(&mut *tx).await?;
+        })
+    }
+
+    /// The live token `key` stands for: (its PoC, who issued it). `None` for an unknown or wrong
+    /// token, a revoked or expired one, or one whose issuer is no longer an active admin.
     pub async fn poc_token(&self, key: &ApiKey) -> Result<Option<(i64, i64)>> {
-        let row: Option<(i64, String, i64, Option<OffsetDateTime>)> = on_db!(self, pool => sqlx::query_as(
-            "SELECT poc_id, hash, created_by, revoked_at FROM poc_tokens WHERE prefix = $1")
+        type Row = (i64, String, i64, Option<OffsetDateTime>, Option<OffsetDateTime>, bool, String);
+        let row: Option<Row> = on_db!(self, pool => sqlx::query_as(
+            "SELECT t.poc_id, t.hash, t.created_by, t.revoked_at, t.expires_at, u.active, u.role \
+             FROM poc_tokens t JOIN users u ON u.id = t.created_by WHERE t.prefix = $1")
             .bind(key.prefix()).fetch_optional(pool).await)?;
-        let Some((poc, hash, issuer, revoked)) = row else { return Ok(None) };
+        let Some((poc, hash, issuer, revoked, expires, issuer_active, issuer_role)) = row else { return Ok(None) };
         let presented = crate::hex(&crate::partners::key_hash(key));
         let same = bool::from(hash.as_bytes().ct_eq(presented.as_bytes()));
-        Ok((same && revoked.is_none()).then_some((poc, issuer)))
+        let live = revoked.is_none() && expires.is_none_or(|e| e > OffsetDateTime::now_utc());
+        let issuer_ok = issuer_active && issuer_role == domain::Role::Admin.as_str();
+        Ok((same && live && issuer_ok).then_some((poc, issuer)))
     }
+}
+
+/// A PoC token as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PocToken {
+    pub prefix: String,
+    pub label: String,
+    pub created_at: OffsetDateTime,
+    pub issued_by: String,
+    pub issuer_active: bool,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
 }

@@ -5,6 +5,7 @@ use crate::costs_tests::seed;
 use crate::poc::{PocScenario, PocSystem, RunFilter};
 use crate::testing::TestDb;
 use domain::poc::parse_runs_csv;
+use time::OffsetDateTime;
 
 const HEADER: &str = "system,scenario,format,compression,file_count,file_size_mb,total_bytes,rows,load_seconds,\
 latency_p50_ms,latency_p95_ms,credits,cost_usd,error,run_date,system_version,run_by,notes\n";
@@ -53,8 +54,47 @@ async fn runs_are_recorded_whole_filtered_and_tokens_found_by_hash() {
         let small = RunFilter { max_file_mb: Some(100), ..RunFilter::default() };
         assert!(db.poc_runs(poc, &small).await.unwrap().is_empty());
 
-        let token = db.issue_poc_token(poc, "airflow", actor).await.unwrap();
-        assert_eq!(db.poc_token(&token).await.unwrap(), Some((poc, actor)));
+        // Tokens: issued by an admin, listed by label, refused once revoked, expired, or when
+        // their issuer is no longer an active admin.
+        let admin = db
+            .create_user(
+                &domain::Email::parse("admin@mcms.test").unwrap(),
+                &domain::PersonName::parse("Admin").unwrap(),
+                domain::Role::Admin,
+                &domain::NewPassword::parse("a long enough password").unwrap(),
+            )
+            .await
+            .unwrap()
+            .id;
+        let token = db.issue_poc_token(poc, "airflow", None, admin).await.unwrap();
+        assert_eq!(db.poc_token(&token).await.unwrap(), Some((poc, admin)));
+        let past = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+        let expired = db.issue_poc_token(poc, "last week's job", Some(past), admin).await.unwrap();
+        assert_eq!(db.poc_token(&expired).await.unwrap(), None, "{}: expired", db.backend());
+        let by_marketer = db.issue_poc_token(poc, "not an admin's", None, actor).await.unwrap();
+        assert_eq!(db.poc_token(&by_marketer).await.unwrap(), None, "only an admin's token records");
+        let listed = db.poc_tokens(poc).await.unwrap();
+        let labels: Vec<&str> = listed.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels, ["not an admin's", "last week's job", "airflow"], "{}: newest first", db.backend());
+        assert_eq!(listed[2].prefix, token.prefix());
+        db.revoke_poc_token(token.prefix(), admin).await.unwrap();
+        assert_eq!(db.poc_token(&token).await.unwrap(), None, "revoked");
+        assert!(matches!(db.revoke_poc_token(token.prefix(), admin).await, Err(StoreError::NotFound)));
+        let second = db.issue_poc_token(poc, "cron", None, admin).await.unwrap();
+        let other_admin = db
+            .create_user(
+                &domain::Email::parse("boss@mcms.test").unwrap(),
+                &domain::PersonName::parse("Boss").unwrap(),
+                domain::Role::Admin,
+                &domain::NewPassword::parse("a long enough password").unwrap(),
+            )
+            .await
+            .unwrap()
+            .id;
+        db.set_active(admin, false, other_admin).await.unwrap();
+        assert_eq!(db.poc_token(&second).await.unwrap(), None, "{}: its issuer was deactivated", db.backend());
+        let trail = db.audit_trail("poc_token", token.prefix()).await.unwrap();
+        assert_eq!(trail.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["issue", "revoke"]);
         let other = domain::keys::ApiKey::generate({
             let mut n = 3u8;
             move || {
@@ -63,7 +103,7 @@ async fn runs_are_recorded_whole_filtered_and_tokens_found_by_hash() {
             }
         });
         assert_eq!(db.poc_token(&other).await.unwrap(), None);
-        assert!(matches!(db.issue_poc_token(poc + 99, "x", actor).await, Err(StoreError::NotFound)));
+        assert!(matches!(db.issue_poc_token(poc + 99, "x", None, actor).await, Err(StoreError::NotFound)));
 
         db.decide_poc(poc, "decided", "Snowflake", actor).await.unwrap();
         assert_eq!(db.poc(poc).await.unwrap().unwrap().decision, "Snowflake");

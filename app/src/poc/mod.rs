@@ -122,6 +122,8 @@ pub struct PocReportView {
     pub compressions: Vec<String>,
     pub sizes: Vec<i64>,
     pub can_record: bool,
+    /// The recording tokens (admins only; empty for others).
+    pub tokens: Vec<TokenLine>,
     /// The newest runs shown, to check and (admins) correct.
     pub recent: Vec<RunLine>,
 }
@@ -293,6 +295,7 @@ pub async fn poc_report(
         compressions,
         sizes,
         can_record: caller.user()?.role.includes(Role::Admin),
+        tokens: if caller.user()?.role.includes(Role::Admin) { token_lines(db, poc.id).await? } else { Vec::new() },
     })
 }
 
@@ -373,5 +376,96 @@ pub async fn withdraw_run(id: i64, #[server(default)] confirm: bool) -> Result<(
     let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
     db.delete_run(poc.id, id, actor).await?;
     tracing::info!(by = actor, run = id, "PoC run withdrawn");
+    Ok(())
+}
+
+/// A recording token as the console lists it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenLine {
+    pub prefix: String,
+    pub label: String,
+    pub issued_by: String,
+    pub created_on: String,
+    pub expires_on: Option<String>,
+    /// `works`, `revoked`, `expired` or `issuer_inactive`.
+    pub status: String,
+}
+
+/// The PoC's recording tokens (admins).
+#[server(endpoint = "poc/tokens")]
+pub async fn poc_tokens() -> Result<Vec<TokenLine>, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let db = &caller.state.db;
+    let Some(poc) = db.pocs().await?.into_iter().next() else { return Ok(Vec::new()) };
+    token_lines(db, poc.id).await
+}
+
+#[cfg(feature = "ssr")]
+async fn token_lines(db: &store::Db, poc: i64) -> Result<Vec<TokenLine>, AppError> {
+    let now = time::OffsetDateTime::now_utc();
+    Ok(db
+        .poc_tokens(poc)
+        .await?
+        .into_iter()
+        .map(|t| TokenLine {
+            status: match (t.revoked_at, t.expires_at) {
+                (Some(_), _) => "revoked",
+                (None, Some(e)) if e <= now => "expired",
+                _ if !t.issuer_active => "issuer_inactive",
+                _ => "works",
+            }
+            .into(),
+            prefix: t.prefix,
+            label: t.label,
+            issued_by: t.issued_by,
+            created_on: t.created_at.date().to_string(),
+            expires_on: t.expires_at.map(|e| e.date().to_string()),
+        })
+        .collect())
+}
+
+/// A token just issued: shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub prefix: String,
+    pub token: String,
+}
+
+/// Issues a recording token (admins), audited; it expires at the end of `expires_on` (UTC) if given.
+#[server(endpoint = "poc/issue-token")]
+pub async fn issue_poc_token(label: String, #[server(default)] expires_on: String) -> Result<NewToken, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let actor = caller.user()?.id;
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 200 {
+        return Err(AppError::invalid("label", "poc.token_label"));
+    }
+    let expires_at = match expires_on.trim() {
+        "" => None,
+        day => {
+            let day = domain::costs::parse_date_checked(day).map_err(|p| AppError::invalid("expires_on", p.code()))?;
+            if day < caller.state.today() {
+                return Err(AppError::invalid("expires_on", "key.expiry_past"));
+            }
+            Some(day.next_day().unwrap_or(day).midnight().assume_utc())
+        }
+    };
+    let db = &caller.state.db;
+    let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let token = db.issue_poc_token(poc.id, label, expires_at, actor).await?;
+    tracing::info!(by = actor, prefix = token.prefix(), "PoC token issued");
+    Ok(NewToken { prefix: token.prefix().to_owned(), token: token.reveal().to_owned() })
+}
+
+/// Revokes a recording token (admins), audited. Needs `confirm`.
+#[server(endpoint = "poc/revoke-token")]
+pub async fn revoke_poc_token(prefix: String, #[server(default)] confirm: bool) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let actor = caller.user()?.id;
+    if !confirm {
+        return Err(AppError::invalid("confirm", "key.confirm"));
+    }
+    caller.state.db.revoke_poc_token(prefix.trim(), actor).await?;
+    tracing::info!(by = actor, prefix = %prefix, "PoC token revoked");
     Ok(())
 }

@@ -19,6 +19,8 @@ pub fn PocPage() -> impl IntoView {
     let decide = ServerAction::<DecidePoc>::new();
     let edit = ServerAction::<EditRun>::new();
     let withdraw = ServerAction::<WithdrawRun>::new();
+    let issue = ServerAction::<IssuePocToken>::new();
+    let revoke = ServerAction::<RevokePocToken>::new();
     let filter = move || {
         let q = query.read();
         let get = |k: &str| q.get(k).unwrap_or_default();
@@ -26,8 +28,14 @@ pub fn PocPage() -> impl IntoView {
     };
     let report = Resource::new_blocking(
         move || {
-            let versions =
-                (record.version().get(), decide.version().get(), edit.version().get(), withdraw.version().get());
+            let versions = (
+                record.version().get(),
+                decide.version().get(),
+                edit.version().get(),
+                withdraw.version().get(),
+                issue.version().get(),
+                revoke.version().get(),
+            );
             (filter(), versions)
         },
         |(f, _)| poc_report(f.format, f.compression, f.size),
@@ -59,7 +67,11 @@ pub fn PocPage() -> impl IntoView {
                     <Scatters r=r.clone()/>
                     <Systems r=r.clone()/>
                     <RecentRuns r=r.clone() edit withdraw/>
-                    {r.can_record.then(|| view! { <Decision r=r.clone() decide/> <Recorder record/> })}
+                    {r.can_record.then(|| view! {
+                        <Decision r=r.clone() decide/>
+                        <Recorder record/>
+                        <Tokens tokens=r.tokens.clone() issue revoke/>
+                    })}
                 }.into_any()
             })}
         </Suspense>
@@ -372,6 +384,89 @@ fn Recorder(record: ServerAction<RecordRuns>) -> impl IntoView {
                 </div>
                 <div class="form-actions"><button type="submit" class="btn">{p.record_button}</button></div>
             </ActionForm>
+        </section>
+    }
+}
+
+/// The recording tokens (admins): issue one (shown once), see each one's state, revoke one.
+#[component]
+fn Tokens(
+    tokens: Vec<TokenLine>,
+    issue: ServerAction<IssuePocToken>,
+    revoke: ServerAction<RevokePocToken>,
+) -> impl IntoView {
+    let t = use_texts();
+    let p = t.poc;
+    let status = move |s: &str| match s {
+        "works" => p.token_works,
+        "revoked" => p.token_revoked,
+        "expired" => p.token_expired,
+        _ => p.token_issuer_inactive,
+    };
+    view! {
+        <section class="card no-print" aria-labelledby="poc-tokens">
+            <h2 id="poc-tokens">{p.tokens}</h2>
+            <p class="hint">{p.tokens_hint}</p>
+            {move || issue.value().get().and_then(Result::ok).map(|k| view! {
+                <div class="new-key" role="alert">
+                    <p><strong>{p.token_new} " "</strong><code>{k.prefix.clone()}</code></p>
+                    <p class="alert alert-warning">{p.token_shown_once}</p>
+                    <label for="new-poc-token">{p.token_new}</label>
+                    <input id="new-poc-token" class="mono" type="text" readonly value=k.token.clone()/>
+                </div>
+            })}
+            <crate::components::FormAlert action=issue/>
+            <crate::components::FormAlert action=revoke success=t.saved/>
+            <ActionForm action=issue attr:class="form-grid">
+                <div class="field">
+                    <label for="poc-token-label">{p.token_label}</label>
+                    <input id="poc-token-label" name="label" type="text" maxlength="200" required/>
+                </div>
+                <div class="field">
+                    <label for="poc-token-expires">{p.token_expires_on}</label>
+                    <input id="poc-token-expires" name="expires_on" type="date"/>
+                </div>
+                <div class="form-actions"><button type="submit" class="btn">{p.token_issue}</button></div>
+            </ActionForm>
+            <div class="table-wrap">
+                <table class="table table-compact">
+                    <thead><tr>
+                        <th scope="col">{p.token_label}</th>
+                        <th scope="col">"Prefix"</th>
+                        <th scope="col">{p.token_issued_by}</th>
+                        <th scope="col">{p.token_expires_on}</th>
+                        <th scope="col">{p.token_status}</th>
+                        <th scope="col"></th>
+                    </tr></thead>
+                    <tbody>
+                        {tokens.into_iter().map(|k| {
+                            let live = k.status == "works";
+                            let prefix = k.prefix.clone();
+                            view! {
+                                <tr>
+                                    <td>{k.label.clone()}</td>
+                                    <td><code>{k.prefix.clone()}</code></td>
+                                    <td>{k.issued_by.clone()} " · " {k.created_on.clone()}</td>
+                                    <td>{k.expires_on.clone().unwrap_or_else(|| p.token_never.to_owned())}</td>
+                                    <td>{status(&k.status)}</td>
+                                    <td>
+                                        {live.then(|| view! {
+                                            <ActionForm action=revoke attr:class="inline">
+                                                <input type="hidden" name="prefix" value=prefix.clone()/>
+                                                <label class="acknowledge">
+                                                    <input type="checkbox" name="confirm" value="true" required/>
+                                                    " " {p.token_revoke_confirm}
+                                                </label>
+                                                <button type="submit" class="btn btn-small btn-danger">{p.token_revoke}</button>
+                                            </ActionForm>
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }

@@ -1,0 +1,2 @@
+-- PoC tokens can expire; a token without an expiry works until revoked.
+ALTER TABLE poc_tokens ADD COLUMN expires_at TIMESTAMPTZ;
