@@ -36,6 +36,10 @@ say "end-to-end tests in Chromium (JavaScript on and off)"
 # What gets deployed is the release build: every page must hydrate there too (a mismatch between
 # the server's and the browser's release builds only shows in a browser).
 build_site --release
+if grep -qa MCMS_FAILPOINT "$CARGO_TARGET_DIR/release/mcms"; then
+  echo "the release binary carries a test hook (MCMS_FAILPOINT)" >&2
+  exit 1
+fi
 say "release build: every page hydrates in Chromium"
 (cd end2end && MCMS_BIN="$CARGO_TARGET_DIR/release/mcms" MCMS_SITE_ROOT="$SITE_ROOT" MCMS_E2E_PORT=3301 \
   npx playwright test tests/pages.spec.ts --project js) 2>&1 | tee "$logs/e2e-release.log"

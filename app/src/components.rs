@@ -43,8 +43,12 @@ pub fn LoadOutcome(
         None => None,
     };
     let problems = move || match value.get() {
-        Some(Err(AppError::Rows { problems })) => problems,
+        Some(Err(AppError::Rows { problems, .. })) => problems,
         _ => Vec::new(),
+    };
+    let more = move || match value.get() {
+        Some(Err(AppError::Rows { more, .. })) if more > 0 => Some(more),
+        _ => None,
     };
     view! {
         <div aria-live="polite">
@@ -55,6 +59,7 @@ pub fn LoadOutcome(
                         {(!p.detail.is_empty()).then(|| view! { " (" {p.detail.clone()} ")" })}
                     </li>
                 }).collect_view()}
+                {move || more().map(|n| view! { <li>{t.more_rows_with_problems} " " {n}</li> })}
             </ul>
         </div>
     }

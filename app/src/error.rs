@@ -26,9 +26,14 @@ pub enum AppError {
     /// from what this user submitted.
     #[error("version {version} was saved meanwhile")]
     Stale { version: i32, changed: Vec<String>, submitted: Option<Box<domain::costs::CostForm>> },
-    /// A file was refused; every problem comes with its row. Nothing of it was stored.
-    #[error("{} problem(s) in the file", problems.len())]
-    Rows { problems: Vec<domain::fx::RowProblem> },
+    /// A file was refused; each problem comes with its row. Nothing of it was stored. At most
+    /// [`AppError::ROWS_SHOWN`] problems travel; `more` counts the rest.
+    #[error("{} problem(s) in the file", problems.len() + more)]
+    Rows {
+        problems: Vec<domain::fx::RowProblem>,
+        #[serde(default)]
+        more: usize,
+    },
     /// The request conflicts with stored state (`code` says how).
     #[error("conflict: {code}")]
     Conflict { code: String },
@@ -43,6 +48,17 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Problems of a refused file shown at most; a file with thousands of bad rows still shows
+    /// its first rows and how many more there are (and fits in a redirect without JavaScript).
+    pub const ROWS_SHOWN: usize = 50;
+
+    /// A refused file's problems: the first [`AppError::ROWS_SHOWN`] and a count of the rest.
+    pub fn rows(mut problems: Vec<domain::fx::RowProblem>) -> AppError {
+        let more = problems.len().saturating_sub(Self::ROWS_SHOWN);
+        problems.truncate(Self::ROWS_SHOWN);
+        AppError::Rows { problems, more }
+    }
+
     pub fn invalid(field: &str, code: &str) -> AppError {
         AppError::Invalid { field: field.into(), code: code.into() }
     }

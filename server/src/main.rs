@@ -380,7 +380,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_connections: args.max_connections,
         ..Default::default()
     };
-    tokio::spawn(delete_expired_sessions(db.clone()));
+    tokio::spawn(clean_up_hourly(db.clone()));
     let app = server::router(db.clone(), &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
@@ -483,7 +483,11 @@ async fn revoke_poc_token(args: &DbArgs, prefix: &str, as_email: &str) -> Result
     }
 }
 
-async fn delete_expired_sessions(db: Db) {
+/// Import drafts untouched this long are removed (the file can be uploaded again).
+const DRAFT_LIFETIME: time::Duration = time::Duration::days(7);
+
+/// Hourly: removes expired sessions and import drafts left unused.
+async fn clean_up_hourly(db: Db) {
     use tower_sessions::session_store::ExpiredDeletion;
     let store = db.session_store();
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -491,6 +495,11 @@ async fn delete_expired_sessions(db: Db) {
         every_hour.tick().await;
         if let Err(e) = store.delete_expired().await {
             tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+        match db.delete_stale_drafts(time::OffsetDateTime::now_utc() - DRAFT_LIFETIME).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(drafts = n, "unused import drafts removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove unused import drafts"),
         }
     }
 }

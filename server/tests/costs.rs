@@ -240,6 +240,32 @@ async fn a_rate_file_loads_whole_or_not_at_all() {
         let rates = json(&admin.call("/api/costs/rates", &[]).await.body);
         assert_eq!(rates["lines"].as_array().unwrap().len(), 0, "the good row was not stored either");
 
+        // Five thousand bad rows: the first fifty are named and the rest counted, with or without
+        // JavaScript (the page's redirect carries the error), never "something went wrong".
+        let mut many = String::from("currency,date,rate,source\n");
+        for _ in 0..5000 {
+            many.push_str(&format!("XYZ,{day},1,BOK\n"));
+        }
+        let r = admin.call("/api/costs/import-rates", &[("csv", &many)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.backend());
+        let refused = json(&r.body);
+        assert_eq!(refused["Rows"]["problems"].as_array().unwrap().len(), 50);
+        assert_eq!(refused["Rows"]["more"], 4950);
+        let body = format!("csv={}", many.replace(',', "%2C").replace('\n', "%0A"));
+        let plain = http::Request::builder()
+            .method(http::Method::POST)
+            .uri("/api/costs/import-rates")
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(http::header::ACCEPT, "text/html")
+            .header(http::header::ORIGIN, format!("http://{}", common::HOST))
+            .header(http::header::REFERER, format!("http://{}/costs/rates", common::HOST));
+        let r = admin.send(plain, body).await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}: {}", app.backend(), r.body);
+        let back = r.location().unwrap().trim_start_matches(&format!("http://{}", common::HOST)).to_owned();
+        let page = admin.page(&back).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", app.backend());
+        assert!(page.body.contains("4950"), "{}: the rest are counted on the page", app.backend());
+
         let good = format!("currency,date,rate,source\nUSD,{day},\"1,385.50\",\"Bank of Korea, noon\"\n");
         let r = admin.call("/api/costs/import-rates", &[("csv", &good)]).await;
         assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "1"));

@@ -226,6 +226,12 @@ impl Db {
         })
     }
 
+    /// Removes drafts nobody has touched since `before` (uploaded and left); returns how many.
+    pub async fn delete_stale_drafts(&self, before: OffsetDateTime) -> Result<u64> {
+        Ok(on_db!(self, pool => sqlx::query("DELETE FROM import_drafts WHERE updated_at < $1")
+            .bind(before).execute(pool).await.map(|r| r.rows_affected()))?)
+    }
+
     pub async fn delete_draft(&self, id: i64) -> Result<()> {
         on_db!(self, pool => sqlx::query("DELETE FROM import_drafts WHERE id = $1").bind(id).execute(pool).await.map(drop))?;
         Ok(())
@@ -411,7 +417,11 @@ impl Db {
         let totals: Vec<(&str, i64)> = totals.iter().map(|(c, m)| (c.code(), *m)).collect();
         let reporting: i64 = entries.iter().map(|e| e.reporting_minor).fold(0, i64::saturating_add);
         let sources = self.rate_sources(entries).await?;
+        // Test hook, compiled only with the `failpoints` feature (the server's tests turn it on).
+        #[cfg(feature = "failpoints")]
         let crash_midway = std::env::var("MCMS_FAILPOINT").is_ok_and(|v| v == "import-commit");
+        #[cfg(not(feature = "failpoints"))]
+        let crash_midway = false;
 
         let id = in_tx!(self, tx => {
             for month in &months {

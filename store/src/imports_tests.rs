@@ -7,6 +7,7 @@ use crate::testing::TestDb;
 use crate::{Db, StoreError};
 use domain::costs::{CostEntry, CostForm};
 use domain::import::{Column, auto_mapping, check_rows, read_text};
+use time::OffsetDateTime;
 
 /// Checks `forms` as the importer does and returns the clean entries (panicking on any finding).
 async fn entries(db: &Db, forms: &[CostForm]) -> Vec<CostEntry> {
@@ -149,6 +150,19 @@ async fn drafts_keep_fixed_cells_and_vendors_keep_their_mapping() {
         assert!(matches!(db.edit_draft_row(id, 2, &seen, &theirs).await, Err(StoreError::Changed(_))));
         assert_eq!(db.draft(id).await.unwrap().unwrap(), draft, "{}: ours stands", db.backend());
         assert!(matches!(db.edit_draft_row(id, 9, &seen, &theirs).await, Err(StoreError::NotFound)));
+
+        // A draft left alone past the cut-off is removed; one touched since stays.
+        let left = db.create_draft(actor, "left.csv", "h2", &sheet, &mapping).await.unwrap();
+        let cutoff = OffsetDateTime::now_utc() + time::Duration::seconds(1);
+        crate::on_db!(db, pool => sqlx::query("UPDATE import_drafts SET updated_at = $1 WHERE id = $2")
+            .bind(OffsetDateTime::now_utc() - time::Duration::days(30)).bind(left).execute(pool).await.map(drop))
+        .unwrap();
+        crate::on_db!(db, pool => sqlx::query("UPDATE import_drafts SET updated_at = $1 WHERE id = $2")
+            .bind(cutoff + time::Duration::hours(1)).bind(id).execute(pool).await.map(drop))
+        .unwrap();
+        assert_eq!(db.delete_stale_drafts(cutoff).await.unwrap(), 1, "{}", db.backend());
+        assert!(db.draft(left).await.unwrap().is_none());
+        assert!(db.draft(id).await.unwrap().is_some());
 
         db.save_vendor_mapping("AGENCY1", &sheet.headers, &mapping, actor).await.unwrap();
         let saved = db.vendor_mapping("AGENCY1").await.unwrap().unwrap();

@@ -48,12 +48,16 @@ pub(crate) trait LedgerTx {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+#[cfg(feature = "failpoints")]
 fn crash_if_due(stamp: &BatchStamp<'_>, written: usize, total: usize) {
     if stamp.crash_midway && written >= total / 2 {
         tracing::error!(batch = stamp.batch_id, "MCMS_FAILPOINT=import-commit: aborting in the middle of the commit");
         std::process::abort();
     }
 }
+
+#[cfg(not(feature = "failpoints"))]
+fn crash_if_due(_stamp: &BatchStamp<'_>, _written: usize, _total: usize) {}
 
 impl LedgerTx for sqlx::Transaction<'static, sqlx::Sqlite> {
     async fn add_dimensions<'e>(&mut self, _entries: impl Iterator<Item = &'e CostEntry> + Send) -> Result<()> {

@@ -518,7 +518,7 @@ pub async fn import_rates(csv: String) -> Result<usize, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let known: Vec<Currency> = caller.state.db.currencies_in_use().await?;
     let rows = domain::fx::parse_rates_csv(&csv, caller.state.costs.reporting_currency, |c| known.contains(&c))
-        .map_err(|problems| AppError::Rows { problems })?;
+        .map_err(AppError::rows)?;
     let stored = caller.state.db.import_fx_rates(&rows, caller.user()?.id).await?;
     tracing::info!(by = caller.user()?.id, rates = stored, "exchange rates imported");
     Ok(stored)

@@ -154,6 +154,7 @@ pub const TEXTS: Texts = Texts {
     rates_hint: "Columns currency,date,rate,source with a header row. Every row is checked first; nothing is stored unless all are right.",
     rates_loaded: "Rates stored:",
     row: "Row",
+    more_rows_with_problems: "… and more rows with problems:",
     rate: "Rate",
     source: "Source",
     audit_title: "Audit trail",

@@ -154,6 +154,7 @@ pub const TEXTS: Texts = Texts {
     rates_hint: "머리글 행과 currency,date,rate,source 열. 모든 행을 먼저 검사하며, 전부 올바를 때만 저장합니다.",
     rates_loaded: "저장한 환율 수:",
     row: "행",
+    more_rows_with_problems: "… 문제가 있는 나머지 행 수:",
     rate: "환율",
     source: "출처",
     audit_title: "감사 기록",

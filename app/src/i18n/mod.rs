@@ -163,6 +163,7 @@ pub struct Texts {
     pub rates_hint: &'static str,
     pub rates_loaded: &'static str,
     pub row: &'static str,
+    pub more_rows_with_problems: &'static str,
     pub rate: &'static str,
     pub source: &'static str,
     pub audit_title: &'static str,

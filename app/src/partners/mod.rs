@@ -432,7 +432,7 @@ pub async fn load_stats(csv: String) -> Result<usize, AppError> {
         |g| data.games.iter().any(|(code, _, _)| code == g),
         |c| data.channels.iter().any(|(code, _, _)| code == c),
     )
-    .map_err(|problems| AppError::Rows { problems })?;
+    .map_err(AppError::rows)?;
     let rows: Vec<store::partners::DailyStats> = parsed
         .into_iter()
         .map(|r| store::partners::DailyStats {

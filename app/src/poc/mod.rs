@@ -313,7 +313,7 @@ pub async fn record_runs(csv: String) -> Result<usize, AppError> {
         |s| systems.iter().any(|x| x.name == s),
         |s| scenarios.iter().any(|x| x.name == s),
     )
-    .map_err(|problems| AppError::Rows { problems })?;
+    .map_err(AppError::rows)?;
     let n = db.record_runs(poc.id, &runs, "file", actor).await?;
     tracing::info!(by = actor, poc = poc.id, runs = n, "PoC runs recorded");
     Ok(n)
@@ -354,7 +354,7 @@ pub async fn edit_run(id: i64, #[server(default)] cells: Vec<String>) -> Result<
             .into_iter()
             .map(|(code, detail)| domain::fx::RowProblem { row: 1, code: code.into(), detail })
             .collect();
-        AppError::Rows { problems }
+        AppError::rows(problems)
     })?;
     db.update_run(poc.id, id, &run, actor).await.map_err(|e| match e {
         store::StoreError::Unknown(_) => AppError::invalid("cells", "poc.system_unknown"),

@@ -478,7 +478,7 @@ fn RecentRuns(r: PocReportView, edit: ServerAction<EditRun>, withdraw: ServerAct
     let p = t.poc;
     let admin = r.can_record;
     let problems = move || match edit.value().get() {
-        Some(Err(AppError::Rows { problems })) => problems,
+        Some(Err(AppError::Rows { problems, .. })) => problems,
         _ => Vec::new(),
     };
     view! {
