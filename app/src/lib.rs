@@ -68,55 +68,71 @@ pub fn App() -> impl IntoView {
     // Every route renders only once its data is loaded (SsrMode::Async), so a page is complete
     // without JavaScript and can still set its status or redirect.
     view! {
-        <Title text=t.app_name/>
+        // Every route names itself ("Budgets · MCMS"), so tabs and history say where one is.
+        <Title formatter=move |page: String| if page.is_empty() { t.app_name.to_owned() } else { format!("{page} · {}", t.app_name) }/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=move || view! { <Title text=t.sign_in/> <auth::LoginPage/> } ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
-                    <Route path=path!("") view=Home ssr=SsrMode::Async/>
-                    <Route path=path!("costs") view=|| view! {
+                    <Route path=path!("") view=move || view! { <Title text=t.home_title/> <Home/> } ssr=SsrMode::Async/>
+                    <Route path=path!("costs") view=move || view! {
+                        <Title text=t.section(Section::Costs).0/>
                         <RequireRole role=Role::Viewer><costs::CostListPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/budgets") view=|| view! {
+                    <Route path=path!("costs/budgets") view=move || view! {
+                        <Title text=t.budgets_title/>
                         <RequireRole role=Role::Viewer><costs::BudgetsPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/master") view=|| view! {
+                    <Route path=path!("costs/master") view=move || view! {
+                        <Title text=t.master_title/>
                         <RequireRole role=Role::Viewer><costs::MasterDataPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/rates") view=|| view! {
+                    <Route path=path!("costs/rates") view=move || view! {
+                        <Title text=t.rates_title/>
                         <RequireRole role=Role::Viewer><costs::RatesPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/import") view=|| view! {
+                    <Route path=path!("costs/import") view=move || view! {
+                        <Title text=t.import_title/>
                         <RequireRole role=Role::Marketer><costs::ImportPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/import/batches/:id") view=|| view! {
+                    <Route path=path!("costs/import/batches/:id") view=move || view! {
+                        <Title text=t.import_batch_title/>
                         <RequireRole role=Role::Marketer><costs::BatchPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/import/:id") view=|| view! {
+                    <Route path=path!("costs/import/:id") view=move || view! {
+                        <Title text=t.import_title/>
                         <RequireRole role=Role::Marketer><costs::DraftPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/new") view=|| view! {
+                    <Route path=path!("costs/new") view=move || view! {
+                        <Title text=t.new_cost/>
                         <RequireRole role=Role::Marketer><costs::CostFormPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("costs/:id") view=|| view! {
+                    <Route path=path!("costs/:id") view=move || view! {
+                        <Title text=t.cost_detail/>
                         <RequireRole role=Role::Viewer><costs::CostFormPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("partners") view=|| view! {
+                    <Route path=path!("partners") view=move || view! {
+                        <Title text=t.section(Section::Partners).0/>
                         <RequireRole role=Role::Admin><partners::PartnersPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("partners/:id") view=|| view! {
+                    <Route path=path!("partners/:id") view=move || view! {
+                        <Title text=t.section(Section::Partners).0/>
                         <RequireRole role=Role::Admin><partners::PartnerPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("poc") view=|| view! {
+                    <Route path=path!("poc") view=move || view! {
+                        <Title text=t.section(Section::PocReports).0/>
                         <RequireRole role=Role::Viewer><poc::PocPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("admin/audit") view=|| view! {
+                    <Route path=path!("admin/audit") view=move || view! {
+                        <Title text=t.audit_title/>
                         <RequireRole role=Role::Admin><AdminTabs/><admin::AuditPageView/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("admin/periods") view=|| view! {
+                    <Route path=path!("admin/periods") view=move || view! {
+                        <Title text=t.periods_title/>
                         <RequireRole role=Role::Admin><AdminTabs/><costs::PeriodsPage/></RequireRole>
                     } ssr=SsrMode::Async/>
-                    <Route path=path!("admin/users") view=|| view! {
+                    <Route path=path!("admin/users") view=move || view! {
+                        <Title text=t.users_title/>
                         <RequireRole role=Role::Admin><AdminTabs/><admin::UsersPage/></RequireRole>
                     } ssr=SsrMode::Async/>
                 </ParentRoute>
@@ -169,6 +185,7 @@ fn NotFound() -> impl IntoView {
     let t = use_texts();
     set_status(404);
     view! {
+        <Title text=t.not_found_title/>
         <main id="main" class="page">
             <section class="card empty-state">
                 <h1>{t.not_found_title}</h1>

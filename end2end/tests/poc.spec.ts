@@ -56,3 +56,15 @@ test('an admin corrects a recorded run: a bad value is named, a good one is save
   await expect(page.getByRole('region', { name: /Recorded runs/ })).toContainText(note);
   await expect(page.getByRole('region', { name: /Recorded runs/ })).toContainText('600.5');
 });
+
+test('each point of the scatter charts has its system colour, as the legend says', async ({ page }, info) => {
+  await signInAs(page, info, VIEWER);
+  await open(page, info, '/poc');
+  for (const system of ['sys-0', 'sys-1']) {
+    const legend = await page.locator(`span.legend.${system}`).first().evaluate((e) => getComputedStyle(e).backgroundColor);
+    const dots = page.locator(`figure.chart circle.${system}`);
+    expect(await dots.count()).toBeGreaterThan(0);
+    const fill = await dots.first().evaluate((e) => getComputedStyle(e).fill);
+    expect(fill, `${system} points`).toBe(legend);
+  }
+});

@@ -236,3 +236,33 @@ async fn the_ends_of_the_calendar_in_any_url_get_an_answer_not_a_panic() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn each_page_names_itself_in_the_title() {
+    for app in TestApp::each().await {
+        let (mut b, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        for (path, title) in [
+            ("/", "Welcome · MCMS"),
+            ("/costs", "Costs · MCMS"),
+            ("/costs/budgets", "Budgets · MCMS"),
+            ("/costs/master", "Master data · MCMS"),
+            ("/costs/rates", "Exchange rates · MCMS"),
+            ("/costs/import", "Import costs · MCMS"),
+            ("/costs/new", "New cost · MCMS"),
+            ("/partners", "Partners & keys · MCMS"),
+            ("/poc", "PoC reports · MCMS"),
+            ("/admin/users", "Users · MCMS"),
+            ("/admin/periods", "Periods · MCMS"),
+            ("/admin/audit", "Audit trail · MCMS"),
+            ("/no/such/page", "Page not found · MCMS"),
+        ] {
+            let page = b.page(path).await;
+            let shown = page.body.split_once("<title>").and_then(|(_, rest)| rest.split_once("</title>")).map(|(t, _)| t);
+            assert_eq!(shown, Some(title), "{}: {path}", app.backend());
+        }
+        let mut visitor = app.browser([10, 9, 9, 9]);
+        let login = visitor.page("/login").await;
+        assert!(login.body.contains("<title>Sign in · MCMS</title>"), "{}", app.backend());
+        app.finish().await;
+    }
+}
