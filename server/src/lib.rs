@@ -5,6 +5,7 @@ pub mod batch;
 pub mod config;
 pub mod demo;
 pub mod import;
+pub mod metrics;
 mod middleware;
 pub mod poc;
 mod routes;

@@ -245,6 +245,9 @@ struct ServeArgs {
     /// Requests handled at once; more wait their turn.
     #[arg(long, env = "MCMS_MAX_IN_FLIGHT", default_value_t = 512)]
     max_in_flight: usize,
+    /// Serve Prometheus metrics at http://ADDR/metrics (a separate, private address; off without it).
+    #[arg(long, env = "MCMS_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
 }
 
 fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
@@ -384,6 +387,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let app = server::router(db.clone(), &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    if let Some(addr) = args.metrics_addr {
+        let metrics = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        tracing::info!("metrics at http://{addr}/metrics");
+        let router = server::metrics::router(db.clone());
+        tokio::spawn(server::serve::serve(metrics, router, limits, std::future::pending()));
+    }
     tracing::info!(backend = db.backend(), "MCMS listening on http://{}", args.addr);
     server::serve::serve(listener, app, limits, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
     db.close().await;
@@ -493,6 +502,7 @@ async fn clean_up_hourly(db: Db) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
+        let started = std::time::Instant::now();
         if let Err(e) = store.delete_expired().await {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
@@ -501,6 +511,7 @@ async fn clean_up_hourly(db: Db) {
             Ok(n) => tracing::info!(drafts = n, "unused import drafts removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove unused import drafts"),
         }
+        metrics::histogram!("mcms_job_seconds", "job" => "clean_up").record(started.elapsed().as_secs_f64());
     }
 }
 

@@ -24,6 +24,8 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub fn router(db: Db, config: &WebConfig) -> Router {
+    // Metrics are recorded from the first request on, whether or not anyone scrapes them.
+    crate::metrics::handle();
     let options = LeptosOptions::builder()
         .output_name("mcms")
         .site_root(config.site_root.to_string_lossy().as_ref())
@@ -128,6 +130,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(GlobalConcurrencyLimitLayer::new(config.max_in_flight.max(1)))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(axum::middleware::from_fn(crate::metrics::record_requests))
 }
 
 /// The partner API takes queries, not bodies.

@@ -257,12 +257,47 @@ async fn each_page_names_itself_in_the_title() {
             ("/no/such/page", "Page not found · MCMS"),
         ] {
             let page = b.page(path).await;
-            let shown = page.body.split_once("<title>").and_then(|(_, rest)| rest.split_once("</title>")).map(|(t, _)| t);
+            let shown =
+                page.body.split_once("<title>").and_then(|(_, rest)| rest.split_once("</title>")).map(|(t, _)| t);
             assert_eq!(shown, Some(title), "{}: {path}", app.backend());
         }
         let mut visitor = app.browser([10, 9, 9, 9]);
         let login = visitor.page("/login").await;
         assert!(login.body.contains("<title>Sign in · MCMS</title>"), "{}", app.backend());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn operators_scrape_metrics_on_their_own_address_never_the_public_one() {
+    for app in TestApp::each().await {
+        let (mut b, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        assert_eq!(b.page("/costs").await.status, StatusCode::OK);
+        let mut stranger = app.browser([10, 7, 7, 7]);
+        stranger.sign_in("admin@mcms.test", "not the password").await;
+        assert_eq!(
+            b.page("/metrics").await.status,
+            StatusCode::NOT_FOUND,
+            "{}: not on the public router",
+            app.backend()
+        );
+
+        use tower::ServiceExt;
+        let scrape = server::metrics::router(app.t.db.clone())
+            .oneshot(Request::builder().uri("/metrics").body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(scrape.status(), StatusCode::OK);
+        let bytes = http_body_util::BodyExt::collect(scrape.into_body()).await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        for series in [
+            "http_requests_total{route=\"/costs\",method=\"GET\",status=\"200\"}",
+            "http_request_duration_seconds_bucket{route=\"/costs\",method=\"GET\"",
+            "mcms_sign_in_refusals_total{reason=\"bad_credentials\"}",
+            "mcms_db_pool_connections{state=\"open\"}",
+        ] {
+            assert!(text.contains(series), "{}: {series} in\n{text}", app.backend());
+        }
         app.finish().await;
     }
 }

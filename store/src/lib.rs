@@ -130,6 +130,11 @@ impl Db {
         Ok(())
     }
 
+    /// Connections the pool holds open, and how many of them are idle.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        on_db!(self, pool => (pool.size(), pool.num_idle()))
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",

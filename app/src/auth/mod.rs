@@ -54,11 +54,13 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         ThrottleVerdict::Allowed(attempt) => attempt,
         ThrottleVerdict::Blocked { retry_after_secs } => {
             tracing::warn!(%addr, "sign-in throttled");
+            metrics::counter!("mcms_sign_in_refusals_total", "reason" => "throttled").increment(1);
             return Err(AppError::Throttled { retry_after_secs });
         }
     };
     let Some(user) = db.authenticate(&email, &password).await? else {
         tracing::info!(%addr, "sign-in refused");
+        metrics::counter!("mcms_sign_in_refusals_total", "reason" => "bad_credentials").increment(1);
         return Err(AppError::BadCredentials);
     };
     db.login_succeeded(&attempt).await?;

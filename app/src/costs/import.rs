@@ -266,6 +266,7 @@ pub async fn set_import_mapping(
 #[server(endpoint = "costs/import/commit")]
 pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) -> Result<i64, AppError> {
     let (caller, draft) = own_draft(id).await?;
+    let started = std::time::Instant::now();
     let (db, settings) = (&caller.state.db, &caller.state.costs);
     if !domain::import::missing_columns(&draft.mapping).is_empty() {
         return Err(AppError::invalid("mapping", "import.missing_columns"));
@@ -292,6 +293,7 @@ pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) ->
     let stored = stored?;
     db.delete_draft(draft.id).await?;
     tracing::info!(by = actor, batch = stored.id, rows = stored.row_count, "import committed");
+    metrics::histogram!("mcms_import_commit_seconds").record(started.elapsed().as_secs_f64());
     leptos_axum::redirect(&format!("/costs/import/batches/{}", stored.id));
     Ok(stored.id)
 }

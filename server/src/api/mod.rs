@@ -85,7 +85,12 @@ async fn admit(gate: &Gate, headers: &HeaderMap, peer: SocketAddr, scope: Option
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let forwarded: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
     let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
-    gate.check(authorization, peer.ip(), forwarded.as_deref(), scope).await
+    let admitted = gate.check(authorization, peer.ip(), forwarded.as_deref(), scope).await;
+    if let Err(problem) = &admitted {
+        let reason = problem.kind().rsplit('/').next().unwrap_or("unknown").to_owned();
+        metrics::counter!("mcms_api_key_refusals_total", "reason" => reason).increment(1);
+    }
+    admitted
 }
 
 /// A JSON answer, counted against `key`.

@@ -40,6 +40,11 @@ pub struct FieldError {
 }
 
 impl Problem {
+    /// The refusal's `type`, `/api/v1/problems/<kind>`.
+    pub fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
     pub fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Problem {
         Problem(Box::new(Document {
             kind: format!("/api/v1/problems/{slug}"),
