@@ -150,6 +150,7 @@ fn Home() -> impl IntoView {
                 <h1>{t.home_title}</h1>
                 <p class="muted">{t.home_intro}</p>
             </header>
+            <costs::DashboardView/>
             <ul class="cards">
                 {shell::use_me().map(|me| Section::visible_to(me.role).map(|s| {
                     let (title, body) = t.section(s);

@@ -15,6 +15,10 @@ test('a marketer uploads a file with an error, fixes the cell in the grid, impor
   await page.getByRole('button', { name: 'Read and check' }).click();
   await expect(page.getByRole('heading', { level: 1, name: `agency-${country}.csv` })).toBeVisible();
   await expect(page.getByText('A formula, not a value')).toBeVisible();
+  // A cell's message wraps inside its column instead of stretching the grid.
+  const note = page.locator('.cell-note').first();
+  expect(await note.evaluate((e) => getComputedStyle(e).whiteSpace)).toBe('normal');
+  expect((await note.boundingBox())!.width).toBeLessThanOrEqual(22 * 16 + 1);
   await expect(page.getByRole('button', { name: 'Import every row' })).toBeDisabled();
   await waitForApp(page, info);
 

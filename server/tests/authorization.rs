@@ -56,6 +56,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/partners/allowlist", Some(Role::Admin)),
     ("/api/partners/stats/load", Some(Role::Admin)),
     ("/api/poc/report", Some(Role::Viewer)),
+    ("/api/costs/dashboard", Some(Role::Viewer)),
     ("/api/poc/record", Some(Role::Admin)),
     ("/api/poc/decide", Some(Role::Admin)),
     ("/api/poc/edit-run", Some(Role::Admin)),

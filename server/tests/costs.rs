@@ -446,3 +446,46 @@ async fn cost_types_and_currencies_are_managed_with_checks() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_home_page_shows_this_months_spend_against_budget_and_what_needs_attention() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let month = store::costs::YearMonth::of(today());
+        app.t.db.put_budget("LAUNCH", month, 10_000).await.unwrap();
+        let (mut m, _) = app.signed_in("m@mcms.test", Role::Marketer).await;
+        let fields = common::cost_form_fields(0, "25,000");
+        let mut form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        form.push(("acknowledge", "budget.overrun"));
+        let saved = m.call("/api/costs/save", &form).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}: {}", app.backend(), saved.body);
+        let csv = "date,game,channel,campaign,country,vendor,cost_type,currency,amount\n2020-01-01,X,Y,Z,KR,DIRECT,FLAT,KRW,1\n";
+        let up = m.upload("/costs/import/upload", &[("file", Some("agency-march.csv"), csv)]).await;
+        assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.body);
+
+        let d = json(&m.call("/api/costs/dashboard", &[]).await.body);
+        assert_eq!(d["month"], month.to_string());
+        let spend = d["spend"].as_array().unwrap();
+        let line = spend.iter().find(|l| l["label"] == "STARFALL / GOOGLE_ADS").unwrap();
+        assert_eq!(
+            (line["actual"].as_i64(), line["budget"].as_i64()),
+            (Some(25_000), Some(10_000)),
+            "{}",
+            app.backend()
+        );
+        assert_eq!(d["over_budget"][0]["label"], "Launch (LAUNCH)");
+        assert_eq!(d["drafts"][0]["file_name"], "agency-march.csv");
+        assert_eq!(d["months"].as_array().unwrap().len(), 6);
+        assert_eq!(d["months"][0], serde_json::json!([month.to_string(), false]));
+
+        let home = m.page("/").await;
+        assert!(home.body.contains("Spend against budget"), "{}", app.backend());
+        assert!(home.body.contains("<svg") && home.body.contains("STARFALL / GOOGLE_ADS"), "drawn on the server");
+        assert!(home.body.contains("agency-march.csv"));
+        // A viewer sees the spend, not anyone's imports.
+        let (mut v, _) = app.signed_in("v@mcms.test", Role::Viewer).await;
+        let d = json(&v.call("/api/costs/dashboard", &[]).await.body);
+        assert_eq!(d["drafts"], serde_json::json!([]));
+        app.finish().await;
+    }
+}

@@ -954,6 +954,8 @@ impl Db {
 pub struct BudgetLine {
     pub campaign: String,
     pub name: String,
+    pub game: String,
+    pub channel: String,
     pub budget: Option<i64>,
     pub actual: i64,
 }
@@ -961,7 +963,8 @@ pub struct BudgetLine {
 impl Db {
     /// Budget against actual spend for every active campaign, and any other with a budget or spend.
     pub async fn budget_vs_actual(&self, month: YearMonth) -> Result<Vec<BudgetLine>> {
-        let sql = "SELECT c.code AS campaign, c.name AS name, b.amount_minor AS budget, \
+        let sql = "SELECT c.code AS campaign, c.name AS name, c.game AS game, c.channel AS channel, \
+            b.amount_minor AS budget, \
             CAST(COALESCE(a.actual, 0) AS BIGINT) AS actual \
             FROM campaigns c \
             LEFT JOIN budgets b ON b.campaign = c.code AND b.month = $1 \

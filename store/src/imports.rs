@@ -226,6 +226,15 @@ impl Db {
         })
     }
 
+    /// Drafts waiting to be fixed and committed (`owner` `None`: everyone's), newest first:
+    /// (id, file name, owner's email, last change).
+    pub async fn open_drafts(&self, owner: Option<i64>) -> Result<Vec<(i64, String, String, OffsetDateTime)>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT d.id, d.file_name, u.email, d.updated_at FROM import_drafts d JOIN users u ON u.id = d.owner_id \
+             WHERE $1 IS NULL OR d.owner_id = $1 ORDER BY d.updated_at DESC, d.id DESC LIMIT 20")
+            .bind(owner).fetch_all(pool).await)?)
+    }
+
     /// Removes drafts nobody has touched since `before` (uploaded and left); returns how many.
     pub async fn delete_stale_drafts(&self, before: OffsetDateTime) -> Result<u64> {
         Ok(on_db!(self, pool => sqlx::query("DELETE FROM import_drafts WHERE updated_at < $1")
@@ -420,8 +429,6 @@ impl Db {
         // Test hook, compiled only with the `failpoints` feature (the server's tests turn it on).
         #[cfg(feature = "failpoints")]
         let crash_midway = std::env::var("MCMS_FAILPOINT").is_ok_and(|v| v == "import-commit");
-        #[cfg(not(feature = "failpoints"))]
-        let crash_midway = false;
 
         let id = in_tx!(self, tx => {
             for month in &months {
@@ -443,6 +450,7 @@ impl Db {
                 reporting_currency: settings.reporting_currency.code(),
                 rate_sources: &sources,
                 progress,
+                #[cfg(feature = "failpoints")]
                 crash_midway,
             };
             tx.add_dimensions(entries.iter()).await?;

@@ -23,6 +23,7 @@ pub(crate) struct BatchStamp<'a> {
     /// Called with the number of rows written so far.
     pub progress: &'a (dyn Fn(usize) + Send + Sync),
     /// Test hook (`MCMS_FAILPOINT=import-commit`): the process dies halfway through the rows.
+    #[cfg(feature = "failpoints")]
     pub crash_midway: bool,
 }
 

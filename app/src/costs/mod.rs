@@ -1,6 +1,7 @@
 //! The cost ledger's screens and the server functions behind them.
 
 mod budgets;
+mod dashboard;
 mod form;
 pub mod import;
 mod list;
@@ -9,6 +10,7 @@ pub(crate) mod periods;
 mod rates;
 
 pub use budgets::BudgetsPage;
+pub use dashboard::DashboardView;
 pub use form::CostFormPage;
 pub use import::{BatchPage, DraftPage, ImportPage};
 pub use list::CostListPage;

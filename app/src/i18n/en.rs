@@ -1,8 +1,9 @@
-use super::{PartnerTexts, PocTexts, Texts};
+use super::{DashboardTexts, PartnerTexts, PocTexts, Texts};
 
 pub const TEXTS: Texts = Texts {
     poc: &POC,
     partners: &PARTNERS,
+    dashboard: &DASHBOARD,
     app_name: "MCMS",
     skip_to_content: "Skip to content",
     nav_label: "Main",
@@ -342,6 +343,23 @@ pub const TEXTS: Texts = Texts {
         ("currency.reporting", "The reporting currency stays in use."),
     ],
     error_generic: "Something went wrong. Please try again.",
+};
+
+const DASHBOARD: DashboardTexts = DashboardTexts {
+    spend_title: "Spend against budget",
+    no_budget: "no budget",
+    of_budget: "of a budget of",
+    no_spend: "No spend recorded this month yet.",
+    game_channel: "Game / channel",
+    spent: "Spent",
+    budget: "Budget",
+    attention: "Needs attention",
+    nothing_waits: "Nothing waits: no campaign is over budget and no import is waiting.",
+    over_budget: "Over budget:",
+    import_waiting: "Import waiting to be fixed and committed:",
+    months: "Months",
+    closed: "closed",
+    open: "open",
 };
 
 const PARTNERS: PartnerTexts = PartnerTexts {

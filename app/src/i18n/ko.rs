@@ -1,8 +1,9 @@
-use super::{PartnerTexts, PocTexts, Texts};
+use super::{DashboardTexts, PartnerTexts, PocTexts, Texts};
 
 pub const TEXTS: Texts = Texts {
     poc: &POC,
     partners: &PARTNERS,
+    dashboard: &DASHBOARD,
     app_name: "MCMS",
     skip_to_content: "본문으로 건너뛰기",
     nav_label: "주 메뉴",
@@ -333,6 +334,23 @@ pub const TEXTS: Texts = Texts {
         ("currency.reporting", "보고 통화는 끌 수 없습니다."),
     ],
     error_generic: "문제가 생겼습니다. 다시 시도하세요.",
+};
+
+const DASHBOARD: DashboardTexts = DashboardTexts {
+    spend_title: "예산 대비 지출",
+    no_budget: "예산 없음",
+    of_budget: "예산",
+    no_spend: "이번 달에 기록된 지출이 아직 없습니다.",
+    game_channel: "게임 / 채널",
+    spent: "지출",
+    budget: "예산",
+    attention: "확인 필요",
+    nothing_waits: "확인할 항목이 없습니다. 예산을 넘은 캠페인도, 대기 중인 가져오기도 없습니다.",
+    over_budget: "예산 초과:",
+    import_waiting: "수정과 확정을 기다리는 가져오기:",
+    months: "월",
+    closed: "마감",
+    open: "열림",
 };
 
 const PARTNERS: PartnerTexts = PartnerTexts {

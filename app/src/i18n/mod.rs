@@ -11,6 +11,7 @@ use leptos::prelude::*;
 pub struct Texts {
     pub poc: &'static PocTexts,
     pub partners: &'static PartnerTexts,
+    pub dashboard: &'static DashboardTexts,
     pub app_name: &'static str,
     pub skip_to_content: &'static str,
     pub nav_label: &'static str,
@@ -199,6 +200,23 @@ pub struct Texts {
 }
 
 /// The partner console's text.
+pub struct DashboardTexts {
+    pub spend_title: &'static str,
+    pub no_budget: &'static str,
+    pub of_budget: &'static str,
+    pub no_spend: &'static str,
+    pub game_channel: &'static str,
+    pub spent: &'static str,
+    pub budget: &'static str,
+    pub attention: &'static str,
+    pub nothing_waits: &'static str,
+    pub over_budget: &'static str,
+    pub import_waiting: &'static str,
+    pub months: &'static str,
+    pub closed: &'static str,
+    pub open: &'static str,
+}
+
 pub struct PartnerTexts {
     pub p95_chart: &'static str,
     pub intro: &'static str,
