@@ -459,12 +459,7 @@ async fn poc_tokens(args: &DbArgs) -> Result<(), String> {
     };
     let now = time::OffsetDateTime::now_utc();
     for t in db.poc_tokens(poc.id).await.map_err(|e| e.to_string())? {
-        let status = match (t.revoked_at, t.expires_at) {
-            (Some(_), _) => "revoked",
-            (None, Some(e)) if e <= now => "expired",
-            _ if !t.issuer_active => "issuer deactivated",
-            _ => "works",
-        };
+        let status = t.state(now).replace('_', " ");
         let expires = t.expires_at.map_or("never".to_owned(), |e| e.date().to_string());
         println!(
             "{}\t{}\t{}\t{}\texpires {}\t{}",

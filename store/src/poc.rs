@@ -395,3 +395,15 @@ pub struct PocToken {
     pub expires_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
 }
+
+impl PocToken {
+    /// `works`, `revoked`, `expired` or `issuer_inactive` at `now`.
+    pub fn state(&self, now: OffsetDateTime) -> &'static str {
+        match (self.revoked_at, self.expires_at) {
+            (Some(_), _) => "revoked",
+            (None, Some(e)) if e <= now => "expired",
+            _ if !self.issuer_active => "issuer_inactive",
+            _ => "works",
+        }
+    }
+}

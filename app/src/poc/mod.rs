@@ -408,13 +408,7 @@ async fn token_lines(db: &store::Db, poc: i64) -> Result<Vec<TokenLine>, AppErro
         .await?
         .into_iter()
         .map(|t| TokenLine {
-            status: match (t.revoked_at, t.expires_at) {
-                (Some(_), _) => "revoked",
-                (None, Some(e)) if e <= now => "expired",
-                _ if !t.issuer_active => "issuer_inactive",
-                _ => "works",
-            }
-            .into(),
+            status: t.state(now).into(),
             prefix: t.prefix,
             label: t.label,
             issued_by: t.issued_by,
