@@ -384,15 +384,17 @@ impl Db {
         let mut needs = ReferenceNeeds::default();
         read().for_each(|(_, form, _)| needs.add(&form));
         let mut reference = self.import_reference_for(&needs, today, settings).await?;
-        let checks: Vec<RowCheck> = check_rows(read(), &mut reference)
-            .enumerate()
-            .map(|(n, check)| {
-                if n % PROGRESS_STEP == 0 {
-                    progress(n);
-                }
-                check
-            })
-            .collect();
+        let checks: Vec<RowCheck> = cpu_bound(|| {
+            check_rows(read(), &mut reference)
+                .enumerate()
+                .map(|(n, check)| {
+                    if n % PROGRESS_STEP == 0 {
+                        progress(n);
+                    }
+                    check
+                })
+                .collect()
+        });
         progress(checks.len());
         Ok(checks)
     }
@@ -530,5 +532,16 @@ impl Db {
                 .execute(&mut *tx).await?;
             live.len()
         })
+    }
+}
+
+/// Runs CPU-bound work (checking a large sheet takes a good part of a second) without holding up
+/// the async workers: on a multi-threaded runtime this worker hands its other tasks to another
+/// thread for the duration, so pages and the partner API keep being answered; on a
+/// single-threaded runtime (the CLI, tests) it simply runs.
+fn cpu_bound<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }

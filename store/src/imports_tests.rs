@@ -225,6 +225,51 @@ async fn checking_a_sheet_reports_how_far_it_is() {
     }
 }
 
+/// One async worker: while a large sheet is checked, another task on the runtime (a partner API
+/// request, say) still gets to run, because the check leaves the worker to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn checking_a_large_sheet_leaves_the_async_worker_to_others() {
+    let t = TestDb::sqlite().await;
+    seed(&t.db).await;
+    let rows = vec![vec!["2026-11-02".to_owned(), "1,000".to_owned()]; 60_000];
+    let mapping = [Some(Column::Date), Some(Column::Amount)];
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ticker = {
+        let (started, ticks) = (started.clone(), ticks.clone());
+        tokio::spawn(async move {
+            loop {
+                if started.load(std::sync::atomic::Ordering::SeqCst) {
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let during = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+    // The check runs as a task on the one worker, as a server function does.
+    let checking = {
+        let (db, started, ticks, during) = (t.db.clone(), started.clone(), ticks.clone(), during.clone());
+        tokio::spawn(async move {
+            db.check_sheet_with_progress(&rows, &mapping, TODAY, &CostSettings::default(), &|n| {
+                if n == 0 {
+                    started.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                if n == 50_000 {
+                    during.store(ticks.load(std::sync::atomic::Ordering::SeqCst), std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+            .await
+        })
+    };
+    let checks = checking.await.unwrap().unwrap();
+    ticker.abort();
+    assert_eq!(checks.len(), 60_000);
+    let during = during.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(during > 0 && during != usize::MAX, "the other task ran {during} times while 50,000 rows were checked");
+    t.finish().await;
+}
+
 #[tokio::test]
 async fn the_ledger_refuses_rows_that_point_nowhere_and_keeps_what_rows_point_to() {
     for t in TestDb::each().await {
