@@ -495,15 +495,18 @@ async fn running_totals_never_overflow_into_an_inexact_number() {
         let (_, first) = check(db, &form("2026-11-02", "1,000", "")).await;
         db.create_cost(&first.unwrap(), &CostSettings::default(), actor).await.unwrap();
         crate::on_db!(db, pool => sqlx::query("UPDATE cost_totals SET reporting_minor = $1")
-            .bind(i64::MAX - 10).execute(pool).await.map(drop)).unwrap();
+            .bind(i64::MAX - 10).execute(pool).await.map(drop))
+        .unwrap();
         let (_, second) = check(db, &form("2026-11-03", "1,000", "")).await;
         let refused = db.create_cost(&second.unwrap(), &CostSettings::default(), actor).await;
         assert!(refused.is_err(), "{}: {refused:?}", db.backend());
         let total: i64 = crate::on_db!(db, pool => sqlx::query_scalar("SELECT reporting_minor FROM cost_totals")
-            .fetch_one(pool).await).unwrap();
+            .fetch_one(pool).await)
+        .unwrap();
         assert_eq!(total, i64::MAX - 10, "{}: the total is exact and unchanged", db.backend());
         let live: i64 = crate::on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM cost_entries")
-            .fetch_one(pool).await).unwrap();
+            .fetch_one(pool).await)
+        .unwrap();
         assert_eq!(live, 1, "{}: nothing of the refused write", db.backend());
         t.finish().await;
     }

@@ -37,7 +37,7 @@ pub fn BarChart(bars: Vec<Bar>, caption: String, unit: &'static str) -> impl Int
     let axis = if log { "log scale" } else { "linear scale" };
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {} {height}", LABEL_W + PLOT_W + 70.0) role="img" aria-label=caption.clone()>
+            <svg viewBox=format!("0 0 {} {height}", LABEL_W + PLOT_W + 130.0) role="img" aria-label=caption.clone()>
                 {bars.into_iter().enumerate().map(|(i, b)| {
                     let y = i as f64 * ROW_H + 4.0;
                     let width = b.value.map(scale).unwrap_or(0.0);
