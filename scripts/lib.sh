@@ -53,6 +53,17 @@ ensure_e2e_packages() {
   fi
 }
 
+# LibreOffice Calc without a display, from Debian: the tests open downloaded CSV files in a real
+# spreadsheet to check that no cell runs as a formula.
+ensure_spreadsheet() {
+  if ! command -v soffice >/dev/null; then
+    say "installing LibreOffice Calc (headless) from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null
+  fi
+  export MCMS_REQUIRE_SPREADSHEET=1
+}
+
 # Schemathesis (from PyPI) in its own virtual environment, for the partner API's contract test.
 ensure_schemathesis() {
   if [ ! -x "$TOOLS/venv/bin/schemathesis" ]; then

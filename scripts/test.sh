@@ -9,6 +9,7 @@ ensure_e2e_packages
 ensure_postgres
 ensure_schemathesis
 ensure_wasm_opt
+ensure_spreadsheet
 
 logs="$(mktemp -d)"
 cd "$ROOT"

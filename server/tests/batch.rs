@@ -197,3 +197,80 @@ async fn no_cell_of_a_downloaded_file_is_run_as_a_formula_and_numbers_stay_numbe
         app.finish().await;
     }
 }
+
+/// Opens `csv` in LibreOffice Calc (headless) as a person would, and returns every cell of the
+/// first sheet with its formula, if the spreadsheet made one. `None` when LibreOffice is not
+/// installed and not required (the test command installs it and requires it).
+fn open_in_a_spreadsheet(name: &str, csv: &[u8]) -> Option<Vec<(String, calamine::Data, String)>> {
+    use calamine::{Reader, Xlsx};
+    let required = std::env::var("MCMS_REQUIRE_SPREADSHEET").is_ok_and(|v| v == "1");
+    let dir = std::env::temp_dir().join(format!("mcms-sheet-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.csv")), csv).unwrap();
+    // A profile of its own in the test's folder (never the user's, never shared between tests).
+    let profile = format!("-env:UserInstallation=file://{}", dir.join("profile").display());
+    let converted = std::process::Command::new("soffice")
+        .arg("--headless")
+        .arg(profile)
+        .args(["--convert-to", "xlsx", "--outdir"])
+        .arg(&dir)
+        .arg(dir.join(format!("{name}.csv")))
+        .output();
+    match converted {
+        Ok(out) if out.status.success() => {}
+        Ok(out) if required => panic!("LibreOffice failed: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) if required => panic!("LibreOffice is required (MCMS_REQUIRE_SPREADSHEET=1): {e}"),
+        _ => {
+            eprintln!("SKIPPED the spreadsheet half of this test: LibreOffice (soffice) is not installed");
+            return None;
+        }
+    }
+    let mut book: Xlsx<_> = calamine::open_workbook(dir.join(format!("{name}.xlsx"))).unwrap();
+    let sheet = book.sheet_names()[0].clone();
+    let values = book.worksheet_range(&sheet).unwrap();
+    let formulas = book.worksheet_formula(&sheet).unwrap();
+    let mut cells = Vec::new();
+    for (row, col, value) in values.used_cells() {
+        let at = (row as u32, col as u32);
+        let formula = formulas.get_value(at).cloned().unwrap_or_default();
+        cells.push((format!("{row}:{col}"), value.clone(), formula));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(cells)
+}
+
+#[tokio::test]
+async fn downloaded_files_open_in_a_spreadsheet_with_no_formula_run_and_numbers_as_numbers() {
+    let app = TestApp::each().await.into_iter().next().unwrap();
+    seed_ledger(&app).await;
+    let db = &app.t.db;
+    let mut entry = db.cost(1).await.unwrap().unwrap().entry;
+    entry.date = seeded_month().first_day();
+    if (61..=63).any(|d| today() - time::Duration::days(d) == entry.date) {
+        entry.date = entry.date.next_day().unwrap().next_day().unwrap().next_day().unwrap();
+    }
+    entry.memo = "=1+1".into();
+    entry.invoice_number = "@SUM(1,2)".into();
+    db.create_cost(&entry, &CostSettings::default(), 1).await.unwrap();
+    let (mut b, _) = app.signed_in("ana@mcms.test", Role::Viewer).await;
+    let export = b.page(&format!("/costs/export?month={}&format=csv", seeded_month())).await;
+    assert_eq!(export.status, StatusCode::OK);
+    let Some(cells) = open_in_a_spreadsheet("month", export.body.as_bytes()) else {
+        app.finish().await;
+        return;
+    };
+    for (at, value, formula) in &cells {
+        assert!(formula.is_empty(), "cell {at} became the formula {formula:?} (value {value:?})");
+    }
+    let texts: Vec<String> = cells.iter().map(|(_, v, _)| v.to_string()).collect();
+    assert!(texts.iter().any(|t| t == "'=1+1"), "the memo shows as text: {texts:?}");
+    assert!(
+        cells.iter().any(|(_, v, _)| matches!(v, calamine::Data::Float(f) if *f == 50_000.0)
+            || matches!(v, calamine::Data::Int(50_000))),
+        "amounts stay numbers: {texts:?}"
+    );
+    // The control: the same text unescaped is what a spreadsheet would run.
+    let raw = open_in_a_spreadsheet("control", b"memo\n=1+1\n").unwrap();
+    assert!(raw.iter().any(|(_, _, f)| !f.is_empty()), "LibreOffice runs an unescaped formula: {raw:?}");
+    app.finish().await;
+}
