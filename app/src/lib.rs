@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod partners;
 pub mod poc;
 mod shell;
+pub mod url;
 
 use crate::i18n::{page_lang, use_texts};
 use crate::shell::{RequireRole, Shell, set_status};

@@ -26,13 +26,7 @@ pub fn set_status(_code: u16) {
 }
 
 fn login_path(next: &str, session_ended: bool) -> String {
-    let encoded: String = next
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = crate::url::path_value(next);
     let ended = if session_ended { "&session=ended" } else { "" };
     format!("/login?next={encoded}{ended}")
 }

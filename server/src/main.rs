@@ -40,8 +40,8 @@ enum Command {
         #[arg(long)]
         partner: String,
         /// Scopes, comma-separated: games:read, stats:read.
-        #[arg(long, value_delimiter = ',', default_value = "games:read,stats:read")]
-        scopes: Vec<String>,
+        #[arg(long, value_delimiter = ',', default_value = "games:read,stats:read", value_parser = parse_scope)]
+        scopes: Vec<domain::keys::Scope>,
         /// What the key is for, shown in the console.
         #[arg(long, default_value = "issued from the command line")]
         label: String,
@@ -92,8 +92,8 @@ enum Command {
         #[command(flatten)]
         ledger: LedgerArgs,
         /// The month, YYYY-MM.
-        #[arg(long)]
-        month: String,
+        #[arg(long, value_parser = parse_month)]
+        month: store::costs::YearMonth,
     },
     /// Write a month's entries in the warehouse schema (docs/batch-schema.md) to standard output.
     Export {
@@ -102,11 +102,11 @@ enum Command {
         #[command(flatten)]
         ledger: LedgerArgs,
         /// The month, YYYY-MM.
-        #[arg(long)]
-        month: String,
-        /// csv or jsonl.
-        #[arg(long, default_value = "csv")]
-        format: String,
+        #[arg(long, value_parser = parse_month)]
+        month: store::costs::YearMonth,
+        /// The file format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
     },
     /// Import a cost file (CSV, pasted cells saved as text, or .xlsx) as one batch: every row goes
     /// through the form's rules; either all rows land or none does. Exits 1 with the report when
@@ -308,18 +308,12 @@ async fn run() -> ExitCode {
         Some(Command::PocTokens { db }) => poc_tokens(&db).await,
         Some(Command::RevokePocToken { db, prefix, as_email }) => revoke_poc_token(&db, &prefix, &as_email).await,
         Some(Command::IssueKey { db, partner, scopes, label, rate_per_minute, daily_quota, as_email }) => {
-            let scopes = scopes.iter().map(|s| domain::keys::Scope::parse(s).ok_or(format!("unknown scope {s:?}")));
-            match scopes.collect::<Result<Vec<_>, String>>() {
-                Ok(scopes) => {
-                    let settings =
-                        store::partners::KeySettings { label, scopes, expires_at: None, rate_per_minute, daily_quota };
-                    issue_key(&db, &partner, &settings, &as_email).await
-                }
-                Err(e) => Err(e),
-            }
+            let settings =
+                store::partners::KeySettings { label, scopes, expires_at: None, rate_per_minute, daily_quota };
+            issue_key(&db, &partner, &settings, &as_email).await
         }
-        Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, &month).await,
-        Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, &month, &format).await,
+        Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, month).await,
+        Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, month, format).await,
         Some(Command::Import { db, ledger, file, as_email, dry_run, accept_warnings, vendor, max_mb, max_rows }) => {
             let job = server::import::ImportJob {
                 path: &file,
@@ -539,12 +533,22 @@ async fn create_admin(args: &DbArgs, email: &str, name: &str) -> Result<(), Stri
     Ok(())
 }
 
-fn month_arg(month: &str) -> Result<store::costs::YearMonth, String> {
-    store::costs::YearMonth::parse(month).ok_or_else(|| format!("--month: expected YYYY-MM, got {month:?}"))
+/// `mcms export --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Jsonl,
 }
 
-async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: &str) -> Result<(), String> {
-    let month = month_arg(month)?;
+fn parse_month(text: &str) -> Result<store::costs::YearMonth, String> {
+    store::costs::YearMonth::parse(text).ok_or_else(|| format!("expected YYYY-MM (2000-01 to 2099-12), got {text:?}"))
+}
+
+fn parse_scope(text: &str) -> Result<domain::keys::Scope, String> {
+    domain::keys::Scope::parse(text.trim()).ok_or_else(|| format!("unknown scope {text:?}"))
+}
+
+async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: store::costs::YearMonth) -> Result<(), String> {
     let db = open(args).await?;
     let reasons =
         server::batch::check(&db, month, &ledger.settings(), ledger.today()).await.map_err(|e| e.to_string())?;
@@ -559,16 +563,19 @@ async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: &str) -> Result<
     }
 }
 
-async fn export(args: &DbArgs, ledger: &LedgerArgs, month: &str, format: &str) -> Result<(), String> {
+async fn export(
+    args: &DbArgs,
+    ledger: &LedgerArgs,
+    month: store::costs::YearMonth,
+    format: ExportFormat,
+) -> Result<(), String> {
     use std::io::Write;
-    let month = month_arg(month)?;
     let db = open(args).await?;
     let settings = ledger.settings();
     let rows = server::batch::month_entries(&db, month).await.map_err(|e| e.to_string())?;
     let bytes = match format {
-        "csv" => server::batch::to_csv(&rows, &settings).map_err(|e| e.to_string())?,
-        "jsonl" => server::batch::to_jsonl(&rows, &settings).into_bytes(),
-        other => return Err(format!("--format: expected csv or jsonl, got {other:?}")),
+        ExportFormat::Csv => server::batch::to_csv(&rows, &settings).map_err(|e| e.to_string())?,
+        ExportFormat::Jsonl => server::batch::to_jsonl(&rows, &settings).into_bytes(),
     };
     std::io::stdout().write_all(&bytes).map_err(|e| format!("cannot write: {e}"))
 }

@@ -208,9 +208,9 @@ async fn upload_import(
         }
     };
     let back = |code: &str, detail: &str, batch: Option<i64>| {
-        let mut to = format!("/costs/import?error={}", urlencode(code));
+        let mut to = format!("/costs/import?error={}", app::url::query_value(code));
         if !detail.is_empty() {
-            to.push_str(&format!("&detail={}", urlencode(detail)));
+            to.push_str(&format!("&detail={}", app::url::query_value(detail)));
         }
         if let Some(b) = batch {
             to.push_str(&format!("&batch={b}"));
@@ -334,13 +334,4 @@ async fn import_errors(state: AppState, id: i64, req: Request<Body>) -> axum::re
     let disposition = format!("attachment; filename=\"{stem}-errors.csv\"");
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response()
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -108,8 +108,13 @@ async fn the_batch_check_command_exits_by_the_verdict() {
     let safe = run(&["batch-check", "--month", &month]);
     assert_eq!(safe.status.code(), Some(0), "{}", String::from_utf8_lossy(&safe.stderr));
     let bad = run(&["batch-check", "--month", "last month"]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--month: expected YYYY-MM"));
+    assert_eq!(bad.status.code(), Some(2), "a usage error, as clap reports them");
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("'--month <MONTH>'") && said.contains("expected YYYY-MM"), "{said}");
+    let nine = run(&["export", "--month", "9999-12"]);
+    assert!(String::from_utf8_lossy(&nine.stderr).contains("2000-01 to 2099-12"), "a month out of range is refused");
+    let format = run(&["export", "--month", &month, "--format", "xml"]);
+    assert!(String::from_utf8_lossy(&format.stderr).contains("[possible values: csv, jsonl]"));
     let export = run(&["export", "--month", &month, "--format", "jsonl"]);
     assert!(export.status.success());
     assert!(String::from_utf8_lossy(&export.stdout).lines().count() >= 1);

@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 
 /// The SHA-256 of a file's bytes, in hex: the same content always gives the same batch key.
 pub fn content_hash(bytes: &[u8]) -> String {
-    crate::hex(&sha2::Sha256::digest(bytes))
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// An uploaded file while it is being mapped and fixed.

@@ -155,11 +155,6 @@ pub(crate) fn unique_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> Store
     }
 }
 
-/// Bytes as lower-case hex (content hashes, key hashes).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Fresh databases for tests (always compiled, so test and app builds share one build of this crate).
 pub mod testing;
 

@@ -2,7 +2,7 @@
 //! they read, and what the API gate needs to decide on a request.
 
 use crate::costs::{in_tx, json};
-use crate::{Db, Result, StoreError, hex, on_db, unique_as};
+use crate::{Db, Result, StoreError, on_db, unique_as};
 use domain::keys::{ApiKey, Scope};
 use ipnet::IpNet;
 use password_hash::rand_core::{OsRng, RngCore};
@@ -100,12 +100,7 @@ pub fn key_hash(key: &ApiKey) -> [u8; 32] {
 
 fn unhex(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
-    if text.len() != 64 {
-        return None;
-    }
-    for (i, slot) in out.iter_mut().enumerate() {
-        *slot = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
 }
 
@@ -278,7 +273,7 @@ impl Db {
             let id: i64 = sqlx::query_scalar("INSERT INTO api_keys (partner_id, label, prefix, hash, scopes, \
                 rate_per_minute, daily_quota, expires_at, created_at, created_by) \
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
-                .bind(partner).bind(&s.label).bind(key.prefix()).bind(hex(&key_hash(&key))).bind(&scopes)
+                .bind(partner).bind(&s.label).bind(key.prefix()).bind(hex::encode(key_hash(&key))).bind(&scopes)
                 .bind(s.rate_per_minute).bind(s.daily_quota).bind(s.expires_at).bind(now).bind(actor)
                 .fetch_one(&mut *tx).await.map_err(unique_as("a key with this prefix"))?;
             if let Some((old, grace_until)) = replaces {

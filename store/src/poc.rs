@@ -327,7 +327,7 @@ impl Db {
     ) -> Result<ApiKey> {
         let now = OffsetDateTime::now_utc();
         let key = crate::partners::new_key();
-        let hash = crate::hex(&crate::partners::key_hash(&key));
+        let hash = hex::encode(crate::partners::key_hash(&key));
         in_tx!(self, tx => {
             sqlx::query("INSERT INTO poc_tokens (poc_id, prefix, hash, label, expires_at, created_at, created_by) \
                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -376,7 +376,7 @@ impl Db {
              FROM poc_tokens t JOIN users u ON u.id = t.created_by WHERE t.prefix = $1")
             .bind(key.prefix()).fetch_optional(pool).await)?;
         let Some((poc, hash, issuer, revoked, expires, issuer_active, issuer_role)) = row else { return Ok(None) };
-        let presented = crate::hex(&crate::partners::key_hash(key));
+        let presented = hex::encode(crate::partners::key_hash(key));
         let same = bool::from(hash.as_bytes().ct_eq(presented.as_bytes()));
         let live = revoked.is_none() && expires.is_none_or(|e| e > OffsetDateTime::now_utc());
         let issuer_ok = issuer_active && issuer_role == domain::Role::Admin.as_str();

@@ -113,13 +113,17 @@ pub async fn authorize_request(
 }
 
 fn sent_session_cookie(headers: &http::HeaderMap) -> bool {
+    request_cookies(headers).any(|c| matches!(c.name(), SESSION_COOKIE | SECURE_SESSION_COOKIE))
+}
+
+/// The cookies a request sent, over all its `Cookie` headers; unreadable ones are skipped.
+pub fn request_cookies(headers: &http::HeaderMap) -> impl Iterator<Item = cookie::Cookie<'_>> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.split_once('='))
-        .any(|(name, _)| matches!(name.trim(), SESSION_COOKIE | SECURE_SESSION_COOKIE))
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
 }
 
 async fn signed_in_user(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {

@@ -104,8 +104,13 @@ pub async fn current_user() -> Result<Visitor, AppError> {
 pub async fn set_language(lang: String, back: Option<String>) -> Result<(), AppError> {
     guard::authorize(guard::Access::Public).await?;
     let lang = domain::Lang::from_tag(&lang).ok_or_else(|| AppError::invalid("lang", "lang.unknown"))?;
-    let cookie =
-        format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", crate::i18n::LANG_COOKIE, lang.code());
+    let cookie = cookie::Cookie::build((crate::i18n::LANG_COOKIE, lang.code()))
+        .path("/")
+        .max_age(time::Duration::days(365))
+        .same_site(cookie::SameSite::Lax)
+        .http_only(true)
+        .build()
+        .to_string();
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response
         .append_header(http::header::SET_COOKIE, http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?);

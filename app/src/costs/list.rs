@@ -27,10 +27,7 @@ fn query_string(q: &CostQuery, after: Option<&str>) -> String {
         out.push(if out.is_empty() { '?' } else { '&' });
         out.push_str(k);
         out.push('=');
-        out.extend(v.bytes().map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        }));
+        out.push_str(&crate::url::query_value(v));
     }
     out
 }

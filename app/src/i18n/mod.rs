@@ -459,12 +459,9 @@ pub fn page_lang() -> Lang {
 
 #[cfg(feature = "ssr")]
 pub fn lang_of_request(headers: &http::HeaderMap) -> Lang {
-    let from_cookie = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(LANG_COOKIE)?.strip_prefix('=').and_then(Lang::from_tag));
+    let from_cookie = crate::auth::guard::request_cookies(headers)
+        .find(|c| c.name() == LANG_COOKIE)
+        .and_then(|c| Lang::from_tag(c.value()));
     from_cookie.unwrap_or_else(|| {
         headers.get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::negotiate)
     })

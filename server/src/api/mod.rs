@@ -313,16 +313,14 @@ fn parse_stats(p: StatsParams) -> Result<StatsRequest, Problem> {
 }
 
 fn encode_cursor(day: Date, channel: &str) -> String {
-    format!("{day}_{channel}").bytes().map(|b| format!("{b:02x}")).collect()
+    hex::encode(format!("{day}_{channel}"))
 }
 
 fn decode_cursor(text: &str) -> Option<(Date, String)> {
     if !text.len().is_multiple_of(2) || text.len() > 256 {
         return None;
     }
-    let bytes: Option<Vec<u8>> =
-        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect();
-    let text = String::from_utf8(bytes?).ok()?;
+    let text = String::from_utf8(hex::decode(text).ok()?).ok()?;
     let (day, channel) = text.split_once('_')?;
     Some((domain::costs::parse_date(day)?, channel.to_owned()))
 }
