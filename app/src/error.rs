@@ -112,7 +112,7 @@ impl From<store::StoreError> for AppError {
     fn from(err: store::StoreError) -> Self {
         use store::StoreError;
         match err {
-            StoreError::Duplicate(what) if what.contains("email") => {
+            StoreError::Duplicate(store::Duplicate::Email) => {
                 AppError::Conflict { code: "user.duplicate_email".into() }
             }
             StoreError::LastAdmin => AppError::Conflict { code: "user.last_admin".into() },
@@ -122,14 +122,17 @@ impl From<store::StoreError> for AppError {
             }
             StoreError::PeriodClosed(_) => AppError::Conflict { code: "period.closed".into() },
             StoreError::ReasonRequired => AppError::invalid("reason", "reason.required"),
-            StoreError::Duplicate(what) if what.starts_with("a close") => {
+            StoreError::Duplicate(store::Duplicate::Close) => {
                 AppError::Conflict { code: "period.already_closed".into() }
             }
             StoreError::AlreadyImported(_) => AppError::Conflict { code: "import.already_imported".into() },
-            StoreError::Duplicate(what) if what.starts_with("a batch") => {
+            StoreError::Duplicate(store::Duplicate::Batch) => {
                 AppError::Conflict { code: "import.already_imported".into() }
             }
-            StoreError::Duplicate(_) => AppError::Conflict { code: "cost.duplicate".into() },
+            StoreError::Duplicate(store::Duplicate::Partner) => AppError::Conflict { code: "partner.duplicate".into() },
+            StoreError::Duplicate(store::Duplicate::Invoice | store::Duplicate::NaturalKey) => {
+                AppError::Conflict { code: "cost.duplicate".into() }
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 AppError::Internal

@@ -19,6 +19,8 @@ pub mod i18n;
 pub mod partners;
 pub mod poc;
 mod shell;
+#[cfg(feature = "ssr")]
+pub mod state;
 pub mod url;
 
 use crate::i18n::{page_lang, use_texts};
@@ -30,7 +32,7 @@ use leptos_router::components::{A, ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 #[cfg(feature = "ssr")]
-pub use auth::guard::AppState;
+pub use state::AppState;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

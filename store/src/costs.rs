@@ -230,9 +230,9 @@ pub(crate) fn cost_conflict(err: sqlx::Error) -> StoreError {
         Some(db) if db.is_unique_violation() => {
             let what = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
             if what.contains("invoice") {
-                StoreError::Duplicate("an entry with this vendor and invoice number")
+                StoreError::Duplicate(crate::Duplicate::Invoice)
             } else {
-                StoreError::Duplicate("an entry with this date, channel, campaign, country, cost type and currency")
+                StoreError::Duplicate(crate::Duplicate::NaturalKey)
             }
         }
         _ => StoreError::Database(err),
@@ -610,7 +610,7 @@ impl Db {
             }
             sqlx::query("INSERT INTO closed_periods (month, closed_at, closed_by) VALUES ($1, $2, $3)")
                 .bind(month.to_string()).bind(now).bind(actor).execute(&mut *tx).await
-                .map_err(crate::unique_as("a close of this month"))?;
+                .map_err(crate::unique_as(crate::Duplicate::Close))?;
             sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
                 VALUES ($1, $2, 'close', 'period', $3, NULL, NULL, NULL)")
                 .bind(now).bind(actor).bind(month.to_string()).execute(&mut *tx).await?;

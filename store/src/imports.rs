@@ -442,7 +442,7 @@ impl Db {
                 .bind(json(&totals)).bind(reporting).bind(now).bind(actor)
                 .fetch_one(&mut *tx).await
                 .map_err(|e| match e.as_database_error() {
-                    Some(d) if d.is_unique_violation() => StoreError::Duplicate("a batch with this content"),
+                    Some(d) if d.is_unique_violation() => StoreError::Duplicate(crate::Duplicate::Batch),
                     _ => StoreError::Database(e),
                 })?;
             let stamp = BatchStamp {

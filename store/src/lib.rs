@@ -37,7 +37,7 @@ pub enum StoreError {
     #[error("database URL must start with sqlite: or postgres:, got {0:?}")]
     UnsupportedUrl(String),
     #[error("{0} already exists")]
-    Duplicate(&'static str),
+    Duplicate(Duplicate),
     #[error("not found")]
     NotFound,
     #[error("this would leave no active administrator")]
@@ -148,7 +148,37 @@ impl Db {
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Duplicate`], anything else to a database error.
-pub(crate) fn unique_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+/// What a unique index refused: the caller tells the user by kind, never by wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicate {
+    Email,
+    Close,
+    Batch,
+    Invoice,
+    NaturalKey,
+    Partner,
+    KeyPrefix,
+    PocSystem,
+    PocScenario,
+}
+
+impl std::fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Duplicate::Email => "an account with this email",
+            Duplicate::Close => "a close of this month",
+            Duplicate::Batch => "a batch with this content",
+            Duplicate::Invoice => "an entry with this vendor and invoice number",
+            Duplicate::NaturalKey => "an entry with this date, channel, campaign, country, cost type and currency",
+            Duplicate::Partner => "a partner with this name",
+            Duplicate::KeyPrefix => "a key with this prefix",
+            Duplicate::PocSystem => "a system with this name",
+            Duplicate::PocScenario => "a scenario with this name",
+        })
+    }
+}
+
+pub(crate) fn unique_as(what: Duplicate) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |err| match err.as_database_error() {
         Some(db) if db.is_unique_violation() => StoreError::Duplicate(what),
         _ => StoreError::Database(err),

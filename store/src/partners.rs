@@ -207,11 +207,11 @@ impl Db {
                 None => sqlx::query_scalar("INSERT INTO partners (name, contact, active, created_at, updated_at) \
                     VALUES ($1, $2, $3, $4, $4) RETURNING id")
                     .bind(name).bind(contact).bind(active).bind(now).fetch_one(&mut *tx).await
-                    .map_err(unique_as("a partner with this name"))?,
+                    .map_err(unique_as(crate::Duplicate::Partner))?,
                 Some(id) => {
                     sqlx::query("UPDATE partners SET name = $1, contact = $2, active = $3, updated_at = $4 WHERE id = $5")
                         .bind(name).bind(contact).bind(active).bind(now).bind(id).execute(&mut *tx).await
-                        .map_err(unique_as("a partner with this name"))?;
+                        .map_err(unique_as(crate::Duplicate::Partner))?;
                     id
                 }
             };
@@ -275,7 +275,7 @@ impl Db {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
                 .bind(partner).bind(&s.label).bind(key.prefix()).bind(hex::encode(key_hash(&key))).bind(&scopes)
                 .bind(s.rate_per_minute).bind(s.daily_quota).bind(s.expires_at).bind(now).bind(actor)
-                .fetch_one(&mut *tx).await.map_err(unique_as("a key with this prefix"))?;
+                .fetch_one(&mut *tx).await.map_err(unique_as(crate::Duplicate::KeyPrefix))?;
             if let Some((old, grace_until)) = replaces {
                 let changed = sqlx::query("UPDATE api_keys SET replaced_by = $1, \
                     expires_at = CASE WHEN expires_at IS NULL OR expires_at > $2 THEN $2 ELSE expires_at END \

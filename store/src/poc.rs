@@ -159,14 +159,14 @@ impl Db {
         on_db!(self, pool => sqlx::query("INSERT INTO poc_systems (poc_id, name, edition, region, configuration) \
             VALUES ($1, $2, $3, $4, $5)")
             .bind(poc).bind(&s.name).bind(&s.edition).bind(&s.region).bind(&s.configuration).execute(pool).await.map(drop))
-        .map_err(unique_as("a system with this name"))?;
+        .map_err(unique_as(crate::Duplicate::PocSystem))?;
         Ok(())
     }
 
     pub async fn add_poc_scenario(&self, poc: i64, s: &PocScenario) -> Result<()> {
         on_db!(self, pool => sqlx::query("INSERT INTO poc_scenarios (poc_id, name, kind, method) VALUES ($1, $2, $3, $4)")
             .bind(poc).bind(&s.name).bind(&s.kind).bind(&s.method).execute(pool).await.map(drop))
-            .map_err(unique_as("a scenario with this name"))?;
+            .map_err(unique_as(crate::Duplicate::PocScenario))?;
         Ok(())
     }
 

@@ -72,7 +72,7 @@ impl Db {
         let row: UserRow = crate::costs::in_tx!(self, tx => {
             let row: UserRow = sqlx::query_as(&sql)
                 .bind(email.as_str()).bind(name.as_str()).bind(role.as_str()).bind(&hash.0).bind(now)
-                .fetch_one(&mut *tx).await.map_err(unique_as("an account with this email"))?;
+                .fetch_one(&mut *tx).await.map_err(unique_as(crate::Duplicate::Email))?;
             sqlx::query(AUDIT_USER).bind(now).bind(actor.unwrap_or(row.id)).bind("create").bind(row.id.to_string())
                 .bind(None::<String>).bind(user_json(&row)).execute(&mut *tx).await?;
             row

@@ -161,7 +161,6 @@ pub async fn save_partner(
     }
     let form = store::partners::PartnerForm { name, contact, active, games: &games, channels: &channels };
     let id = db.save_partner(id, &form, actor).await.map_err(|e| match e {
-        store::StoreError::Duplicate(_) => AppError::Conflict { code: "partner.duplicate".into() },
         store::StoreError::Unknown(_) => AppError::invalid("games", "partner.unknown_code"),
         other => other.into(),
     })?;
