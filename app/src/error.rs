@@ -140,3 +140,12 @@ impl From<store::StoreError> for AppError {
         }
     }
 }
+
+/// The plain HTTP routes (downloads, uploads) answer an error with its status and its message.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, self.to_string()).into_response()
+    }
+}

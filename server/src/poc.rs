@@ -5,7 +5,7 @@ use app::AppState;
 use app::auth::guard::{Access, authorize_request};
 use app::error::AppError;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use domain::keys::ApiKey;
@@ -14,38 +14,26 @@ use serde_json::{Value, json};
 
 /// `GET /poc/export.csv?format=&compression=&size=` (viewers and up): the runs the report with
 /// the same filters shows, in the recording file's columns, so an export can be recorded again.
-pub async fn export(state: AppState, req: Request<Body>) -> Response {
-    let (parts, _) = req.into_parts();
-    if let Err(err) = authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Viewer)).await {
-        return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN), err.to_string()).into_response();
-    }
-    let filter: app::poc::ReportFilter =
-        serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or_default();
-    let runs = async {
-        let poc = state.db.pocs().await?.into_iter().next().ok_or(store::StoreError::NotFound)?;
-        state.db.poc_runs(poc.id, &app::poc::run_filter(&filter)).await
-    };
-    match runs.await {
-        Ok(runs) => match to_csv(&runs) {
-            Ok(body) => (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"mcms-poc-runs.csv\""),
-                ],
-                body,
-            )
-                .into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "PoC export failed");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
-        },
-        Err(store::StoreError::NotFound) => (StatusCode::NOT_FOUND, "No PoC is recorded.").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "PoC export failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+pub async fn export(
+    State(state): State<AppState>,
+    parts: http::request::Parts,
+    Query(filter): Query<app::poc::ReportFilter>,
+) -> Result<Response, AppError> {
+    authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Viewer)).await?;
+    let poc = state.db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let runs = state.db.poc_runs(poc.id, &app::poc::run_filter(&filter)).await?;
+    let body = to_csv(&runs).map_err(|e| {
+        tracing::error!(error = %e, "PoC export failed");
+        AppError::Internal
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"mcms-poc-runs.csv\""),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The runs as a recording file (header [`RUN_COLUMNS`]).
@@ -69,7 +57,7 @@ fn refuse(status: StatusCode, detail: impl Into<String>, errors: Value) -> Respo
 /// each run an object with the recording file's columns as keys (numbers or strings; missing or
 /// null for empty). Every run is checked by the same rules as the file; all are stored, or none,
 /// and every problem is named with its index.
-pub async fn record(state: AppState, req: Request<Body>) -> Response {
+pub async fn record(State(state): State<AppState>, req: Request<Body>) -> Response {
     let (parts, body) = req.into_parts();
     let token = parts
         .headers

@@ -1,14 +1,17 @@
 //! The HTTP router: pages, server functions, health, static assets, and the layers around them.
 
 use crate::{WebConfig, middleware};
+use app::auth::guard::{Access, authorize_request};
 use app::auth::guard::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
+use app::error::AppError;
 use app::{App, AppState, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Json};
+use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{any, get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -41,27 +44,19 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         import_limits: config.import_limits,
         trusted_proxies: config.trusted_proxies.clone().into(),
     };
-    let export = {
-        let state = state.clone();
-        move |req: Request<Body>| export_month(state.clone(), req)
-    };
     let import_limits = config.import_limits;
-    let upload = {
-        let state = state.clone();
-        move |req: Request<Body>| upload_import(state.clone(), import_limits, req)
-    };
-    let errors = {
-        let state = state.clone();
-        move |path: axum::extract::Path<i64>, req: Request<Body>| import_errors(state.clone(), path.0, req)
-    };
-    let poc_export = {
-        let state = state.clone();
-        move |req: Request<Body>| crate::poc::export(state.clone(), req)
-    };
-    let poc_record = {
-        let state = state.clone();
-        move |req: Request<Body>| crate::poc::record(state.clone(), req)
-    };
+    // Downloads and uploads outside the pages: plain handlers with their state and typed queries.
+    let files = Router::new()
+        .route("/costs/export", get(export_month))
+        .route(
+            "/costs/import/upload",
+            // Room for the multipart framing around a file of the largest accepted size.
+            post(upload_import).layer(DefaultBodyLimit::max(import_limits.max_bytes.saturating_add(1 << 20))),
+        )
+        .route("/costs/import/{id}/errors.csv", get(import_errors))
+        .route("/poc/export.csv", get(crate::poc::export))
+        .route("/api/poc/runs", post(crate::poc::record))
+        .with_state(state.clone());
     let context = move || provide_context(state.clone());
     let page = {
         let options = options.clone();
@@ -108,20 +103,12 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
     let body_limit = import_limits.max_bytes.saturating_add(1 << 20);
     Router::new()
         .route("/healthz", get(move || healthz(db.clone())))
-        .route("/costs/export", get(export))
-        .route(
-            "/costs/import/upload",
-            // Room for the multipart framing around a file of the largest accepted size.
-            post(upload).layer(DefaultBodyLimit::max(import_limits.max_bytes.saturating_add(1 << 20))),
-        )
-        .route("/costs/import/{id}/errors.csv", get(errors))
-        .route("/poc/export.csv", get(poc_export))
-        .route("/api/poc/runs", post(poc_record))
         // leptos_routes registers each server function under /api; anything else there is unknown.
         .route("/api/{*rest}", any(|| async { (StatusCode::NOT_FOUND, "No such API endpoint.") }))
         .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), page)
         .fallback(file_and_error_handler_with_context(context, shell))
         .with_state(options)
+        .merge(files)
         .layer(axum::middleware::from_fn(middleware::server_fn_errors))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
@@ -150,53 +137,49 @@ async fn healthz(db: Db) -> impl IntoResponse {
     }
 }
 
+/// The month export's query: `?month=YYYY-MM&format=csv|jsonl`.
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    format: Option<String>,
+}
+
 /// `GET /costs/export?month=YYYY-MM&format=csv|jsonl`: the month's batch as a download (viewers
 /// and up), in the schema of docs/batch-schema.md.
-async fn export_month(state: AppState, req: Request<Body>) -> axum::response::Response {
-    use app::auth::guard::{Access, authorize_request};
-    use app::error::AppError;
-    let (parts, _) = req.into_parts();
-    let problem = |err: AppError| {
-        (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST), err.to_string()).into_response()
-    };
-    if let Err(err) = authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Viewer)).await {
-        return problem(err);
-    }
-    let query: std::collections::HashMap<String, String> =
-        serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or_default();
-    let Some(month) = query.get("month").and_then(|m| store::costs::YearMonth::parse(m)) else {
-        return problem(AppError::invalid("month", "month.invalid"));
-    };
-    let rows = match crate::batch::month_entries(&state.db, month).await {
-        Ok(rows) => rows,
-        Err(err) => return problem(err.into()),
-    };
-    let (body, content_type, ext) = match query.get("format").map(String::as_str).unwrap_or("csv") {
-        "csv" => match crate::batch::to_csv(&rows, &state.costs) {
-            Ok(bytes) => (bytes, "text/csv; charset=utf-8", "csv"),
-            Err(_) => return problem(AppError::Internal),
-        },
+async fn export_month(
+    State(state): State<AppState>,
+    parts: http::request::Parts,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Viewer)).await?;
+    let month =
+        store::costs::YearMonth::parse(&query.month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
+    let rows = crate::batch::month_entries(&state.db, month).await?;
+    let (body, content_type, ext) = match query.format.as_deref().unwrap_or("csv") {
+        "csv" => (
+            crate::batch::to_csv(&rows, &state.costs).map_err(|_| AppError::Internal)?,
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
         "jsonl" => {
             (crate::batch::to_jsonl(&rows, &state.costs).into_bytes(), "application/jsonl; charset=utf-8", "jsonl")
         }
-        _ => return problem(AppError::invalid("format", "format.unknown")),
+        _ => return Err(AppError::invalid("format", "format.unknown")),
     };
     let disposition = format!("attachment; filename=\"mcms-costs-{month}.{ext}\"");
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
-        .into_response()
+    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response())
 }
 
 /// `POST /costs/import/upload` (multipart: `file` or `pasted`, optional `vendor`): reads the file
 /// into a draft and sends the browser to its grid; a file that cannot be read, or whose content
 /// was imported already, sends it back to the upload page saying why. Nothing is kept then.
 /// Asked with `Accept: application/json`, it answers `{"location": …}` instead of redirecting.
-async fn upload_import(
-    state: AppState,
-    limits: domain::import::Limits,
-    req: Request<Body>,
-) -> axum::response::Response {
-    use app::auth::guard::{Access, authorize_request};
+async fn upload_import(State(state): State<AppState>, req: Request<Body>) -> Response {
     use axum::extract::{FromRequest, Multipart};
+    let limits = state.import_limits;
     use axum::response::Redirect;
     // The hydrated form sends the file itself and asks for the next page as JSON, not a redirect.
     let as_json = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) == Some("application/json");
@@ -220,12 +203,9 @@ async fn upload_import(
     let (parts, body) = req.into_parts();
     let caller = match authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Marketer)).await {
         Ok(caller) => caller,
-        Err(err) => {
-            return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN), err.to_string())
-                .into_response();
-        }
+        Err(err) => return err.into_response(),
     };
-    let Some(user) = caller.user else { return StatusCode::UNAUTHORIZED.into_response() };
+    let Some(user) = caller.user else { return AppError::Unauthenticated.into_response() };
     let mut multipart = match Multipart::from_request(Request::from_parts(parts, body), &()).await {
         Ok(m) => m,
         Err(_) => return back("import.empty", "", None),
@@ -298,40 +278,30 @@ async fn upload_import(
 
 /// `GET /costs/import/{id}/errors.csv`: the draft's rows with errors and an `errors` column, in the
 /// page's language, to fix offline and upload again.
-async fn import_errors(state: AppState, id: i64, req: Request<Body>) -> axum::response::Response {
-    use app::auth::guard::{Access, authorize_request};
-    let (parts, _) = req.into_parts();
+async fn import_errors(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    parts: http::request::Parts,
+) -> Result<Response, AppError> {
     let lang = app::i18n::lang_of_request(&parts.headers);
-    let caller = match authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Marketer)).await {
-        Ok(caller) => caller,
-        Err(err) => {
-            return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN), err.to_string())
-                .into_response();
-        }
-    };
-    let Some(user) = caller.user else { return StatusCode::UNAUTHORIZED.into_response() };
-    let draft = match state.db.draft(id).await {
-        Ok(Some(d)) if d.owner_id == user.id || user.role.includes(domain::Role::Admin) => d,
-        Ok(_) => return (StatusCode::NOT_FOUND, "No such import.").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "error file failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+    let caller = authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Marketer)).await?;
+    let user = caller.user.ok_or(AppError::Unauthenticated)?;
+    // Another person's draft answers as one that does not exist.
+    let draft = match state.db.draft(id).await? {
+        Some(d) if d.owner_id == user.id || user.role.includes(domain::Role::Admin) => d,
+        _ => return Err(AppError::NotFound),
     };
     let today = time::OffsetDateTime::now_utc().to_offset(state.business_offset).date();
-    let checks = match state.db.check_sheet(&draft.cells, &draft.mapping, today, &state.costs).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "error file failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
+    let checks = state.db.check_sheet(&draft.cells, &draft.mapping, today, &state.costs).await?;
     let sheet = domain::import::Sheet { headers: draft.headers, rows: draft.cells, ..Default::default() };
     let body = crate::import::error_file(&sheet, &checks, lang);
     let stem = draft.file_name.rsplit_once('.').map_or(draft.file_name.as_str(), |(s, _)| s);
     let stem: String =
         stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{stem}-errors.csv\"");
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
-        .into_response()
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        body,
+    )
+        .into_response())
 }
