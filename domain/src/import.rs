@@ -819,6 +819,21 @@ pub fn check_rows<'a>(
 }
 
 /// Totals per currency of entries, in minor units, sorted by currency code.
+/// Whether checked rows may be stored as a batch, the one rule the page and the command line
+/// share: a file with no rows, or any row with an error, is refused; rows with warnings need the
+/// person to say they read them. The refusal is a message code.
+pub fn verdict(checks: &[RowCheck], accept_warnings: bool) -> Result<(), &'static str> {
+    if checks.is_empty() {
+        Err("import.empty")
+    } else if checks.iter().any(RowCheck::has_errors) {
+        Err("import.has_errors")
+    } else if !accept_warnings && checks.iter().any(|c| c.warnings().next().is_some()) {
+        Err("import.warnings_unaccepted")
+    } else {
+        Ok(())
+    }
+}
+
 pub fn totals_by_currency<'a>(entries: impl IntoIterator<Item = &'a Money>) -> Vec<(Currency, i64)> {
     let mut totals: Vec<(Currency, i64)> = Vec::new();
     for m in entries {

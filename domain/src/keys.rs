@@ -114,6 +114,38 @@ impl Scope {
     }
 }
 
+/// Where a key stands, the one reading the console shows and the gate acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStatus {
+    Live,
+    /// Replaced by rotation, still accepted until its grace ends.
+    Grace,
+    Expired,
+    /// Replaced by rotation, and its grace is over.
+    Replaced,
+    Revoked,
+}
+
+impl KeyStatus {
+    /// A key revoked or not, replaced by rotation or not, with its expiry (a rotation sets the
+    /// grace's end as the expiry), at `now`.
+    pub fn at(
+        revoked: bool,
+        replaced: bool,
+        expires_at: Option<time::OffsetDateTime>,
+        now: time::OffsetDateTime,
+    ) -> KeyStatus {
+        let over = expires_at.is_some_and(|e| e <= now);
+        match (revoked, replaced, over) {
+            (true, _, _) => KeyStatus::Revoked,
+            (false, true, true) => KeyStatus::Replaced,
+            (false, false, true) => KeyStatus::Expired,
+            (false, true, false) => KeyStatus::Grace,
+            (false, false, false) => KeyStatus::Live,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,7 +229,7 @@ pub fn percentile_micros(buckets: &[(i32, i64)], percent: u32) -> Option<u64> {
 
 #[cfg(test)]
 mod percentile_tests {
-    use super::percentile_micros;
+    use super::{KeyStatus, percentile_micros};
 
     #[test]
     fn the_95th_percentile_is_the_bound_of_the_bucket_holding_it() {
@@ -206,5 +238,18 @@ mod percentile_tests {
         assert_eq!(percentile_micros(&[(14, 10), (10, 90)], 95), Some(16_384));
         assert_eq!(percentile_micros(&[(14, 4), (10, 96)], 95), Some(1_024));
         assert_eq!(percentile_micros(&[(10, 1)], 50), Some(1_024));
+    }
+
+    #[test]
+    fn a_keys_status_follows_revocation_rotation_and_expiry() {
+        let now = time::macros::datetime!(2026-12-03 08:00 UTC);
+        let (past, future) = (Some(now - time::Duration::hours(1)), Some(now + time::Duration::hours(1)));
+        assert_eq!(KeyStatus::at(false, false, None, now), KeyStatus::Live);
+        assert_eq!(KeyStatus::at(false, false, future, now), KeyStatus::Live);
+        assert_eq!(KeyStatus::at(false, false, past, now), KeyStatus::Expired);
+        assert_eq!(KeyStatus::at(false, true, future, now), KeyStatus::Grace);
+        assert_eq!(KeyStatus::at(false, true, past, now), KeyStatus::Replaced);
+        assert_eq!(KeyStatus::at(true, true, future, now), KeyStatus::Revoked);
+        assert_eq!(KeyStatus::at(false, false, Some(now), now), KeyStatus::Expired, "the expiry itself is over");
     }
 }

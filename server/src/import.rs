@@ -88,11 +88,13 @@ pub async fn import_file(
             let _ = writeln!(report, "row {}: {kind}: {column}: {}", check.row, p.message);
         }
     }
-    if errors > 0 {
-        return Err(format!("{report}{errors} row(s) with errors; nothing was imported"));
-    }
-    if warnings > 0 && !job.accept_warnings {
-        return Err(format!("{report}{warnings} row(s) with warnings; read them, then pass --accept-warnings"));
+    match domain::import::verdict(&checks, job.accept_warnings) {
+        Ok(()) => {}
+        Err("import.has_errors") => return Err(format!("{report}{errors} row(s) with errors; nothing was imported")),
+        Err("import.warnings_unaccepted") => {
+            return Err(format!("{report}{warnings} row(s) with warnings; read them, then pass --accept-warnings"));
+        }
+        Err(code) => return Err(format!("{report}{}", t.error_code(code))),
     }
     let entries: Vec<_> = checks.into_iter().filter_map(|c| c.report.entry).collect();
     let totals = domain::import::totals_by_currency(entries.iter().map(|e| &e.amount));

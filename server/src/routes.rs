@@ -286,11 +286,7 @@ async fn import_errors(
     let lang = app::i18n::lang_of_request(&parts.headers);
     let caller = authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Marketer)).await?;
     let user = caller.user.ok_or(AppError::Unauthenticated)?;
-    // Another person's draft answers as one that does not exist.
-    let draft = match state.db.draft(id).await? {
-        Some(d) if d.owner_id == user.id || user.role.includes(domain::Role::Admin) => d,
-        _ => return Err(AppError::NotFound),
-    };
+    let draft = app::costs::import::draft_for(&state.db, &user, id).await?;
     let today = time::OffsetDateTime::now_utc().to_offset(state.business_offset).date();
     let checks = state.db.check_sheet(&draft.cells, &draft.mapping, today, &state.costs).await?;
     let sheet = domain::import::Sheet { headers: draft.headers, rows: draft.cells, ..Default::default() };

@@ -116,15 +116,26 @@ pub async fn import_batch(id: i64) -> Result<BatchLine, AppError> {
     Ok(batch_line(caller.state.db.batch(id).await?.ok_or(AppError::NotFound)?))
 }
 
-/// A draft its owner (or an admin) may see; anyone else is told it does not exist.
+/// A draft its owner (or an admin) may see; anyone else is told it does not exist. The one check
+/// for pages, server functions and the error-file download.
+#[cfg(feature = "ssr")]
+pub async fn draft_for(db: &store::Db, user: &store::User, id: i64) -> Result<store::imports::Draft, AppError> {
+    match db.draft(id).await? {
+        Some(draft) if may_use_draft(user, draft.owner_id) => Ok(draft),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Whose drafts a person may see and change: their own, or anyone's for an admin.
+#[cfg(feature = "ssr")]
+fn may_use_draft(user: &store::User, owner_id: i64) -> bool {
+    owner_id == user.id || user.role.includes(Role::Admin)
+}
+
 #[cfg(feature = "ssr")]
 async fn own_draft(id: i64) -> Result<(crate::auth::guard::Caller, store::imports::Draft), AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
-    let user = caller.user()?;
-    let draft = caller.state.db.draft(id).await?.ok_or(AppError::NotFound)?;
-    if draft.owner_id != user.id && !user.role.includes(Role::Admin) {
-        return Err(AppError::NotFound);
-    }
+    let draft = draft_for(&caller.state.db, caller.user()?, id).await?;
     Ok((caller, draft))
 }
 
@@ -272,15 +283,9 @@ pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) ->
         return Err(AppError::invalid("mapping", "import.missing_columns"));
     }
     let checks = check_draft(&caller, &draft).await?;
-    if checks.iter().any(|c| c.has_errors()) {
-        return Err(AppError::invalid("rows", "import.has_errors"));
-    }
-    if !accept_warnings && checks.iter().any(|c| c.warnings().next().is_some()) {
-        return Err(AppError::invalid("accept_warnings", "import.warnings_unaccepted"));
-    }
-    if checks.is_empty() {
-        return Err(AppError::invalid("rows", "import.empty"));
-    }
+    domain::import::verdict(&checks, accept_warnings).map_err(|code| {
+        AppError::invalid(if code == "import.warnings_unaccepted" { "accept_warnings" } else { "rows" }, code)
+    })?;
     let entries: Vec<_> = checks.into_iter().filter_map(|c| c.report.entry).collect();
     let batch =
         store::imports::NewBatch { file_name: &draft.file_name, content_hash: &draft.content_hash, source: "web" };
@@ -305,7 +310,7 @@ pub async fn import_progress(id: i64) -> Result<Option<Progress>, AppError> {
     let user = caller.user()?;
     // Asked twice a second while a large draft is checked: the owner alone, not the cells.
     match caller.state.db.draft_owner(id).await? {
-        Some(owner) if owner == user.id || user.role.includes(Role::Admin) => Ok(caller.state.import_progress.get(id)),
+        Some(owner) if may_use_draft(user, owner) => Ok(caller.state.import_progress.get(id)),
         _ => Err(AppError::NotFound),
     }
 }

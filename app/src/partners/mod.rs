@@ -34,15 +34,7 @@ pub struct PartnersView {
     pub channels: Vec<Choice>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KeyStatus {
-    Live,
-    /// Replaced by rotation, still accepted until its grace ends.
-    Grace,
-    Expired,
-    Replaced,
-    Revoked,
-}
+pub use domain::keys::KeyStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyLine {
@@ -179,18 +171,7 @@ pub async fn partner_detail(id: i64) -> Result<PartnerView, AppError> {
     let stored_keys = db.keys(id).await?;
     let mut keys = Vec::with_capacity(stored_keys.len());
     for k in stored_keys {
-        let status = match (k.revoked_at, k.replaced_by, k.expires_at) {
-            (Some(_), _, _) => KeyStatus::Revoked,
-            (None, _, Some(e)) if e <= now => {
-                if k.replaced_by.is_some() {
-                    KeyStatus::Replaced
-                } else {
-                    KeyStatus::Expired
-                }
-            }
-            (None, Some(_), _) => KeyStatus::Grace,
-            _ => KeyStatus::Live,
-        };
+        let status = KeyStatus::at(k.revoked_at.is_some(), k.replaced_by.is_some(), k.expires_at, now);
         let mine: Vec<(i32, i64)> = usage.iter().filter(|u| u.1 == k.id).map(|u| (u.3, u.4)).collect();
         let p95 = domain::keys::percentile_micros(&mine, 95);
         let allowlist = db.allowlist(id, Some(k.id)).await?.iter().map(ToString::to_string).collect();

@@ -8,7 +8,7 @@
 //! everywhere within about a second.
 
 use super::problem::Problem;
-use domain::keys::{ApiKey, KeyError, Scope};
+use domain::keys::{ApiKey, KeyError, KeyStatus, Scope};
 use governor::clock::{Clock, DefaultClock};
 use governor::{Quota, RateLimiter};
 use ipnet::IpNet;
@@ -94,15 +94,21 @@ impl Gate {
         }
         let id = found.key.id;
         let now = OffsetDateTime::now_utc();
-        if found.key.revoked_at.is_some() {
-            return Err(Problem::unauthorized("revoked-key", "This API key was revoked.").for_key(id));
-        }
-        if let Some(expired) = found.key.expires_at.filter(|e| *e <= now) {
-            let (slug, detail) = match found.key.replaced_by {
-                Some(_) => ("rotated-key", format!("This API key was replaced; its grace period ended at {expired}.")),
-                None => ("expired-key", format!("This API key expired at {expired}.")),
-            };
-            return Err(Problem::unauthorized(slug, &detail).for_key(id));
+        let k = &found.key;
+        let ended = k.expires_at.map(|e| e.to_string()).unwrap_or_default();
+        match KeyStatus::at(k.revoked_at.is_some(), k.replaced_by.is_some(), k.expires_at, now) {
+            KeyStatus::Live | KeyStatus::Grace => {}
+            KeyStatus::Revoked => {
+                return Err(Problem::unauthorized("revoked-key", "This API key was revoked.").for_key(id));
+            }
+            KeyStatus::Replaced => {
+                let detail = format!("This API key was replaced; its grace period ended at {ended}.");
+                return Err(Problem::unauthorized("rotated-key", &detail).for_key(id));
+            }
+            KeyStatus::Expired => {
+                let detail = format!("This API key expired at {ended}.");
+                return Err(Problem::unauthorized("expired-key", &detail).for_key(id));
+            }
         }
         if !found.partner.active {
             return Err(Problem::forbidden("partner-suspended", "This partner's access is suspended.").for_key(id));
