@@ -21,6 +21,34 @@ pub struct TestDb {
     pg_drop: Option<(String, String)>,
 }
 
+/// A test that panicked never reaches [`TestDb::finish`]: its database is removed all the same
+/// (on a thread of its own, since the test's runtime may be unwinding).
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (url, pg) = (std::mem::take(&mut self.url), self.pg_drop.take());
+        if url.is_empty() && pg.is_none() {
+            return; // finished
+        }
+        let _ = std::thread::spawn(move || remove(&url, pg)).join();
+    }
+}
+
+fn remove(url: &str, pg: Option<(String, String)>) {
+    if let Some((admin_url, name)) = pg {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        runtime.block_on(async {
+            if let Ok(Db::Postgres(pool)) = Db::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                pool.close().await;
+            }
+        });
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join("mcms-tests");
@@ -63,16 +91,16 @@ impl TestDb {
     }
 
     /// Closes the pool and removes the database.
-    pub async fn finish(self) {
+    pub async fn finish(mut self) {
         self.db.close().await;
-        if let Some((admin_url, name)) = self.pg_drop {
+        let (url, pg) = (std::mem::take(&mut self.url), self.pg_drop.take());
+        if let Some((admin_url, name)) = pg {
             if let Ok(Db::Postgres(pool)) = Db::connect(&admin_url).await {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                pool.close().await;
             }
-        } else if let Some(path) = self.url.strip_prefix("sqlite://") {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{path}{suffix}"));
-            }
+        } else {
+            remove(&url, None);
         }
     }
 }

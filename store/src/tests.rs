@@ -188,3 +188,27 @@ async fn unsupported_urls_are_refused_by_name() {
     let err = Db::connect("mysql://localhost/x").await.unwrap_err();
     assert_eq!(err.to_string(), "database URL must start with sqlite: or postgres:, got \"mysql://localhost/x\"");
 }
+
+/// A test that panics before `finish` leaves no database behind.
+#[tokio::test]
+async fn a_test_database_is_removed_even_when_its_test_panics() {
+    let Some(t) = TestDb::postgres().await else { return };
+    let name = t.url.rsplit('/').next().unwrap().to_owned();
+    let sqlite = TestDb::sqlite().await;
+    let file = sqlite.url.strip_prefix("sqlite://").unwrap().to_owned();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let (_pg, _file) = (t, sqlite);
+        panic!("a failing test");
+    }));
+    assert!(unwound.is_err());
+    let admin = std::env::var("MCMS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let Db::Postgres(pool) = Db::connect(&admin).await.unwrap() else { unreachable!("a postgres URL") };
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "{name} was dropped");
+    assert!(!std::path::Path::new(&file).exists(), "{file} was removed");
+}

@@ -1,6 +1,5 @@
 //! Test harness: the real router on a fresh database per test, called in-process over HTTP
 //! requests, with a cookie jar per simulated browser.
-#![allow(dead_code)]
 
 use axum::Router;
 use axum::body::Body;

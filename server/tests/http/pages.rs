@@ -1,8 +1,8 @@
 //! Server-rendered pages as a browser without JavaScript sees them.
 
-mod common;
+use crate::common;
 
-use common::{HOST, PASSWORD, TestApp};
+use crate::common::{HOST, PASSWORD, TestApp};
 use domain::Role;
 use http::{Method, Request, StatusCode, header};
 

@@ -1,8 +1,8 @@
 //! Every server function × every kind of caller: who may call it, and what the others get.
 
-mod common;
+use crate::common;
 
-use common::{PASSWORD, TestApp};
+use crate::common::{PASSWORD, TestApp};
 use domain::Role;
 use http::StatusCode;
 use leptos::server_fn::ServerFn;

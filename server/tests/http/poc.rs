@@ -1,9 +1,7 @@
 //! PoC reports and recording: the comparison as served, filters, the CSV export, the run file and
 //! the JSON endpoint for scripts, each refusal with its reason.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use domain::Role;
 use http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};

@@ -1,8 +1,6 @@
 //! User administration: what each kind of bad input gets, and that it changes nothing.
 
-mod common;
-
-use common::{PASSWORD, TestApp};
+use crate::common::{PASSWORD, TestApp};
 use domain::Role;
 use http::StatusCode;
 

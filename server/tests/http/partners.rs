@@ -1,8 +1,8 @@
 //! The key console's server functions: what each refuses, and that every change is audited.
 
-mod common;
+use crate::common;
 
-use common::TestApp;
+use crate::common::TestApp;
 use domain::Role;
 use http::StatusCode;
 use serde_json::Value;

@@ -1,8 +1,6 @@
 //! Bulk import from the command line: reports, refusals, and no partial batch when the process dies.
 
-mod common;
-
-use common::{TestApp, seed_ledger, today};
+use crate::common::{TestApp, seed_ledger, today};
 use std::process::{Command, Output};
 
 fn mcms(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Output {

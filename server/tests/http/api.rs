@@ -1,9 +1,7 @@
 //! The partner API over real HTTP (a served socket on 127.0.0.1), on SQLite and PostgreSQL:
 //! the gate's verification matrix, each refusal with its status and problem body, and the data.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use domain::keys::{ApiKey, Scope};
 use serde_json::Value;
 use std::net::SocketAddr;

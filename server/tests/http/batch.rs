@@ -1,8 +1,6 @@
 //! The warehouse hand-off: export schema, the safety check, the CLI's exit codes, the download.
 
-mod common;
-
-use common::{TestApp, seed_ledger, today};
+use crate::common::{TestApp, seed_ledger, today};
 use domain::Role;
 use http::StatusCode;
 use server::batch;

@@ -1,8 +1,8 @@
 //! The cost ledger over HTTP: what each kind of bad input gets, and that it stores nothing.
 
-mod common;
+use crate::common;
 
-use common::{TestApp, cost_form_fields, seed_ledger, today};
+use crate::common::{TestApp, cost_form_fields, seed_ledger, today};
 use domain::Role;
 use http::StatusCode;
 use serde_json::Value;

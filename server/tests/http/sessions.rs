@@ -1,8 +1,8 @@
 //! Signing in and out, and what ends a session.
 
-mod common;
+use crate::common;
 
-use common::{PASSWORD, TestApp};
+use crate::common::{PASSWORD, TestApp};
 use domain::Role;
 use http::StatusCode;
 use server::WebConfig;
