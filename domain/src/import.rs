@@ -278,6 +278,7 @@ impl Limits {
 }
 
 /// The spreadsheet column name of a zero-based index: 0 → `A`, 16383 → `XFD`.
+#[cfg(feature = "xlsx")]
 fn column_name(mut col: u32) -> String {
     let mut name = Vec::new();
     loop {
