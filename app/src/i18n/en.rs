@@ -488,6 +488,7 @@ const POC: PocTexts = PocTexts {
     token_issue: "Issue a token",
     token_new: "New token",
     token_shown_once: "Copy this token now. It is shown only this once; MCMS keeps only its hash.",
+    token_prefix: "Prefix",
     token_issued_by: "Issued by",
     token_status: "Status",
     token_works: "Works",

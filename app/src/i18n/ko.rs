@@ -479,6 +479,7 @@ const POC: PocTexts = PocTexts {
     token_issue: "토큰 발급",
     token_new: "새 토큰",
     token_shown_once: "지금 이 토큰을 복사하세요. 한 번만 표시되며 MCMS는 해시만 보관합니다.",
+    token_prefix: "접두어",
     token_issued_by: "발급자",
     token_status: "상태",
     token_works: "사용 가능",

@@ -364,6 +364,7 @@ pub struct PocTexts {
     pub token_issue: &'static str,
     pub token_new: &'static str,
     pub token_shown_once: &'static str,
+    pub token_prefix: &'static str,
     pub token_issued_by: &'static str,
     pub token_status: &'static str,
     pub token_works: &'static str,

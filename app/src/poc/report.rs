@@ -432,7 +432,7 @@ fn Tokens(
                 <table class="table table-compact">
                     <thead><tr>
                         <th scope="col">{p.token_label}</th>
-                        <th scope="col">"Prefix"</th>
+                        <th scope="col">{p.token_prefix}</th>
                         <th scope="col">{p.token_issued_by}</th>
                         <th scope="col">{p.token_expires_on}</th>
                         <th scope="col">{p.token_status}</th>
