@@ -18,6 +18,7 @@ pub mod error;
 pub mod i18n;
 pub mod partners;
 pub mod poc;
+mod shared;
 mod shell;
 #[cfg(feature = "ssr")]
 pub mod state;

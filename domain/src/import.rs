@@ -819,7 +819,6 @@ pub fn check_rows<'a>(
     })
 }
 
-/// Totals per currency of entries, in minor units, sorted by currency code.
 /// Whether checked rows may be stored as a batch, the one rule the page and the command line
 /// share: a file with no rows, or any row with an error, is refused; rows with warnings need the
 /// person to say they read them. The refusal is a message code.
@@ -835,6 +834,7 @@ pub fn verdict(checks: &[RowCheck], accept_warnings: bool) -> Result<(), &'stati
     }
 }
 
+/// Totals per currency of entries, in minor units, sorted by currency code.
 pub fn totals_by_currency<'a>(entries: impl IntoIterator<Item = &'a Money>) -> Vec<(Currency, i64)> {
     let mut totals: Vec<(Currency, i64)> = Vec::new();
     for m in entries {

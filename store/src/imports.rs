@@ -1,8 +1,9 @@
 //! Bulk imports: drafts (a file's cells while the user maps columns and fixes cells), batches
 //! (entries committed all-or-nothing, rolled back as a whole) and column mappings per vendor.
 
-use crate::costs::{ADD_TO_TOTALS, CostSettings, YearMonth, in_tx, json, reference_from};
+use crate::costs::{ADD_TO_TOTALS, CostSettings, YearMonth, reference_from};
 use crate::ledger::{BatchStamp, LedgerTx};
+use crate::tx::{Audit, in_tx, json, write_audit};
 use crate::{Db, Result, StoreError, on_db};
 use domain::Currency;
 use domain::costs::{BudgetMonth, CostEntry, CostForm, HashMap, Reference, invoice_key, parse_date};
@@ -434,7 +435,7 @@ impl Db {
 
         let id = in_tx!(self, tx => {
             for month in &months {
-                crate::costs::refuse_closed_month!(self, tx, month);
+                crate::tx::refuse_closed_month!(self, tx, month);
             }
             let id: i64 = sqlx::query_scalar("INSERT INTO import_batches (file_name, content_hash, source, row_count, \
                 totals, reporting_minor, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
@@ -461,11 +462,7 @@ impl Db {
                 sqlx::query(ADD_TO_TOTALS).bind(month).bind(game).bind(channel).bind(campaign).bind(country)
                     .bind(vendor).bind(cost_type).bind(n).bind(sum).execute(&mut *tx).await?;
             }
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'import', 'import_batch', $3, NULL, $4, NULL)")
-                .bind(now).bind(actor).bind(id.to_string())
-                .bind(json(&(batch.file_name, batch.content_hash, entries.len(), &totals)))
-                .execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "import", "import_batch", id).after(json(&(batch.file_name, batch.content_hash, entries.len(), &totals))));
             id
         })?;
         self.batch(id).await?.ok_or(StoreError::NotFound)
@@ -515,7 +512,7 @@ impl Db {
             months.sort_unstable();
             months.dedup();
             for month in &months {
-                crate::costs::refuse_closed_month!(self, tx, month);
+                crate::tx::refuse_closed_month!(self, tx, month);
             }
             sqlx::query("UPDATE cost_entries SET deleted_at = $1, deleted_by = $2, version = version + 1, \
                 updated_at = $1, updated_by = $2 WHERE batch_id = $3 AND deleted_at IS NULL")
@@ -526,10 +523,7 @@ impl Db {
             }
             sqlx::query("UPDATE import_batches SET rolled_back_at = $1, rolled_back_by = $2 WHERE id = $3")
                 .bind(now).bind(actor).bind(id).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'rollback', 'import_batch', $3, $4, NULL, NULL)")
-                .bind(now).bind(actor).bind(id.to_string()).bind(json(&(live.len(), &batch.file_name)))
-                .execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "rollback", "import_batch", id).before(json(&(live.len(), &batch.file_name))));
             live.len()
         })
     }

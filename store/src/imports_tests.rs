@@ -1,7 +1,7 @@
 //! The import suite, on SQLite and (when reachable) PostgreSQL.
 
+use crate::costs::tests::{TODAY, form, seed};
 use crate::costs::{CostFilter, CostSettings, YearMonth};
-use crate::costs_tests::{TODAY, form, seed};
 use crate::imports::{NewBatch, content_hash};
 use crate::testing::TestDb;
 use crate::{Db, StoreError};

@@ -1,6 +1,7 @@
 //! MCMS persistence. One [`Db`] handle speaks to SQLite (the embedded default) or PostgreSQL
 //! (several app instances); each repository method holds one SQL text that both accept.
 
+pub mod audit;
 pub mod costs;
 pub mod imports;
 mod ledger;
@@ -9,6 +10,7 @@ mod password;
 pub mod poc;
 pub mod sessions;
 mod throttle;
+mod tx;
 mod users;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -65,6 +67,34 @@ pub enum StoreError {
     Changed(&'static str),
 }
 
+/// SQLite migrations applied before both backends used the same number for the same change:
+/// (old number, new number, sqlx's description). Highest first, so no new number is still taken.
+const SQLITE_RENUMBERED: [(i64, i64, &str); 4] =
+    [(9, 12, "cost totals exact"), (8, 11, "poc token expiry"), (7, 9, "poc"), (6, 7, "partners")];
+
+/// Moves the records of migrations applied under their old numbers to the new ones (see
+/// migrations/README.md), once, in one transaction; a database made since has nothing to move.
+async fn renumber_sqlite_migrations(pool: &SqlitePool) -> Result<()> {
+    let table: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_optional(pool)
+            .await?;
+    if table.is_none() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    for (old, new, description) in SQLITE_RENUMBERED {
+        sqlx::query("UPDATE _sqlx_migrations SET version = $1 WHERE version = $2 AND description = $3")
+            .bind(new)
+            .bind(old)
+            .bind(description)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A handle on the database; cheap to clone (it holds a pool).
@@ -103,7 +133,10 @@ impl Db {
     /// Brings the schema up to date: the application's migrations, then the session table.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Db::Sqlite(pool) => {
+                renumber_sqlite_migrations(pool).await?;
+                sqlx::migrate!("../migrations/sqlite").run(pool).await?
+            }
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         self.session_store().migrate().await?;
@@ -188,8 +221,6 @@ pub(crate) fn unique_as(what: Duplicate) -> impl FnOnce(sqlx::Error) -> StoreErr
 /// Fresh databases for tests (always compiled, so test and app builds share one build of this crate).
 pub mod testing;
 
-#[cfg(test)]
-mod costs_tests;
 #[cfg(test)]
 mod imports_tests;
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Partners of the data API, their keys and allowlists (every change audited), the statistics
 //! they read, and what the API gate needs to decide on a request.
 
-use crate::costs::{in_tx, json};
+use crate::tx::{Audit, in_tx, json, write_audit};
 use crate::{Db, Result, StoreError, on_db, unique_as};
 use domain::keys::{ApiKey, Scope};
 use ipnet::IpNet;
@@ -157,17 +157,10 @@ macro_rules! replace_allowlist {
             Some(k) => format!("{partner}/{k}"),
             None => partner.to_string(),
         };
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-            VALUES ($1, $2, 'set', 'allowlist', $3, $4, $5, NULL)",
-        )
-        .bind($now)
-        .bind($actor)
-        .bind(entity_id)
-        .bind(json($before))
-        .bind(json($after))
-        .execute(&mut *$tx)
-        .await?;
+        write_audit!(
+            $tx,
+            Audit::new($now, $actor, "set", "allowlist", entity_id).before(json($before)).after(json($after))
+        );
     }};
 }
 
@@ -225,11 +218,7 @@ impl Db {
                 sqlx::query("INSERT INTO partner_channels (partner_id, channel) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(id).bind(channel).execute(&mut *tx).await.map_err(|e| code_missing(e, "channel"))?;
             }
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, $3, 'partner', $4, $5, $6, NULL)")
-                .bind(now).bind(actor).bind(if before.is_some() { "edit" } else { "create" }).bind(id.to_string())
-                .bind(before.as_ref().map(json)).bind(json(&(name, contact, active, games, channels)))
-                .execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, if before.is_some() { "edit" } else { "create" }, "partner", id).before(before.as_ref().map(json)).after(json(&(name, contact, active, games, channels))));
             id
         })
     }
@@ -292,9 +281,7 @@ impl Db {
                 Some((old, grace)) => ("rotate", json(&(key.prefix(), &scopes, old, grace))),
                 None => ("issue", json(&(key.prefix(), &s.label, &scopes, s.expires_at, s.rate_per_minute, s.daily_quota))),
             };
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, $3, 'api_key', $4, NULL, $5, NULL)")
-                .bind(now).bind(actor).bind(action).bind(id.to_string()).bind(detail).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, action, "api_key", id).after(detail));
             id
         })?;
         Ok((self.key(id).await?.ok_or(StoreError::NotFound)?, key))
@@ -323,9 +310,7 @@ impl Db {
             if changed != 1 {
                 return Err(StoreError::NotFound);
             }
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'revoke', 'api_key', $3, NULL, NULL, NULL)")
-                .bind(now).bind(actor).bind(id.to_string()).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "revoke", "api_key", id));
         })
     }
 
@@ -344,11 +329,7 @@ impl Db {
                 daily_quota = $5 WHERE id = $6")
                 .bind(&s.label).bind(&scopes).bind(s.expires_at).bind(s.rate_per_minute).bind(s.daily_quota).bind(id)
                 .execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'edit', 'api_key', $3, $4, $5, NULL)")
-                .bind(now).bind(actor).bind(id.to_string()).bind(json(&before))
-                .bind(json(&(&s.label, &scopes, s.expires_at, s.rate_per_minute, s.daily_quota)))
-                .execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "edit", "api_key", id).before(json(&before)).after(json(&(&s.label, &scopes, s.expires_at, s.rate_per_minute, s.daily_quota))));
         })?;
         self.key(id).await?.ok_or(StoreError::NotFound)
     }
@@ -451,10 +432,7 @@ impl Db {
                     .bind(r.paying_users).bind(r.revenue_minor).bind(&r.currency)
                     .execute(&mut *tx).await.map_err(|e| code_missing(e, "game, channel or currency"))?;
             }
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'load', 'partner_stats', $3, NULL, $4, NULL)")
-                .bind(now).bind(actor).bind(rows.len().to_string()).bind(json(&rows.len()))
-                .execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "load", "partner_stats", rows.len()).after(json(&rows.len())));
             rows.len()
         })
     }

@@ -1,7 +1,7 @@
 //! Partners, keys and statistics, on SQLite and (when reachable) PostgreSQL.
 
 use crate::StoreError;
-use crate::costs_tests::seed;
+use crate::costs::tests::seed;
 use crate::partners::{DailyStats, KeySettings, PartnerForm, key_hash};
 use crate::testing::TestDb;
 use domain::keys::{ApiKey, Scope};

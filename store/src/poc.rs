@@ -1,7 +1,7 @@
 //! The proof of concept's record: the PoC, its systems and scenarios, its runs (recorded whole
 //! or not at all, audited) and the tokens scripts record runs with.
 
-use crate::costs::{in_tx, json};
+use crate::tx::{Audit, in_tx, json, write_audit};
 use crate::{Db, Result, StoreError, on_db, unique_as};
 use domain::keys::ApiKey;
 use domain::poc::{Params, Run};
@@ -148,10 +148,7 @@ impl Db {
         in_tx!(self, tx => {
             sqlx::query("UPDATE pocs SET status = $1, decision = $2, updated_at = $3 WHERE id = $4")
                 .bind(status).bind(decision).bind(now).bind(id).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'edit', 'poc', $3, $4, $5, NULL)")
-                .bind(now).bind(actor).bind(id.to_string()).bind(json(&(&before.status, &before.decision)))
-                .bind(json(&(status, decision))).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "edit", "poc", id).before(json(&(&before.status, &before.decision))).after(json(&(status, decision))));
         })
     }
 
@@ -240,10 +237,7 @@ impl Db {
                     Some(d) if d.is_foreign_key_violation() => StoreError::Unknown("system or scenario"),
                     _ => StoreError::Database(e),
                 })?;
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'edit', 'poc_run', $3, $4, $5, NULL)")
-                .bind(now).bind(actor).bind(id.to_string()).bind(json(&before)).bind(json(r))
-                .execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "edit", "poc_run", id).before(json(&before)).after(json(r)));
         })
     }
 
@@ -253,9 +247,7 @@ impl Db {
         let before = self.poc_run(poc, id).await?.ok_or(StoreError::NotFound)?;
         in_tx!(self, tx => {
             sqlx::query("DELETE FROM poc_runs WHERE id = $1 AND poc_id = $2").bind(id).bind(poc).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'delete', 'poc_run', $3, $4, NULL, NULL)")
-                .bind(now).bind(actor).bind(id.to_string()).bind(json(&before)).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "delete", "poc_run", id).before(json(&before)));
         })
     }
 
@@ -307,10 +299,7 @@ impl Db {
                     _ => StoreError::Database(e),
                 })?;
             }
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'record', 'poc', $3, NULL, $4, NULL)")
-                .bind(now).bind(actor).bind(poc.to_string()).bind(json(&(runs.len(), source)))
-                .execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "record", "poc", poc).after(json(&(runs.len(), source))));
             runs.len()
         })
     }
@@ -336,9 +325,7 @@ impl Db {
                     Some(d) if d.is_foreign_key_violation() => StoreError::NotFound,
                     _ => StoreError::Database(e),
                 })?;
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'issue', 'poc_token', $3, NULL, $4, NULL)")
-                .bind(now).bind(actor).bind(key.prefix()).bind(json(&(poc, label, expires_at))).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "issue", "poc_token", key.prefix()).after(json(&(poc, label, expires_at))));
         })?;
         Ok(key)
     }
@@ -361,9 +348,7 @@ impl Db {
             if changed == 0 {
                 return Err(StoreError::NotFound);
             }
-            sqlx::query("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-                VALUES ($1, $2, 'revoke', 'poc_token', $3, NULL, NULL, NULL)")
-                .bind(now).bind(actor).bind(prefix).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "revoke", "poc_token", prefix));
         })
     }
 

@@ -1,7 +1,7 @@
 //! The PoC record, on SQLite and (when reachable) PostgreSQL.
 
 use crate::StoreError;
-use crate::costs_tests::seed;
+use crate::costs::tests::seed;
 use crate::poc::{PocScenario, PocSystem, RunFilter};
 use crate::testing::TestDb;
 use domain::poc::parse_runs_csv;

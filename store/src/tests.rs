@@ -3,6 +3,7 @@
 use crate::testing::TestDb;
 use crate::{Db, LoginThrottle, StoreError, ThrottleVerdict};
 use domain::{Email, NewPassword, PersonName, Role};
+use sqlx::SqlitePool;
 
 async fn add(db: &Db, email: &str, role: Role) -> crate::User {
     db.create_user(
@@ -181,6 +182,38 @@ async fn migrations_are_idempotent_and_ping_answers() {
         t.db.ping().await.unwrap();
         t.finish().await;
     }
+}
+
+/// SQLite databases migrated under the old numbers (0006 partners … 0009 cost totals exact) keep
+/// migrating after the numbers were aligned with PostgreSQL's, without re-running anything.
+#[tokio::test]
+async fn a_sqlite_database_with_the_old_migration_numbers_still_migrates() {
+    let t = TestDb::sqlite().await;
+    let Db::Sqlite(pool) = &t.db else { unreachable!("a sqlite database") };
+    let versions = |pool: SqlitePool| async move {
+        sqlx::query_as::<_, (i64, String)>("SELECT version, description FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    let aligned = versions(pool.clone()).await;
+    assert!(aligned.contains(&(7, "partners".into())) && aligned.contains(&(12, "cost totals exact".into())));
+    for (old, new, description) in crate::SQLITE_RENUMBERED.iter().rev() {
+        sqlx::query("UPDATE _sqlx_migrations SET version = $1 WHERE version = $2 AND description = $3")
+            .bind(old)
+            .bind(new)
+            .bind(description)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    assert!(versions(pool.clone()).await.contains(&(6, "partners".into())), "the old layout is back");
+    t.db.migrate().await.unwrap();
+    assert_eq!(versions(pool.clone()).await, aligned);
+    // Nothing ran twice: the partner tables are still there and usable.
+    t.db.ping().await.unwrap();
+    assert!(t.db.partners().await.unwrap().is_empty());
+    t.finish().await;
 }
 
 #[tokio::test]

@@ -64,7 +64,7 @@ impl Db {
         let keys = [(account_key(email), t.max_per_account), (address_key(addr), t.max_per_address)];
         let postgres = matches!(self, Db::Postgres(_));
         let verdict = on_db!(self, pool => async {
-            let mut tx = crate::costs::WritePool::begin_write(pool).await?;
+            let mut tx = crate::tx::WritePool::begin_write(pool).await?;
             let mut retry_after = 0;
             for (key, max) in &keys {
                 if postgres {
@@ -98,7 +98,7 @@ impl Db {
     /// earlier failures are forgiven.
     pub async fn login_succeeded(&self, attempt: &LoginAttempt) -> Result<()> {
         on_db!(self, pool => async {
-            let mut tx = crate::costs::WritePool::begin_write(pool).await?;
+            let mut tx = crate::tx::WritePool::begin_write(pool).await?;
             sqlx::query("DELETE FROM login_failures WHERE key = $1")
                 .bind(account_key(&attempt.email)).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM login_failures WHERE key = $1 AND failed_at = $2")

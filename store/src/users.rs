@@ -1,5 +1,6 @@
 //! Accounts: creation, sign-in checks, roles and deactivation.
 
+use crate::tx::{Audit, in_tx, write_audit};
 use crate::{Db, PasswordHash, Result, StoreError, on_db, unique_as};
 use domain::{Email, NewPassword, PersonName, Role};
 use time::OffsetDateTime;
@@ -69,12 +70,11 @@ impl Db {
             "INSERT INTO users (email, name, role, password_hash, active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, TRUE, $5, $5) RETURNING {USER_COLUMNS}"
         );
-        let row: UserRow = crate::costs::in_tx!(self, tx => {
+        let row: UserRow = in_tx!(self, tx => {
             let row: UserRow = sqlx::query_as(&sql)
                 .bind(email.as_str()).bind(name.as_str()).bind(role.as_str()).bind(&hash.0).bind(now)
                 .fetch_one(&mut *tx).await.map_err(unique_as(crate::Duplicate::Email))?;
-            sqlx::query(AUDIT_USER).bind(now).bind(actor.unwrap_or(row.id)).bind("create").bind(row.id.to_string())
-                .bind(None::<String>).bind(user_json(&row)).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor.unwrap_or(row.id), "create", "user", row.id).after(user_json(&row)));
             row
         })?;
         row.into_user()
@@ -133,7 +133,7 @@ impl Db {
         value: T,
         removes_admin: bool,
         actor: i64,
-        action: &str,
+        action: &'static str,
     ) -> Result<User>
     where
         T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
@@ -151,7 +151,7 @@ impl Db {
         let select = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         let now = OffsetDateTime::now_utc();
         let postgres = matches!(self, Db::Postgres(_));
-        crate::costs::in_tx!(self, tx => {
+        in_tx!(self, tx => {
             if postgres && removes_admin {
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtext('users:admins'))").execute(&mut *tx).await?;
             }
@@ -160,8 +160,7 @@ impl Db {
             let after: UserRow = sqlx::query_as(&sql).bind(value.clone()).bind(id).bind(now)
                 .fetch_optional(&mut *tx).await?.ok_or(StoreError::LastAdmin)?;
             if (&before.role, before.active) != (&after.role, after.active) {
-                sqlx::query(AUDIT_USER).bind(now).bind(actor).bind(action).bind(id.to_string())
-                    .bind(Some(user_json(&before))).bind(user_json(&after)).execute(&mut *tx).await?;
+                write_audit!(tx, Audit::new(now, actor, action, "user", id).before(user_json(&before)).after(user_json(&after)));
             }
             after
         })?
@@ -172,9 +171,6 @@ impl Db {
         Ok(on_db!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?)
     }
 }
-
-const AUDIT_USER: &str = "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, before, after, reason) \
-    VALUES ($1, $2, $3, 'user', $4, $5, $6, NULL)";
 
 /// What the audit trail keeps of an account (never its password hash).
 fn user_json(u: &UserRow) -> String {

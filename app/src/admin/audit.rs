@@ -89,7 +89,7 @@ pub async fn audit_log(#[server(default)] query: AuditQuery) -> Result<AuditPage
         }
     };
     let pick = |text: &str, allowed: &[&str]| Some(text.trim().to_owned()).filter(|t| allowed.contains(&t.as_str()));
-    let filter = store::costs::AuditFilter {
+    let filter = store::audit::AuditFilter {
         entity: pick(&query.entity, &ENTITIES),
         actor_id: number("actor", &query.actor)?,
         action: pick(&query.action, &ACTIONS),

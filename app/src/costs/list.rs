@@ -1,8 +1,9 @@
 //! The cost list: filters in the URL (a plain GET form, so it works without JavaScript), keyset
 //! pages, and the total of everything the filters match in the reporting currency.
 
-use super::{Choice, CostQuery, FormData, cost_form_data, list_costs};
+use super::{CostQuery, FormData, cost_form_data, list_costs};
 use crate::i18n::{Texts, use_texts};
+use crate::shared::Choice;
 use domain::format_amount;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -1,9 +1,10 @@
 //! Master data: games, channels, vendors and countries (admins change them), campaigns (marketers
 //! and admins). Everyone who reads costs can see them.
 
-use super::{Choice, CostTypeChoice, FormData, SaveCampaign, SaveCode, SaveCostType, SaveCurrency, cost_form_data};
+use super::{CostTypeChoice, FormData, SaveCampaign, SaveCode, SaveCostType, SaveCurrency, cost_form_data};
 use crate::components::FormAlert;
 use crate::i18n::{Texts, use_texts};
+use crate::shared::Choice;
 use crate::shell::use_me;
 use domain::Role;
 use leptos::prelude::*;

@@ -19,6 +19,9 @@ pub use periods::PeriodsPage;
 pub use rates::RatesPage;
 
 use crate::error::AppError;
+use crate::shared::Choice;
+#[cfg(feature = "ssr")]
+use crate::shared::{HistoryLine, history};
 use domain::Currency;
 #[cfg(feature = "ssr")]
 use domain::Role;
@@ -44,14 +47,6 @@ impl From<store::costs::StoredCost> for CostRecord {
     fn from(s: store::costs::StoredCost) -> Self {
         CostRecord { id: s.id, version: s.version, deleted: s.deleted, entry: s.entry, fx_source: s.fx_source }
     }
-}
-
-/// A code and its display name, for a select.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Choice {
-    pub code: String,
-    pub name: String,
-    pub active: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,32 +302,6 @@ pub async fn reopen_month(month: String, reason: String) -> Result<(), AppError>
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
     caller.state.db.reopen_period(month, &reason, caller.user()?.id).await?;
     Ok(())
-}
-
-/// One line of an entry's or a period's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryLine {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub reason: Option<String>,
-}
-
-#[cfg(feature = "ssr")]
-async fn history(db: &store::Db, entity: &str, id: &str) -> Result<Vec<HistoryLine>, AppError> {
-    let users = db.users().await?;
-    let name = |id: i64| users.iter().find(|u| u.id == id).map_or_else(|| format!("#{id}"), |u| u.email.clone());
-    Ok(db
-        .audit_trail(entity, id)
-        .await?
-        .into_iter()
-        .map(|a| HistoryLine {
-            at: format!("{} {:02}:{:02} UTC", a.at.date(), a.at.hour(), a.at.minute()),
-            actor: name(a.actor_id),
-            action: a.action,
-            reason: a.reason,
-        })
-        .collect())
 }
 
 /// Who changed an entry, and when.

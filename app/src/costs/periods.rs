@@ -1,8 +1,9 @@
 //! Closing and reopening months (admins). A closed month refuses every change to its entries.
 
-use super::{CloseMonth, HistoryLine, ReopenMonth, list_periods};
+use super::{CloseMonth, ReopenMonth, list_periods};
 use crate::components::FormAlert;
 use crate::i18n::use_texts;
+use crate::shared::HistoryLine;
 use leptos::prelude::*;
 
 #[component]

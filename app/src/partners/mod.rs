@@ -5,8 +5,8 @@ mod console;
 
 pub use console::{PartnerPage, PartnersPage};
 
-use crate::costs::{Choice, HistoryLine};
 use crate::error::AppError;
+use crate::shared::{Choice, HistoryLine};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -404,13 +404,13 @@ async fn the_audit_trail_is_searchable_by_entity_actor_and_action() {
             ("user", actor.to_string()),
             "the account, first"
         );
-        let f = crate::costs::AuditFilter { entity: Some("cost_entry".into()), ..Default::default() };
+        let f = crate::audit::AuditFilter { entity: Some("cost_entry".into()), ..Default::default() };
         assert_eq!(db.audit_search(&f, 10).await.unwrap().len(), 2);
-        let f = crate::costs::AuditFilter { action: Some("close".into()), actor_id: Some(actor), ..Default::default() };
+        let f = crate::audit::AuditFilter { action: Some("close".into()), actor_id: Some(actor), ..Default::default() };
         assert_eq!(db.audit_search(&f, 10).await.unwrap()[0].entity_id, "2026-10");
-        let f = crate::costs::AuditFilter { actor_id: Some(actor + 99), ..Default::default() };
+        let f = crate::audit::AuditFilter { actor_id: Some(actor + 99), ..Default::default() };
         assert!(db.audit_search(&f, 10).await.unwrap().is_empty());
-        let page2 = crate::costs::AuditFilter { before_id: Some(all[0].id), ..Default::default() };
+        let page2 = crate::audit::AuditFilter { before_id: Some(all[0].id), ..Default::default() };
         assert_eq!(db.audit_search(&page2, 1).await.unwrap()[0].action, "delete");
         t.finish().await;
     }
