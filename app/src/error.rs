@@ -108,6 +108,26 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl From<service::Error> for AppError {
+    /// Rules and stale versions carry no submitted form here; the cost form's adapter adds it.
+    fn from(err: service::Error) -> Self {
+        use service::Error;
+        match err {
+            Error::Forbidden => AppError::Forbidden,
+            Error::UnknownActor(_) => AppError::Unauthenticated,
+            Error::Invalid { field, code } => AppError::invalid(field, code),
+            Error::Rules(findings) => AppError::Rules { findings, submitted: Box::default() },
+            Error::Stale { current, changed } => AppError::Stale {
+                version: current.version,
+                changed: changed.into_iter().map(str::to_owned).collect(),
+                submitted: None,
+            },
+            Error::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<store::StoreError> for AppError {
     fn from(err: store::StoreError) -> Self {
         use store::StoreError;

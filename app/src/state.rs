@@ -48,4 +48,9 @@ impl AppState {
     pub fn today(&self) -> time::Date {
         time::OffsetDateTime::now_utc().to_offset(self.business_offset).date()
     }
+
+    /// The use cases, over this server's database and settings.
+    pub fn service(&self) -> service::Service<'_> {
+        service::Service { db: &self.db, costs: &self.costs, today: self.today() }
+    }
 }

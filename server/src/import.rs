@@ -1,6 +1,7 @@
 //! `mcms import`: a cost file from the command line, through the same reading, rules and
 //! all-or-nothing commit as the web importer; and the error file both write.
 
+use anyhow::{Context, bail};
 use app::i18n::Texts;
 use domain::import::{Column, Limits, RowCheck, Sheet, auto_mapping, missing_columns, read_file};
 use domain::{Lang, Role};
@@ -28,51 +29,42 @@ pub async fn import_file(
     job: &ImportJob<'_>,
     settings: &CostSettings,
     today: time::Date,
-) -> Result<String, String> {
+) -> anyhow::Result<String> {
     let t = Texts::for_lang(Lang::En);
-    let size = std::fs::metadata(job.path).map_err(|e| format!("cannot read {}: {e}", job.path.display()))?.len();
+    let size = std::fs::metadata(job.path).with_context(|| format!("cannot read {}", job.path.display()))?.len();
     if size > job.limits.max_bytes as u64 {
-        return Err(format!(
-            "{}: {} ({size} > {} bytes)",
-            job.path.display(),
-            t.error_code("import.too_large"),
-            job.limits.max_bytes
-        ));
+        bail!("{}: {} ({size} > {} bytes)", job.path.display(), t.error_code("import.too_large"), job.limits.max_bytes);
     }
-    let bytes = std::fs::read(job.path).map_err(|e| format!("cannot read {}: {e}", job.path.display()))?;
-    let users = db.users().await.map_err(|e| e.to_string())?;
-    let user = users
-        .into_iter()
-        .find(|u| u.email.eq_ignore_ascii_case(job.as_email.trim()) && u.active && u.role.includes(Role::Marketer))
-        .ok_or_else(|| format!("--as: no active marketer or admin with the email {:?}", job.as_email))?;
+    let bytes = std::fs::read(job.path).with_context(|| format!("cannot read {}", job.path.display()))?;
+    let actor = service::Actor::by_email(db, job.as_email)
+        .await
+        .and_then(|a| a.require(Role::Marketer).map(|()| a))
+        .map_err(|_| anyhow::anyhow!("--as: no active marketer or admin with the email {:?}", job.as_email))?;
     let hash = content_hash(&bytes);
-    if let Some(batch) = db.batch_with_content(&hash).await.map_err(|e| e.to_string())? {
-        return Err(format!(
-            "{} (batch {batch}, /costs/import/batches/{batch})",
-            t.error_code("import.already_imported")
-        ));
+    if let Some(batch) = db.batch_with_content(&hash).await? {
+        bail!("{} (batch {batch}, /costs/import/batches/{batch})", t.error_code("import.already_imported"));
     }
     let started = std::time::Instant::now();
     let sheet = read_file(&bytes, job.limits)
-        .map_err(|p| format!("{}: {} ({})", job.path.display(), t.error_code(&p.code), p.detail))?;
+        .map_err(|p| anyhow::anyhow!("{}: {} ({})", job.path.display(), t.error_code(&p.code), p.detail))?;
     drop(bytes);
     let mut mapping = auto_mapping(&sheet.headers);
     if let Some(vendor) = job.vendor {
-        let saved = db.vendor_mapping(vendor).await.map_err(|e| e.to_string())?;
-        let saved = saved.ok_or_else(|| format!("--vendor: no mapping is saved for {vendor:?}"))?;
+        let saved = db.vendor_mapping(vendor).await?;
+        let saved = saved.with_context(|| format!("--vendor: no mapping is saved for {vendor:?}"))?;
         apply_saved(&sheet.headers, &mut mapping, &saved);
     }
     let missing = missing_columns(&mapping);
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|c| c.as_str()).collect();
-        return Err(format!(
+        bail!(
             "{} {} (the file's headers: {})",
             t.error_code("import.missing_columns"),
             names.join(", "),
             sheet.headers.join(", ")
-        ));
+        );
     }
-    let checks = db.check_sheet(&sheet.rows, &mapping, today, settings).await.map_err(|e| e.to_string())?;
+    let checks = db.check_sheet(&sheet.rows, &mapping, today, settings).await?;
     let encoding = sheet.encoding;
     drop(sheet.rows); // the checks hold what is left to store
     tracing::info!(rows = checks.len(), ms = started.elapsed().as_millis() as u64, "import read and checked");
@@ -88,35 +80,35 @@ pub async fn import_file(
             let _ = writeln!(report, "row {}: {kind}: {column}: {}", check.row, p.message);
         }
     }
+    // The same verdict the commit applies, said here with the counts and before a dry run ends.
     match domain::import::verdict(&checks, job.accept_warnings) {
         Ok(()) => {}
-        Err("import.has_errors") => return Err(format!("{report}{errors} row(s) with errors; nothing was imported")),
+        Err("import.has_errors") => bail!("{report}{errors} row(s) with errors; nothing was imported"),
         Err("import.warnings_unaccepted") => {
-            return Err(format!("{report}{warnings} row(s) with warnings; read them, then pass --accept-warnings"));
+            bail!("{report}{warnings} row(s) with warnings; read them, then pass --accept-warnings");
         }
-        Err(code) => return Err(format!("{report}{}", t.error_code(code))),
+        Err(code) => bail!("{report}{}", t.error_code(code)),
     }
-    let entries: Vec<_> = checks.into_iter().filter_map(|c| c.report.entry).collect();
-    let totals = domain::import::totals_by_currency(entries.iter().map(|e| &e.amount));
+    let totals =
+        domain::import::totals_by_currency(checks.iter().filter_map(|c| c.report.entry.as_ref().map(|e| &e.amount)));
     let totals: Vec<String> =
         totals.iter().map(|(c, minor)| format!("{} {c}", domain::format_amount(*minor, *c))).collect();
     if job.dry_run {
         let _ = writeln!(
             report,
             "dry run: {} entries would be imported ({}); nothing stored",
-            entries.len(),
+            checks.len(),
             totals.join(", ")
         );
         return Ok(report);
     }
     let name = job.path.file_name().map_or_else(|| "import".into(), |n| n.to_string_lossy().into_owned());
     let batch = NewBatch { file_name: &name, content_hash: &hash, source: "cli" };
-    let started = std::time::Instant::now();
-    let stored = db
-        .commit_import(batch, &entries, settings, user.id)
+    let service = service::Service { db, costs: settings, today };
+    let stored = service
+        .commit_import(&actor, batch, checks, job.accept_warnings, &|_, _| {})
         .await
-        .map_err(|e| format!("{report}nothing was imported: {e}"))?;
-    tracing::info!(rows = stored.row_count, ms = started.elapsed().as_millis() as u64, "import committed");
+        .map_err(|e| anyhow::anyhow!("{report}nothing was imported: {e}"))?;
     let _ = writeln!(report, "imported batch {}: {} entries ({})", stored.id, stored.row_count, totals.join(", "));
     Ok(report)
 }

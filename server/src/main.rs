@@ -1,5 +1,6 @@
 //! `mcms`: the MCMS server and its administration commands.
 
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use server::{WebConfig, config, demo};
 use std::io::{BufRead, IsTerminal};
@@ -211,9 +212,9 @@ struct ServeArgs {
     /// Also load the demo dataset and demo accounts.
     #[arg(long, env = "MCMS_DEMO")]
     demo: bool,
-    /// Folder of the compiled site assets (pkg/).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value_os_t = config::default_site_root())]
-    site_root: PathBuf,
+    /// Serve the compiled site (pkg/) from this folder instead of the copy inside the binary.
+    #[arg(long, env = "LEPTOS_SITE_ROOT")]
+    site_root: Option<PathBuf>,
     /// Mark cookies Secure; set when MCMS is served over https.
     #[arg(long, env = "MCMS_SECURE_COOKIES")]
     secure_cookies: bool,
@@ -245,6 +246,10 @@ struct ServeArgs {
     /// Requests handled at once; more wait their turn.
     #[arg(long, env = "MCMS_MAX_IN_FLIGHT", default_value_t = 512)]
     max_in_flight: usize,
+    /// Milliseconds a partner API statistics page is kept per instance before it is read again
+    /// (0: every request reads the database). Conditional requests get 304 either way.
+    #[arg(long, env = "MCMS_API_CACHE_MS", default_value_t = 1000)]
+    api_cache_ms: u64,
     /// Serve Prometheus metrics at http://ADDR/metrics (a separate, private address; off without it).
     #[arg(long, env = "MCMS_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
@@ -333,31 +338,35 @@ async fn run() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("mcms: {message}");
+        Err(error) => {
+            eprintln!("mcms: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn open(args: &DbArgs) -> Result<Db, String> {
+async fn open(args: &DbArgs) -> anyhow::Result<Db> {
     let url = config::database_url(args.database_url.as_deref(), &args.data_dir)
-        .map_err(|e| format!("cannot create data dir {}: {e}", args.data_dir.display()))?;
-    let db = Db::connect(&url).await.map_err(|e| format!("cannot open database: {e}"))?;
-    db.migrate().await.map_err(|e| format!("cannot migrate database: {e}"))?;
+        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+    let db = Db::connect(&url).await.context("cannot open database")?;
+    db.migrate().await.context("cannot migrate database")?;
     Ok(db)
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = open(&args.db).await?;
     if args.demo {
         load_demo(&db).await?;
     }
-    if !args.site_root.join("pkg").is_dir() {
-        tracing::warn!(site_root = %args.site_root.display(), "no compiled site assets here; pages will work without JavaScript and styles");
+    let site = args.site_root.map_or(server::site::Site::Embedded, server::site::Site::Folder);
+    if !site.is_complete() {
+        tracing::warn!(
+            ?site,
+            "no compiled site (pkg/mcms.js, .wasm, .css) there; pages will work without JavaScript and styles"
+        );
     }
     let config = WebConfig {
-        site_root: args.site_root,
+        site,
         secure_cookies: args.secure_cookies,
         session_idle_minutes: args.session_idle_minutes,
         session_max_secs: args.session_max_hours * 3600,
@@ -370,6 +379,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         trusted_proxies: args.trusted_proxies,
         request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
         max_in_flight: args.max_in_flight,
+        api_cache: std::time::Duration::from_millis(args.api_cache_ms),
         ..WebConfig::default()
     };
     let limits = server::serve::ServeLimits {
@@ -380,28 +390,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     tokio::spawn(clean_up_hourly(db.clone()));
     let app = server::router(db.clone(), &config);
     let listener =
-        tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+        tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     if let Some(addr) = args.metrics_addr {
-        let metrics = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let metrics = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         tracing::info!("metrics at http://{addr}/metrics");
         let router = server::metrics::router(db.clone());
         tokio::spawn(server::serve::serve(metrics, router, limits, std::future::pending()));
     }
     tracing::info!(backend = db.backend(), "MCMS listening on http://{}", args.addr);
-    server::serve::serve(listener, app, limits, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
+    server::serve::serve(listener, app, limits, shutdown_signal()).await.context("server error")?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn load_demo(db: &Db) -> Result<(), String> {
-    let added = demo::load(db).await.map_err(|e| format!("cannot load demo data: {e}"))?;
+async fn load_demo(db: &Db) -> anyhow::Result<()> {
+    let added = demo::load(db).await.context("cannot load demo data")?;
     let defaults = WebConfig::default();
     let today = time::OffsetDateTime::now_utc().to_offset(defaults.business_offset).date();
-    let costs =
-        demo::load_costs(db, &defaults.costs, today).await.map_err(|e| format!("cannot load demo costs: {e}"))?;
-    let stats = demo::load_partners(db, today).await.map_err(|e| format!("cannot load demo partners: {e}"))?;
-    let runs = demo::load_poc(db).await.map_err(|e| format!("cannot load the demo PoC: {e}"))?;
+    let costs = demo::load_costs(db, &defaults.costs, today).await.context("cannot load demo costs")?;
+    let stats = demo::load_partners(db, today).await.context("cannot load demo partners")?;
+    let runs = demo::load_poc(db).await.context("cannot load the demo PoC")?;
     tracing::info!(accounts = added, cost_entries = costs, partner_stats = stats, poc_runs = runs, "demo data loaded");
     Ok(())
 }
@@ -411,22 +420,21 @@ async fn issue_key(
     partner: &str,
     settings: &store::partners::KeySettings,
     as_email: &str,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let admin = active_admin(&db, as_email).await?;
-    let found = db.partners().await.map_err(|e| e.to_string())?.into_iter().find(|p| p.name == partner);
-    let found = found.ok_or(format!("no partner named {partner:?}"))?;
-    let (info, key) = db.issue_key(found.id, settings, admin.id).await.map_err(|e| e.to_string())?;
-    tracing::info!(partner = found.id, key = info.id, prefix = %info.prefix, "API key issued");
+    let actor = service::Actor::by_email(&db, as_email).await?;
+    let found = db.partners().await?.into_iter().find(|p| p.name == partner);
+    let found = found.with_context(|| format!("no partner named {partner:?}"))?;
+    let (_, key) = cli_service(&db).issue_key(&actor, found.id, settings).await?;
     println!("{}", key.reveal());
     Ok(())
 }
 
-/// The active admin with this email, whom a command records its change under.
-async fn active_admin(db: &Db, email: &str) -> Result<store::User, String> {
-    let users = db.users().await.map_err(|e| e.to_string())?;
-    let admin = users.into_iter().find(|u| u.email == email && u.active && u.role == domain::Role::Admin);
-    admin.ok_or(format!("{email} is not an active admin"))
+/// The use cases for a command, with the ledger's default settings.
+fn cli_service(db: &Db) -> service::Service<'_> {
+    static COSTS: std::sync::LazyLock<store::costs::CostSettings> = std::sync::LazyLock::new(Default::default);
+    let today = time::OffsetDateTime::now_utc().to_offset(WebConfig::default().business_offset).date();
+    service::Service { db, costs: &COSTS, today }
 }
 
 async fn issue_poc_token(
@@ -434,25 +442,24 @@ async fn issue_poc_token(
     label: &str,
     expires_in_days: Option<u16>,
     as_email: &str,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let admin = active_admin(&db, as_email).await?;
-    let poc = db.pocs().await.map_err(|e| e.to_string())?.into_iter().next().ok_or("no PoC is recorded yet")?;
-    let expires_at = expires_in_days.map(|d| time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(d)));
-    let token = db.issue_poc_token(poc.id, label, expires_at, admin.id).await.map_err(|e| e.to_string())?;
-    tracing::info!(poc = poc.id, prefix = token.prefix(), "PoC token issued");
+    let actor = service::Actor::by_email(&db, as_email).await?;
+    let service = cli_service(&db);
+    let expires_on = expires_in_days.map(|d| service.today + time::Duration::days(i64::from(d)));
+    let token = service.issue_poc_token(&actor, label, expires_on).await?;
     println!("{}", token.reveal());
     Ok(())
 }
 
-async fn poc_tokens(args: &DbArgs) -> Result<(), String> {
+async fn poc_tokens(args: &DbArgs) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let Some(poc) = db.pocs().await.map_err(|e| e.to_string())?.into_iter().next() else {
+    let Some(poc) = db.pocs().await?.into_iter().next() else {
         println!("no PoC is recorded yet");
         return Ok(());
     };
     let now = time::OffsetDateTime::now_utc();
-    for t in db.poc_tokens(poc.id).await.map_err(|e| e.to_string())? {
+    for t in db.poc_tokens(poc.id).await? {
         let status = t.state(now).replace('_', " ");
         let expires = t.expires_at.map_or("never".to_owned(), |e| e.date().to_string());
         println!(
@@ -468,16 +475,16 @@ async fn poc_tokens(args: &DbArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn revoke_poc_token(args: &DbArgs, prefix: &str, as_email: &str) -> Result<(), String> {
+async fn revoke_poc_token(args: &DbArgs, prefix: &str, as_email: &str) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let admin = active_admin(&db, as_email).await?;
-    match db.revoke_poc_token(prefix.trim(), admin.id).await {
+    let actor = service::Actor::by_email(&db, as_email).await?;
+    match cli_service(&db).revoke_poc_token(&actor, prefix).await {
         Ok(()) => {
             println!("revoked {prefix}");
             Ok(())
         }
-        Err(store::StoreError::NotFound) => Err(format!("no working token has the prefix {prefix:?}")),
-        Err(e) => Err(e.to_string()),
+        Err(service::Error::Store(store::StoreError::NotFound)) => bail!("no working token has the prefix {prefix:?}"),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -520,15 +527,14 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn create_admin(args: &DbArgs, email: &str, name: &str) -> Result<(), String> {
-    let email = domain::Email::parse(email).map_err(|e| format!("--email: {e}"))?;
-    let name = domain::PersonName::parse(name).map_err(|e| format!("--name: {e}"))?;
+async fn create_admin(args: &DbArgs, email: &str, name: &str) -> anyhow::Result<()> {
+    let email = domain::Email::parse(email).context("--email")?;
+    let name = domain::PersonName::parse(name).context("--name")?;
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
-    let password =
-        domain::NewPassword::parse(line.trim_end_matches(['\r', '\n'])).map_err(|e| format!("password: {e}"))?;
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+    let password = domain::NewPassword::parse(line.trim_end_matches(['\r', '\n'])).context("password")?;
     let db = open(args).await?;
-    let user = db.create_user(&email, &name, domain::Role::Admin, &password).await.map_err(|e| e.to_string())?;
+    let user = db.create_user(&email, &name, domain::Role::Admin, &password).await?;
     println!("created administrator {} (id {})", user.email, user.id);
     Ok(())
 }
@@ -548,10 +554,9 @@ fn parse_scope(text: &str) -> Result<domain::keys::Scope, String> {
     domain::keys::Scope::parse(text.trim()).ok_or_else(|| format!("unknown scope {text:?}"))
 }
 
-async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: store::costs::YearMonth) -> Result<(), String> {
+async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: store::costs::YearMonth) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let reasons =
-        server::batch::check(&db, month, &ledger.settings(), ledger.today()).await.map_err(|e| e.to_string())?;
+    let reasons = server::batch::check(&db, month, &ledger.settings(), ledger.today()).await?;
     if reasons.is_empty() {
         println!("{month} is closed and every entry passes: safe to load");
         Ok(())
@@ -559,7 +564,7 @@ async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: store::costs::Ye
         for reason in &reasons {
             println!("{reason}");
         }
-        Err(format!("{month} is not safe to load ({} reason(s) above)", reasons.len()))
+        bail!("{month} is not safe to load ({} reason(s) above)", reasons.len())
     }
 }
 
@@ -568,14 +573,14 @@ async fn export(
     ledger: &LedgerArgs,
     month: store::costs::YearMonth,
     format: ExportFormat,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     use std::io::Write;
     let db = open(args).await?;
     let settings = ledger.settings();
-    let rows = server::batch::month_entries(&db, month).await.map_err(|e| e.to_string())?;
+    let rows = server::batch::month_entries(&db, month).await?;
     let bytes = match format {
-        ExportFormat::Csv => server::batch::to_csv(&rows, &settings).map_err(|e| e.to_string())?,
+        ExportFormat::Csv => server::batch::to_csv(&rows, &settings)?,
         ExportFormat::Jsonl => server::batch::to_jsonl(&rows, &settings).into_bytes(),
     };
-    std::io::stdout().write_all(&bytes).map_err(|e| format!("cannot write: {e}"))
+    std::io::stdout().write_all(&bytes).context("cannot write")
 }

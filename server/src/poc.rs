@@ -59,13 +59,8 @@ fn refuse(status: StatusCode, detail: impl Into<String>, errors: Value) -> Respo
 /// and every problem is named with its index.
 pub async fn record(State(state): State<AppState>, req: Request<Body>) -> Response {
     let (parts, body) = req.into_parts();
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(Ok(key)) = token.map(ApiKey::parse) else {
+    let token = crate::api::gate::bearer(&parts.headers).ok().flatten();
+    let Some(Ok(key)) = token.map(|t| ApiKey::parse(t.token().trim())) else {
         return refuse(StatusCode::UNAUTHORIZED, "Send a PoC token as `Authorization: Bearer <token>`.", json!([]));
     };
     let (poc, issuer) = match state.db.poc_token(&key).await {
@@ -128,11 +123,8 @@ pub async fn record(State(state): State<AppState>, req: Request<Body>) -> Respon
             json!(problems),
         );
     }
-    match state.db.record_runs(poc, &runs, "api", issuer).await {
-        Ok(n) => {
-            tracing::info!(poc, runs = n, token = key.prefix(), "PoC runs recorded");
-            (StatusCode::CREATED, Json(json!({ "recorded": n }))).into_response()
-        }
+    match state.service().record_runs(&service::Actor::poc_token(issuer), poc, &runs, "api").await {
+        Ok(n) => (StatusCode::CREATED, Json(json!({ "recorded": n }))).into_response(),
         Err(e) => {
             let err: AppError = e.into();
             refuse(

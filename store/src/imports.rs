@@ -6,7 +6,7 @@ use crate::ledger::{BatchStamp, LedgerTx};
 use crate::tx::{Audit, in_tx, json, write_audit};
 use crate::{Db, Result, StoreError, on_db};
 use domain::Currency;
-use domain::costs::{BudgetMonth, CostEntry, CostForm, HashMap, Reference, invoice_key, parse_date};
+use domain::costs::{BudgetMonth, CostEntry, CostForm, HashMap, Reference, invoice_key};
 use domain::import::{CellProblem, Column, RowCheck, Sheet, check_rows, header_key, row_to_form};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -107,15 +107,15 @@ impl ReferenceNeeds {
     }
 
     pub fn add(&mut self, form: &CostForm) {
-        if let Some(d) = parse_date(form.date.trim()) {
+        let look = form.lookups();
+        if let Some(d) = look.date {
             self.first = Some(self.first.map_or(d, |f| f.min(d)));
             self.last = Some(self.last.map_or(d, |l| l.max(d)));
         }
-        let invoice = form.invoice_number.trim();
-        if !invoice.is_empty() {
-            self.invoices.push((form.vendor.trim().to_owned(), domain::costs::normalised_invoice(invoice).collect()));
+        if let Some((_, normalised)) = look.invoice {
+            self.invoices.push((look.vendor, normalised));
         }
-        self.corrects.extend(form.corrects);
+        self.corrects.extend(look.corrects);
     }
 }
 

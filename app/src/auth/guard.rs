@@ -31,6 +31,11 @@ impl Caller {
     pub fn user(&self) -> Result<&User, AppError> {
         self.user.as_ref().ok_or(AppError::Unauthenticated)
     }
+
+    /// The signed-in user as the use cases' [`service::Actor`].
+    pub fn actor(&self) -> Result<service::Actor, AppError> {
+        Ok(service::Actor::user(self.user()?)?)
+    }
 }
 
 /// The session cookie's name; `__Host-` prefixed when cookies are `Secure`.

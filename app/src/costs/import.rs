@@ -277,28 +277,18 @@ pub async fn set_import_mapping(
 #[server(endpoint = "costs/import/commit")]
 pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) -> Result<i64, AppError> {
     let (caller, draft) = own_draft(id).await?;
-    let started = std::time::Instant::now();
-    let (db, settings) = (&caller.state.db, &caller.state.costs);
     if !domain::import::missing_columns(&draft.mapping).is_empty() {
         return Err(AppError::invalid("mapping", "import.missing_columns"));
     }
     let checks = check_draft(&caller, &draft).await?;
-    domain::import::verdict(&checks, accept_warnings).map_err(|code| {
-        AppError::invalid(if code == "import.warnings_unaccepted" { "accept_warnings" } else { "rows" }, code)
-    })?;
-    let entries: Vec<_> = checks.into_iter().filter_map(|c| c.report.entry).collect();
     let batch =
         store::imports::NewBatch { file_name: &draft.file_name, content_hash: &draft.content_hash, source: "web" };
-    let actor = caller.user()?.id;
-    let (progress, total) = (caller.state.import_progress.clone(), entries.len());
-    let report = |done| progress.set(draft.id, Progress { storing: true, done, total });
-    report(0);
-    let stored = db.commit_import_with_progress(batch, &entries, settings, actor, &report).await;
+    let progress = caller.state.import_progress.clone();
+    let report = |done, total| progress.set(draft.id, Progress { storing: true, done, total });
+    let stored = caller.state.service().commit_import(&caller.actor()?, batch, checks, accept_warnings, &report).await;
     progress.finish(draft.id);
     let stored = stored?;
-    db.delete_draft(draft.id).await?;
-    tracing::info!(by = actor, batch = stored.id, rows = stored.row_count, "import committed");
-    metrics::histogram!("mcms_import_commit_seconds").record(started.elapsed().as_secs_f64());
+    caller.state.db.delete_draft(draft.id).await?;
     leptos_axum::redirect(&format!("/costs/import/batches/{}", stored.id));
     Ok(stored.id)
 }
@@ -327,10 +317,7 @@ pub async fn discard_import(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "costs/import/rollback")]
 pub async fn rollback_import(batch: i64) -> Result<usize, AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
-    let actor = caller.user()?.id;
-    let removed = caller.state.db.rollback_batch(batch, actor).await?;
-    tracing::info!(by = actor, batch, removed, "import rolled back");
-    Ok(removed)
+    Ok(caller.state.service().rollback_import(&caller.actor()?, batch).await?)
 }
 
 fn column_label(t: &Texts, column: Column) -> &'static str {

@@ -149,54 +149,21 @@ pub async fn save_cost(
     acknowledge: Option<String>,
 ) -> Result<CostRecord, AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
-    let (db, settings) = (&caller.state.db, &caller.state.costs);
-    let actor = caller.user()?.id;
-    let reference = db.cost_reference(&form, caller.state.today(), settings).await?;
-    let report = domain::costs::validate(&form, &reference);
     let acknowledged: Vec<String> =
         acknowledge.unwrap_or_default().split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-    let rules_refusal = || AppError::Rules { findings: report.findings.clone(), submitted: Box::new(form.clone()) };
-    if !report.can_save(&acknowledged) {
-        return Err(rules_refusal());
-    }
-    let entry = report.entry.clone().ok_or_else(rules_refusal)?;
-    let stored = match (form.editing, version) {
-        (Some(id), Some(version)) => match db.update_cost(id, version, &entry, settings, actor).await {
-            Err(store::StoreError::Stale(current)) => {
-                return Err(AppError::Stale {
-                    version: current.version,
-                    changed: changed_fields(&current.entry, &entry),
-                    submitted: Some(Box::new(form.clone())),
-                });
+    let stored =
+        caller.state.service().save_cost(&caller.actor()?, &form, version, &acknowledged).await.map_err(|e| {
+            // A form posted without JavaScript comes back filled in with what was submitted.
+            match AppError::from(e) {
+                AppError::Rules { findings, .. } => AppError::Rules { findings, submitted: Box::new(form.clone()) },
+                AppError::Stale { version, changed, .. } => {
+                    AppError::Stale { version, changed, submitted: Some(Box::new(form.clone())) }
+                }
+                other => other,
             }
-            other => other?,
-        },
-        (None, _) => db.create_cost(&entry, settings, actor).await?,
-        (Some(_), None) => return Err(AppError::BadRequest("editing needs the version being edited".into())),
-    };
-    tracing::info!(by = actor, cost_id = stored.id, version = stored.version, "cost saved");
+        })?;
     leptos_axum::redirect("/costs");
     Ok(stored.into())
-}
-
-/// The fields where the stored entry differs from the one submitted.
-#[cfg(feature = "ssr")]
-fn changed_fields(stored: &CostEntry, submitted: &CostEntry) -> Vec<String> {
-    let pairs: [(&str, bool); 12] = [
-        ("date", stored.date != submitted.date),
-        ("game", stored.game != submitted.game),
-        ("channel", stored.channel != submitted.channel),
-        ("campaign", stored.campaign != submitted.campaign),
-        ("country", stored.country != submitted.country),
-        ("vendor", stored.vendor != submitted.vendor),
-        ("cost_type", stored.cost_type != submitted.cost_type),
-        ("currency", stored.amount.currency != submitted.amount.currency),
-        ("amount", stored.amount.minor != submitted.amount.minor),
-        ("units", stored.units != submitted.units),
-        ("invoice_number", stored.invoice_number != submitted.invoice_number),
-        ("memo", stored.memo != submitted.memo || stored.vat_included != submitted.vat_included),
-    ];
-    pairs.into_iter().filter(|(_, differs)| *differs).map(|(name, _)| name.to_owned()).collect()
 }
 
 /// One entry, for its page.
@@ -292,16 +259,14 @@ pub async fn restore_cost(id: i64) -> Result<(), AppError> {
 pub async fn close_month(month: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
-    caller.state.db.close_period(month, caller.user()?.id).await?;
-    Ok(())
+    Ok(caller.state.service().close_month(&caller.actor()?, month).await?)
 }
 
 #[server(endpoint = "costs/reopen-month")]
 pub async fn reopen_month(month: String, reason: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
-    caller.state.db.reopen_period(month, &reason, caller.user()?.id).await?;
-    Ok(())
+    Ok(caller.state.service().reopen_month(&caller.actor()?, month, &reason).await?)
 }
 
 /// Who changed an entry, and when.

@@ -316,10 +316,8 @@ pub async fn issue_key(
     #[server(default)] daily_quota: String,
 ) -> Result<IssuedKey, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
     let settings = key_settings(&label, &scopes, &expires_on, rate_per_minute, &daily_quota)?;
-    let (info, key) = caller.state.db.issue_key(partner, &settings, actor).await?;
-    tracing::info!(by = actor, partner, key = info.id, prefix = %info.prefix, "API key issued");
+    let (info, key) = caller.state.service().issue_key(&caller.actor()?, partner, &settings).await?;
     Ok(IssuedKey { key: key.reveal().to_owned(), prefix: info.prefix })
 }
 
@@ -328,16 +326,10 @@ pub async fn issue_key(
 #[server(endpoint = "partners/keys/rotate")]
 pub async fn rotate_key(key: i64, grace_hours: i64, #[server(default)] confirm: bool) -> Result<IssuedKey, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
     if !confirm {
         return Err(AppError::invalid("confirm", "key.confirm"));
     }
-    if !(0..=24 * 30).contains(&grace_hours) {
-        return Err(AppError::invalid("grace_hours", "key.grace_invalid"));
-    }
-    let grace = time::OffsetDateTime::now_utc() + time::Duration::hours(grace_hours);
-    let (info, new) = caller.state.db.rotate_key(key, grace, actor).await?;
-    tracing::info!(by = actor, old = key, new = info.id, grace_hours, "API key rotated");
+    let (info, new) = caller.state.service().rotate_key(&caller.actor()?, key, grace_hours).await?;
     Ok(IssuedKey { key: new.reveal().to_owned(), prefix: info.prefix })
 }
 
@@ -345,13 +337,10 @@ pub async fn rotate_key(key: i64, grace_hours: i64, #[server(default)] confirm: 
 #[server(endpoint = "partners/keys/revoke")]
 pub async fn revoke_key(key: i64, #[server(default)] confirm: bool) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
     if !confirm {
         return Err(AppError::invalid("confirm", "key.confirm"));
     }
-    caller.state.db.revoke_key(key, actor).await?;
-    tracing::info!(by = actor, key, "API key revoked");
-    Ok(())
+    Ok(caller.state.service().revoke_key(&caller.actor()?, key).await?)
 }
 
 /// Changes a key's label, scopes, expiry and limits, and its own allowlist. Needs `confirm`.

@@ -303,9 +303,8 @@ pub async fn poc_report(
 #[server(endpoint = "poc/record")]
 pub async fn record_runs(csv: String) -> Result<usize, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
-    let db = &caller.state.db;
-    let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let service = caller.state.service();
+    let (db, poc) = (&caller.state.db, service.current_poc().await?);
     let systems = db.poc_systems(poc.id).await?;
     let scenarios = db.poc_scenarios(poc.id).await?;
     let runs = domain::poc::parse_runs_csv(
@@ -314,9 +313,7 @@ pub async fn record_runs(csv: String) -> Result<usize, AppError> {
         |s| scenarios.iter().any(|x| x.name == s),
     )
     .map_err(AppError::rows)?;
-    let n = db.record_runs(poc.id, &runs, "file", actor).await?;
-    tracing::info!(by = actor, poc = poc.id, runs = n, "PoC runs recorded");
-    Ok(n)
+    Ok(service.record_runs(&caller.actor()?, poc.id, &runs, "file").await?)
 }
 
 /// Records the PoC's status and decision (admins), audited.
@@ -429,25 +426,11 @@ pub struct NewToken {
 #[server(endpoint = "poc/issue-token")]
 pub async fn issue_poc_token(label: String, #[server(default)] expires_on: String) -> Result<NewToken, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
-    let label = label.trim();
-    if label.is_empty() || label.chars().count() > 200 {
-        return Err(AppError::invalid("label", "poc.token_label"));
-    }
-    let expires_at = match expires_on.trim() {
+    let expires_on = match expires_on.trim() {
         "" => None,
-        day => {
-            let day = domain::costs::parse_date_checked(day).map_err(|p| AppError::invalid("expires_on", p.code()))?;
-            if day < caller.state.today() {
-                return Err(AppError::invalid("expires_on", "key.expiry_past"));
-            }
-            Some(day.next_day().unwrap_or(day).midnight().assume_utc())
-        }
+        day => Some(domain::costs::parse_date_checked(day).map_err(|p| AppError::invalid("expires_on", p.code()))?),
     };
-    let db = &caller.state.db;
-    let poc = db.pocs().await?.into_iter().next().ok_or(AppError::NotFound)?;
-    let token = db.issue_poc_token(poc.id, label, expires_at, actor).await?;
-    tracing::info!(by = actor, prefix = token.prefix(), "PoC token issued");
+    let token = caller.state.service().issue_poc_token(&caller.actor()?, &label, expires_on).await?;
     Ok(NewToken { prefix: token.prefix().to_owned(), token: token.reveal().to_owned() })
 }
 
@@ -455,11 +438,8 @@ pub async fn issue_poc_token(label: String, #[server(default)] expires_on: Strin
 #[server(endpoint = "poc/revoke-token")]
 pub async fn revoke_poc_token(prefix: String, #[server(default)] confirm: bool) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
     if !confirm {
         return Err(AppError::invalid("confirm", "key.confirm"));
     }
-    caller.state.db.revoke_poc_token(prefix.trim(), actor).await?;
-    tracing::info!(by = actor, prefix = %prefix, "PoC token revoked");
-    Ok(())
+    Ok(caller.state.service().revoke_poc_token(&caller.actor()?, &prefix).await?)
 }

@@ -8,10 +8,7 @@ use super::{
 use crate::ledger::LedgerTx;
 use crate::tx::{Audit, in_tx, json, refuse_closed_month, write_audit};
 use crate::{Db, Result, StoreError, on_db};
-use domain::Currency;
-use domain::costs::{
-    BudgetMonth, CostEntry, CostForm, FxRate, Reference, invoice_key, natural_key, normalised_invoice, parse_date,
-};
+use domain::costs::{BudgetMonth, CostEntry, CostForm, FxRate, Reference};
 use time::{Date, OffsetDateTime};
 
 impl Db {
@@ -20,56 +17,45 @@ impl Db {
     pub async fn cost_reference(&self, form: &CostForm, today: Date, settings: &CostSettings) -> Result<Reference> {
         let mut r = reference_from(self.cost_master_data(today, 0).await?, today, settings);
 
-        let date = parse_date(form.date.trim());
-        let currency = Currency::from_code(&form.currency);
-        if let (Some(date), Some(currency)) = (date, currency) {
+        let look = form.lookups();
+        if let (Some(date), Some(currency)) = (look.date, look.currency) {
             let rate: Option<(Date, i64)> = on_db!(self, pool => sqlx::query_as(
                 "SELECT rate_date, micros FROM fx_rates WHERE currency = $1 AND rate_date <= $2 ORDER BY rate_date DESC LIMIT 1")
                 .bind(currency.code()).bind(date).fetch_optional(pool).await)?;
             if let Some((date, micros)) = rate {
                 r.fx.insert(currency, vec![FxRate { date, micros }]);
             }
-            let key = natural_key(
-                date,
-                form.channel.trim(),
-                form.campaign.trim(),
-                &form.country.trim().to_ascii_uppercase(),
-                form.cost_type.trim(),
-                currency,
-            );
+        }
+        if let Some(key) = look.natural_key {
             let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT id FROM cost_entries WHERE natural_key = $1 AND deleted_at IS NULL")
                 .bind(&key).fetch_optional(pool).await)?;
             r.natural_keys.extend(found.map(|id| (key, id)));
         }
-        let invoice = form.invoice_number.trim();
-        if !invoice.is_empty() {
-            let key = invoice_key(form.vendor.trim(), invoice);
-            let normalised: String = normalised_invoice(invoice).collect();
+        if let Some((key, normalised)) = look.invoice {
             let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT id FROM cost_entries WHERE vendor = $1 AND invoice_key = $2 AND deleted_at IS NULL")
-                .bind(form.vendor.trim()).bind(&normalised).fetch_optional(pool).await)?;
+                .bind(&look.vendor).bind(&normalised).fetch_optional(pool).await)?;
             r.invoices.extend(found.map(|id| (key, id)));
         }
-        if let Some(id) = form.corrects {
+        if let Some(id) = look.corrects {
             let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT id FROM cost_entries WHERE id = $1 AND deleted_at IS NULL").bind(id).fetch_optional(pool).await)?;
             r.entries.extend(found);
         }
-        if let Some(date) = date {
+        if let Some(date) = look.date {
             let month = YearMonth::of(date);
-            let campaign = form.campaign.trim();
             let budget: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT amount_minor FROM budgets WHERE campaign = $1 AND month = $2")
-                .bind(campaign).bind(month.to_string()).fetch_optional(pool).await)?;
+                .bind(&look.campaign).bind(month.to_string()).fetch_optional(pool).await)?;
             if let Some(budget) = budget {
                 let spent: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                     "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT) FROM cost_entries \
                      WHERE campaign = $1 AND entry_date >= $2 AND entry_date < $3 AND deleted_at IS NULL AND id <> $4")
-                    .bind(campaign).bind(month.first_day()).bind(month.next().first_day()).bind(form.editing.unwrap_or(-1))
+                    .bind(&look.campaign).bind(month.first_day()).bind(month.next().first_day()).bind(look.editing.unwrap_or(-1))
                     .fetch_one(pool).await)?;
                 r.budgets
-                    .entry(campaign.to_owned())
+                    .entry(look.campaign.clone())
                     .or_default()
                     .insert((month.year, month.month), BudgetMonth { budget, spent: spent.unwrap_or(0) });
             }
