@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // The test command builds the site and passes the binary and site folder in; these defaults
-// match a plain `cargo leptos build` in this checkout.
+// match a plain `cargo leptos build` in this checkout. MCMS_SITE_ROOT=embedded serves the copy
+// of the site inside the binary (the release build carries one).
 const bin = process.env.MCMS_BIN ?? join(__dirname, '..', 'target', 'debug', 'mcms');
 const siteRoot = process.env.MCMS_SITE_ROOT ?? join(__dirname, '..', 'target', 'site');
+const siteFlag = siteRoot === 'embedded' ? '' : ` --site-root "${siteRoot}"`;
 const port = Number(process.env.MCMS_E2E_PORT ?? 3300);
 const dataDir = mkdtempSync(join(tmpdir(), 'mcms-e2e-'));
 
@@ -33,7 +35,7 @@ export default defineConfig({
     { name: 'nojs', use: { javaScriptEnabled: false } },
   ],
   webServer: {
-    command: `"${bin}" serve --demo --addr 127.0.0.1:${port} --data-dir "${dataDir}" --site-root "${siteRoot}"`,
+    command: `"${bin}" serve --demo --addr 127.0.0.1:${port} --data-dir "${dataDir}"${siteFlag}`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

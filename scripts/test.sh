@@ -41,9 +41,13 @@ if grep -qa MCMS_FAILPOINT "$CARGO_TARGET_DIR/release/mcms"; then
   echo "the release binary carries a test hook (MCMS_FAILPOINT)" >&2
   exit 1
 fi
-say "release build: every page hydrates in Chromium"
-(cd end2end && MCMS_BIN="$CARGO_TARGET_DIR/release/mcms" MCMS_SITE_ROOT="$SITE_ROOT" MCMS_E2E_PORT=3301 \
-  npx playwright test tests/pages.spec.ts --project js) 2>&1 | tee "$logs/e2e-release.log"
+# One file deploys: the binary, copied alone to an empty folder, serves the site it carries.
+deployed="$(mktemp -d)"
+cp "$CARGO_TARGET_DIR/release/mcms" "$deployed/mcms"
+say "release build, copied alone to $deployed: every page hydrates in Chromium"
+(cd end2end && MCMS_BIN="$deployed/mcms" MCMS_SITE_ROOT=embedded MCMS_E2E_PORT=3301 \
+  npx playwright test tests/pages.spec.ts tests/site.spec.ts --project js) 2>&1 | tee "$logs/e2e-release.log"
+rm -rf "$deployed"
 
 rust_passed=$(grep -E '^test result: ok' "$logs/rust.log" | awk '{s += $4} END {print s + 0}')
 e2e_passed=$(grep -E '^ +[0-9]+ passed' "$logs/e2e.log" | awk '{print $1}' | tail -n 1)

@@ -40,7 +40,12 @@ fn gate(c: &mut Criterion) {
     });
     let header = format!("Bearer {}", key.reveal());
     let peer: IpAddr = "203.0.113.9".parse().unwrap();
-    let check = |authorization: &str| runtime.block_on(gate.check(Some(authorization), peer, None, Some(Scope::Stats)));
+    // As the handler sees it: the header read into a typed bearer token.
+    let check = |authorization: &str| {
+        let mut request = http::HeaderMap::new();
+        request.insert(http::header::AUTHORIZATION, http::HeaderValue::from_str(authorization).unwrap());
+        runtime.block_on(gate.check(server::api::gate::bearer(&request), peer, None, Some(Scope::Stats)))
+    };
     assert!(check(&header).is_ok());
     assert!(check("Bearer mcms_nope").is_err());
 

@@ -1,12 +1,12 @@
 //! Settings of the web server and how the database URL is found.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use store::LoginThrottle;
 
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// Where the compiled site (pkg/mcms.js, .wasm, .css) lives.
-    pub site_root: PathBuf,
+    /// Where the compiled site (pkg/mcms.js, .wasm, .css) comes from.
+    pub site: crate::site::Site,
     /// Mark cookies `Secure` (and name the session cookie `__Host-…`); set when served over https.
     pub secure_cookies: bool,
     /// A session ends after this long without a request.
@@ -26,12 +26,14 @@ pub struct WebConfig {
     pub request_timeout: std::time::Duration,
     /// Requests handled at once; more wait for a turn (inside the request timeout).
     pub max_in_flight: usize,
+    /// How long a partner API statistics page is kept per instance (zero: read every time).
+    pub api_cache: std::time::Duration,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
-            site_root: default_site_root(),
+            site: crate::site::Site::Embedded,
             secure_cookies: false,
             session_idle_minutes: 8 * 60,
             session_max_secs: 7 * 24 * 3600,
@@ -42,14 +44,9 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             request_timeout: std::time::Duration::from_secs(60),
             max_in_flight: 512,
+            api_cache: std::time::Duration::from_secs(1),
         }
     }
-}
-
-/// The site built by `cargo leptos build` in this checkout, so the binary finds its assets from any
-/// working directory. Deployments point `--site-root` (or `LEPTOS_SITE_ROOT`) elsewhere.
-pub fn default_site_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("site")
 }
 
 /// The database URL: the explicit one, or an SQLite file in `data_dir` (created if missing).

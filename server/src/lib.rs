@@ -10,6 +10,7 @@ mod middleware;
 pub mod poc;
 mod routes;
 pub mod serve;
+pub mod site;
 
 pub use config::WebConfig;
 pub use routes::router;

@@ -1,5 +1,6 @@
 //! The HTTP router: pages, server functions, health, static assets, and the layers around them.
 
+use crate::site::Site;
 use crate::{WebConfig, middleware};
 use app::auth::guard::{Access, authorize_request};
 use app::auth::guard::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
@@ -31,7 +32,10 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
     crate::metrics::handle();
     let options = LeptosOptions::builder()
         .output_name("mcms")
-        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_root(match &config.site {
+            Site::Folder(root) => root.to_string_lossy().into_owned(),
+            Site::Embedded => String::new(),
+        })
         .site_pkg_dir("pkg")
         .build();
     let state = AppState {
@@ -61,6 +65,16 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
     let page = {
         let options = options.clone();
         move || shell(options.clone())
+    };
+    // Unknown paths get the app's "not found" page; from a folder, its files first.
+    let pages =
+        Router::new().leptos_routes_with_context(&options, generate_route_list(App), context.clone(), page.clone());
+    let pages = match &config.site {
+        Site::Folder(_) => pages.fallback(file_and_error_handler_with_context(context, shell)),
+        // Never a folder on disk: an empty site root would be the working directory.
+        Site::Embedded => pages
+            .route("/pkg/{*file}", get(crate::site::embedded_file))
+            .fallback(leptos_axum::render_app_async_with_context(context, page)),
     };
     let sessions = SessionManagerLayer::new(db.session_store())
         .with_name(if config.secure_cookies { SECURE_SESSION_COOKIE } else { SESSION_COOKIE })
@@ -95,8 +109,9 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
 
     let gate = crate::api::gate::Gate::new(db.clone(), config.trusted_proxies.clone());
     // The partner API carries no cookies: it gets the request ids and tracing, not sessions.
-    let partner_api =
-        crate::api::routes(gate).layer(RequestBodyLimitLayer::new(API_BODY_LIMIT)).layer(observability.clone());
+    let partner_api = crate::api::routes(gate, config.api_cache)
+        .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+        .layer(observability.clone());
     // Every request: a body no larger than the largest import (files, pasted cells and CSV boxes go
     // through server functions that read the whole body), a turn among `max_in_flight`, and an
     // answer within `request_timeout` (408 otherwise).
@@ -105,9 +120,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .route("/healthz", get(move || healthz(db.clone())))
         // leptos_routes registers each server function under /api; anything else there is unknown.
         .route("/api/{*rest}", any(|| async { (StatusCode::NOT_FOUND, "No such API endpoint.") }))
-        .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), page)
-        .fallback(file_and_error_handler_with_context(context, shell))
-        .with_state(options)
+        .merge(pages.with_state(options))
         .merge(files)
         .layer(axum::middleware::from_fn(middleware::server_fn_errors))
         .layer(sessions)

@@ -11,6 +11,7 @@ use super::problem::Problem;
 use domain::keys::{ApiKey, KeyError, KeyStatus, Scope};
 use governor::clock::{Clock, DefaultClock};
 use governor::{Quota, RateLimiter};
+use headers::{Authorization, HeaderMapExt};
 use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -67,23 +68,22 @@ impl Gate {
         })
     }
 
-    /// Decides on a request: `authorization` is its header, `peer` the socket's address,
-    /// `forwarded_for` its X-Forwarded-For headers joined by commas.
+    /// Decides on a request: `authorization` is its bearer token ([`bearer`]), `peer` the
+    /// socket's address, `forwarded_for` its X-Forwarded-For headers joined by commas.
     pub async fn check(
         &self,
-        authorization: Option<&str>,
+        authorization: Bearer,
         peer: IpAddr,
         forwarded_for: Option<&str>,
         scope: Option<Scope>,
     ) -> Result<Caller, Problem> {
-        let Some(presented) = authorization.map(str::trim).filter(|a| !a.is_empty()) else {
-            return Err(Problem::unauthorized("missing-key", "Send the API key as `Authorization: Bearer <key>`."));
+        let how = "Send the API key as `Authorization: Bearer <key>`.";
+        let token = match authorization {
+            Ok(Some(token)) => token,
+            Ok(None) => return Err(Problem::unauthorized("missing-key", how)),
+            Err(_) => return Err(Problem::unauthorized("malformed-key", how)),
         };
-        let token =
-            presented.strip_prefix("Bearer ").or_else(|| presented.strip_prefix("bearer ")).ok_or_else(|| {
-                Problem::unauthorized("malformed-key", "Send the API key as `Authorization: Bearer <key>`.")
-            })?;
-        let key = ApiKey::parse(token).map_err(|e| match e {
+        let key = ApiKey::parse(token.token().trim()).map_err(|e| match e {
             KeyError::Malformed => Problem::unauthorized("malformed-key", &e.to_string()),
             KeyError::BadChecksum => Problem::unauthorized("bad-checksum", &e.to_string()),
         })?;
@@ -248,4 +248,13 @@ async fn flush(gate: Weak<Gate>) {
 fn limiter(per_minute: i32) -> Limiter {
     let n = NonZeroU32::new(u32::try_from(per_minute).unwrap_or(1).max(1)).unwrap_or(NonZeroU32::MIN);
     RateLimiter::direct(Quota::per_minute(n))
+}
+
+/// A request's `Authorization: Bearer` token: `Ok(None)` when it sent none, `Err` when the header
+/// is something else (another scheme, no token).
+pub type Bearer = Result<Option<Authorization<headers::authorization::Bearer>>, headers::Error>;
+
+/// Reads the bearer token of a request (the partner API's keys, the PoC's recording tokens).
+pub fn bearer(request: &http::HeaderMap) -> Bearer {
+    request.typed_try_get()
 }

@@ -1,16 +1,18 @@
 //! The partner data API under `/api/v1`: every handler starts at the [`gate::Gate`], answers JSON,
 //! and refuses with `application/problem+json`. Another partner's data answers 404.
 
+pub mod cache;
 pub mod gate;
 pub mod problem;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, Request, header};
+use axum::http::{HeaderMap, Request};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
+use cache::{Answer, AnswerCache};
 use domain::keys::Scope;
 use gate::{Caller, Gate};
 use problem::{Document, FieldError, Problem};
@@ -60,7 +62,12 @@ impl utoipa::Modify for BearerKey {
 #[derive(Debug, Clone, Copy)]
 pub struct UsedKey(pub i64);
 
-pub fn routes(gate: Arc<Gate>) -> Router {
+/// Statistics pages by what was asked: game, the partner's channels, from, to, cursor, limit.
+type StatsKey = (String, Vec<String>, Date, Date, Option<(Date, String)>, i64);
+
+/// The partner API; statistics pages are kept for `cache_ttl` (zero: never).
+pub fn routes(gate: Arc<Gate>, cache_ttl: std::time::Duration) -> Router {
+    let stats: Arc<AnswerCache<StatsKey>> = Arc::new(AnswerCache::new(cache_ttl));
     Router::new()
         .route("/api/v1/me", get(me))
         .route("/api/v1/games", get(games))
@@ -68,6 +75,7 @@ pub fn routes(gate: Arc<Gate>) -> Router {
         .route("/api/v1/{*rest}", get(|| async { Problem::not_found() }))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
         .layer(axum::middleware::from_fn_with_state(gate.clone(), count_usage))
+        .layer(axum::Extension(stats))
         .with_state(gate)
 }
 
@@ -82,10 +90,9 @@ async fn count_usage(State(gate): State<Arc<Gate>>, req: Request<Body>, next: Ne
 }
 
 async fn admit(gate: &Gate, headers: &HeaderMap, peer: SocketAddr, scope: Option<Scope>) -> Result<Caller, Problem> {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let forwarded: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
     let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
-    let admitted = gate.check(authorization, peer.ip(), forwarded.as_deref(), scope).await;
+    let admitted = gate.check(gate::bearer(headers), peer.ip(), forwarded.as_deref(), scope).await;
     if let Err(problem) = &admitted {
         let reason = problem.kind().rsplit('/').next().unwrap_or("unknown").to_owned();
         metrics::counter!("mcms_api_key_refusals_total", "reason" => reason).increment(1);
@@ -93,9 +100,16 @@ async fn admit(gate: &Gate, headers: &HeaderMap, peer: SocketAddr, scope: Option
     admitted
 }
 
-/// A JSON answer, counted against `key`.
-fn answer<T: Serialize>(key: i64, body: &T) -> Response {
-    let mut response = axum::Json(body).into_response();
+/// A JSON answer with its `ETag` (304 when the request already holds it), counted against `key`.
+fn answer<T: Serialize>(key: i64, body: &T, request: &HeaderMap) -> Result<Response, Problem> {
+    let answer = Answer::json(body).map_err(|e| {
+        tracing::error!(error = %e, "cannot serialise an answer");
+        Problem::internal().for_key(key)
+    })?;
+    Ok(counted(key, answer.respond(request)))
+}
+
+fn counted(key: i64, mut response: Response) -> Response {
     response.extensions_mut().insert(UsedKey(key));
     response
 }
@@ -147,7 +161,9 @@ struct NoParams {}
 /// Who am I: the key's partner, scopes, limits and expiry.
 #[utoipa::path(get, path = "/api/v1/me", tag = "partner", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The key presented", body = Me),
+        (status = 200, description = "The key presented", body = Me,
+            headers(("ETag" = String, description = "Send it back in `If-None-Match` to get a 304 while the answer is the same"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
         (status = 400, description = "A query parameter was sent (none are accepted)", body = Document, content_type = "application/problem+json"),
         (status = 401, description = "No key, or a key that is malformed, mistyped, unknown, revoked, expired or replaced", body = Document, content_type = "application/problem+json"),
         (status = 403, description = "Partner suspended, address not allowed, or scope not granted", body = Document, content_type = "application/problem+json"),
@@ -176,7 +192,7 @@ async fn me(
         },
         client_ip: caller.client.to_string(),
     };
-    Ok(answer(id, &me))
+    answer(id, &me, &headers)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -195,7 +211,9 @@ pub struct Game {
 /// The games this partner may see (scope `games:read`).
 #[utoipa::path(get, path = "/api/v1/games", tag = "partner", security(("bearer" = ["games:read"])),
     responses(
-        (status = 200, description = "The partner's games", body = GameList),
+        (status = 200, description = "The partner's games", body = GameList,
+            headers(("ETag" = String, description = "Send it back in `If-None-Match` to get a 304 while the answer is the same"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
         (status = 400, description = "A query parameter was sent (none are accepted)", body = Document, content_type = "application/problem+json"),
         (status = 401, description = "No key, or a key that is malformed, mistyped, unknown, revoked, expired or replaced", body = Document, content_type = "application/problem+json"),
         (status = 403, description = "Partner suspended, address not allowed, or scope not granted", body = Document, content_type = "application/problem+json"),
@@ -213,7 +231,7 @@ async fn games(
     query::<NoParams>(raw.as_deref()).map_err(|p| p.for_key(id))?;
     let games = gate.db.partner_games(caller.key.partner.id).await.map_err(|e| Problem::from(e).for_key(id))?;
     let data = games.into_iter().map(|(code, name)| Game { code, name }).collect();
-    Ok(answer(id, &GameList { data }))
+    answer(id, &GameList { data }, &headers)
 }
 
 #[derive(Deserialize)]
@@ -336,7 +354,9 @@ fn decode_cursor(text: &str) -> Option<(Date, String)> {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Rows per page (default 100)"),
     ),
     responses(
-        (status = 200, description = "One page of days", body = StatsPage),
+        (status = 200, description = "One page of days", body = StatsPage,
+            headers(("ETag" = String, description = "Send it back in `If-None-Match` to get a 304 while the answer is the same"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
         (status = 400, description = "A parameter is missing, malformed or unknown; each is named in `errors`", body = Document, content_type = "application/problem+json"),
         (status = 401, description = "No key, or a key that is malformed, mistyped, unknown, revoked, expired or replaced", body = Document, content_type = "application/problem+json"),
         (status = 403, description = "Partner suspended, address not allowed, or scope not granted", body = Document, content_type = "application/problem+json"),
@@ -346,6 +366,7 @@ fn decode_cursor(text: &str) -> Option<(Date, String)> {
     ))]
 async fn daily_stats(
     State(gate): State<Arc<Gate>>,
+    axum::Extension(stats): axum::Extension<Arc<AnswerCache<StatsKey>>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(game): Path<String>,
     RawQuery(raw): RawQuery,
@@ -358,13 +379,16 @@ async fn daily_stats(
         return Err(Problem::not_found().for_key(id));
     }
     let req = query::<StatsParams>(raw.as_deref()).and_then(parse_stats).map_err(|p| p.for_key(id))?;
-    let mut rows = gate
-        .db
-        .daily_stats(&game, &partner.channels, req.from, req.to, req.after, req.limit + 1)
-        .await
-        .map_err(|e| Problem::from(e).for_key(id))?;
-    let more = rows.len() as i64 > req.limit;
-    rows.truncate(req.limit as usize);
+    let key = (game, partner.channels.clone(), req.from, req.to, req.after.clone(), req.limit);
+    let page = stats.get_or_make(key.clone(), stats_page(&gate, key)).await.map_err(|p| p.for_key(id))?;
+    Ok(counted(id, page.respond(&headers)))
+}
+
+/// One page of a game's days on the given channels, read from the database.
+async fn stats_page(gate: &Gate, (game, channels, from, to, after, limit): StatsKey) -> Result<Answer, Problem> {
+    let mut rows = gate.db.daily_stats(&game, &channels, from, to, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
     let next_cursor = more.then(|| rows.last().map(|r| encode_cursor(r.day, &r.channel))).flatten();
     let data = rows
         .into_iter()
@@ -378,8 +402,11 @@ async fn daily_stats(
             currency: r.currency,
         })
         .collect();
-    let page = StatsPage { game, from: req.from.to_string(), to: req.to.to_string(), data, next_cursor };
-    Ok(answer(id, &page))
+    let page = StatsPage { game, from: from.to_string(), to: to.to_string(), data, next_cursor };
+    Answer::json(&page).map_err(|e| {
+        tracing::error!(error = %e, "cannot serialise a statistics page");
+        Problem::internal()
+    })
 }
 
 #[cfg(test)]
