@@ -98,6 +98,9 @@ ensure_postgres() {
 }
 
 build_site() {
+  # A release build compresses the site (brotli, gzip) and, because it does, builds it before the
+  # server, which embeds it (server/src/site.rs).
+  if [[ " $* " == *" --release "* ]]; then set -- "$@" --precompress; fi
   say "building MCMS (cargo leptos build $*)"
   (cd "$ROOT" && cargo leptos build "$@")
 }

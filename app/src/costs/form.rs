@@ -315,7 +315,7 @@ fn EntryActions(record: CostRecord, can_edit: bool) -> impl IntoView {
 }
 
 #[component]
-fn History(lines: Vec<super::HistoryLine>) -> impl IntoView {
+fn History(lines: Vec<crate::shared::HistoryLine>) -> impl IntoView {
     let t = use_texts();
     view! {
         <section class="card" aria-labelledby="history-title">

@@ -19,9 +19,9 @@ pub use periods::PeriodsPage;
 pub use rates::RatesPage;
 
 use crate::error::AppError;
-use crate::shared::Choice;
 #[cfg(feature = "ssr")]
-use crate::shared::{HistoryLine, history};
+use crate::shared::history;
+use crate::shared::{Choice, HistoryLine};
 use domain::Currency;
 #[cfg(feature = "ssr")]
 use domain::Role;
