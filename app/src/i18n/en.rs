@@ -261,7 +261,7 @@ pub const TEXTS: Texts = Texts {
         ("password.too_short", "A password needs at least 12 characters."),
         ("password.too_long", "A password has at most 128 characters."),
         ("lang.unknown", "That language is not available."),
-        ("cost.rules", "The entry was not saved: fix the fields marked below."),
+        ("cost.rules", "The entry was not saved: fix the fields marked in red."),
         (
             "cost.stale",
             "Someone saved a newer version of this entry while you were editing. Your input is still here; reload to see theirs.",
