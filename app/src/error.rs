@@ -116,6 +116,7 @@ impl From<service::Error> for AppError {
             Error::Forbidden => AppError::Forbidden,
             Error::UnknownActor(_) => AppError::Unauthenticated,
             Error::Invalid { field, code } => AppError::invalid(field, code),
+            Error::Conflict(code) => AppError::Conflict { code: code.into() },
             Error::Rules(findings) => AppError::Rules { findings, submitted: Box::default() },
             Error::Stale { current, changed } => AppError::Stale {
                 version: current.version,

@@ -39,6 +39,49 @@ impl Service<'_> {
         Ok(stored)
     }
 
+    /// Soft-deletes entry `id` if it is still at `version` and its month is open.
+    pub async fn delete_cost(&self, actor: &Actor, id: i64, version: i32) -> Result<()> {
+        actor.require(Role::Marketer)?;
+        self.db.delete_cost(id, version, actor.id).await?;
+        tracing::info!(by = actor.id, cost_id = id, "cost deleted");
+        Ok(())
+    }
+
+    /// Brings a deleted entry back (admins), unless its key is now taken or its month closed.
+    pub async fn restore_cost(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require(Role::Admin)?;
+        self.db.restore_cost(id, actor.id).await?;
+        tracing::info!(by = actor.id, cost_id = id, "cost restored");
+        Ok(())
+    }
+
+    /// Sets a campaign's budget for a month, in minor units of the reporting currency.
+    pub async fn set_budget(&self, actor: &Actor, campaign: &str, month: YearMonth, amount_minor: i64) -> Result<()> {
+        actor.require(Role::Marketer)?;
+        if amount_minor < 0 {
+            return Err(Error::invalid("amount", "budget.negative"));
+        }
+        match self.db.set_budget(campaign.trim(), month, amount_minor, actor.id).await {
+            Err(StoreError::NotFound) => Err(Error::invalid("campaign", "campaign.unknown")),
+            other => Ok(other?),
+        }
+    }
+
+    /// Adds or replaces one checked exchange rate (admins).
+    pub async fn save_fx_rate(&self, actor: &Actor, rate: &domain::fx::RateRow) -> Result<()> {
+        actor.require(Role::Admin)?;
+        self.db.save_fx_rate(rate, actor.id).await?;
+        Ok(())
+    }
+
+    /// Stores a checked rate file whole (admins).
+    pub async fn import_fx_rates(&self, actor: &Actor, rows: &[domain::fx::RateRow]) -> Result<usize> {
+        actor.require(Role::Admin)?;
+        let stored = self.db.import_fx_rates(rows, actor.id).await?;
+        tracing::info!(by = actor.id, rates = stored, "exchange rates imported");
+        Ok(stored)
+    }
+
     /// Closes a month (admins): nothing in it can be created, edited or deleted until reopened.
     pub async fn close_month(&self, actor: &Actor, month: YearMonth) -> Result<()> {
         actor.require(Role::Admin)?;

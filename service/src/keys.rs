@@ -4,6 +4,7 @@
 use crate::{Actor, Error, Result, Service};
 use domain::Role;
 use domain::keys::ApiKey;
+use domain::net::IpNet;
 use store::partners::{KeyInfo, KeySettings};
 use time::{Duration, OffsetDateTime};
 
@@ -37,6 +38,23 @@ impl Service<'_> {
         actor.require(Role::Admin)?;
         self.db.revoke_key(key, actor.id).await?;
         tracing::info!(by = actor.id, key, "API key revoked");
+        Ok(())
+    }
+
+    /// Changes a key's label, scopes, expiry and limits, and its own allowlist, in one go.
+    pub async fn update_key(&self, actor: &Actor, key: i64, settings: &KeySettings, allowlist: &[IpNet]) -> Result<()> {
+        actor.require(Role::Admin)?;
+        self.db.update_key(key, settings, allowlist, actor.id).await?;
+        tracing::info!(by = actor.id, key, "API key changed");
+        Ok(())
+    }
+
+    /// Replaces the allowlist every key of partner `partner` is checked against.
+    pub async fn set_partner_allowlist(&self, actor: &Actor, partner: i64, allowlist: &[IpNet]) -> Result<()> {
+        actor.require(Role::Admin)?;
+        self.db.partner(partner).await?.ok_or(store::StoreError::NotFound)?;
+        self.db.set_allowlist(partner, None, allowlist, actor.id).await?;
+        tracing::info!(by = actor.id, partner, entries = allowlist.len(), "partner allowlist set");
         Ok(())
     }
 }

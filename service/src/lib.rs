@@ -10,6 +10,7 @@ pub mod keys;
 pub mod poc;
 #[cfg(test)]
 mod tests;
+pub mod users;
 
 use domain::Role;
 use store::costs::CostSettings;
@@ -80,6 +81,9 @@ pub enum Error {
     /// A value the use case checks itself was not right.
     #[error("{field}: {code}")]
     Invalid { field: &'static str, code: &'static str },
+    /// What was asked conflicts with stored state or with who asks (`code` says how).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// The cost rules refused the entry (errors, or warnings not acknowledged).
     #[error("the entry breaks {} rule(s)", .0.len())]
     Rules(Vec<domain::costs::Finding>),

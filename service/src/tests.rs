@@ -50,6 +50,24 @@ async fn each_use_case_refuses_the_roles_it_does_not_allow() {
         let form = domain::costs::CostForm::default();
         assert!(matches!(service.save_cost(&viewer, &form, None, &[]).await, Err(Error::Forbidden)));
         assert!(matches!(service.rollback_import(&viewer, 1).await, Err(Error::Forbidden)));
+        assert!(matches!(service.delete_cost(&viewer, 1, 1).await, Err(Error::Forbidden)));
+        assert!(matches!(service.restore_cost(&marketer, 1).await, Err(Error::Forbidden)));
+        assert!(matches!(service.set_budget(&viewer, "X", month, 100).await, Err(Error::Forbidden)));
+        assert!(matches!(service.update_key(&marketer, 1, &key_settings(), &[]).await, Err(Error::Forbidden)));
+        assert!(matches!(service.set_partner_allowlist(&marketer, partner, &[]).await, Err(Error::Forbidden)));
+        // A marketer's budget: never negative, only for a campaign that exists.
+        assert!(matches!(
+            service.set_budget(&marketer, "X", month, -1).await,
+            Err(Error::Invalid { field: "amount", .. })
+        ));
+        assert!(matches!(
+            service.set_budget(&marketer, "NO-SUCH-CAMPAIGN", month, 100).await,
+            Err(Error::Invalid { field: "campaign", .. })
+        ));
+        assert!(matches!(
+            service.set_partner_allowlist(&admin, partner + 1000, &[]).await,
+            Err(Error::Store(store::StoreError::NotFound))
+        ));
         // A marketer gets as far as the rules (an empty form breaks them), a viewer never does.
         assert!(matches!(service.save_cost(&marketer, &form, None, &[]).await, Err(Error::Rules(_))));
 
@@ -60,6 +78,19 @@ async fn each_use_case_refuses_the_roles_it_does_not_allow() {
             Err(Error::Invalid { field: "grace_hours", .. })
         ));
         service.revoke_key(&admin, info.id).await.unwrap();
+
+        // Accounts: admins only, and never their own role or activation.
+        let person = (Email::parse("new@example.com").unwrap(), PersonName::parse("New Person").unwrap());
+        let password = NewPassword::parse("a long enough password").unwrap();
+        assert!(matches!(
+            service.create_user(&marketer, &person.0, &person.1, Role::Viewer, &password).await,
+            Err(Error::Forbidden)
+        ));
+        let created = service.create_user(&admin, &person.0, &person.1, Role::Viewer, &password).await.unwrap();
+        assert_eq!(service.change_role(&admin, created.id, Role::Marketer).await.unwrap().role, Role::Marketer);
+        assert!(matches!(service.change_role(&admin, admin.id, Role::Viewer).await, Err(Error::Conflict(_))));
+        assert!(matches!(service.set_user_active(&admin, admin.id, false).await, Err(Error::Conflict(_))));
+        assert!(matches!(service.set_user_active(&marketer, created.id, false).await, Err(Error::Forbidden)));
 
         // A PoC recording token may record runs and nothing else.
         let token = Actor::poc_token(admin.id);

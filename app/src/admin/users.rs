@@ -41,8 +41,7 @@ pub async fn create_user(email: String, name: String, role: String, password: St
     let name = domain::PersonName::parse(&name).map_err(|e| AppError::invalid("name", e.code()))?;
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "role.unknown"))?;
     let password = domain::NewPassword::parse(&password).map_err(|e| AppError::invalid("password", e.code()))?;
-    let user = caller.state.db.create_user_as(&email, &name, role, &password, Some(caller.user()?.id)).await?;
-    tracing::info!(by = caller.user()?.id, user_id = user.id, role = %role, "user created");
+    let user = caller.state.service().create_user(&caller.actor()?, &email, &name, role, &password).await?;
     Ok(user.into())
 }
 
@@ -50,10 +49,7 @@ pub async fn create_user(email: String, name: String, role: String, password: St
 pub async fn change_role(user_id: i64, role: String) -> Result<Account, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "role.unknown"))?;
-    refuse_self(caller.user()?.id, user_id)?;
-    let user = caller.state.db.set_role(user_id, role, caller.user()?.id).await?;
-    tracing::info!(by = caller.user()?.id, user_id, role = %role, "role changed");
-    Ok(user.into())
+    Ok(caller.state.service().change_role(&caller.actor()?, user_id, role).await?.into())
 }
 
 /// Deactivating ends the person's sessions: every request re-reads the account and drops the
@@ -61,16 +57,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<Account, AppError
 #[server(endpoint = "admin/users/active")]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<Account, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    refuse_self(caller.user()?.id, user_id)?;
-    let user = caller.state.db.set_active(user_id, active, caller.user()?.id).await?;
-    tracing::info!(by = caller.user()?.id, user_id, active, "activation changed");
-    Ok(user.into())
-}
-
-/// Admins cannot demote or deactivate themselves, so nobody locks themselves out by a slip.
-#[cfg(feature = "ssr")]
-fn refuse_self(me: i64, target: i64) -> Result<(), AppError> {
-    if me == target { Err(AppError::Conflict { code: "user.self_change".into() }) } else { Ok(()) }
+    Ok(caller.state.service().set_user_active(&caller.actor()?, user_id, active).await?.into())
 }
 
 #[component]

@@ -243,7 +243,7 @@ pub async fn list_costs(#[server(default)] query: CostQuery) -> Result<CostPageV
 #[server(endpoint = "costs/delete")]
 pub async fn delete_cost(id: i64, version: i32) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
-    caller.state.db.delete_cost(id, version, caller.user()?.id).await?;
+    caller.state.service().delete_cost(&caller.actor()?, id, version).await?;
     leptos_axum::redirect("/costs");
     Ok(())
 }
@@ -251,8 +251,7 @@ pub async fn delete_cost(id: i64, version: i32) -> Result<(), AppError> {
 #[server(endpoint = "costs/restore")]
 pub async fn restore_cost(id: i64) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    caller.state.db.restore_cost(id, caller.user()?.id).await?;
-    Ok(())
+    Ok(caller.state.service().restore_cost(&caller.actor()?, id).await?)
 }
 
 #[server(endpoint = "costs/close-month")]
@@ -393,13 +392,7 @@ pub async fn set_budget(campaign: String, month: String, amount: String) -> Resu
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
     let money = domain::Money::parse(&amount, caller.state.costs.reporting_currency)
         .map_err(|e| AppError::invalid("amount", e.code()))?;
-    if money.minor < 0 {
-        return Err(AppError::invalid("amount", "budget.negative"));
-    }
-    match caller.state.db.set_budget(campaign.trim(), month, money.minor, caller.user()?.id).await {
-        Err(store::StoreError::NotFound) => Err(AppError::invalid("campaign", "campaign.unknown")),
-        other => Ok(other?),
-    }
+    Ok(caller.state.service().set_budget(&caller.actor()?, &campaign, month, money.minor).await?)
 }
 
 /// A stored rate as the rates page shows it.
@@ -455,9 +448,7 @@ pub async fn import_rates(csv: String) -> Result<usize, AppError> {
     let known: Vec<Currency> = caller.state.db.currencies_in_use().await?;
     let rows = domain::fx::parse_rates_csv(&csv, caller.state.costs.reporting_currency, |c| known.contains(&c))
         .map_err(AppError::rows)?;
-    let stored = caller.state.db.import_fx_rates(&rows, caller.user()?.id).await?;
-    tracing::info!(by = caller.user()?.id, rates = stored, "exchange rates imported");
-    Ok(stored)
+    Ok(caller.state.service().import_fx_rates(&caller.actor()?, &rows).await?)
 }
 
 /// Adds or replaces one rate (admins), checked like a row of a rate file.
@@ -473,8 +464,7 @@ pub async fn save_rate(currency: String, date: String, rate: String, source: Str
         Some(&(cell, code)) => AppError::invalid(FIELDS[cell], code),
         None => AppError::BadRequest("rate".into()),
     })?;
-    caller.state.db.save_fx_rate(&row, caller.user()?.id).await?;
-    Ok(())
+    Ok(caller.state.service().save_fx_rate(&caller.actor()?, &row).await?)
 }
 
 /// Adds or changes a game, channel, vendor or country (admins).

@@ -357,16 +357,12 @@ pub async fn update_key(
     #[server(default)] confirm: bool,
 ) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
-    let db = &caller.state.db;
     let settings = key_settings(&label, &scopes, &expires_on, rate_per_minute, &daily_quota)?;
     let nets = parse_allowlist(&allowlist)?;
     if !confirm {
         return Err(AppError::invalid("confirm", "key.confirm"));
     }
-    db.update_key(key, &settings, &nets, actor).await?;
-    tracing::info!(by = actor, key, "API key changed");
-    Ok(())
+    Ok(caller.state.service().update_key(&caller.actor()?, key, &settings, &nets).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -381,12 +377,8 @@ fn parse_allowlist(text: &str) -> Result<Vec<domain::net::IpNet>, AppError> {
 #[server(endpoint = "partners/allowlist")]
 pub async fn set_partner_allowlist(partner: i64, #[server(default)] allowlist: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
-    let actor = caller.user()?.id;
     let nets = parse_allowlist(&allowlist)?;
-    caller.state.db.partner(partner).await?.ok_or(AppError::NotFound)?;
-    caller.state.db.set_allowlist(partner, None, &nets, actor).await?;
-    tracing::info!(by = actor, partner, entries = nets.len(), "partner allowlist set");
-    Ok(())
+    Ok(caller.state.service().set_partner_allowlist(&caller.actor()?, partner, &nets).await?)
 }
 
 /// Loads a statistics file whole, or not at all (every problem named with its row).
