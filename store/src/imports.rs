@@ -112,8 +112,8 @@ impl ReferenceNeeds {
             self.first = Some(self.first.map_or(d, |f| f.min(d)));
             self.last = Some(self.last.map_or(d, |l| l.max(d)));
         }
-        if let Some((_, normalised)) = look.invoice {
-            self.invoices.push((look.vendor, normalised));
+        if let Some(invoice) = look.invoice_number() {
+            self.invoices.push((look.vendor.to_owned(), domain::costs::normalised_invoice(invoice).collect()));
         }
         self.corrects.extend(look.corrects);
     }

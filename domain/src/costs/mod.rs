@@ -170,48 +170,43 @@ impl Reference {
 
 /// What must be read from stored data before the rules can judge a form (its rate, possible
 /// duplicates, its campaign-month budget), read from the form by the rules' own parsing: the
-/// server parses a form here and in [`validate`], never by hand.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookups {
+/// server parses a form here and in [`validate`], never by hand. Keys are built only when asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookups<'a> {
     pub date: Option<Date>,
     pub currency: Option<Currency>,
-    /// [`natural_key`], when the date and currency are readable.
-    pub natural_key: Option<String>,
-    pub vendor: String,
-    /// [`invoice_key`] and the normalised number as stored, when an invoice number is given.
-    pub invoice: Option<(String, String)>,
-    pub campaign: String,
+    pub vendor: &'a str,
+    pub campaign: &'a str,
     pub corrects: Option<i64>,
     pub editing: Option<i64>,
+    form: &'a CostForm,
+}
+
+impl<'a> Lookups<'a> {
+    /// [`natural_key`], when the date and currency are readable.
+    pub fn natural_key(&self) -> Option<String> {
+        let f = self.form;
+        let (date, currency) = self.date.zip(self.currency)?;
+        let country = f.country.trim().to_ascii_uppercase();
+        Some(natural_key(date, f.channel.trim(), self.campaign, &country, f.cost_type.trim(), currency))
+    }
+
+    /// The invoice number as given, when there is one.
+    pub fn invoice_number(&self) -> Option<&'a str> {
+        Some(self.form.invoice_number.trim()).filter(|i| !i.is_empty())
+    }
 }
 
 impl CostForm {
-    pub fn lookups(&self) -> Lookups {
-        let date = parse_date(self.date.trim());
-        let currency = Currency::from_code(self.currency.trim());
-        let natural_key = date.zip(currency).map(|(date, currency)| {
-            natural_key(
-                date,
-                self.channel.trim(),
-                self.campaign.trim(),
-                &self.country.trim().to_ascii_uppercase(),
-                self.cost_type.trim(),
-                currency,
-            )
-        });
-        let vendor = self.vendor.trim();
-        let invoice = Some(self.invoice_number.trim())
-            .filter(|i| !i.is_empty())
-            .map(|i| (invoice_key(vendor, i), normalised_invoice(i).collect()));
+    pub fn lookups(&self) -> Lookups<'_> {
         Lookups {
-            date,
-            currency,
-            natural_key,
-            vendor: vendor.to_owned(),
-            invoice,
-            campaign: self.campaign.trim().to_owned(),
+            date: parse_date(self.date.trim()),
+            currency: Currency::from_code(self.currency.trim()),
+            vendor: self.vendor.trim(),
+            campaign: self.campaign.trim(),
             corrects: self.corrects,
             editing: self.editing,
+            form: self,
         }
     }
 }
@@ -608,8 +603,8 @@ pub fn validate(form: &CostForm, reference: &Reference) -> Report {
         }
     }
     let invoice = form.invoice_number.trim();
-    if let (Some(_), Some((key, _))) = (vendor, form.lookups().invoice)
-        && let Some(&id) = r.invoices.get(&key).filter(|id| Some(**id) != form.editing)
+    if let (Some(v), false) = (vendor, invoice.is_empty())
+        && let Some(&id) = r.invoices.get(&invoice_key(v, invoice)).filter(|id| Some(**id) != form.editing)
     {
         c.add(Rule::DuplicateInvoice, &[&invoice, &format_args!("#{id}")]);
     }

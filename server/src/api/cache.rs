@@ -66,14 +66,15 @@ impl<K: Hash + Eq> AnswerCache<K> {
         AnswerCache { ttl, entries: Mutex::new(HashMap::new()) }
     }
 
-    /// The answer to `key` made less than `ttl` ago, or `make`'s (kept for the next asker).
-    pub async fn get_or_make<E>(
+    /// The answer to `key` made less than `ttl` ago, or `make`'s (kept for the next asker);
+    /// `make` runs only when there is none.
+    pub async fn get_or_make<E, F: Future<Output = Result<Answer, E>>>(
         &self,
         key: K,
-        make: impl Future<Output = Result<Answer, E>>,
+        make: impl FnOnce(&K) -> F,
     ) -> Result<Arc<Answer>, E> {
         if self.ttl.is_zero() {
-            return make.await.map(Arc::new);
+            return make(&key).await.map(Arc::new);
         }
         let now = Instant::now();
         if let Some((made, answer)) = self.lock().get(&key)
@@ -81,7 +82,7 @@ impl<K: Hash + Eq> AnswerCache<K> {
         {
             return Ok(answer.clone());
         }
-        let answer = Arc::new(make.await?);
+        let answer = Arc::new(make(&key).await?);
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
             entries.retain(|_, (made, _)| now.duration_since(*made) < self.ttl);
@@ -124,23 +125,23 @@ mod tests {
     #[tokio::test]
     async fn an_answer_is_made_once_per_ttl_and_never_with_a_zero_ttl() {
         let made = std::sync::atomic::AtomicUsize::new(0);
-        let make = || async {
+        let make = |_: &&str| async {
             made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Answer::json(&1).map_err(|_| ())
         };
         let cache = AnswerCache::new(Duration::from_millis(200));
-        cache.get_or_make("k", make()).await.unwrap();
-        cache.get_or_make("k", make()).await.unwrap();
+        cache.get_or_make("k", make).await.unwrap();
+        cache.get_or_make("k", make).await.unwrap();
         assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
-        cache.get_or_make("other", make()).await.unwrap();
+        cache.get_or_make("other", make).await.unwrap();
         assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 2);
         tokio::time::sleep(Duration::from_millis(250)).await;
-        cache.get_or_make("k", make()).await.unwrap();
+        cache.get_or_make("k", make).await.unwrap();
         assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 3, "made again after the ttl");
 
         let off = AnswerCache::new(Duration::ZERO);
-        off.get_or_make("k", make()).await.unwrap();
-        off.get_or_make("k", make()).await.unwrap();
+        off.get_or_make("k", make).await.unwrap();
+        off.get_or_make("k", make).await.unwrap();
         assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 5);
     }
 }

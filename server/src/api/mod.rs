@@ -380,7 +380,7 @@ async fn daily_stats(
     }
     let req = query::<StatsParams>(raw.as_deref()).and_then(parse_stats).map_err(|p| p.for_key(id))?;
     let key = (game, partner.channels.clone(), req.from, req.to, req.after.clone(), req.limit);
-    let page = stats.get_or_make(key.clone(), stats_page(&gate, key)).await.map_err(|p| p.for_key(id))?;
+    let page = stats.get_or_make(key, |key| stats_page(&gate, key.clone())).await.map_err(|p| p.for_key(id))?;
     Ok(counted(id, page.respond(&headers)))
 }
 

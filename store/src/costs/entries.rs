@@ -8,7 +8,7 @@ use super::{
 use crate::ledger::LedgerTx;
 use crate::tx::{Audit, in_tx, json, refuse_closed_month, write_audit};
 use crate::{Db, Result, StoreError, on_db};
-use domain::costs::{BudgetMonth, CostEntry, CostForm, FxRate, Reference};
+use domain::costs::{BudgetMonth, CostEntry, CostForm, FxRate, Reference, invoice_key, normalised_invoice};
 use time::{Date, OffsetDateTime};
 
 impl Db {
@@ -26,17 +26,18 @@ impl Db {
                 r.fx.insert(currency, vec![FxRate { date, micros }]);
             }
         }
-        if let Some(key) = look.natural_key {
+        if let Some(key) = look.natural_key() {
             let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT id FROM cost_entries WHERE natural_key = $1 AND deleted_at IS NULL")
                 .bind(&key).fetch_optional(pool).await)?;
             r.natural_keys.extend(found.map(|id| (key, id)));
         }
-        if let Some((key, normalised)) = look.invoice {
+        if let Some(invoice) = look.invoice_number() {
+            let normalised: String = normalised_invoice(invoice).collect();
             let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT id FROM cost_entries WHERE vendor = $1 AND invoice_key = $2 AND deleted_at IS NULL")
-                .bind(&look.vendor).bind(&normalised).fetch_optional(pool).await)?;
-            r.invoices.extend(found.map(|id| (key, id)));
+                .bind(look.vendor).bind(&normalised).fetch_optional(pool).await)?;
+            r.invoices.extend(found.map(|id| (invoice_key(look.vendor, invoice), id)));
         }
         if let Some(id) = look.corrects {
             let found: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
@@ -47,15 +48,15 @@ impl Db {
             let month = YearMonth::of(date);
             let budget: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                 "SELECT amount_minor FROM budgets WHERE campaign = $1 AND month = $2")
-                .bind(&look.campaign).bind(month.to_string()).fetch_optional(pool).await)?;
+                .bind(look.campaign).bind(month.to_string()).fetch_optional(pool).await)?;
             if let Some(budget) = budget {
                 let spent: Option<i64> = on_db!(self, pool => sqlx::query_scalar(
                     "SELECT CAST(COALESCE(SUM(reporting_minor), 0) AS BIGINT) FROM cost_entries \
                      WHERE campaign = $1 AND entry_date >= $2 AND entry_date < $3 AND deleted_at IS NULL AND id <> $4")
-                    .bind(&look.campaign).bind(month.first_day()).bind(month.next().first_day()).bind(look.editing.unwrap_or(-1))
+                    .bind(look.campaign).bind(month.first_day()).bind(month.next().first_day()).bind(look.editing.unwrap_or(-1))
                     .fetch_one(pool).await)?;
                 r.budgets
-                    .entry(look.campaign.clone())
+                    .entry(look.campaign.to_owned())
                     .or_default()
                     .insert((month.year, month.month), BudgetMonth { budget, spent: spent.unwrap_or(0) });
             }
