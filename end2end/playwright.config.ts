@@ -39,6 +39,8 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
-    env: { MCMS_LOG: 'warn' },
+    // MCMS_E2E_LOG=info shows every request the server answered (in the test output).
+    env: { MCMS_LOG: process.env.MCMS_E2E_LOG ?? 'warn' },
+    stdout: process.env.MCMS_E2E_LOG ? 'pipe' : 'ignore',
   },
 });

@@ -8,8 +8,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
 
-/// The outcome of a form, announced to screen readers. Without JavaScript the server sends the
-/// browser back to the form with the error in the URL, and the action starts out holding it.
+/// The outcome of a form, announced to screen readers. A form outside an island posts as a plain
+/// form and the server sends the browser back to the page: with the error in the URL, which the
+/// action starts out holding, or with the form's name in `__ok` (see [`crate::url::flash`]).
 #[component]
 pub fn FormAlert<S>(action: ServerAction<S>, #[prop(optional)] success: Option<&'static str>) -> impl IntoView
 where
@@ -17,10 +18,11 @@ where
     S::Output: Clone + Send + Sync + 'static,
 {
     let t = use_texts();
+    let sent_back_ok = crate::url::flash().is_some_and(|path| path == S::PATH);
     let message = move || match action.value().get() {
         Some(Err(err)) => Some(("alert alert-error", t.error(&err))),
         Some(Ok(_)) => success.map(|m| ("alert alert-ok", m)),
-        None => None,
+        None => success.filter(|_| sent_back_ok).map(|m| ("alert alert-ok", m)),
     };
     view! {
         <div aria-live="polite">
@@ -30,17 +32,20 @@ where
 }
 
 /// What became of a file that is loaded whole or not at all: how many rows were stored (after
-/// `stored`), or the error and every refused row with its reason.
+/// `stored`; a plain form sent back after success only knows that it was saved), or the error and
+/// every refused row with its reason.
 #[component]
-pub fn LoadOutcome(
-    #[prop(into)] value: Signal<Option<Result<usize, AppError>>>,
-    stored: &'static str,
-) -> impl IntoView {
+pub fn LoadOutcome<S>(action: ServerAction<S>, stored: &'static str) -> impl IntoView
+where
+    S: ServerFn<Error = AppError, Output = usize> + Clone + Send + Sync + 'static,
+{
     let t = use_texts();
+    let value = action.value();
+    let sent_back_ok = crate::url::flash().is_some_and(|path| path == S::PATH);
     let outcome = move || match value.get() {
         Some(Ok(n)) => Some(("alert alert-ok", format!("{stored} {n}"))),
         Some(Err(e)) => Some(("alert alert-error", t.error(&e).to_owned())),
-        None => None,
+        None => sent_back_ok.then(|| ("alert alert-ok", t.saved.to_owned())),
     };
     let problems = move || match value.get() {
         Some(Err(AppError::Rows { problems, .. })) => problems,

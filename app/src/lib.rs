@@ -35,6 +35,33 @@ use leptos_router::{SsrMode, path};
 #[cfg(feature = "ssr")]
 pub use state::AppState;
 
+/// The browser's entry: the page is server-rendered HTML, and only its islands (`#[island]`
+/// components: the cost form, the importer, the key console …) hydrate. Islands cannot see the
+/// server's context, so what they share is provided here, once, from the page itself: its
+/// language (`<html lang>`) and the outcome of a form posted before the page hydrated (`__err`,
+/// `__ok` in the URL, as the server read them).
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    leptos::mount::hydrate_islands();
+    provide_context(i18n::page_lang());
+    let search = window().location().search().unwrap_or_default();
+    if let Ok(query) = web_sys::UrlSearchParams::new_with_str(&search) {
+        if let (Some(path), Some(err)) = (query.get("__path"), query.get("__err")) {
+            provide_context(leptos::server::ServerActionError::new(&path, &err));
+        }
+        provide_context(url::Flash(query.get(url::FLASH)));
+    }
+    // The islands hydrate right after this returns; the mark follows them (the end-to-end tests wait for it).
+    set_timeout(
+        || {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = page_lang();
@@ -47,7 +74,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="stylesheet" href="/pkg/mcms.css"/>
                 <link rel="icon" href="data:,"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -62,13 +89,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(page_lang());
     let t = use_texts();
-    // Effects run only in the browser: this marks the page as hydrated (the end-to-end tests wait for it).
-    #[cfg(feature = "hydrate")]
-    Effect::new(|| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
     // Every route renders only once its data is loaded (SsrMode::Async), so a page is complete
     // without JavaScript and can still set its status or redirect.
     view! {

@@ -1,6 +1,6 @@
 //! The signed-in frame: header with role-based navigation, and the role gate for pages.
 
-use crate::auth::{Me, SignOutButton, Visitor, current_user};
+use crate::auth::{Me, SignOutButton, Visitor, page_visitor};
 use crate::components::LanguageSwitch;
 use crate::error::AppError;
 use crate::i18n::use_texts;
@@ -9,12 +9,9 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-#[derive(Clone, Copy)]
-struct MeResource(Resource<Result<Visitor, AppError>>);
-
-/// The signed-in user, once the shell has loaded it.
+/// The signed-in user, for the pages inside the [`Shell`] (which provides it once loaded).
 pub fn use_me() -> Option<Me> {
-    use_context::<MeResource>().and_then(|r| r.0.get_untracked()).and_then(Result::ok).and_then(|v| v.me)
+    use_context::<Me>()
 }
 
 /// Sets the HTTP status of a server-rendered page (no-op in the browser).
@@ -31,28 +28,36 @@ fn login_path(next: &str, session_ended: bool) -> String {
     format!("/login?next={encoded}{ended}")
 }
 
+/// The frame of every signed-in page: the header and the page (the router's outlet) for a
+/// signed-in user, who is then in context for the page ([`use_me`]); a visitor is sent to sign in.
 #[component]
 pub fn Shell() -> impl IntoView {
     let t = use_texts();
-    let me = Resource::new_blocking(|| (), |_| current_user());
-    provide_context(MeResource(me));
     let here = use_location().pathname;
+    let frame = match page_visitor().unwrap_or(Err(AppError::Internal)) {
+        Ok(Visitor { me: Some(me), .. }) => {
+            provide_context(me.clone());
+            view! {
+                <Header me/>
+                <main id="main" class="page" tabindex="-1">
+                    <Outlet/>
+                </main>
+            }
+            .into_any()
+        }
+        Ok(Visitor { me: None, session_ended }) => {
+            view! { <Redirect path=login_path(&here.get_untracked(), session_ended)/> }.into_any()
+        }
+        Err(err) => view! {
+            <main id="main" class="page" tabindex="-1">
+                <p class="alert alert-error" role="alert">{t.error(&err)}</p>
+            </main>
+        }
+        .into_any(),
+    };
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Visitor { me: Some(me), .. }) => view! { <Header me/> }.into_any(),
-                    Ok(Visitor { me: None, session_ended }) => {
-                        view! { <Redirect path=login_path(&here.get_untracked(), session_ended)/> }.into_any()
-                    }
-                    Err(err) => view! { <p class="alert alert-error" role="alert">{t.error(&err)}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-        <main id="main" class="page" tabindex="-1">
-            <Outlet/>
-        </main>
+        {frame}
     }
 }
 
@@ -85,18 +90,10 @@ fn Header(me: Me) -> impl IntoView {
 /// The server functions behind the children check again: this gate only decides what to show.
 #[component]
 pub fn RequireRole(role: Role, children: ChildrenFn) -> impl IntoView {
-    let me = expect_context::<MeResource>().0;
-    let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await.map(|v| v.me) {
-                    Ok(Some(me)) if me.role.includes(role) => children.with_value(|c| c()).into_any(),
-                    Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
-        </Suspense>
+    match use_me() {
+        Some(me) if me.role.includes(role) => children().into_any(),
+        Some(_) => view! { <Forbidden/> }.into_any(),
+        None => ().into_any(),
     }
 }
 

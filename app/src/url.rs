@@ -18,6 +18,28 @@ pub fn path_value(text: &str) -> String {
     utf8_percent_encode(text, PATH_VALUE).to_string()
 }
 
+/// The query parameter that says which form a page was sent back from after it succeeded
+/// (posted without JavaScript, or before the page hydrated): `?__ok=/api/admin/users/create`.
+/// The server adds it (server::middleware::form_outcome), next to leptos' `__err` for a failure.
+pub const FLASH: &str = "__ok";
+
+/// The form a page was sent back from after success, as the browser read it from the URL.
+#[derive(Clone, Debug)]
+pub struct Flash(pub Option<String>);
+
+/// The path of the server function whose form succeeded just before this page, if any.
+pub fn flash() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+        form_urlencoded::parse(parts.uri.query()?.as_bytes()).find(|(k, _)| k == FLASH).map(|(_, v)| v.into_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        leptos::prelude::use_context::<Flash>().and_then(|f| f.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -47,3 +47,22 @@ for (const [who, paths] of Object.entries(PAGES)) {
     expect(errors, errors.join('\n')).toEqual([]);
   });
 }
+
+test('only what changes in the browser is an island; everything else is server-rendered HTML', async ({ page }, info) => {
+  await signInAs(page, info, ADMIN);
+  const islands = async (path: string) => {
+    await open(page, info, path);
+    return page.locator('leptos-island').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.component!.replace(/_\d+$/, '')));
+  };
+  expect(await islands('/')).toEqual([]);
+  expect(await islands('/costs')).toEqual([]);
+  expect(await islands('/costs/new')).toEqual(['CostEditor']);
+  expect(await islands('/costs/import')).toEqual(['UploadForm']);
+  expect(await islands('/admin/users')).toEqual([]);
+  expect(await islands('/poc')).toEqual(['TokenIssuer']);
+  await open(page, info, '/partners');
+  await page.getByRole('link', { name: 'Kakao Games Channeling' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  expect(await page.locator('leptos-island').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.component!.replace(/_\d+$/, ''))))
+    .toEqual(['KeyConsole', 'AllowlistInput']);
+});

@@ -2,7 +2,7 @@
 
 use app::error::AppError;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{HOST, ORIGIN};
@@ -47,6 +47,78 @@ pub async fn server_fn_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Establishes who asks for a page before the page renders (see [`app::auth::PageVisitor`]): the
+/// same check every server function makes, done once per page request.
+pub async fn load_visitor(State(state): State<app::AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if req.method() != Method::GET || path.starts_with("/api/") || path.starts_with("/pkg/") {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let visitor = app::auth::guard::authorize_request(state, &parts, app::auth::guard::Access::Public)
+        .await
+        .map(|caller| app::auth::Visitor::of(&caller));
+    parts.extensions.insert(app::auth::PageVisitor(visitor));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Tells a page what became of the plain form posted from it. Leptos sends a form posted without
+/// JavaScript (or outside an island) back to its `Referer`: with `__path` and `__err` appended when
+/// it failed (after any earlier pair, which the page would read first), with nothing when it
+/// succeeded. This leaves exactly one outcome in that URL: the latest error, or
+/// `__ok=<server function path>` for a success, so the form's `FormAlert` can say "Saved." on the
+/// page it comes back to. Redirects a server function chose itself (sign-in, a new draft) pass.
+pub async fn form_outcome(req: Request, next: Next) -> Response {
+    let is_form_post = req.method() == Method::POST
+        && req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    let referer = req.headers().get(http::header::REFERER).cloned();
+    let path = req.uri().path().to_owned();
+    let mut res = next.run(req).await;
+    if !is_form_post || res.status() != StatusCode::FOUND {
+        return res;
+    }
+    let Some(location) = res.headers().get(http::header::LOCATION).and_then(|l| l.to_str().ok()) else {
+        return res;
+    };
+    // Leptos drops an earlier `__err` from the page it sends a success back to.
+    let same_page = |referer: &str| with_outcome(referer, Some("")) == with_outcome(location, Some(""));
+    let errors = location.matches("__err=").count();
+    let back = if errors == 0 && referer.as_ref().and_then(|r| r.to_str().ok()).is_some_and(same_page) {
+        with_outcome(location, Some(&path))
+    } else if errors > 1 {
+        with_outcome(location, None)
+    } else {
+        None
+    };
+    if let Some(value) = back.and_then(|b| http::HeaderValue::from_str(&b).ok()) {
+        res.headers_mut().insert(http::header::LOCATION, value);
+    }
+    res
+}
+
+/// `url` with one form outcome: `__ok=ok` when given, else the last `__path`/`__err` pair in it.
+fn with_outcome(url: &str, ok: Option<&str>) -> Option<String> {
+    let mut url = url::Url::parse(url).ok()?;
+    let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let last = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let error = ok.is_none().then(|| last("__path").zip(last("__err"))).flatten();
+    let kept = pairs.iter().filter(|(k, _)| !matches!(k.as_str(), "__ok" | "__err" | "__path"));
+    let mut query = url.query_pairs_mut();
+    query.clear().extend_pairs(kept);
+    match (ok, error) {
+        (Some(path), _) => drop(query.append_pair(app::url::FLASH, path)),
+        (None, Some((path, err))) => drop(query.append_pair("__path", &path).append_pair("__err", &err)),
+        (None, None) => {}
+    }
+    drop(query);
+    Some(url.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +126,29 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (k.parse().unwrap(), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn a_form_comes_back_with_one_outcome() {
+        assert_eq!(
+            with_outcome("http://h/admin/users", Some("/api/admin/users/create")).as_deref(),
+            Some("http://h/admin/users?__ok=%2Fapi%2Fadmin%2Fusers%2Fcreate")
+        );
+        assert_eq!(
+            with_outcome("http://h/costs/budgets?month=2026-11&__path=%2Fapi%2Fx&__err=abc", Some("/api/y")).as_deref(),
+            Some("http://h/costs/budgets?month=2026-11&__ok=%2Fapi%2Fy"),
+            "an earlier failure is forgotten"
+        );
+        assert_eq!(
+            with_outcome(
+                "http://h/r?__ok=%2Fapi%2Fy&m=1&__path=%2Fapi%2Fx&__err=old&__path=%2Fapi%2Fz&__err=new",
+                None
+            )
+            .as_deref(),
+            Some("http://h/r?m=1&__path=%2Fapi%2Fz&__err=new"),
+            "only the latest failure is kept"
+        );
+        assert_eq!(with_outcome("not a url", Some("/api/y")), None);
     }
 
     #[test]

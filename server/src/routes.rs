@@ -61,6 +61,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .route("/poc/export.csv", get(crate::poc::export))
         .route("/api/poc/runs", post(crate::poc::record))
         .with_state(state.clone());
+    let visitor_state = state.clone();
     let context = move || provide_context(state.clone());
     let page = {
         let options = options.clone();
@@ -123,6 +124,8 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .merge(pages.with_state(options))
         .merge(files)
         .layer(axum::middleware::from_fn(middleware::server_fn_errors))
+        .layer(axum::middleware::from_fn(middleware::form_outcome))
+        .layer(axum::middleware::from_fn_with_state(visitor_state, middleware::load_visitor))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
         .layer(observability)

@@ -94,9 +94,34 @@ pub struct Visitor {
 
 #[server(endpoint = "me")]
 pub async fn current_user() -> Result<Visitor, AppError> {
-    let caller = guard::authorize(guard::Access::Public).await?;
-    let me = caller.user.map(|u| Me { id: u.id, email: u.email, name: u.name, role: u.role });
-    Ok(Visitor { me, session_ended: caller.session_ended })
+    Ok(Visitor::of(&guard::authorize(guard::Access::Public).await?))
+}
+
+#[cfg(feature = "ssr")]
+impl Visitor {
+    pub fn of(caller: &guard::Caller) -> Visitor {
+        let me =
+            caller.user.as_ref().map(|u| Me { id: u.id, email: u.email.clone(), name: u.name.clone(), role: u.role });
+        Visitor { me, session_ended: caller.session_ended }
+    }
+}
+
+/// Who asked for the page being rendered, established once per request before rendering starts
+/// (server::middleware::load_visitor puts it in the request's extensions): pages read it
+/// synchronously, with no resource and no second wait on the same data.
+#[derive(Debug, Clone)]
+pub struct PageVisitor(pub Result<Visitor, AppError>);
+
+/// This page's visitor; `None` outside a page request (and in the browser, where no page code runs).
+pub fn page_visitor() -> Option<Result<Visitor, AppError>> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()?.extensions.get::<PageVisitor>().map(|v| v.0.clone())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 /// Remembers the language choice in a cookie and returns to `back`.

@@ -7,7 +7,6 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let t = use_texts();
-    let login = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let ended = move || query.read().get("session").is_some_and(|s| s == "ended");
@@ -20,22 +19,33 @@ pub fn LoginPage() -> impl IntoView {
                 <Show when=ended>
                     <p class="alert alert-info" role="status">{t.session_ended}</p>
                 </Show>
-                <ActionForm action=login attr:class="stack" attr:novalidate=true>
-                    <input type="hidden" name="next" value=next/>
-                    <div class="field">
-                        <label for="email">{t.email}</label>
-                        <input id="email" name="email" type="email" autocomplete="username" required/>
-                    </div>
-                    <div class="field">
-                        <label for="password">{t.password}</label>
-                        <input id="password" name="password" type="password" autocomplete="current-password" required/>
-                    </div>
-                    <FormAlert action=login/>
-                    <button type="submit" class="btn btn-primary" disabled=move || login.pending().get()>{t.sign_in}</button>
-                </ActionForm>
+                <LoginForm next=next()/>
             </section>
             <LanguageSwitch/>
         </main>
+    }
+}
+
+/// Hydrated, a refused sign-in is answered in place; without JavaScript the page comes back with
+/// the error in the URL.
+#[island]
+fn LoginForm(next: String) -> impl IntoView {
+    let t = use_texts();
+    let login = ServerAction::<Login>::new();
+    view! {
+        <ActionForm action=login attr:class="stack" attr:novalidate=true>
+            <input type="hidden" name="next" value=next/>
+            <div class="field">
+                <label for="email">{t.email}</label>
+                <input id="email" name="email" type="email" autocomplete="username" required/>
+            </div>
+            <div class="field">
+                <label for="password">{t.password}</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+            </div>
+            <FormAlert action=login/>
+            <button type="submit" class="btn btn-primary" disabled=move || login.pending().get()>{t.sign_in}</button>
+        </ActionForm>
     }
 }
 

@@ -1,6 +1,7 @@
-//! Create and edit a cost entry. In the browser the domain's rule engine checks every keystroke;
-//! the server checks again on save (it alone knows duplicates and budgets). Without JavaScript the
-//! form posts as usual and comes back filled in, with the server's findings.
+//! Create and edit a cost entry. In the browser the domain's rule engine checks every keystroke
+//! (the form is an island); the server checks again on save (it alone knows duplicates and
+//! budgets). Without JavaScript the form posts as usual and comes back filled in, with the
+//! server's findings. The entry's actions and history are server-rendered.
 
 use super::{CostRecord, DeleteCost, FormData, RestoreCost, SaveCost, cost_form_data, cost_history, get_cost};
 use crate::error::AppError;
@@ -52,7 +53,9 @@ pub fn CostFormPage() -> impl IntoView {
     }
 }
 
-#[component]
+/// An island: the rule engine runs in the browser on every keystroke. Everything it needs comes in
+/// its props (serialised into the page), since the browser has no server context.
+#[island]
 fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
     let t = use_texts();
     let lang = use_lang();

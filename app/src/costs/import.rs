@@ -393,26 +393,22 @@ pub fn ImportPage() -> impl IntoView {
     }
 }
 
-/// The upload form. Without JavaScript it is a plain multipart POST; hydrated, it sends the file
-/// itself so the page can show how much is sent, then that the server is reading it, and follows
-/// the server's answer (the draft's grid, or this page saying why the file was refused).
-#[component]
+/// The upload form, an island. Without JavaScript it is a plain multipart POST; hydrated, it sends
+/// the file itself so the page can show how much is sent, then that the server is reading it, and
+/// follows the server's answer (the draft's grid, or this page saying why the file was refused).
+#[island]
 fn UploadForm(vendors: Vec<super::Choice>, max_mb: usize) -> impl IntoView {
     let t = use_texts();
     let sending = RwSignal::new(None::<(f64, f64)>);
     let reading = RwSignal::new(false);
     let failed = RwSignal::new(false);
-    let navigate = leptos_router::hooks::use_navigate();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
-        {
-            let steps = upload::Steps { sending, reading, failed, navigate: navigate.clone() };
-            if upload::send(&ev, steps).is_ok() {
-                ev.prevent_default();
-            }
+        if upload::send(&ev, upload::Steps { sending, reading, failed }).is_ok() {
+            ev.prevent_default();
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&ev, &navigate);
+        let _ = &ev;
     };
     view! {
         <form method="post" action="/costs/import/upload" enctype="multipart/form-data" class="stack" on:submit=on_submit>
@@ -462,25 +458,21 @@ mod upload {
         location: String,
     }
 
-    pub struct Steps<N> {
+    pub struct Steps {
         pub sending: RwSignal<Option<(f64, f64)>>,
         pub reading: RwSignal<bool>,
         pub failed: RwSignal<bool>,
-        pub navigate: N,
     }
 
     /// Posts the form's fields as the browser would, reporting progress into `steps`. An error
     /// means nothing was sent, and the browser should submit the form itself.
-    pub fn send<N>(ev: &leptos::ev::SubmitEvent, steps: Steps<N>) -> Result<(), JsValue>
-    where
-        N: Fn(&str, leptos_router::NavigateOptions) + Clone + 'static,
-    {
+    pub fn send(ev: &leptos::ev::SubmitEvent, steps: Steps) -> Result<(), JsValue> {
         let form: HtmlFormElement = ev.target().ok_or(JsValue::NULL)?.dyn_into()?;
         let data = FormData::new_with_form(&form)?;
         let xhr = XmlHttpRequest::new()?;
         xhr.open("POST", &form.action())?;
         xhr.set_request_header("Accept", "application/json")?;
-        let Steps { sending, reading, failed, navigate } = steps;
+        let Steps { sending, reading, failed } = steps;
         let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
             if e.length_computable() {
                 sending.set(Some((e.loaded(), e.total())));
@@ -502,7 +494,11 @@ mod upload {
                 .map(|next| next.location)
                 .filter(|to| to.starts_with('/') && !to.starts_with("//"));
             match location {
-                Some(to) => navigate(&to, Default::default()),
+                Some(to) => {
+                    if window().location().set_href(&to).is_err() {
+                        failed.set(true);
+                    }
+                }
                 None => failed.set(true),
             }
         });
@@ -604,84 +600,107 @@ pub fn DraftPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let page = move || query.read().get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
     let all = move || query.read().get("all").is_some_and(|a| a == "1");
-    let edit = ServerAction::<EditImportRow>::new();
-    let map = ServerAction::<SetImportMapping>::new();
-    let commit = ServerAction::<CommitImport>::new();
-    let discard = ServerAction::<DiscardImport>::new();
-    let draft = Resource::new_blocking(
-        move || (id(), page(), all(), edit.version().get(), map.version().get()),
-        |(id, page, all, _, _)| import_draft(id, page, all),
-    );
+    let draft = Resource::new_blocking(move || (id(), page(), all()), |(id, page, all)| import_draft(id, page, all));
     view! {
-        <FormAlert action=map success=t.saved/>
-        <FormAlert action=edit success=t.saved/>
-        <FormAlert action=commit success=t.saved/>
         <Suspense fallback=move || view! { <StepProgress id=id() active=true/> }>
             {move || Suspend::new(async move {
-                let d = match draft.await {
-                    Ok(d) => d,
+                match draft.await {
+                    Ok(draft) => view! { <DraftEditor draft all=all()/> }.into_any(),
                     Err(e) => {
                         if e == AppError::NotFound {
                             crate::shell::set_status(404);
                         }
-                        return view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any();
+                        view! { <p class="alert alert-error" role="alert">{t.error(&e)}</p> }.into_any()
                     }
-                };
-                let summary = format!(
-                    "{} {} · {} {} · {} {}",
-                    d.row_count, t.import_rows, d.error_rows, t.import_with_errors, d.warning_rows, t.import_with_warnings
-                );
-                let (id, all) = (d.id, all());
-                let nav = |page: usize, all: bool| format!("/costs/import/{id}?page={page}{}", if all { "&all=1" } else { "" });
-                let ready = d.missing.is_empty() && d.error_rows == 0 && d.row_count > 0;
-                view! {
-                    <header class="page-head">
-                        <p><a href="/costs/import">{t.import_title}</a></p>
-                        <h1>{d.file_name.clone()}</h1>
-                        <p class="muted">{d.encoding.clone()} " · " {summary}</p>
-                        {(!d.totals.is_empty()).then(|| view! { <p>{t.total} ": " {d.totals.join(", ")}</p> })}
-                    </header>
-                    <MappingForm d=d.clone() map/>
-                    <nav class="button-row" aria-label=t.import_rows>
-                        <a class="btn btn-quiet" href=nav(0, false) aria-current=(!all).then_some("page")>{t.import_show_problems}</a>
-                        <a class="btn btn-quiet" href=nav(0, true) aria-current=all.then_some("page")>{t.import_show_all}</a>
-                        {(d.error_rows > 0).then(|| view! {
-                            <a class="btn" href=format!("/costs/import/{id}/errors.csv") rel="external" download="">{t.import_error_file}</a>
-                        })}
-                    </nav>
-                    <Grid d=d.clone() edit/>
-                    {(d.pages > 1).then(|| view! {
-                        <p class="pager">
-                            {(d.page > 0).then(|| view! { <a class="btn" href=nav(d.page - 1, all)>{t.previous_page}</a> })}
-                            " " {d.page + 1} " / " {d.pages} " "
-                            {(d.page + 1 < d.pages).then(|| view! { <a class="btn" href=nav(d.page + 1, all) rel="next">{t.next_page}</a> })}
-                        </p>
-                    })}
-                    <section class="card" aria-labelledby="commit">
-                        <h2 id="commit">{t.import_commit}</h2>
-                        {if ready { view! { <p>{t.import_ready}</p> }.into_any() } else { view! { <p class="muted">{t.import_not_ready}</p> }.into_any() }}
-                        <StepProgress id active=commit.pending()/>
-                        <ActionForm action=commit attr:class="stack">
-                            <input type="hidden" name="id" value=id/>
-                            {(d.warning_rows > 0).then(|| view! {
-                                <div class="field field-check">
-                                    <input id="accept-warnings" name="accept_warnings" type="checkbox" value="true"/>
-                                    <label for="accept-warnings">{t.import_accept_warnings}</label>
-                                </div>
-                            })}
-                            <div class="form-actions">
-                                <button type="submit" class="btn btn-primary" disabled=!ready>{t.import_commit}</button>
-                            </div>
-                        </ActionForm>
-                        <ActionForm action=discard>
-                            <input type="hidden" name="id" value=id/>
-                            <button type="submit" class="btn btn-quiet">{t.import_discard}</button>
-                        </ActionForm>
-                    </section>
                 }
-                .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The draft's mapping, grid and commit, an island. Hydrated, a changed cell is sent and checked
+/// at once and the draft is read again; without JavaScript each row has its button and the page
+/// comes back checked.
+#[island]
+fn DraftEditor(draft: DraftView, all: bool) -> impl IntoView {
+    let t = use_texts();
+    let (id, page) = (draft.id, draft.page);
+    let edit = ServerAction::<EditImportRow>::new();
+    let map = ServerAction::<SetImportMapping>::new();
+    let commit = ServerAction::<CommitImport>::new();
+    let discard = ServerAction::<DiscardImport>::new();
+    let current = RwSignal::new(draft);
+    // After a fix or a new mapping the server has checked the draft again: read what it found.
+    Effect::watch(
+        move || (edit.version().get(), map.version().get()),
+        move |_, _, _| {
+            leptos::task::spawn_local(async move {
+                if let Ok(d) = import_draft(id, page, all).await {
+                    current.set(d);
+                }
+            })
+        },
+        false,
+    );
+    let nav =
+        move |page: usize, all: bool| format!("/costs/import/{id}?page={page}{}", if all { "&all=1" } else { "" });
+    view! {
+        <FormAlert action=map success=t.saved/>
+        <FormAlert action=edit success=t.saved/>
+        <FormAlert action=commit success=t.saved/>
+        {move || {
+            let d = current.get();
+            let summary = format!(
+                "{} {} · {} {} · {} {}",
+                d.row_count, t.import_rows, d.error_rows, t.import_with_errors, d.warning_rows, t.import_with_warnings
+            );
+            let ready = d.missing.is_empty() && d.error_rows == 0 && d.row_count > 0;
+            view! {
+                <header class="page-head">
+                    <p><a href="/costs/import">{t.import_title}</a></p>
+                    <h1>{d.file_name.clone()}</h1>
+                    <p class="muted">{d.encoding.clone()} " · " {summary}</p>
+                    {(!d.totals.is_empty()).then(|| view! { <p>{t.total} ": " {d.totals.join(", ")}</p> })}
+                </header>
+                <MappingForm d=d.clone() map/>
+                <nav class="button-row" aria-label=t.import_rows>
+                    <a class="btn btn-quiet" href=nav(0, false) aria-current=(!all).then_some("page")>{t.import_show_problems}</a>
+                    <a class="btn btn-quiet" href=nav(0, true) aria-current=all.then_some("page")>{t.import_show_all}</a>
+                    {(d.error_rows > 0).then(|| view! {
+                        <a class="btn" href=format!("/costs/import/{id}/errors.csv") rel="external" download="">{t.import_error_file}</a>
+                    })}
+                </nav>
+                <Grid d=d.clone() edit/>
+                {(d.pages > 1).then(|| view! {
+                    <p class="pager">
+                        {(d.page > 0).then(|| view! { <a class="btn" href=nav(d.page - 1, all)>{t.previous_page}</a> })}
+                        " " {d.page + 1} " / " {d.pages} " "
+                        {(d.page + 1 < d.pages).then(|| view! { <a class="btn" href=nav(d.page + 1, all) rel="next">{t.next_page}</a> })}
+                    </p>
+                })}
+                <section class="card" aria-labelledby="commit">
+                    <h2 id="commit">{t.import_commit}</h2>
+                    {if ready { view! { <p>{t.import_ready}</p> }.into_any() } else { view! { <p class="muted">{t.import_not_ready}</p> }.into_any() }}
+                    <StepProgress id active=commit.pending()/>
+                    <ActionForm action=commit attr:class="stack">
+                        <input type="hidden" name="id" value=id/>
+                        {(d.warning_rows > 0).then(|| view! {
+                            <div class="field field-check">
+                                <input id="accept-warnings" name="accept_warnings" type="checkbox" value="true"/>
+                                <label for="accept-warnings">{t.import_accept_warnings}</label>
+                            </div>
+                        })}
+                        <div class="form-actions">
+                            <button type="submit" class="btn btn-primary" disabled=!ready>{t.import_commit}</button>
+                        </div>
+                    </ActionForm>
+                    <ActionForm action=discard>
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="btn btn-quiet">{t.import_discard}</button>
+                    </ActionForm>
+                </section>
+            }
+        }}
     }
 }
 

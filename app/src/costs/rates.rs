@@ -65,7 +65,7 @@ pub fn RatesPage() -> impl IntoView {
                                         placeholder="currency,date,rate,source\nUSD,2026-11-02,1385.50,Bank of Korea"></textarea>
                                     <p class="hint">{t.rates_hint}</p>
                                 </div>
-                                <LoadOutcome value=import.value() stored=t.rates_loaded/>
+                                <LoadOutcome action=import stored=t.rates_loaded/>
                                 <button type="submit" class="btn btn-primary">{t.rates_import}</button>
                             </ActionForm>
                         </section>

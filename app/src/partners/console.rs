@@ -7,6 +7,7 @@ use crate::costs::periods::HistoryList;
 use crate::i18n::use_texts;
 use domain::keys::Scope;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -152,7 +153,7 @@ fn StatsLoader(load: ServerAction<LoadStats>) -> impl IntoView {
         <section class="card" aria-labelledby="stats-load">
             <h2 id="stats-load">{p.stats_title}</h2>
             <p class="hint">{p.stats_hint} " " <code>{domain::stats::STATS_COLUMNS.join(",")}</code></p>
-            <LoadOutcome value=load.value() stored=p.stats_loaded/>
+            <LoadOutcome action=load stored=p.stats_loaded/>
             <ActionForm action=load attr:class="stack">
                 <div class="field">
                     <label for="stats-csv">{p.stats_file}</label>
@@ -172,30 +173,14 @@ pub fn PartnerPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let save = ServerAction::<SavePartner>::new();
     let allow = ServerAction::<SetPartnerAllowlist>::new();
-    let issue = ServerAction::<IssueKey>::new();
-    let rotate = ServerAction::<RotateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let update = ServerAction::<UpdateKey>::new();
-    let detail = Resource::new_blocking(
-        move || {
-            (
-                id(),
-                save.version().get(),
-                allow.version().get(),
-                issue.version().get(),
-                rotate.version().get(),
-                revoke.version().get(),
-                update.version().get(),
-            )
-        },
-        |(id, ..)| partner_detail(id),
-    );
+    let detail = Resource::new_blocking(id, partner_detail);
     view! {
         <FormAlert action=save success=t.saved/>
         <FormAlert action=allow success=t.saved/>
         <FormAlert action=revoke success=p.revoked/>
         <FormAlert action=update success=t.saved/>
-        <NewKey issue rotate/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let d = match detail.await {
@@ -216,8 +201,7 @@ pub fn PartnerPage() -> impl IntoView {
                     </header>
                     <section class="card" aria-labelledby="partner-keys">
                         <h2 id="partner-keys">{p.keys}</h2>
-                        <KeyTable keys=d.keys.clone() rotate revoke update/>
-                        <IssueForm partner=partner_id issue/>
+                        <KeyConsole partner=partner_id keys=d.keys.clone()/>
                     </section>
                     <section class="card" aria-labelledby="partner-usage">
                         <h2 id="partner-usage">{p.usage}</h2>
@@ -241,6 +225,34 @@ pub fn PartnerPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The partner's keys, an island: a key issued or rotated is shown this once, in this browser, and
+/// the table is read again; revoking or changing a key posts as a plain form (the page comes back
+/// with the outcome and the history).
+#[island]
+fn KeyConsole(partner: i64, keys: Vec<KeyLine>) -> impl IntoView {
+    let issue = ServerAction::<IssueKey>::new();
+    let rotate = ServerAction::<RotateKey>::new();
+    let keys = RwSignal::new(keys);
+    Effect::watch(
+        move || (issue.version().get(), rotate.version().get()),
+        move |_, _, _| {
+            leptos::task::spawn_local(async move {
+                if let Ok(d) = partner_detail(partner).await {
+                    keys.set(d.keys);
+                }
+            })
+        },
+        false,
+    );
+    view! {
+        <NewKey issue rotate/>
+        <FormAlert action=issue/>
+        <FormAlert action=rotate/>
+        {move || view! { <KeyTable keys=keys.get() rotate/> }}
+        <IssueForm partner issue/>
     }
 }
 
@@ -282,12 +294,7 @@ fn NewKey(issue: ServerAction<IssueKey>, rotate: ServerAction<RotateKey>) -> imp
 }
 
 #[component]
-fn KeyTable(
-    keys: Vec<KeyLine>,
-    rotate: ServerAction<RotateKey>,
-    revoke: ServerAction<RevokeKey>,
-    update: ServerAction<UpdateKey>,
-) -> impl IntoView {
+fn KeyTable(keys: Vec<KeyLine>, rotate: ServerAction<RotateKey>) -> impl IntoView {
     let t = use_texts();
     let p = t.partners;
     if keys.is_empty() {
@@ -318,7 +325,7 @@ fn KeyTable(
                                 <td>{k.last_used.clone().unwrap_or_else(|| p.never.into())}</td>
                                 <td class="num">{k.requests}</td>
                                 <td class="num">{k.p95_ms.clone().map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
-                                <td>{live.then(|| view! { <KeyActions k=k.clone() rotate revoke update/> })}</td>
+                                <td>{live.then(|| view! { <KeyActions k=k.clone() rotate/> })}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -330,12 +337,7 @@ fn KeyTable(
 }
 
 #[component]
-fn KeyActions(
-    k: KeyLine,
-    rotate: ServerAction<RotateKey>,
-    revoke: ServerAction<RevokeKey>,
-    update: ServerAction<UpdateKey>,
-) -> impl IntoView {
+fn KeyActions(k: KeyLine, rotate: ServerAction<RotateKey>) -> impl IntoView {
     let t = use_texts();
     let p = t.partners;
     let id = k.id;
@@ -363,18 +365,18 @@ fn KeyActions(
         </details>
         <details>
             <summary>{p.revoke}</summary>
-            <ActionForm action=revoke attr:class="stack">
+            <form method="post" action=RevokeKey::url() class="stack">
                 <input type="hidden" name="key" value=id/>
                 <div class="field field-check">
                     <input id=f("revoke-confirm") name="confirm" type="checkbox" value="true" required/>
                     <label for=f("revoke-confirm")>{p.confirm_revoke}</label>
                 </div>
                 <button type="submit" class="btn btn-small btn-danger">{revoke_label}</button>
-            </ActionForm>
+            </form>
         </details>
         <details>
             <summary>{p.change}</summary>
-            <ActionForm action=update attr:class="stack">
+            <form method="post" action=UpdateKey::url() class="stack">
                 <input type="hidden" name="key" value=id/>
                 <KeySettingsFields prefix=f("edit") label=k.label.clone() scopes=k.scopes.clone() expires_on=k.expires_on.clone()
                     rate=k.rate_per_minute quota=k.daily_quota/>
@@ -384,7 +386,7 @@ fn KeyActions(
                     <label for=f("update-confirm")>{p.confirm_change}</label>
                 </div>
                 <button type="submit" class="btn btn-small">{save_label}</button>
-            </ActionForm>
+            </form>
         </details>
     }
 }
@@ -452,6 +454,12 @@ fn IssueForm(partner: i64, issue: ServerAction<IssueKey>) -> impl IntoView {
     }
 }
 
+/// [`AllowlistField`] as an island of its own, for the partner's allowlist form.
+#[island]
+fn AllowlistInput(id: String, current: String) -> impl IntoView {
+    view! { <AllowlistField id current/> }
+}
+
 /// One address or CIDR range per line, checked as typed by the parser the server uses.
 #[component]
 fn AllowlistField(id: String, current: String) -> impl IntoView {
@@ -463,12 +471,18 @@ fn AllowlistField(id: String, current: String) -> impl IntoView {
         Err(found) => found,
     };
     let hint_id = format!("{id}-problems");
-    let initial = current.clone();
+    // What was typed before the page hydrated stays, and is checked once it has.
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move || {
+        if let Some(el) = area.get() {
+            text.set(el.value());
+        }
+    });
     view! {
         <div class="field">
             <label for=id.clone()>{p.allowlist}</label>
-            <textarea id=id name="allowlist" rows="3" class="mono" aria-describedby=hint_id.clone()
-                prop:value=initial on:input=move |ev| text.set(event_target_value(&ev))>{current}</textarea>
+            <textarea id=id name="allowlist" rows="3" class="mono" aria-describedby=hint_id.clone() node_ref=area
+                on:input=move |ev| text.set(event_target_value(&ev))>{current}</textarea>
             <div id=hint_id aria-live="polite">
                 {move || problems().into_iter().map(|(line, e)| view! {
                     <small class="cell-note">{t.row} " " {line} ": " {t.error_code(e.code())} " (" {e.to_string()} ")"</small>
@@ -484,7 +498,7 @@ fn AllowlistEditor(action: ServerAction<SetPartnerAllowlist>, partner: i64, curr
     view! {
         <ActionForm action attr:class="stack">
             <input type="hidden" name="partner" value=partner/>
-            <AllowlistField id="partner-allowlist-entries".to_owned() current/>
+            <AllowlistInput id="partner-allowlist-entries".to_owned() current/>
             <div class="form-actions"><button type="submit" class="btn">{t.save}</button></div>
         </ActionForm>
     }

@@ -3,7 +3,6 @@
 use super::charts::{Bar, BarChart, Dot, Scatter, number};
 use super::*;
 use crate::i18n::use_texts;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 fn system_class(i: usize) -> String {
@@ -19,7 +18,6 @@ pub fn PocPage() -> impl IntoView {
     let decide = ServerAction::<DecidePoc>::new();
     let edit = ServerAction::<EditRun>::new();
     let withdraw = ServerAction::<WithdrawRun>::new();
-    let issue = ServerAction::<IssuePocToken>::new();
     let revoke = ServerAction::<RevokePocToken>::new();
     let filter = move || {
         let q = query.read();
@@ -33,7 +31,6 @@ pub fn PocPage() -> impl IntoView {
                 decide.version().get(),
                 edit.version().get(),
                 withdraw.version().get(),
-                issue.version().get(),
                 revoke.version().get(),
             );
             (filter(), versions)
@@ -70,7 +67,7 @@ pub fn PocPage() -> impl IntoView {
                     {r.can_record.then(|| view! {
                         <Decision r=r.clone() decide/>
                         <Recorder record/>
-                        <Tokens tokens=r.tokens.clone() issue revoke/>
+                        <Tokens tokens=r.tokens.clone() revoke/>
                     })}
                 }.into_any()
             })}
@@ -78,7 +75,7 @@ pub fn PocPage() -> impl IntoView {
     }
 }
 
-/// GET filters: a plain form without JavaScript, client-side navigation once hydrated.
+/// GET filters: a plain form; the report is drawn on the server for the filters in the URL.
 #[component]
 fn FilterForm(r: PocReportView, export: String) -> impl IntoView {
     let p = use_texts().poc;
@@ -95,7 +92,7 @@ fn FilterForm(r: PocReportView, export: String) -> impl IntoView {
     view! {
         <section class="card no-print" aria-labelledby="poc-filters">
             <h2 id="poc-filters">{p.filters}</h2>
-            <Form action="/poc" method="get" attr:class="form-grid">
+            <form action="/poc" method="get" class="form-grid">
                 <div class="field">
                     <label for="poc-format">{p.format}</label>
                     <select id="poc-format" name="format">{options(r.formats.clone(), r.filter.format.clone())}</select>
@@ -113,7 +110,7 @@ fn FilterForm(r: PocReportView, export: String) -> impl IntoView {
                     <a class="btn btn-quiet" href="/poc">{p.clear}</a>
                     <a class="btn btn-quiet" href=export rel="external" download="">{p.export_csv}</a>
                 </div>
-            </Form>
+            </form>
         </section>
     }
 }
@@ -376,7 +373,7 @@ fn Recorder(record: ServerAction<RecordRuns>) -> impl IntoView {
         <section class="card no-print" aria-labelledby="poc-record">
             <h2 id="poc-record">{p.record}</h2>
             <p class="hint">{p.record_hint} " " <code>{domain::poc::RUN_COLUMNS.join(",")}</code></p>
-            <crate::components::LoadOutcome value=record.value() stored=p.recorded/>
+            <crate::components::LoadOutcome action=record stored=p.recorded/>
             <ActionForm action=record attr:class="stack">
                 <div class="field">
                     <label for="poc-runs">{p.record_file}</label>
@@ -390,11 +387,7 @@ fn Recorder(record: ServerAction<RecordRuns>) -> impl IntoView {
 
 /// The recording tokens (admins): issue one (shown once), see each one's state, revoke one.
 #[component]
-fn Tokens(
-    tokens: Vec<TokenLine>,
-    issue: ServerAction<IssuePocToken>,
-    revoke: ServerAction<RevokePocToken>,
-) -> impl IntoView {
+fn Tokens(tokens: Vec<TokenLine>, revoke: ServerAction<RevokePocToken>) -> impl IntoView {
     let t = use_texts();
     let p = t.poc;
     let status = move |s: &str| match s {
@@ -407,27 +400,8 @@ fn Tokens(
         <section class="card no-print" aria-labelledby="poc-tokens">
             <h2 id="poc-tokens">{p.tokens}</h2>
             <p class="hint">{p.tokens_hint}</p>
-            {move || issue.value().get().and_then(Result::ok).map(|k| view! {
-                <div class="new-key" role="alert">
-                    <p><strong>{p.token_new} " "</strong><code>{k.prefix.clone()}</code></p>
-                    <p class="alert alert-warning">{p.token_shown_once}</p>
-                    <label for="new-poc-token">{p.token_new}</label>
-                    <input id="new-poc-token" class="mono" type="text" readonly value=k.token.clone()/>
-                </div>
-            })}
-            <crate::components::FormAlert action=issue/>
+            <TokenIssuer/>
             <crate::components::FormAlert action=revoke success=t.saved/>
-            <ActionForm action=issue attr:class="form-grid">
-                <div class="field">
-                    <label for="poc-token-label">{p.token_label}</label>
-                    <input id="poc-token-label" name="label" type="text" maxlength="200" required/>
-                </div>
-                <div class="field">
-                    <label for="poc-token-expires">{p.token_expires_on}</label>
-                    <input id="poc-token-expires" name="expires_on" type="date"/>
-                </div>
-                <div class="form-actions"><button type="submit" class="btn">{p.token_issue}</button></div>
-            </ActionForm>
             <div class="table-wrap">
                 <table class="table table-compact">
                     <thead><tr>
@@ -468,6 +442,36 @@ fn Tokens(
                 </table>
             </div>
         </section>
+    }
+}
+
+/// Issues a recording token and shows it this once: an island, since only the browser that asked
+/// may see the token (the page is never sent again with it).
+#[island]
+fn TokenIssuer() -> impl IntoView {
+    let p = use_texts().poc;
+    let issue = ServerAction::<IssuePocToken>::new();
+    view! {
+        {move || issue.value().get().and_then(Result::ok).map(|k| view! {
+            <div class="new-key" role="alert">
+                <p><strong>{p.token_new} " "</strong><code>{k.prefix.clone()}</code></p>
+                <p class="alert alert-warning">{p.token_shown_once}</p>
+                <label for="new-poc-token">{p.token_new}</label>
+                <input id="new-poc-token" class="mono" type="text" readonly value=k.token.clone()/>
+            </div>
+        })}
+        <crate::components::FormAlert action=issue/>
+        <ActionForm action=issue attr:class="form-grid">
+            <div class="field">
+                <label for="poc-token-label">{p.token_label}</label>
+                <input id="poc-token-label" name="label" type="text" maxlength="200" required/>
+            </div>
+            <div class="field">
+                <label for="poc-token-expires">{p.token_expires_on}</label>
+                <input id="poc-token-expires" name="expires_on" type="date"/>
+            </div>
+            <div class="form-actions"><button type="submit" class="btn">{p.token_issue}</button></div>
+        </ActionForm>
     }
 }
 

@@ -252,19 +252,26 @@ async fn a_rate_file_loads_whole_or_not_at_all() {
         assert_eq!(refused["Rows"]["problems"].as_array().unwrap().len(), 50);
         assert_eq!(refused["Rows"]["more"], 4950);
         let body = format!("csv={}", many.replace(',', "%2C").replace('\n', "%0A"));
-        let plain = http::Request::builder()
-            .method(http::Method::POST)
-            .uri("/api/costs/import-rates")
-            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(http::header::ACCEPT, "text/html")
-            .header(http::header::ORIGIN, format!("http://{}", common::HOST))
-            .header(http::header::REFERER, format!("http://{}/costs/rates", common::HOST));
+        let plain = common::plain_form_post("/api/costs/import-rates", &format!("http://{}/costs/rates", common::HOST));
         let r = admin.send(plain, body).await;
         assert_eq!(r.status, StatusCode::FOUND, "{}: {}", app.backend(), r.body);
         let back = r.location().unwrap().trim_start_matches(&format!("http://{}", common::HOST)).to_owned();
         let page = admin.page(&back).await;
         assert_eq!(page.status, StatusCode::OK, "{}", app.backend());
         assert!(page.body.contains("4950"), "{}: the rest are counted on the page", app.backend());
+
+        // A plain form that succeeds is sent back to its page with its name in `__ok` (any earlier
+        // outcome dropped), and the page says it worked.
+        let earlier = (today() - time::Duration::days(4)).to_string();
+        let once = format!("currency,date,rate,source\nUSD,{earlier},1380.25,BOK\n");
+        let plain = common::plain_form_post("/api/costs/import-rates", &format!("http://{}{back}", common::HOST));
+        let r = admin.send(plain, format!("csv={}", once.replace(',', "%2C").replace('\n', "%0A"))).await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}: {}", app.backend(), r.body);
+        let back = r.location().unwrap().trim_start_matches(&format!("http://{}", common::HOST)).to_owned();
+        assert_eq!(back, "/costs/rates?__ok=%2Fapi%2Fcosts%2Fimport-rates", "{}", app.backend());
+        let page = admin.page(&back).await;
+        assert!(page.body.contains("alert-ok\">Saved."), "{}", app.backend());
+        assert!(!admin.page("/costs/rates").await.body.contains("alert-ok"), "only the page sent back says so");
 
         let good = format!("currency,date,rate,source\nUSD,{day},\"1,385.50\",\"Bank of Korea, noon\"\n");
         let r = admin.call("/api/costs/import-rates", &[("csv", &good)]).await;

@@ -35,6 +35,12 @@ async fn visitors_are_sent_to_sign_in_and_come_back_after() {
         assert!(back.starts_with(&format!("http://{HOST}/login?next=/costs&__path=")), "{back}");
         let page = b.page(back.trim_start_matches(&format!("http://{HOST}"))).await;
         assert!(page.body.contains("The email or password is not right."), "{}: error shown without JS", app.backend());
+        // Failing again from that page: the URL carries only the latest failure, not both.
+        let r = b
+            .send(common::plain_form_post("/api/login", &back), form.replace("password=a+long", "password=the+wrong"))
+            .await;
+        let again = r.location().unwrap();
+        assert_eq!((again.matches("__err=").count(), again.matches("__path=").count()), (1, 1), "{again}");
 
         let (req, body) = post(form);
         let r = b.send(req, body).await;

@@ -181,6 +181,18 @@ impl Browser {
 }
 
 /// Today on the company's clock, as the server sees it.
+/// A form posted the way a browser posts it without JavaScript (or outside an island), from the
+/// page at `referer` (an absolute URL).
+pub fn plain_form_post(uri: &str, referer: &str) -> http::request::Builder {
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .header(header::REFERER, referer)
+}
+
 pub fn today() -> time::Date {
     time::OffsetDateTime::now_utc().to_offset(WebConfig::default().business_offset).date()
 }
