@@ -39,7 +39,7 @@ pub use state::AppState;
 /// components: the cost form, the importer, the key console …) hydrate. Islands cannot see the
 /// server's context, so what they share is provided here, once, from the page itself: its
 /// language (`<html lang>`) and the outcome of a form posted before the page hydrated (`__err`,
-/// `__ok` in the URL, as the server read them).
+/// `__ok` in the URL, as the server read them). `islands.js` calls it, then each island.
 #[cfg(feature = "hydrate")]
 pub fn hydrate_islands() {
     leptos::mount::hydrate_islands();
@@ -51,15 +51,6 @@ pub fn hydrate_islands() {
         }
         provide_context(url::Flash(query.get(url::FLASH)));
     }
-    // The islands hydrate right after this returns; the mark follows them (the end-to-end tests wait for it).
-    set_timeout(
-        || {
-            if let Some(body) = document().body() {
-                let _ = body.set_attribute("data-hydrated", "");
-            }
-        },
-        std::time::Duration::ZERO,
-    );
 }
 
 /// The HTML document around the app, rendered on the server only.
@@ -74,7 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="stylesheet" href="/pkg/mcms.css"/>
                 <link rel="icon" href="data:,"/>
-                <HydrationScripts options islands=true/>
+                <IslandScripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -82,6 +73,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The page's one script, in place of leptos' `HydrationScripts`: on a page with islands it
+/// loads the browser code and hydrates them (`islands.js`); on a page without, it loads nothing.
+/// (Leptos' own island script preloads and loads the bundle on every page.)
+#[component]
+fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    // As in islands mode: the page itself is not hydrated, so nothing outside an island is
+    // serialised for the browser.
+    if let Some(sc) = Owner::current_shared_context() {
+        sc.set_is_hydrating(false);
+    }
+    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    let script = include_str!("islands.js").replace("PKG", &pkg);
+    view! { <script type="module" nonce=leptos::nonce::use_nonce()>{script}</script> }
 }
 
 #[component]

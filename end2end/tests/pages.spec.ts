@@ -66,3 +66,21 @@ test('only what changes in the browser is an island; everything else is server-r
   expect(await page.locator('leptos-island').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.component!.replace(/_\d+$/, ''))))
     .toEqual(['KeyConsole', 'AllowlistInput']);
 });
+
+test('a page without islands loads no browser code; a page with one loads it', async ({ page }, info) => {
+  test.skip(info.project.name !== 'js', 'scripts run only with JavaScript');
+  await signInAs(page, info, ADMIN);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const scripts: string[] = [];
+  page.on('request', (r) => {
+    if (/\/pkg\/mcms\.(js|wasm)$/.test(r.url())) scripts.push(new URL(r.url()).pathname);
+  });
+  for (const path of ['/', '/costs', '/admin/users', '/costs/budgets']) {
+    await open(page, info, path);
+  }
+  expect(scripts).toEqual([]);
+  await open(page, info, '/costs/new');
+  expect(scripts.sort()).toEqual(['/pkg/mcms.js', '/pkg/mcms.wasm']);
+});
