@@ -48,7 +48,8 @@ pub async fn server_fn_errors(req: Request, next: Next) -> Response {
 }
 
 /// Establishes who asks for a page before the page renders (see [`app::auth::PageVisitor`]): the
-/// same check every server function makes, done once per page request.
+/// same check every server function makes, done once per page request. Layered on the page router
+/// only; its server functions (`/api/…`) and site files (`/pkg/…`) pass untouched.
 pub async fn load_visitor(State(state): State<app::AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if req.method() != Method::GET || path.starts_with("/api/") || path.starts_with("/pkg/") {

@@ -77,6 +77,8 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
             .route("/pkg/{*file}", get(crate::site::embedded_file))
             .fallback(leptos_axum::render_app_async_with_context(context, page)),
     };
+    // Pages only: health checks, downloads and the partner API establish their caller themselves.
+    let pages = pages.layer(axum::middleware::from_fn_with_state(visitor_state, middleware::load_visitor));
     let sessions = SessionManagerLayer::new(db.session_store())
         .with_name(if config.secure_cookies { SECURE_SESSION_COOKIE } else { SESSION_COOKIE })
         .with_http_only(true)
@@ -125,7 +127,6 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .merge(files)
         .layer(axum::middleware::from_fn(middleware::server_fn_errors))
         .layer(axum::middleware::from_fn(middleware::form_outcome))
-        .layer(axum::middleware::from_fn_with_state(visitor_state, middleware::load_visitor))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
         .layer(observability)
