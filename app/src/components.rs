@@ -2,7 +2,7 @@
 
 use crate::auth::SetLanguage;
 use crate::error::AppError;
-use crate::i18n::{use_lang, use_texts};
+use crate::i18n::{RowProblem, use_lang, use_texts};
 use domain::Lang;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -60,11 +60,9 @@ where
             {move || outcome().map(|(class, text)| view! { <p class=class role="alert">{text}</p> })}
             <ul class="problems">
                 {move || problems().into_iter().map(|p| view! {
-                    <li>{t.row} " " {p.row} ": " {t.error_code(&p.code)}
-                        {(!p.detail.is_empty()).then(|| view! { " (" {p.detail.clone()} ")" })}
-                    </li>
+                    <li>{(t.row_problem)(&RowProblem { row: &p.row, problem: &problem(t.error_code(&p.code), &p.detail) })}</li>
                 }).collect_view()}
-                {move || more().map(|n| view! { <li>{t.more_rows_with_problems} " " {n}</li> })}
+                {move || more().map(|n| view! { <li>{(t.more_rows_with_problems)(&n)}</li> })}
             </ul>
         </div>
     }
@@ -92,4 +90,9 @@ pub fn LanguageSwitch() -> impl IntoView {
             }).collect_view()}
         </form>
     }
+}
+
+/// A problem's message with its detail, if it has one: "unknown currency (WON)".
+pub fn problem(message: &str, detail: &str) -> String {
+    if detail.is_empty() { message.to_owned() } else { format!("{message} ({detail})") }
 }

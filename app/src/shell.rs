@@ -76,7 +76,7 @@ fn Header(me: Me) -> impl IntoView {
             </nav>
             <div class="user-box">
                 <span class="user-name" title=me.email.clone()>
-                    <span class="visually-hidden">{t.signed_in_as} " "</span>{me.name.clone()}
+                    <span class="visually-hidden">{(t.signed_in_as)(&me.name)}</span><span aria-hidden="true">{me.name.clone()}</span>
                 </span>
                 <span class="badge">{t.role(me.role)}</span>
                 <LanguageSwitch/>

@@ -740,9 +740,9 @@ pub struct RowCheck {
 
 impl RowCheck {
     /// Every problem of the row, worst first, with the column it concerns: reading problems and
-    /// errors, then the repeat of an earlier row, then warnings. `message` turns a code and its
-    /// detail into words (the caller's catalogue); rule findings carry their own messages.
-    pub fn problems(&self, lang: crate::Lang, message: impl Fn(&str) -> String) -> Vec<RowProblem> {
+    /// errors, then the repeat of an earlier row, then warnings. `message` turns a code and
+    /// `finding` a rule's finding into words (the caller's catalogue).
+    pub fn problems(&self, message: impl Fn(&str) -> String, finding: impl Fn(&Finding) -> String) -> Vec<RowProblem> {
         use crate::costs::Severity;
         let mut out: Vec<RowProblem> = self
             .cells
@@ -758,12 +758,13 @@ impl RowCheck {
                 },
             })
             .collect();
+        let finding = &finding;
         let findings = |severity: Severity| {
             self.report.findings.iter().filter(move |f| f.rule.severity() == severity).map(move |f| RowProblem {
                 column: Some(f.rule.field().into()),
                 warning: severity == Severity::Warning,
                 code: f.rule.code().into(),
-                message: f.message(lang),
+                message: finding(f),
             })
         };
         out.extend(findings(Severity::Error));

@@ -23,7 +23,9 @@ test('sign in, see the home page, sign out', async ({ page }, info) => {
   await signInAs(page, info, MARKETER);
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Welcome' })).toBeVisible();
-  await expect(page.getByText('Minjun Lee')).toBeVisible();
+  // The name shows; a screen reader hears the sentence around it ("Signed in as …").
+  await expect(page.getByText('Minjun Lee', { exact: true })).toBeVisible();
+  await expect(page.getByText('Signed in as Minjun Lee')).toBeAttached();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login/);
   await open(page, info, '/');

@@ -161,7 +161,13 @@ pub async fn check(db: &Db, month: YearMonth, settings: &CostSettings, today: Da
         let form = e.to_form(Some(c.id));
         for f in validate(&form, &reference).findings {
             if f.rule.severity() == Severity::Error && f.rule != Rule::PeriodClosed {
-                reasons.push(format!("entry {} ({}): {}: {}", c.id, e.date, f.rule.code(), f.message(Lang::En)));
+                reasons.push(format!(
+                    "entry {} ({}): {}: {}",
+                    c.id,
+                    e.date,
+                    f.rule.code(),
+                    app::i18n::Texts::for_lang(Lang::En).finding(&f)
+                ));
             }
         }
     }

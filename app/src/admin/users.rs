@@ -132,7 +132,7 @@ fn UsersTable(
         .into_iter()
         .map(|u| {
             let is_me = Some(u.id) == me_id;
-            let role_label = format!("{} {}", t.role_for, u.email);
+            let role_label = (t.role_for)(&u.email);
             view! {
                 <tr class:inactive=!u.active>
                     <td>{u.email.clone()} {is_me.then(|| view! { <span class="badge">{t.you}</span> })}</td>
@@ -154,7 +154,7 @@ fn UsersTable(
                             <input type="hidden" name="user_id" value=u.id/>
                             <input type="hidden" name="active" value=if u.active { "false" } else { "true" }/>
                             <button type="submit" class="btn btn-small" class:btn-danger=u.active disabled=is_me
-                                aria-label=format!("{} {}", if u.active { t.deactivate } else { t.reactivate }, u.email)>
+                                aria-label=if u.active { (t.deactivate_user)(&u.email) } else { (t.reactivate_user)(&u.email) }>
                                 {if u.active { t.deactivate } else { t.reactivate }}
                             </button>
                         </ActionForm>

@@ -39,7 +39,7 @@ pub fn BudgetsPage() -> impl IntoView {
                         </div>
                         <div class="form-actions"><button type="submit" class="btn">{t.apply_filters}</button></div>
                     </form>
-                    {elapsed.map(|p| view! { <p class="muted">{t.month_elapsed} " " {p} "%"</p> })}
+                    {elapsed.map(|p| view! { <p class="muted">{(t.month_elapsed)(&p)}</p> })}
                     <div class="table-wrap">
                         <table class="table table-compact">
                             <thead>
@@ -135,7 +135,7 @@ fn BudgetLine(
                     <ActionForm action=set attr:class="inline">
                         <input type="hidden" name="campaign" value=line.campaign.clone()/>
                         <input type="hidden" name="month" value=month.clone()/>
-                        <label class="visually-hidden" for=input_id.clone()>{t.set_budget} " " {line.campaign.clone()}</label>
+                        <label class="visually-hidden" for=input_id.clone()>{(t.set_budget_for)(&line.campaign)}</label>
                         <input id=input_id name="amount" type="text" inputmode="decimal" class="input-small"
                             value=line.budget.map(|b| format_amount(b, cur))/>
                         <button type="submit" class="btn btn-small">{t.save}</button>

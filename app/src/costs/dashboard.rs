@@ -133,7 +133,7 @@ pub fn DashboardView() -> impl IntoView {
                 view! {
                     <section class="card" aria-labelledby="dash-spend">
                         <h2 id="dash-spend">{d.spend_title} " " {r.month.clone()}</h2>
-                        <p class="muted">{t.month_elapsed} " " {r.elapsed_pct} "%"</p>
+                        <p class="muted">{(t.month_elapsed)(&r.elapsed_pct)}</p>
                         {if bars.is_empty() {
                             view! { <p>{d.no_spend}</p> }.into_any()
                         } else {

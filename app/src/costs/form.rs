@@ -5,7 +5,7 @@
 
 use super::{CostRecord, DeleteCost, FormData, RestoreCost, SaveCost, cost_form_data, cost_history, get_cost};
 use crate::error::AppError;
-use crate::i18n::{use_lang, use_texts};
+use crate::i18n::{Texts, use_lang, use_texts};
 use domain::costs::{CostForm, Field, Finding, Severity, validate};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -87,7 +87,7 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
         let local_findings = if local_on { local.get() } else { Vec::new() };
         for f in server.get().iter().chain(local_findings.iter()).filter(|f| f.rule.field() == field) {
             if !out.iter().any(|(_, _, code)| *code == f.rule.code()) {
-                out.push((f.rule.severity(), f.message(lang), f.rule.code()));
+                out.push((f.rule.severity(), Texts::for_lang(lang).finding(f), f.rule.code()));
             }
         }
         out
@@ -250,7 +250,7 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
                 <div>
                     {move || other_error().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
                     {move || stale().map(|(v, changed)| view! {
-                        <p class="alert alert-error">"v" {v} " · " {t.stale_changed} " " {changed.join(", ")}</p>
+                        <p class="alert alert-error">"v" {v} " · " {(t.stale_changed)(&changed.join(", "))}</p>
                     })}
                     {move || {
                         let codes = warnings();

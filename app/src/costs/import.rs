@@ -3,7 +3,7 @@
 
 use crate::components::FormAlert;
 use crate::error::AppError;
-use crate::i18n::{Texts, use_texts};
+use crate::i18n::{CellLabel, ImportSummary, Sending, Texts, use_texts};
 use domain::import::{Column, RowProblem};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -172,7 +172,7 @@ pub async fn import_draft(
             .map(|c| GridRow {
                 row: c.row,
                 cells: draft.cells[c.row - 2].clone(),
-                problems: c.problems(lang, message),
+                problems: c.problems(message, |f| t.finding(f)),
                 has_errors: c.has_errors(),
             })
             .collect()
@@ -362,7 +362,7 @@ pub fn ImportPage() -> impl IntoView {
             <p class="alert alert-error" role="alert">
                 {t.error_code(&code)}
                 {detail.map(|d| format!(" ({d})"))}
-                {batch.map(|b| view! { " " <a href=format!("/costs/import/batches/{b}")>{t.import_batch_title} " " {b}</a> })}
+                {batch.map(|b| view! { " " <a href=format!("/costs/import/batches/{b}")>{(t.import_batch)(&b)}</a> })}
             </p>
         })}
         <FormAlert action=rollback success=t.import_rolled_back/>
@@ -427,10 +427,10 @@ fn UploadForm(vendors: Vec<super::Choice>, max_mb: usize) -> impl IntoView {
                     {vendors.into_iter().map(|v| view! { <option value=v.code.clone()>{v.name} " (" {v.code.clone()} ")"</option> }).collect_view()}
                 </select>
             </div>
-            <p class="hint">{t.import_hint} " " {max_mb} " MB."</p>
+            <p class="hint">{(t.import_hint)(&max_mb)}</p>
             <div aria-live="polite">
                 {move || sending.get().map(|(sent, total)| view! {
-                    <p>{t.import_sending} " " {megabytes(sent)} " / " {megabytes(total)} " MB"</p>
+                    <p>{(t.import_sending)(&Sending { sent: &megabytes(sent), total: &megabytes(total) })}</p>
                     <progress max=total.max(1.0) value=sent></progress>
                 })}
                 {move || reading.get().then(|| view! { <p>{t.import_reading}</p> <progress></progress> })}
@@ -573,7 +573,7 @@ pub fn BatchPage() -> impl IntoView {
     view! {
         <header class="page-head">
             <p><a href="/costs/import">{t.import_title}</a></p>
-            <h1>{t.import_batch_title} " " {id}</h1>
+            <h1>{move || (t.import_batch)(&id())}</h1>
         </header>
         <FormAlert action=rollback success=t.import_rolled_back/>
         <Suspense fallback=|| ()>
@@ -650,10 +650,11 @@ fn DraftEditor(draft: DraftView, all: bool) -> impl IntoView {
         <FormAlert action=commit success=t.saved/>
         {move || {
             let d = current.get();
-            let summary = format!(
-                "{} {} · {} {} · {} {}",
-                d.row_count, t.import_rows, d.error_rows, t.import_with_errors, d.warning_rows, t.import_with_warnings
-            );
+            let summary = (t.import_summary)(&ImportSummary {
+                rows: &d.row_count,
+                errors: &d.error_rows,
+                warnings: &d.warning_rows,
+            });
             let ready = d.missing.is_empty() && d.error_rows == 0 && d.row_count > 0;
             view! {
                 <header class="page-head">
@@ -812,7 +813,7 @@ fn Grid(d: DraftView, edit: ServerAction<EditImportRow>) -> impl IntoView {
                                     let mine: Vec<RowProblem> = r.problems.iter().filter(|p| column.is_some() && p.column == column).cloned().collect();
                                     let invalid = mine.iter().any(|p| !p.warning);
                                     let warned = !invalid && !mine.is_empty();
-                                    let label = format!("{} {row} {}", t.row, d.headers.get(i).cloned().unwrap_or_default());
+                                    let label = (t.cell_label)(&CellLabel { row: &row, column: &d.headers.get(i).map_or("", String::as_str) });
                                     view! {
                                         <td class:cell-error=invalid class:cell-warning=warned>
                                             <input form=form_id.clone() name=format!("cells[{i}]") value=value.clone()

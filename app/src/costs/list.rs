@@ -86,7 +86,7 @@ pub fn CostListPage() -> impl IntoView {
                         let month = q.month.clone();
                         view! {
                             <p class="downloads">
-                                {t.export_month} " " {month.clone()} ": "
+                                {(t.export_month)(&month)} " "
                                 <a href=format!("/costs/export?month={month}&format=csv") rel="external" download="">"CSV"</a>
                                 " · "
                                 <a href=format!("/costs/export?month={month}&format=jsonl") rel="external" download="">"JSON Lines"</a>
@@ -202,7 +202,7 @@ fn CostTable(page: super::CostPageView, query: CostQuery) -> impl IntoView {
                 </tbody>
                 <tfoot>
                     <tr>
-                        <th scope="row" colspan="8">{t.total} " · " {page.total_count} " " {t.entries_count}</th>
+                        <th scope="row" colspan="8">{(t.entries_total)(&page.total_count)}</th>
                         <td class="num"><strong>{format_amount(page.total_reporting_minor, rep)}</strong></td>
                     </tr>
                 </tfoot>

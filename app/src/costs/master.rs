@@ -104,7 +104,7 @@ fn CodeSection(
                         <input id=format!("{kind}-active") name="active" type="checkbox" value="true" checked=true/>
                         <label for=format!("{kind}-active")>{t.active}</label>
                     </div>
-                    <div class="form-actions"><button type="submit" class="btn">{t.add_or_change} " " {label}</button></div>
+                    <div class="form-actions"><button type="submit" class="btn">{(t.add_or_change)(&label)}</button></div>
                 </ActionForm>
             })}
         </section>
@@ -161,7 +161,7 @@ fn CampaignSection(
                         <input id="campaign-active" name="active" type="checkbox" value="true" checked=true/>
                         <label for="campaign-active">{t.active}</label>
                     </div>
-                    <div class="form-actions"><button type="submit" class="btn">{t.add_or_change} " " {t.campaign}</button></div>
+                    <div class="form-actions"><button type="submit" class="btn">{(t.add_or_change)(&t.campaign)}</button></div>
                 </ActionForm>
             })}
         </section>
@@ -213,7 +213,7 @@ fn CostTypeSection(
                         <input id="type-active" name="active" type="checkbox" value="true" checked=true/>
                         <label for="type-active">{t.active}</label>
                     </div>
-                    <div class="form-actions"><button type="submit" class="btn">{t.add_or_change} " " {t.cost_type}</button></div>
+                    <div class="form-actions"><button type="submit" class="btn">{(t.add_or_change)(&t.cost_type)}</button></div>
                 </ActionForm>
             })}
         </section>
@@ -235,7 +235,7 @@ fn CurrencySection(currencies: Vec<Choice>, editable: bool, save: ServerAction<S
                         <input id="currency-active" name="active" type="checkbox" value="true" checked=true/>
                         <label for="currency-active">{t.active}</label>
                     </div>
-                    <div class="form-actions"><button type="submit" class="btn">{t.add_or_change} " " {t.currency}</button></div>
+                    <div class="form-actions"><button type="submit" class="btn">{(t.add_or_change)(&t.currency)}</button></div>
                 </ActionForm>
             })}
         </section>

@@ -53,16 +53,16 @@ pub fn PeriodsPage() -> impl IntoView {
                                                     view! {
                                                         <ActionForm action=reopen attr:class="inline">
                                                             <input type="hidden" name="month" value=month.clone()/>
-                                                            <label class="visually-hidden" for=format!("reason-{month}")>{t.reopen_reason} " " {month.clone()}</label>
+                                                            <label class="visually-hidden" for=format!("reason-{month}")>{(t.reopen_reason_for)(&month)}</label>
                                                             <input id=format!("reason-{month}") name="reason" type="text" required placeholder=t.reopen_reason/>
-                                                            <button type="submit" class="btn btn-small">{t.reopen} " " {month.clone()}</button>
+                                                            <button type="submit" class="btn btn-small">{(t.reopen)(&month)}</button>
                                                         </ActionForm>
                                                     }.into_any()
                                                 } else {
                                                     view! {
                                                         <ActionForm action=close attr:class="inline">
                                                             <input type="hidden" name="month" value=month.clone()/>
-                                                            <button type="submit" class="btn btn-small btn-danger">{t.close} " " {month.clone()}</button>
+                                                            <button type="submit" class="btn btn-small btn-danger">{(t.close)(&month)}</button>
                                                         </ActionForm>
                                                     }.into_any()
                                                 }}

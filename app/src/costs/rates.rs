@@ -25,7 +25,7 @@ pub fn RatesPage() -> impl IntoView {
                 };
                 let reporting = view.reporting_currency.code().to_owned();
                 let currencies = view.currencies.clone();
-                let rate_label = format!("{} ({reporting})", t.rate);
+                let rate_label = (t.rate_in)(&reporting);
                 view! {
                     {view.can_import.then(|| view! {
                         <section class="card" aria-labelledby="one-rate">
@@ -76,7 +76,7 @@ pub fn RatesPage() -> impl IntoView {
                                 <tr>
                                     <th scope="col">{t.date}</th>
                                     <th scope="col">{t.currency}</th>
-                                    <th scope="col" class="num">{t.rate} " (" {reporting} ")"</th>
+                                    <th scope="col" class="num">{(t.rate_in)(&reporting)}</th>
                                     <th scope="col">{t.source}</th>
                                 </tr>
                             </thead>

@@ -1,7 +1,10 @@
-use super::{DashboardTexts, PartnerTexts, PocTexts, Texts};
+#![deny(unused_variables)] // a message that drops one of its arguments does not compile
+
+use super::*;
 
 pub const TEXTS: Texts = Texts {
     poc: &POC,
+    rules: &RULES,
     partners: &PARTNERS,
     dashboard: &DASHBOARD,
     app_name: "MCMS",
@@ -11,7 +14,7 @@ pub const TEXTS: Texts = Texts {
     language: "Language",
     sign_in: "Sign in",
     sign_out: "Sign out",
-    signed_in_as: "Signed in as",
+    signed_in_as: |name| format!("Signed in as {name}"),
     email: "Email",
     password: "Password",
     name: "Name",
@@ -25,7 +28,6 @@ pub const TEXTS: Texts = Texts {
     session_ended: "Your session has ended. Please sign in again.",
     home_title: "Welcome",
     home_intro: "Choose where to work today.",
-    section_pending: "This section is being built and will open here.",
     forbidden_title: "Not available for your role",
     forbidden_body: "Ask an administrator if you need access to this page.",
     not_found_title: "Page not found",
@@ -38,9 +40,11 @@ pub const TEXTS: Texts = Texts {
     create_user_button: "Create user",
     user_created: "User created.",
     change_role: "Change role",
-    role_for: "Role for",
+    role_for: |email| format!("Role for {email}"),
     deactivate: "Deactivate",
     reactivate: "Reactivate",
+    deactivate_user: |email| format!("Deactivate {email}"),
+    reactivate_user: |email| format!("Reactivate {email}"),
     you: "you",
     saved: "Saved.",
     new_cost: "New cost",
@@ -64,15 +68,19 @@ pub const TEXTS: Texts = Texts {
     import_file: "File (CSV or Excel .xlsx)",
     import_paste: "Or paste cells from Excel or Google Sheets, with the header row",
     import_vendor: "Agency (reuses its saved column mapping)",
-    import_hint: "CSV in UTF-8 or CP949 (Korean Excel), separated by commas, semicolons or tabs. Largest file:",
+    import_hint: |mb| {
+        format!("CSV in UTF-8 or CP949 (Korean Excel), separated by commas, semicolons or tabs. Largest file: {mb} MB.")
+    },
     import_read: "Read and check",
     import_batches: "Imported batches",
     import_no_batches: "Nothing has been imported yet.",
     import_batch_title: "Batch",
+    import_batch: |id| format!("Batch {id}"),
     import_file_name: "File",
     import_rows: "rows",
-    import_with_errors: "with errors",
-    import_with_warnings: "with warnings",
+    import_summary: |ImportSummary { rows, errors, warnings }| {
+        format!("{rows} rows · {errors} with errors · {warnings} with warnings")
+    },
     import_rolled_back: "Rolled back",
     import_rollback: "Roll back",
     import_mapping: "Columns",
@@ -91,7 +99,7 @@ pub const TEXTS: Texts = Texts {
     import_accept_warnings: "I have read the warnings",
     import_storing: "Rows stored so far:",
     import_checking: "Rows checked so far:",
-    import_sending: "Sending the file:",
+    import_sending: |Sending { sent, total }| format!("Sending the file: {sent} / {total} MB"),
     import_reading: "Reading the file…",
     import_upload_failed: "The file could not be sent. Check the connection and try again.",
     import_discard: "Discard this file",
@@ -110,18 +118,17 @@ pub const TEXTS: Texts = Texts {
     vat_included: "Amount includes VAT",
     reporting_amount: "Reporting amount",
     total: "Total",
-    entries_count: "entries",
+    entries_total: |count| format!("Total · {count} entries"),
     next_page: "Next page",
     no_costs: "No costs match these filters.",
     save: "Save",
     cancel: "Cancel",
-    delete: "Delete",
     acknowledge: "I have checked these warnings and want to save anyway.",
     read_only: "You can read this entry; your role cannot change it.",
-    stale_changed: "Changed meanwhile:",
+    stale_changed: |fields| format!("Changed meanwhile: {fields}"),
     units_hint: "Installs, clicks or impressions, for unit-priced cost types.",
     amount_hint: "As on the invoice, e.g. 1,234.56",
-    export_month: "Download the month",
+    export_month: |month| format!("Download {month}:"),
     history: "History",
     delete_entry: "Delete",
     restore: "Restore",
@@ -130,9 +137,10 @@ pub const TEXTS: Texts = Texts {
     periods_intro: "Close a month once its costs are final; a closed month refuses every change until it is reopened with a reason.",
     closed: "Closed",
     open: "Open",
-    close: "Close",
-    reopen: "Reopen",
+    close: |month| format!("Close {month}"),
+    reopen: |month| format!("Reopen {month}"),
     reopen_reason: "Reason for reopening",
+    reopen_reason_for: |month| format!("Reason for reopening {month}"),
     nav_users: "Users",
     nav_periods: "Periods",
     corrects: "Corrects entry #",
@@ -143,20 +151,23 @@ pub const TEXTS: Texts = Texts {
     actual: "Actual",
     burn: "Burn",
     set_budget: "Set budget",
+    set_budget_for: |campaign| format!("Set budget {campaign}"),
     over_budget: "Over budget",
     on_track: "On track",
     ahead_of_pace: "Spending ahead of the month",
     no_budget: "No budget set",
-    month_elapsed: "Share of the month passed:",
+    month_elapsed: |percent| format!("Share of the month passed: {percent}%"),
     rates_title: "Exchange rates",
     rates_intro: "Rates into the reporting currency; each cost uses the newest rate on or before its date.",
     rates_import: "Load rates",
     rates_csv: "Rate file (CSV)",
     rates_hint: "Columns currency,date,rate,source with a header row. Every row is checked first; nothing is stored unless all are right.",
     rates_loaded: "Rates stored:",
-    row: "Row",
-    more_rows_with_problems: "… and more rows with problems:",
+    row_problem: |RowProblem { row, problem }| format!("Row {row}: {problem}"),
+    cell_label: |CellLabel { row, column }| format!("Row {row} {column}"),
+    more_rows_with_problems: |count| format!("… and {count} more rows with problems"),
     rate: "Rate",
+    rate_in: |currency| format!("Rate ({currency})"),
     source: "Source",
     audit_title: "Audit trail",
     audit_intro: "Every change to costs, periods, budgets, rates, imports, partners, keys and allowlists: who, when, before and after.",
@@ -175,7 +186,7 @@ pub const TEXTS: Texts = Texts {
     flight: "Flight",
     flight_start: "Flight start",
     flight_end: "Flight end",
-    add_or_change: "Add or change",
+    add_or_change: |what| format!("Add or change {what}"),
     unit_priced: "Priced per unit",
     plausible_band: "Usual cost per 1,000 units",
     band_min: "Usual per 1,000 units: from",
@@ -399,9 +410,12 @@ const PARTNERS: PartnerTexts = PartnerTexts {
     p95: "p95 latency",
     never: "never",
     rotate: "Rotate",
+    rotate_key: |prefix| format!("Rotate {prefix}"),
     grace_hours: "Old key keeps working for (hours)",
     confirm_rotate: "Yes, issue a successor; the old key stops after the grace period",
     revoke: "Revoke",
+    revoke_key: |prefix| format!("Revoke {prefix}"),
+    save_key: |prefix| format!("Save {prefix}"),
     confirm_revoke: "Yes, revoke: requests with this key are refused within seconds",
     change: "Change",
     confirm_change: "Yes, change this key's access",
@@ -440,8 +454,7 @@ const POC: PocTexts = PocTexts {
     failures: "Failed runs",
     run_date: "Latest failure",
     error: "Error",
-    runs_shown: "Runs shown:",
-    failed_runs: "failed:",
+    runs_shown: |RunsShown { runs, failed }| format!("Runs shown: {runs} · failed: {failed}"),
     decision: "Decision",
     filters: "Filters",
     format: "File format",
@@ -506,4 +519,69 @@ const POC: PocTexts = PocTexts {
     kind_near_real_time: "near-real-time ingestion",
     kind_data_sharing: "data sharing",
     kind_connector: "connector",
+};
+
+/// The cost rules' findings (domain::costs::Rule), one message each.
+const RULES: RuleTexts = RuleTexts {
+    date_missing: "Enter the date of the cost (YYYY-MM-DD).",
+    date_invalid: |date| format!("{date} is not a date; write it as YYYY-MM-DD."),
+    date_out_of_range: |DateRange { date, first, last }| {
+        format!("{date} is outside the dates MCMS keeps ({first} to {last}); check the year.")
+    },
+    date_in_future: |date| format!("{date} is in the future; costs are entered once incurred."),
+    period_closed: |month| format!("{month} is closed; ask an administrator to reopen it."),
+    game_unknown: |game| format!("Unknown game {game}."),
+    game_inactive: |game| format!("Game {game} is no longer active."),
+    channel_unknown: |channel| format!("Unknown channel {channel}."),
+    channel_inactive: |channel| format!("Channel {channel} is no longer active."),
+    campaign_unknown: |campaign| format!("Unknown campaign {campaign}."),
+    campaign_inactive: |campaign| format!("Campaign {campaign} is no longer active."),
+    campaign_mismatch: |CampaignMismatch { campaign, owner }| {
+        format!("Campaign {campaign} belongs to {owner}, not to this entry's game and channel.")
+    },
+    outside_flight: |OutsideFlight { date, flight }| format!("{date} is outside the campaign's flight ({flight})."),
+    country_unknown: |country| format!("Unknown country {country} (use ISO 3166-1 alpha-2, e.g. KR)."),
+    country_inactive: |country| format!("Country {country} is not in use."),
+    vendor_unknown: |vendor| format!("Unknown vendor {vendor}."),
+    vendor_inactive: |vendor| format!("Vendor {vendor} is no longer active."),
+    cost_type_unknown: |cost_type| format!("Unknown cost type {cost_type}."),
+    cost_type_inactive: |cost_type| format!("Cost type {cost_type} is no longer active."),
+    currency_unknown: |currency| format!("Unknown currency {currency} (use an ISO 4217 code, e.g. KRW)."),
+    currency_inactive: |currency| format!("Currency {currency} is not in use."),
+    amount_missing: "Enter the amount.",
+    amount_malformed: |amount| format!("{amount} is not a number."),
+    amount_grouping: |amount| format!("{amount}: thousands separators must split digits in groups of three."),
+    amount_precision: |AmountPrecision { currency, decimals, got }| match decimals {
+        // "KRW takes no decimals" reads better than "takes 0 decimals".
+        0 => format!("{currency} takes no decimals, got {got}."),
+        _ => format!("{currency} takes {decimals} decimals, got {got}."),
+    },
+    amount_too_large: |amount| format!("{amount} is too large."),
+    amount_not_positive: "The amount must be above zero; a credit or adjustment must name the entry it corrects.",
+    corrected_entry_unknown: |entry| format!("Entry {entry}, which this one corrects, does not exist."),
+    no_fx_rate: |NoFxRate { from, to, days, date }| {
+        format!("No {from}→{to} exchange rate on or up to {days} days before {date}.")
+    },
+    units_missing: |cost_type| format!("{cost_type} costs need the number of units (installs, clicks or impressions)."),
+    units_invalid: |units| format!("{units} is not a whole number of units above zero."),
+    unit_cost_implausible: |UnitCost { unit_cost, min, max }| {
+        format!("The implied unit cost {unit_cost} is outside the usual range {min}–{max}.")
+    },
+    duplicate_natural_key: |existing| {
+        format!(
+            "An entry for this date, channel, campaign, country, cost type and currency already exists ({existing})."
+        )
+    },
+    duplicate_invoice: |DuplicateInvoice { invoice, existing }| {
+        format!("Invoice {invoice} from this vendor is already entered ({existing}).")
+    },
+    memo_formula: |start| {
+        format!("The memo starts like a spreadsheet formula ({start}); begin it with a letter or a digit.")
+    },
+    invoice_formula: |start| {
+        format!("The invoice number starts like a spreadsheet formula ({start}); begin it with a letter or a digit.")
+    },
+    budget_overrun: |BudgetOverrun { currency, spend, budget }| {
+        format!("This entry takes the campaign's {currency} spend to {spend}, over its budget of {budget}.")
+    },
 };

@@ -1,15 +1,157 @@
-//! UI text: one catalogue per language ([`en`], [`ko`]), each a complete [`Texts`] value, so a
-//! missing translation is a compile error rather than a blank on screen.
+//! Every text MCMS shows, including the cost rules' findings: one catalogue per language
+//! ([`en`], [`ko`]), each a complete [`Texts`] value, so a missing translation is a compile error
+//! rather than a blank on screen.
+//!
+//! A message with arguments is a function that names them where the language writes them, so
+//! each language puts them in its own order (`close: |month| format!("Close {month}")`, `|month|
+//! format!("{month} 마감")`). Several arguments come as a struct that each language destructures by
+//! field name ([`RowProblem`]): a misspelt or missing argument does not compile, and neither does
+//! one a language leaves out (both catalogues deny `unused_variables`). A test checks that every
+//! key is used somewhere.
 
 mod en;
 mod ko;
 
 use crate::error::AppError;
+use domain::costs::{Finding, Rule};
 use domain::{Lang, Role, Section};
 use leptos::prelude::*;
+use std::fmt::Display;
+
+/// A message with one argument.
+pub type Msg = fn(&dyn Display) -> String;
+
+/// Arguments of a message that takes several, by name.
+macro_rules! args {
+    ($($(#[$doc:meta])* $name:ident { $($field:ident),+ })+) => {$(
+        $(#[$doc])*
+        pub struct $name<'a> { $(pub $field: &'a dyn Display),+ }
+    )+};
+}
+
+args! {
+    /// Upload progress, in megabytes.
+    Sending { sent, total }
+    /// One problem of a file's row.
+    RowProblem { row, problem }
+    /// The accessible name of a cell of the import grid.
+    CellLabel { row, column }
+    /// An import draft's row counts.
+    ImportSummary { rows, errors, warnings }
+    /// The PoC report's run counts.
+    RunsShown { runs, failed }
+    DateRange { date, first, last }
+    CampaignMismatch { campaign, owner }
+    OutsideFlight { date, flight }
+    NoFxRate { from, to, days, date }
+    UnitCost { unit_cost, min, max }
+    DuplicateInvoice { invoice, existing }
+    BudgetOverrun { currency, spend, budget }
+}
+
+/// A currency's decimals, a number: "takes no decimals" is said differently.
+pub struct AmountPrecision<'a> {
+    pub currency: &'a dyn Display,
+    pub decimals: u32,
+    pub got: &'a dyn Display,
+}
+
+/// The message of each cost rule ([`Rule`]).
+pub struct RuleTexts {
+    pub date_missing: &'static str,
+    pub date_invalid: Msg,
+    pub date_out_of_range: fn(&DateRange) -> String,
+    pub date_in_future: Msg,
+    pub period_closed: Msg,
+    pub game_unknown: Msg,
+    pub game_inactive: Msg,
+    pub channel_unknown: Msg,
+    pub channel_inactive: Msg,
+    pub campaign_unknown: Msg,
+    pub campaign_inactive: Msg,
+    pub campaign_mismatch: fn(&CampaignMismatch) -> String,
+    pub outside_flight: fn(&OutsideFlight) -> String,
+    pub country_unknown: Msg,
+    pub country_inactive: Msg,
+    pub vendor_unknown: Msg,
+    pub vendor_inactive: Msg,
+    pub cost_type_unknown: Msg,
+    pub cost_type_inactive: Msg,
+    pub currency_unknown: Msg,
+    pub currency_inactive: Msg,
+    pub amount_missing: &'static str,
+    pub amount_malformed: Msg,
+    pub amount_grouping: Msg,
+    pub amount_precision: fn(&AmountPrecision) -> String,
+    pub amount_too_large: Msg,
+    pub amount_not_positive: &'static str,
+    pub corrected_entry_unknown: Msg,
+    pub no_fx_rate: fn(&NoFxRate) -> String,
+    pub units_missing: Msg,
+    pub units_invalid: Msg,
+    pub unit_cost_implausible: fn(&UnitCost) -> String,
+    pub duplicate_natural_key: Msg,
+    pub duplicate_invoice: fn(&DuplicateInvoice) -> String,
+    pub memo_formula: Msg,
+    pub invoice_formula: Msg,
+    pub budget_overrun: fn(&BudgetOverrun) -> String,
+}
+
+impl RuleTexts {
+    /// A finding in words. Its details are the rule's arguments in the order the rule records
+    /// them (domain::costs); a new rule without a message here does not compile.
+    pub fn finding(&self, f: &Finding) -> String {
+        let d = |i: usize| f.details.get(i).map_or("", String::as_str);
+        let (a, b, c) = (&d(0), &d(1), &d(2));
+        match f.rule {
+            Rule::DateMissing => self.date_missing.to_owned(),
+            Rule::DateInvalid => (self.date_invalid)(a),
+            Rule::DateOutOfRange => (self.date_out_of_range)(&DateRange { date: a, first: b, last: c }),
+            Rule::DateInFuture => (self.date_in_future)(a),
+            Rule::PeriodClosed => (self.period_closed)(a),
+            Rule::GameUnknown => (self.game_unknown)(a),
+            Rule::GameInactive => (self.game_inactive)(a),
+            Rule::ChannelUnknown => (self.channel_unknown)(a),
+            Rule::ChannelInactive => (self.channel_inactive)(a),
+            Rule::CampaignUnknown => (self.campaign_unknown)(a),
+            Rule::CampaignInactive => (self.campaign_inactive)(a),
+            Rule::CampaignMismatch => (self.campaign_mismatch)(&CampaignMismatch { campaign: a, owner: b }),
+            Rule::OutsideFlight => (self.outside_flight)(&OutsideFlight { date: a, flight: b }),
+            Rule::CountryUnknown => (self.country_unknown)(a),
+            Rule::CountryInactive => (self.country_inactive)(a),
+            Rule::VendorUnknown => (self.vendor_unknown)(a),
+            Rule::VendorInactive => (self.vendor_inactive)(a),
+            Rule::CostTypeUnknown => (self.cost_type_unknown)(a),
+            Rule::CostTypeInactive => (self.cost_type_inactive)(a),
+            Rule::CurrencyUnknown => (self.currency_unknown)(a),
+            Rule::CurrencyInactive => (self.currency_inactive)(a),
+            Rule::AmountMissing => self.amount_missing.to_owned(),
+            Rule::AmountMalformed => (self.amount_malformed)(a),
+            Rule::AmountGrouping => (self.amount_grouping)(a),
+            Rule::AmountPrecision => (self.amount_precision)(&AmountPrecision {
+                currency: a,
+                decimals: d(1).parse().unwrap_or_default(),
+                got: c,
+            }),
+            Rule::AmountTooLarge => (self.amount_too_large)(a),
+            Rule::AmountNotPositive => self.amount_not_positive.to_owned(),
+            Rule::CorrectedEntryUnknown => (self.corrected_entry_unknown)(a),
+            Rule::NoFxRate => (self.no_fx_rate)(&NoFxRate { from: a, to: b, days: c, date: &d(3) }),
+            Rule::UnitsMissing => (self.units_missing)(a),
+            Rule::UnitsInvalid => (self.units_invalid)(a),
+            Rule::UnitCostImplausible => (self.unit_cost_implausible)(&UnitCost { unit_cost: a, min: b, max: c }),
+            Rule::DuplicateNaturalKey => (self.duplicate_natural_key)(a),
+            Rule::DuplicateInvoice => (self.duplicate_invoice)(&DuplicateInvoice { invoice: a, existing: b }),
+            Rule::MemoFormula => (self.memo_formula)(a),
+            Rule::InvoiceFormula => (self.invoice_formula)(a),
+            Rule::BudgetOverrun => (self.budget_overrun)(&BudgetOverrun { currency: a, spend: b, budget: c }),
+        }
+    }
+}
 
 pub struct Texts {
     pub poc: &'static PocTexts,
+    pub rules: &'static RuleTexts,
     pub partners: &'static PartnerTexts,
     pub dashboard: &'static DashboardTexts,
     pub app_name: &'static str,
@@ -19,7 +161,7 @@ pub struct Texts {
     pub language: &'static str,
     pub sign_in: &'static str,
     pub sign_out: &'static str,
-    pub signed_in_as: &'static str,
+    pub signed_in_as: Msg,
     pub email: &'static str,
     pub password: &'static str,
     pub name: &'static str,
@@ -33,7 +175,6 @@ pub struct Texts {
     pub session_ended: &'static str,
     pub home_title: &'static str,
     pub home_intro: &'static str,
-    pub section_pending: &'static str,
     pub forbidden_title: &'static str,
     pub forbidden_body: &'static str,
     pub not_found_title: &'static str,
@@ -46,9 +187,11 @@ pub struct Texts {
     pub create_user_button: &'static str,
     pub user_created: &'static str,
     pub change_role: &'static str,
-    pub role_for: &'static str,
+    pub role_for: Msg,
     pub deactivate: &'static str,
     pub reactivate: &'static str,
+    pub deactivate_user: Msg,
+    pub reactivate_user: Msg,
     pub you: &'static str,
     pub saved: &'static str,
     pub new_cost: &'static str,
@@ -72,15 +215,15 @@ pub struct Texts {
     pub import_file: &'static str,
     pub import_paste: &'static str,
     pub import_vendor: &'static str,
-    pub import_hint: &'static str,
+    pub import_hint: Msg,
     pub import_read: &'static str,
     pub import_batches: &'static str,
     pub import_no_batches: &'static str,
     pub import_batch_title: &'static str,
+    pub import_batch: Msg,
     pub import_file_name: &'static str,
     pub import_rows: &'static str,
-    pub import_with_errors: &'static str,
-    pub import_with_warnings: &'static str,
+    pub import_summary: fn(&ImportSummary) -> String,
     pub import_rolled_back: &'static str,
     pub import_rollback: &'static str,
     pub import_mapping: &'static str,
@@ -99,7 +242,7 @@ pub struct Texts {
     pub import_accept_warnings: &'static str,
     pub import_storing: &'static str,
     pub import_checking: &'static str,
-    pub import_sending: &'static str,
+    pub import_sending: fn(&Sending) -> String,
     pub import_reading: &'static str,
     pub import_upload_failed: &'static str,
     pub import_discard: &'static str,
@@ -119,18 +262,17 @@ pub struct Texts {
     pub vat_included: &'static str,
     pub reporting_amount: &'static str,
     pub total: &'static str,
-    pub entries_count: &'static str,
+    pub entries_total: Msg,
     pub next_page: &'static str,
     pub no_costs: &'static str,
     pub save: &'static str,
     pub cancel: &'static str,
-    pub delete: &'static str,
     pub acknowledge: &'static str,
     pub read_only: &'static str,
-    pub stale_changed: &'static str,
+    pub stale_changed: Msg,
     pub units_hint: &'static str,
     pub amount_hint: &'static str,
-    pub export_month: &'static str,
+    pub export_month: Msg,
     pub history: &'static str,
     pub delete_entry: &'static str,
     pub restore: &'static str,
@@ -139,9 +281,10 @@ pub struct Texts {
     pub periods_intro: &'static str,
     pub closed: &'static str,
     pub open: &'static str,
-    pub close: &'static str,
-    pub reopen: &'static str,
+    pub close: Msg,
+    pub reopen: Msg,
     pub reopen_reason: &'static str,
+    pub reopen_reason_for: Msg,
     pub nav_users: &'static str,
     pub nav_periods: &'static str,
     pub corrects: &'static str,
@@ -152,20 +295,23 @@ pub struct Texts {
     pub actual: &'static str,
     pub burn: &'static str,
     pub set_budget: &'static str,
+    pub set_budget_for: Msg,
     pub over_budget: &'static str,
     pub on_track: &'static str,
     pub ahead_of_pace: &'static str,
     pub no_budget: &'static str,
-    pub month_elapsed: &'static str,
+    pub month_elapsed: Msg,
     pub rates_title: &'static str,
     pub rates_intro: &'static str,
     pub rates_import: &'static str,
     pub rates_csv: &'static str,
     pub rates_hint: &'static str,
     pub rates_loaded: &'static str,
-    pub row: &'static str,
-    pub more_rows_with_problems: &'static str,
+    pub row_problem: fn(&RowProblem) -> String,
+    pub cell_label: fn(&CellLabel) -> String,
+    pub more_rows_with_problems: Msg,
     pub rate: &'static str,
+    pub rate_in: Msg,
     pub source: &'static str,
     pub audit_title: &'static str,
     pub audit_intro: &'static str,
@@ -184,7 +330,7 @@ pub struct Texts {
     pub flight: &'static str,
     pub flight_start: &'static str,
     pub flight_end: &'static str,
-    pub add_or_change: &'static str,
+    pub add_or_change: Msg,
     pub unit_priced: &'static str,
     pub plausible_band: &'static str,
     pub band_min: &'static str,
@@ -254,9 +400,12 @@ pub struct PartnerTexts {
     pub p95: &'static str,
     pub never: &'static str,
     pub rotate: &'static str,
+    pub rotate_key: Msg,
     pub grace_hours: &'static str,
     pub confirm_rotate: &'static str,
     pub revoke: &'static str,
+    pub revoke_key: Msg,
+    pub save_key: Msg,
     pub confirm_revoke: &'static str,
     pub change: &'static str,
     pub confirm_change: &'static str,
@@ -316,8 +465,7 @@ pub struct PocTexts {
     pub failures: &'static str,
     pub run_date: &'static str,
     pub error: &'static str,
-    pub runs_shown: &'static str,
-    pub failed_runs: &'static str,
+    pub runs_shown: fn(&RunsShown) -> String,
     pub decision: &'static str,
     pub filters: &'static str,
     pub format: &'static str,
@@ -426,6 +574,11 @@ impl Texts {
 
     pub fn error(&self, err: &AppError) -> &'static str {
         self.error_code(&err.code())
+    }
+
+    /// A cost rule's finding in words.
+    pub fn finding(&self, f: &Finding) -> String {
+        self.rules.finding(f)
     }
 }
 
@@ -620,6 +773,87 @@ mod tests {
         assert_ne!(en::TEXTS.sign_in, ko::TEXTS.sign_in);
         assert_eq!(Texts::for_lang(Lang::Ko).role(Role::Admin), "관리자");
         assert_eq!(Texts::for_lang(Lang::En).section(Section::PocReports).0, "PoC reports");
+    }
+
+    #[test]
+    fn every_rule_speaks_both_languages_with_the_same_values() {
+        let details = ["v0", "v1", "v2", "v3"];
+        for &rule in Rule::ALL {
+            let f = Finding { rule, details: details.iter().map(|d| d.to_string()).collect() };
+            let (en, ko) = (Texts::for_lang(Lang::En).finding(&f), Texts::for_lang(Lang::Ko).finding(&f));
+            assert_ne!(en, ko, "{rule:?} has a Korean message of its own");
+            let named = |text: &str| details.iter().filter(|d| text.contains(*d)).collect::<Vec<_>>();
+            assert_eq!(named(&en), named(&ko), "{rule:?} names the same values in both: {en} / {ko}");
+        }
+    }
+
+    #[test]
+    fn arguments_go_where_each_language_puts_them() {
+        let f = |rule, details: &[&str]| Finding { rule, details: details.iter().map(|d| d.to_string()).collect() };
+        let (en, ko) = (Texts::for_lang(Lang::En), Texts::for_lang(Lang::Ko));
+        assert_eq!(
+            en.finding(&f(Rule::AmountPrecision, &["KRW", "0", "1200.5"])),
+            "KRW takes no decimals, got 1200.5."
+        );
+        assert_eq!(en.finding(&f(Rule::AmountPrecision, &["USD", "2", "1.234"])), "USD takes 2 decimals, got 1.234.");
+        assert_eq!(
+            ko.finding(&f(Rule::NoFxRate, &["USD", "KRW", "7", "2026-11-02"])),
+            "2026-11-02 기준 7일 이내의 USD→KRW 환율이 없습니다."
+        );
+        assert_eq!((en.close)(&"2026-10"), "Close 2026-10");
+        assert_eq!((ko.close)(&"2026-10"), "2026-10 마감");
+        assert_eq!((ko.row_problem)(&RowProblem { row: &3, problem: &"통화" }), "3행: 통화");
+        assert_eq!((en.row_problem)(&RowProblem { row: &3, problem: &"currency" }), "Row 3: currency");
+    }
+
+    /// Every key of the catalogues is read somewhere outside them (a rename or a removed screen
+    /// leaves no text behind).
+    #[test]
+    fn no_key_is_dead() {
+        let catalogue = include_str!("mod.rs");
+        let mut keys = Vec::new();
+        let mut inside = false;
+        for line in catalogue.lines() {
+            if line.starts_with("pub struct ") && line.contains("Texts") {
+                inside = true;
+            } else if line == "}" {
+                inside = false;
+            } else if let Some((key, _)) = line.trim().strip_prefix("pub ").and_then(|l| l.split_once(':'))
+                && inside
+            {
+                keys.push(key);
+            }
+        }
+        assert!(keys.len() > 300, "read the keys of the catalogue: {}", keys.len());
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = String::new();
+        for dir in [root.join("src"), root.join("../server/src")] {
+            read_sources(&dir, &mut sources);
+        }
+        // The declarations themselves do not count as uses.
+        let uses: String =
+            sources.lines().filter(|l| !l.trim_start().starts_with("pub ")).collect::<Vec<_>>().join("\n");
+        let used = |key: &str| {
+            uses.match_indices(&format!(".{key}"))
+                .any(|(i, m)| !uses[i + m.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+        };
+        let dead: Vec<_> = keys.into_iter().filter(|k| !used(k)).collect();
+        assert!(dead.is_empty(), "keys nobody reads: {dead:?}");
+    }
+
+    fn read_sources(dir: &std::path::Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                read_sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("i18n/en.rs")
+                && !path.ends_with("i18n/ko.rs")
+            {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+                out.push('\n');
+            }
+        }
     }
 
     #[test]

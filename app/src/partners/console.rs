@@ -4,7 +4,7 @@
 use super::*;
 use crate::components::{FormAlert, LoadOutcome};
 use crate::costs::periods::HistoryList;
-use crate::i18n::use_texts;
+use crate::i18n::{RowProblem, use_texts};
 use domain::keys::Scope;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -342,11 +342,8 @@ fn KeyActions(k: KeyLine, rotate: ServerAction<RotateKey>) -> impl IntoView {
     let p = t.partners;
     let id = k.id;
     let f = move |what: &str| format!("key-{id}-{what}");
-    let (rotate_label, revoke_label, save_label) = (
-        format!("{} {}", p.rotate, k.prefix),
-        format!("{} {}", p.revoke, k.prefix),
-        format!("{} {}", t.save, k.prefix),
-    );
+    let (rotate_label, revoke_label, save_label) =
+        ((p.rotate_key)(&k.prefix), (p.revoke_key)(&k.prefix), (p.save_key)(&k.prefix));
     view! {
         <details>
             <summary>{p.rotate}</summary>
@@ -485,7 +482,7 @@ fn AllowlistField(id: String, current: String) -> impl IntoView {
                 on:input=move |ev| text.set(event_target_value(&ev))>{current}</textarea>
             <div id=hint_id aria-live="polite">
                 {move || problems().into_iter().map(|(line, e)| view! {
-                    <small class="cell-note">{t.row} " " {line} ": " {t.error_code(e.code())} " (" {e.to_string()} ")"</small>
+                    <small class="cell-note">{(t.row_problem)(&RowProblem { row: &line, problem: &crate::components::problem(t.error_code(e.code()), &e.to_string()) })}</small>
                 }).collect_view()}
             </div>
         </div>

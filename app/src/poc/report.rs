@@ -2,7 +2,7 @@
 
 use super::charts::{Bar, BarChart, Dot, Scatter, number};
 use super::*;
-use crate::i18n::use_texts;
+use crate::i18n::{RunsShown, use_texts};
 use leptos_router::hooks::use_query_map;
 
 fn system_class(i: usize) -> String {
@@ -55,7 +55,7 @@ pub fn PocPage() -> impl IntoView {
                         {(!r.decision.is_empty()).then(|| view! { <p class="decision"><strong>{p.decision} ": "</strong>{r.decision.clone()}</p> })}
                     </header>
                     <FilterForm r=r.clone() export/>
-                    <p class="muted" role="status">{p.runs_shown} " " {r.runs} " · " {p.failed_runs} " " {r.failed_runs}</p>
+                    <p class="muted" role="status">{(p.runs_shown)(&RunsShown { runs: &r.runs, failed: &r.failed_runs })}</p>
                     <Summary r=r.clone()/>
                     <Verdicts r=r.clone()/>
                     <ComparisonTable r=r.clone()/>

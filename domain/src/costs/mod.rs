@@ -246,13 +246,9 @@ pub fn normalised_invoice(invoice: &str) -> impl Iterator<Item = char> + '_ {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule: Rule,
+    /// The values the rule's message names, in the order its message takes them
+    /// (app::i18n::RuleTexts::finding).
     pub details: Vec<String>,
-}
-
-impl Finding {
-    pub fn message(&self, lang: crate::Lang) -> String {
-        self.rule.message(lang, &self.details)
-    }
 }
 
 /// A checked entry: the form's values, parsed, with the amount in the reporting currency.

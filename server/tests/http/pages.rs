@@ -106,6 +106,11 @@ async fn the_admin_page_lists_users_and_disables_self_changes() {
                 || page.body.contains("disabled aria-label=\"Deactivate admin@mcms.test\""),
             "own row is disabled"
         );
+        // The same page in Korean puts each name where Korean word order wants it.
+        admin.cookies.insert("mcms_lang".into(), "ko".into());
+        let page = admin.page("/admin/users").await;
+        assert!(page.body.contains("aria-label=\"ana@mcms.test의 역할\""), "{}", app.backend());
+        assert!(page.body.contains("aria-label=\"ana@mcms.test 비활성화\""));
         app.finish().await;
     }
 }
