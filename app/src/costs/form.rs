@@ -18,18 +18,20 @@ fn form_of(r: &CostRecord) -> CostForm {
 pub fn CostFormPage() -> impl IntoView {
     let t = use_texts();
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok());
+    // No id: a new entry. An id that is not a number (`/costs/periods`) names no entry.
+    let id = move || params.read().get("id").map(|s| s.parse::<i64>().ok());
     let data = Resource::new_blocking(|| (), |_| cost_form_data());
     let existing = Resource::new_blocking(id, |id| async move {
         match id {
-            Some(id) => get_cost(id).await.map(Some),
+            Some(Some(id)) => get_cost(id).await.map(Some),
+            Some(None) => Err(AppError::NotFound),
             None => Ok(None),
         }
     });
     let history = Resource::new_blocking(id, |id| async move {
         match id {
-            Some(id) => cost_history(id).await,
-            None => Ok(Vec::new()),
+            Some(Some(id)) => cost_history(id).await,
+            _ => Ok(Vec::new()),
         }
     });
     view! {

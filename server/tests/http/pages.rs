@@ -159,6 +159,13 @@ async fn unknown_pages_are_404_and_health_reports_the_database() {
         let health: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(health, serde_json::json!({ "status": "ok", "database": app.backend() }));
         assert!(r.headers.contains_key("x-request-id"), "every response carries its request id");
+        // A cost entry's address with no entry number in it is no entry, not a blank new form.
+        let (mut viewer, _) = app.signed_in("vera@mcms.test", Role::Viewer).await;
+        for path in ["/costs/periods", "/costs/999999"] {
+            let r = viewer.page(path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path} on {}", app.backend());
+            assert!(!r.body.contains("name=\"amount\""), "{path} shows no cost form");
+        }
         let db = app.t.db.clone();
         db.close().await;
         assert_eq!(b.page("/healthz").await.status, StatusCode::SERVICE_UNAVAILABLE);
