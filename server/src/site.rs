@@ -1,8 +1,9 @@
 //! The compiled site (`pkg/mcms.js`, `.wasm`, `.css`): carried inside the release binary, so
 //! copying `mcms` anywhere serves a working, hydrating app, or read from a folder (`--site-root`).
 //!
-//! `cargo leptos build --release --precompress` (scripts/lib.sh) compresses the files and builds the site before
-//! the server, so the binary embeds all three forms; a request gets the smallest it accepts.
+//! The release build (scripts/lib.sh, `build_site --release`) compresses the files (brotli, and
+//! gzip -9) before it builds the server, so the binary embeds all three forms; a request gets the
+//! smallest it accepts.
 //! Debug builds read the same folder from disk while they run.
 
 use axum::extract::Path;
