@@ -60,7 +60,7 @@ where
             {move || outcome().map(|(class, text)| view! { <p class=class role="alert">{text}</p> })}
             <ul class="problems">
                 {move || problems().into_iter().map(|p| view! {
-                    <li>{(t.row_problem)(&RowProblem { row: &p.row, problem: &problem(t.error_code(&p.code), &p.detail) })}</li>
+                    <li>{(t.row_problem)(&RowProblem { row: &p.row, problem: &t.problem(&p.code, &p.detail) })}</li>
                 }).collect_view()}
                 {move || more().map(|n| view! { <li>{(t.more_rows_with_problems)(&n)}</li> })}
             </ul>
@@ -90,9 +90,4 @@ pub fn LanguageSwitch() -> impl IntoView {
             }).collect_view()}
         </form>
     }
-}
-
-/// A problem's message with its detail, if it has one: "unknown currency (WON)".
-pub fn problem(message: &str, detail: &str) -> String {
-    if detail.is_empty() { message.to_owned() } else { format!("{message} ({detail})") }
 }

@@ -740,9 +740,13 @@ pub struct RowCheck {
 
 impl RowCheck {
     /// Every problem of the row, worst first, with the column it concerns: reading problems and
-    /// errors, then the repeat of an earlier row, then warnings. `message` turns a code and
-    /// `finding` a rule's finding into words (the caller's catalogue).
-    pub fn problems(&self, message: impl Fn(&str) -> String, finding: impl Fn(&Finding) -> String) -> Vec<RowProblem> {
+    /// errors, then the repeat of an earlier row, then warnings. `message` turns a code and its
+    /// detail (empty if none), `finding` a rule's finding, into words (the caller's catalogue).
+    pub fn problems(
+        &self,
+        message: impl Fn(&str, &str) -> String,
+        finding: impl Fn(&Finding) -> String,
+    ) -> Vec<RowProblem> {
         use crate::costs::Severity;
         let mut out: Vec<RowProblem> = self
             .cells
@@ -751,11 +755,7 @@ impl RowCheck {
                 column: Some(p.column),
                 warning: false,
                 code: p.code.clone(),
-                message: if p.detail.is_empty() {
-                    message(&p.code)
-                } else {
-                    format!("{} ({})", message(&p.code), p.detail)
-                },
+                message: message(&p.code, &p.detail),
             })
             .collect();
         let finding = &finding;
@@ -774,7 +774,7 @@ impl RowCheck {
                 column: None,
                 warning: false,
                 code: code.into(),
-                message: format!("{} ({row})", message(code)),
+                message: message(code, &row.to_string()),
             });
         }
         out.extend(findings(Severity::Warning));

@@ -71,7 +71,7 @@ pub async fn import_file(
     let mut report = format!("{}: {} rows read ({encoding})\n", job.path.display(), checks.len());
     let (mut errors, mut warnings) = (0, 0);
     for check in &checks {
-        let problems = check.problems(|code| t.error_code(code).to_owned(), |f| t.finding(f));
+        let problems = check.problems(|code, detail| t.problem(code, detail), |f| t.finding(f));
         errors += usize::from(check.has_errors());
         warnings += usize::from(!check.has_errors() && problems.iter().any(|p| p.warning));
         for p in problems {
@@ -133,7 +133,7 @@ pub fn error_file(sheet: &Sheet, checks: &[RowCheck], lang: Lang) -> Vec<u8> {
     for check in checks.iter().filter(|c| c.has_errors()) {
         let Some(cells) = sheet.rows.get(check.row - 2) else { continue };
         let problems: Vec<String> = check
-            .problems(|code| t.error_code(code).to_owned(), |f| t.finding(f))
+            .problems(|code, detail| t.problem(code, detail), |f| t.finding(f))
             .into_iter()
             .filter(|p| !p.warning)
             .map(|p| format!("{}: {}", p.column.map_or("row", Column::as_str), p.message))

@@ -165,14 +165,13 @@ pub async fn import_draft(
     let t = Texts::for_lang(lang);
     let missing = domain::import::missing_columns(&draft.mapping);
     let checks = if missing.is_empty() { check_draft(&caller, &draft).await? } else { Vec::new() };
-    let message = |code: &str| t.error_code(code).to_owned();
     let mut rows: Vec<GridRow> = if missing.is_empty() {
         checks
             .iter()
             .map(|c| GridRow {
                 row: c.row,
                 cells: draft.cells[c.row - 2].clone(),
-                problems: c.problems(message, |f| t.finding(f)),
+                problems: c.problems(|code, detail| t.problem(code, detail), |f| t.finding(f)),
                 has_errors: c.has_errors(),
             })
             .collect()

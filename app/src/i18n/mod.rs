@@ -576,6 +576,12 @@ impl Texts {
         self.error_code(&err.code())
     }
 
+    /// A code's message with its detail, if it has one: "unknown currency (WON)".
+    pub fn problem(&self, code: &str, detail: &str) -> String {
+        let message = self.error_code(code);
+        if detail.is_empty() { message.to_owned() } else { format!("{message} ({detail})") }
+    }
+
     /// A cost rule's finding in words.
     pub fn finding(&self, f: &Finding) -> String {
         self.rules.finding(f)

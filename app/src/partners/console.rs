@@ -482,7 +482,7 @@ fn AllowlistField(id: String, current: String) -> impl IntoView {
                 on:input=move |ev| text.set(event_target_value(&ev))>{current}</textarea>
             <div id=hint_id aria-live="polite">
                 {move || problems().into_iter().map(|(line, e)| view! {
-                    <small class="cell-note">{(t.row_problem)(&RowProblem { row: &line, problem: &crate::components::problem(t.error_code(e.code()), &e.to_string()) })}</small>
+                    <small class="cell-note">{(t.row_problem)(&RowProblem { row: &line, problem: &t.problem(e.code(), &e.to_string()) })}</small>
                 }).collect_view()}
             </div>
         </div>
