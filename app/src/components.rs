@@ -3,25 +3,58 @@
 use crate::auth::SetLanguage;
 use crate::error::AppError;
 use crate::i18n::{RowProblem, use_lang, use_texts};
+use crate::post::FormPost;
 use domain::Lang;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
 
-/// The outcome of a form, announced to screen readers. A form outside an island posts as a plain
-/// form and the server sends the browser back to the page: with the error in the URL, which the
-/// action starts out holding, or with the form's name in `__ok` (see [`crate::url::flash`]).
-#[component]
-pub fn FormAlert<S>(action: ServerAction<S>, #[prop(optional)] success: Option<&'static str>) -> impl IntoView
+/// Where a form's outcome is read from: a server action (a page's plain forms) or a form an
+/// island posts itself ([`FormPost`]).
+pub trait Outcome: Copy + Send + Sync + 'static {
+    /// The server function's path; a plain form sent back after success names it in `__ok`.
+    fn path(&self) -> &'static str;
+    /// The last answer: a success, or its error (tracked).
+    fn outcome(&self) -> Option<Result<(), AppError>>;
+}
+
+impl<S> Outcome for ServerAction<S>
 where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
+    fn path(&self) -> &'static str {
+        S::PATH
+    }
+
+    fn outcome(&self) -> Option<Result<(), AppError>> {
+        self.value().with(|v| v.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone)))
+    }
+}
+
+impl<O> Outcome for FormPost<O>
+where
+    O: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    fn path(&self) -> &'static str {
+        FormPost::path(self)
+    }
+
+    fn outcome(&self) -> Option<Result<(), AppError>> {
+        self.value().with(|v| v.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone)))
+    }
+}
+
+/// The outcome of a form, announced to screen readers. A form outside an island posts as a plain
+/// form and the server sends the browser back to the page: with the error in the URL, which the
+/// action starts out holding, or with the form's name in `__ok` (see [`crate::url::flash`]).
+#[component]
+pub fn FormAlert<A: Outcome>(action: A, #[prop(optional)] success: Option<&'static str>) -> impl IntoView {
     let t = use_texts();
-    let sent_back_ok = crate::url::flash().is_some_and(|path| path == S::PATH);
-    let message = move || match action.value().get() {
+    let sent_back_ok = crate::url::flash().is_some_and(|path| path == action.path());
+    let message = move || match action.outcome() {
         Some(Err(err)) => Some(("alert alert-error", t.error(&err))),
-        Some(Ok(_)) => success.map(|m| ("alert alert-ok", m)),
+        Some(Ok(())) => success.map(|m| ("alert alert-ok", m)),
         None => success.filter(|_| sent_back_ok).map(|m| ("alert alert-ok", m)),
     };
     view! {

@@ -1,7 +1,6 @@
 //! The one error type of server functions. It crosses the wire as JSON, carries a stable code the
 //! UI catalogues translate, and maps to an HTTP status in one place ([`AppError::status`]).
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +95,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -12,12 +12,14 @@ compile_error!(
 
 pub mod admin;
 pub mod auth;
+pub mod codec;
 mod components;
 pub mod costs;
 pub mod error;
 pub mod i18n;
 pub mod partners;
 pub mod poc;
+pub mod post;
 mod shared;
 mod shell;
 #[cfg(feature = "ssr")]

@@ -78,7 +78,7 @@ pub const ACTIONS: [&str; 17] = [
     "deactivate",
 ];
 
-#[server(endpoint = "admin/audit")]
+#[server(endpoint = "admin/audit", output = crate::codec::Json)]
 pub async fn audit_log(#[server(default)] query: AuditQuery) -> Result<AuditPage, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let db = &caller.state.db;

@@ -28,13 +28,13 @@ impl From<store::User> for Account {
 #[cfg(feature = "ssr")]
 use crate::auth::guard::{Access, authorize};
 
-#[server(endpoint = "admin/users")]
+#[server(endpoint = "admin/users", output = crate::codec::Json)]
 pub async fn list_users() -> Result<Vec<Account>, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     Ok(caller.state.db.users().await?.into_iter().map(Account::from).collect())
 }
 
-#[server(endpoint = "admin/users/create")]
+#[server(endpoint = "admin/users/create", output = crate::codec::Json)]
 pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<Account, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let email = domain::Email::parse(&email).map_err(|e| AppError::invalid("email", e.code()))?;
@@ -45,7 +45,7 @@ pub async fn create_user(email: String, name: String, role: String, password: St
     Ok(user.into())
 }
 
-#[server(endpoint = "admin/users/role")]
+#[server(endpoint = "admin/users/role", output = crate::codec::Json)]
 pub async fn change_role(user_id: i64, role: String) -> Result<Account, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "role.unknown"))?;
@@ -54,7 +54,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<Account, AppError
 
 /// Deactivating ends the person's sessions: every request re-reads the account and drops the
 /// session of a deactivated one.
-#[server(endpoint = "admin/users/active")]
+#[server(endpoint = "admin/users/active", output = crate::codec::Json)]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<Account, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     Ok(caller.state.service().set_user_active(&caller.actor()?, user_id, active).await?.into())

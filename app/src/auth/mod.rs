@@ -40,7 +40,7 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = crate::codec::Json)]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use guard::{Access, SIGNED_IN_AT, USER_ID, authorize, session_error};
     use store::ThrottleVerdict;
@@ -76,7 +76,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(())
 }
 
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = crate::codec::Json)]
 pub async fn logout() -> Result<(), AppError> {
     let caller = guard::authorize(guard::Access::Public).await?;
     caller.session.flush().await.map_err(guard::session_error)?;
@@ -92,7 +92,7 @@ pub struct Visitor {
     pub session_ended: bool,
 }
 
-#[server(endpoint = "me")]
+#[server(endpoint = "me", output = crate::codec::Json)]
 pub async fn current_user() -> Result<Visitor, AppError> {
     Ok(Visitor::of(&guard::authorize(guard::Access::Public).await?))
 }
@@ -125,7 +125,7 @@ pub fn page_visitor() -> Option<Result<Visitor, AppError>> {
 }
 
 /// Remembers the language choice in a cookie and returns to `back`.
-#[server(endpoint = "language")]
+#[server(endpoint = "language", output = crate::codec::Json)]
 pub async fn set_language(lang: String, back: Option<String>) -> Result<(), AppError> {
     guard::authorize(guard::Access::Public).await?;
     let lang = domain::Lang::from_tag(&lang).ok_or_else(|| AppError::invalid("lang", "lang.unknown"))?;

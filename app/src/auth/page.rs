@@ -26,9 +26,9 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// Hydrated, a refused sign-in is answered in place; without JavaScript the page comes back with
-/// the error in the URL.
-#[island]
+/// A plain form, not an island: the sign-in page is everyone's first visit, so it loads no browser
+/// code. A refused sign-in comes back with the error in the URL, with or without JavaScript.
+#[component]
 fn LoginForm(next: String) -> impl IntoView {
     let t = use_texts();
     let login = ServerAction::<Login>::new();
@@ -44,7 +44,7 @@ fn LoginForm(next: String) -> impl IntoView {
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
             </div>
             <FormAlert action=login/>
-            <button type="submit" class="btn btn-primary" disabled=move || login.pending().get()>{t.sign_in}</button>
+            <button type="submit" class="btn btn-primary">{t.sign_in}</button>
         </ActionForm>
     }
 }

@@ -44,7 +44,7 @@ pub struct DraftLine {
     pub changed_on: String,
 }
 
-#[server(endpoint = "costs/dashboard")]
+#[server(endpoint = "costs/dashboard", output = crate::codec::Json)]
 pub async fn dashboard() -> Result<DashboardData, AppError> {
     use domain::Role;
     use store::costs::YearMonth;

@@ -6,6 +6,7 @@
 use super::{CostRecord, DeleteCost, FormData, RestoreCost, SaveCost, cost_form_data, cost_history, get_cost};
 use crate::error::AppError;
 use crate::i18n::{Texts, use_lang, use_texts};
+use crate::post::{FormPost, PostForm};
 use domain::costs::{CostForm, Field, Finding, Severity, validate};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -61,7 +62,7 @@ pub fn CostFormPage() -> impl IntoView {
 fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
     let t = use_texts();
     let lang = use_lang();
-    let save = ServerAction::<SaveCost>::new();
+    let save = FormPost::new::<SaveCost>();
     let blank = CostForm {
         date: data.today.to_string(),
         currency: data.reporting_currency.code().to_owned(),
@@ -208,7 +209,7 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
             <h1>{title}</h1>
             {read_only.then(|| view! { <p class="alert alert-info" role="status">{t.read_only}</p> })}
         </header>
-        <ActionForm action=save attr:class="card form-grid cost-form" attr:novalidate=true>
+        <PostForm post=save attr:class="card form-grid cost-form" attr:novalidate=true>
             {existing.as_ref().map(|r| view! {
                 <input type="hidden" name="form[editing]" value=r.id/>
             })}
@@ -271,7 +272,7 @@ fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
                     })}
                 </div>
             </div>
-        </ActionForm>
+        </PostForm>
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::components::FormAlert;
 use crate::error::AppError;
 use crate::i18n::{CellLabel, ImportSummary, Sending, Texts, use_texts};
+use crate::post::{FormPost, PostForm};
 use domain::import::{Column, RowProblem};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -96,7 +97,7 @@ fn batch_line(b: store::imports::Batch) -> BatchLine {
     }
 }
 
-#[server(endpoint = "costs/import/overview")]
+#[server(endpoint = "costs/import/overview", output = crate::codec::Json)]
 pub async fn import_overview() -> Result<ImportsView, AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
     let batches = caller.state.db.batches(50).await?.into_iter().map(batch_line).collect();
@@ -110,7 +111,7 @@ pub async fn import_overview() -> Result<ImportsView, AppError> {
     Ok(ImportsView { batches, vendors, max_mb: caller.state.import_limits.max_bytes >> 20 })
 }
 
-#[server(endpoint = "costs/import/batch")]
+#[server(endpoint = "costs/import/batch", output = crate::codec::Json)]
 pub async fn import_batch(id: i64) -> Result<BatchLine, AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
     Ok(batch_line(caller.state.db.batch(id).await?.ok_or(AppError::NotFound)?))
@@ -154,7 +155,7 @@ async fn check_draft(
     Ok(checks?)
 }
 
-#[server(endpoint = "costs/import/draft")]
+#[server(endpoint = "costs/import/draft", output = crate::codec::Json)]
 pub async fn import_draft(
     id: i64,
     #[server(default)] page: usize,
@@ -223,7 +224,7 @@ pub async fn import_draft(
 
 /// Replaces one row's cells (the grid's fix of a cell) if the row still holds `before`, the cells
 /// the page showed: a fix made meanwhile in another tab is reported, not overwritten.
-#[server(endpoint = "costs/import/edit-row")]
+#[server(endpoint = "costs/import/edit-row", output = crate::codec::Json)]
 pub async fn edit_import_row(
     id: i64,
     row: usize,
@@ -241,7 +242,7 @@ pub async fn edit_import_row(
 }
 
 /// Maps headers to columns (`""`: not imported); optionally remembers the mapping for a vendor.
-#[server(endpoint = "costs/import/map")]
+#[server(endpoint = "costs/import/map", output = crate::codec::Json)]
 pub async fn set_import_mapping(
     id: i64,
     #[server(default)] mapping: Vec<String>,
@@ -273,7 +274,7 @@ pub async fn set_import_mapping(
 }
 
 /// Checks every row again and stores them all as one batch, or nothing.
-#[server(endpoint = "costs/import/commit")]
+#[server(endpoint = "costs/import/commit", output = crate::codec::Json)]
 pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) -> Result<i64, AppError> {
     let (caller, draft) = own_draft(id).await?;
     if !domain::import::missing_columns(&draft.mapping).is_empty() {
@@ -293,7 +294,7 @@ pub async fn commit_import(id: i64, #[server(default)] accept_warnings: bool) ->
 }
 
 /// How far this draft's check or commit is, while one runs on this instance.
-#[server(endpoint = "costs/import/progress")]
+#[server(endpoint = "costs/import/progress", output = crate::codec::Json)]
 pub async fn import_progress(id: i64) -> Result<Option<Progress>, AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
     let user = caller.user()?;
@@ -304,7 +305,7 @@ pub async fn import_progress(id: i64) -> Result<Option<Progress>, AppError> {
     }
 }
 
-#[server(endpoint = "costs/import/discard")]
+#[server(endpoint = "costs/import/discard", output = crate::codec::Json)]
 pub async fn discard_import(id: i64) -> Result<(), AppError> {
     let (caller, draft) = own_draft(id).await?;
     caller.state.db.delete_draft(draft.id).await?;
@@ -313,7 +314,7 @@ pub async fn discard_import(id: i64) -> Result<(), AppError> {
 }
 
 /// Takes a whole batch back while its months are open (marketers and admins), audited.
-#[server(endpoint = "costs/import/rollback")]
+#[server(endpoint = "costs/import/rollback", output = crate::codec::Json)]
 pub async fn rollback_import(batch: i64) -> Result<usize, AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
     Ok(caller.state.service().rollback_import(&caller.actor()?, batch).await?)
@@ -398,7 +399,7 @@ pub fn ImportPage() -> impl IntoView {
 #[island]
 fn UploadForm(vendors: Vec<super::Choice>, max_mb: usize) -> impl IntoView {
     let t = use_texts();
-    let sending = RwSignal::new(None::<(f64, f64)>);
+    let sending = RwSignal::new(None::<(u64, u64)>);
     let reading = RwSignal::new(false);
     let failed = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -430,7 +431,7 @@ fn UploadForm(vendors: Vec<super::Choice>, max_mb: usize) -> impl IntoView {
             <div aria-live="polite">
                 {move || sending.get().map(|(sent, total)| view! {
                     <p>{(t.import_sending)(&Sending { sent: &megabytes(sent), total: &megabytes(total) })}</p>
-                    <progress max=total.max(1.0) value=sent></progress>
+                    <progress max=total.max(1) value=sent></progress>
                 })}
                 {move || reading.get().then(|| view! { <p>{t.import_reading}</p> <progress></progress> })}
                 {move || failed.get().then(|| view! { <p class="alert alert-error" role="alert">{t.import_upload_failed}</p> })}
@@ -442,8 +443,10 @@ fn UploadForm(vendors: Vec<super::Choice>, max_mb: usize) -> impl IntoView {
     }
 }
 
-fn megabytes(bytes: f64) -> String {
-    format!("{:.1}", bytes / 1_048_576.0)
+/// Bytes in MB with one decimal, in integers: float formatting would add 15 KB to the browser code.
+fn megabytes(bytes: u64) -> String {
+    let tenths = (bytes.saturating_mul(10) + 524_288) / 1_048_576;
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 #[cfg(feature = "hydrate")]
@@ -458,7 +461,7 @@ mod upload {
     }
 
     pub struct Steps {
-        pub sending: RwSignal<Option<(f64, f64)>>,
+        pub sending: RwSignal<Option<(u64, u64)>>,
         pub reading: RwSignal<bool>,
         pub failed: RwSignal<bool>,
     }
@@ -474,7 +477,7 @@ mod upload {
         let Steps { sending, reading, failed } = steps;
         let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
             if e.length_computable() {
-                sending.set(Some((e.loaded(), e.total())));
+                sending.set(Some((e.loaded() as u64, e.total() as u64)));
             }
         });
         let on_sent = Closure::<dyn FnMut()>::new(move || {
@@ -510,7 +513,7 @@ mod upload {
         xhr.set_onload(Some(on_done.as_ref().unchecked_ref()));
         xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         failed.set(false);
-        sending.set(Some((0.0, 0.0)));
+        sending.set(Some((0, 0)));
         xhr.send_with_opt_form_data(Some(&data))?;
         // The request owns its handlers from here on; each upload leaves these few behind.
         (on_progress.forget(), on_sent.forget(), on_done.forget(), on_error.forget());
@@ -624,10 +627,10 @@ pub fn DraftPage() -> impl IntoView {
 fn DraftEditor(draft: DraftView, all: bool) -> impl IntoView {
     let t = use_texts();
     let (id, page) = (draft.id, draft.page);
-    let edit = ServerAction::<EditImportRow>::new();
-    let map = ServerAction::<SetImportMapping>::new();
-    let commit = ServerAction::<CommitImport>::new();
-    let discard = ServerAction::<DiscardImport>::new();
+    let edit = FormPost::new::<EditImportRow>();
+    let map = FormPost::new::<SetImportMapping>();
+    let commit = FormPost::new::<CommitImport>();
+    let discard = FormPost::new::<DiscardImport>();
     let current = RwSignal::new(draft);
     // After a fix or a new mapping the server has checked the draft again: read what it found.
     Effect::watch(
@@ -682,7 +685,7 @@ fn DraftEditor(draft: DraftView, all: bool) -> impl IntoView {
                     <h2 id="commit">{t.import_commit}</h2>
                     {if ready { view! { <p>{t.import_ready}</p> }.into_any() } else { view! { <p class="muted">{t.import_not_ready}</p> }.into_any() }}
                     <StepProgress id active=commit.pending()/>
-                    <ActionForm action=commit attr:class="stack">
+                    <PostForm post=commit attr:class="stack">
                         <input type="hidden" name="id" value=id/>
                         {(d.warning_rows > 0).then(|| view! {
                             <div class="field field-check">
@@ -693,11 +696,11 @@ fn DraftEditor(draft: DraftView, all: bool) -> impl IntoView {
                         <div class="form-actions">
                             <button type="submit" class="btn btn-primary" disabled=!ready>{t.import_commit}</button>
                         </div>
-                    </ActionForm>
-                    <ActionForm action=discard>
+                    </PostForm>
+                    <PostForm post=discard>
                         <input type="hidden" name="id" value=id/>
                         <button type="submit" class="btn btn-quiet">{t.import_discard}</button>
-                    </ActionForm>
+                    </PostForm>
                 </section>
             }
         }}
@@ -739,7 +742,7 @@ fn StepProgress(id: i64, #[prop(into)] active: Signal<bool>) -> impl IntoView {
 }
 
 #[component]
-fn MappingForm(d: DraftView, map: ServerAction<SetImportMapping>) -> impl IntoView {
+fn MappingForm(d: DraftView, map: FormPost<()>) -> impl IntoView {
     let t = use_texts();
     let missing: Vec<&'static str> =
         d.missing.iter().filter_map(|m| Column::parse(m)).map(|c| column_label(t, c)).collect();
@@ -749,7 +752,7 @@ fn MappingForm(d: DraftView, map: ServerAction<SetImportMapping>) -> impl IntoVi
             {(!missing.is_empty()).then(|| view! {
                 <p class="alert alert-error" role="alert">{t.error_code("import.missing_columns")} " " {missing.join(", ")}</p>
             })}
-            <ActionForm action=map attr:class="form-grid">
+            <PostForm post=map attr:class="form-grid">
                 <input type="hidden" name="id" value=d.id/>
                 {d.headers.iter().zip(&d.mapping).enumerate().map(|(i, (header, current))| {
                     let current = current.clone();
@@ -773,13 +776,13 @@ fn MappingForm(d: DraftView, map: ServerAction<SetImportMapping>) -> impl IntoVi
                     </select>
                 </div>
                 <div class="form-actions"><button type="submit" class="btn">{t.import_apply_mapping}</button></div>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
 
 #[component]
-fn Grid(d: DraftView, edit: ServerAction<EditImportRow>) -> impl IntoView {
+fn Grid(d: DraftView, edit: FormPost<()>) -> impl IntoView {
     let t = use_texts();
     if d.rows.is_empty() {
         return view! { <p class="card empty-state">{t.import_no_problem_rows}</p> }.into_any();
@@ -800,7 +803,9 @@ fn Grid(d: DraftView, edit: ServerAction<EditImportRow>) -> impl IntoView {
                     {d.rows.into_iter().map(|r| {
                         let form_id = format!("row-{}", r.row);
                         let row = r.row;
-                        let cells = RwSignal::new(r.cells.clone());
+                        // What the server holds for the row, sent as `before[i]` with a change; a
+                        // change sent is taken as held until the draft is read again.
+                        let held = RwSignal::new(r.cells.clone());
                         let row_level: Vec<RowProblem> = r.problems.iter()
                             .filter(|p| p.column.is_none_or(|c| !columns.contains(&Some(c))))
                             .cloned().collect();
@@ -818,22 +823,33 @@ fn Grid(d: DraftView, edit: ServerAction<EditImportRow>) -> impl IntoView {
                                             <input form=form_id.clone() name=format!("cells[{i}]") value=value.clone()
                                                 aria-label=label aria-invalid=invalid.then_some("true")
                                                 on:change=move |ev| {
-                                                    let before = cells.get_untracked();
-                                                    cells.update(|c| if let Some(cell) = c.get_mut(i) { *cell = event_target_value(&ev) });
-                                                    edit.dispatch(EditImportRow { id, row, before, cells: cells.get_untracked() });
+                                                    #[cfg(feature = "hydrate")]
+                                                    {
+                                                        let input = event_target::<leptos::web_sys::HtmlInputElement>(&ev);
+                                                        // Not sent from here: the browser posts the row itself.
+                                                        if let Some(form) = input.form()
+                                                            && !edit.submit(&form)
+                                                        {
+                                                            let _ = form.submit();
+                                                        }
+                                                        held.update(|c| if let Some(cell) = c.get_mut(i) { *cell = input.value() });
+                                                    }
+                                                    #[cfg(not(feature = "hydrate"))]
+                                                    let _ = (&ev, held, edit);
                                                 }/>
-                                            <input type="hidden" form=form_id.clone() name=format!("before[{i}]") value=value.clone()/>
+                                            <input type="hidden" form=form_id.clone() name=format!("before[{i}]") value=value.clone()
+                                                prop:value=move || held.with(|c| c.get(i).cloned().unwrap_or_default())/>
                                             {mine.into_iter().map(|p| view! { <small class=if p.warning { "cell-note warning" } else { "cell-note" }>{p.message}</small> }).collect_view()}
                                         </td>
                                     }
                                 }).collect_view()}
                                 <td>
                                     {row_level.into_iter().map(|p| view! { <small class=if p.warning { "cell-note warning" } else { "cell-note" }>{p.message}</small> }).collect_view()}
-                                    <ActionForm action=edit attr:id=form_id.clone() attr:class="inline">
+                                    <PostForm post=edit attr:id=form_id.clone() attr:class="inline">
                                         <input type="hidden" name="id" value=id/>
                                         <input type="hidden" name="row" value=row/>
                                         <button type="submit" class="btn btn-small" title=t.import_save_row>{t.import_save_row}</button>
-                                    </ActionForm>
+                                    </PostForm>
                                 </td>
                             </tr>
                         }
@@ -843,4 +859,27 @@ fn Grid(d: DraftView, edit: ServerAction<EditImportRow>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::megabytes;
+
+    #[test]
+    fn megabytes_round_to_one_decimal_as_floats_would() {
+        for (bytes, shown) in [
+            (0, "0.0"),
+            (52_428, "0.0"),
+            (52_429, "0.1"),
+            (1_048_576, "1.0"),
+            (1_572_864, "1.5"),
+            (10_433_332, "10.0"),
+            (10_433_331, "9.9"),
+            (10_433_536, "10.0"),
+            (52_428_800, "50.0"),
+        ] {
+            assert_eq!(megabytes(bytes), shown, "{bytes} B");
+            assert_eq!(shown, format!("{:.1}", bytes as f64 / 1_048_576.0), "{bytes} B");
+        }
+    }
 }

@@ -111,7 +111,7 @@ impl FormData {
     }
 }
 
-#[server(endpoint = "costs/form-data")]
+#[server(endpoint = "costs/form-data", output = crate::codec::Json)]
 pub async fn cost_form_data() -> Result<FormData, AppError> {
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
     let (db, settings) = (&caller.state.db, &caller.state.costs);
@@ -142,7 +142,7 @@ fn choice((code, name, active): (String, String, bool)) -> Choice {
 /// Checks the entry with the authoritative rules and stores it. Warnings must be acknowledged by
 /// code (`acknowledge`, comma-separated). With `version`, edits entry `form.editing` if it is still
 /// at that version.
-#[server(endpoint = "costs/save")]
+#[server(endpoint = "costs/save", output = crate::codec::Json)]
 pub async fn save_cost(
     form: CostForm,
     version: Option<i32>,
@@ -167,7 +167,7 @@ pub async fn save_cost(
 }
 
 /// One entry, for its page.
-#[server(endpoint = "costs/get")]
+#[server(endpoint = "costs/get", output = crate::codec::Json)]
 pub async fn get_cost(id: i64) -> Result<CostRecord, AppError> {
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
     let stored = caller.state.db.cost(id).await?.ok_or(AppError::NotFound)?;
@@ -202,7 +202,7 @@ pub struct CostPageView {
 
 pub const PAGE_SIZE: i64 = 50;
 
-#[server(endpoint = "costs/list")]
+#[server(endpoint = "costs/list", output = crate::codec::Json)]
 pub async fn list_costs(#[server(default)] query: CostQuery) -> Result<CostPageView, AppError> {
     use store::costs::{CostCursor, CostFilter, CostOrder, YearMonth};
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
@@ -240,7 +240,7 @@ pub async fn list_costs(#[server(default)] query: CostQuery) -> Result<CostPageV
     })
 }
 
-#[server(endpoint = "costs/delete")]
+#[server(endpoint = "costs/delete", output = crate::codec::Json)]
 pub async fn delete_cost(id: i64, version: i32) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
     caller.state.service().delete_cost(&caller.actor()?, id, version).await?;
@@ -248,20 +248,20 @@ pub async fn delete_cost(id: i64, version: i32) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(endpoint = "costs/restore")]
+#[server(endpoint = "costs/restore", output = crate::codec::Json)]
 pub async fn restore_cost(id: i64) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     Ok(caller.state.service().restore_cost(&caller.actor()?, id).await?)
 }
 
-#[server(endpoint = "costs/close-month")]
+#[server(endpoint = "costs/close-month", output = crate::codec::Json)]
 pub async fn close_month(month: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
     Ok(caller.state.service().close_month(&caller.actor()?, month).await?)
 }
 
-#[server(endpoint = "costs/reopen-month")]
+#[server(endpoint = "costs/reopen-month", output = crate::codec::Json)]
 pub async fn reopen_month(month: String, reason: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
@@ -269,7 +269,7 @@ pub async fn reopen_month(month: String, reason: String) -> Result<(), AppError>
 }
 
 /// Who changed an entry, and when.
-#[server(endpoint = "costs/history")]
+#[server(endpoint = "costs/history", output = crate::codec::Json)]
 pub async fn cost_history(id: i64) -> Result<Vec<HistoryLine>, AppError> {
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
     history(&caller.state.db, "cost_entry", &id.to_string()).await
@@ -284,7 +284,7 @@ pub struct PeriodLine {
 }
 
 /// The last twelve months and any older closed ones, newest first.
-#[server(endpoint = "costs/periods")]
+#[server(endpoint = "costs/periods", output = crate::codec::Json)]
 pub async fn list_periods() -> Result<Vec<PeriodLine>, AppError> {
     use store::costs::YearMonth;
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
@@ -338,7 +338,7 @@ pub struct BudgetRow {
     pub burn_pct: Option<i64>,
 }
 
-#[server(endpoint = "costs/budgets")]
+#[server(endpoint = "costs/budgets", output = crate::codec::Json)]
 pub async fn budget_report(#[server(default)] month: String) -> Result<BudgetOverview, AppError> {
     use store::costs::YearMonth;
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
@@ -386,7 +386,7 @@ pub async fn budget_report(#[server(default)] month: String) -> Result<BudgetOve
 }
 
 /// Sets a campaign's budget for a month (marketers and admins), in the reporting currency.
-#[server(endpoint = "costs/set-budget")]
+#[server(endpoint = "costs/set-budget", output = crate::codec::Json)]
 pub async fn set_budget(campaign: String, month: String, amount: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Marketer)).await?;
     let month = store::costs::YearMonth::parse(&month).ok_or_else(|| AppError::invalid("month", "month.invalid"))?;
@@ -414,7 +414,7 @@ pub struct RatesView {
 }
 
 /// The last 30 days of rates (viewers and up).
-#[server(endpoint = "costs/rates")]
+#[server(endpoint = "costs/rates", output = crate::codec::Json)]
 pub async fn list_rates() -> Result<RatesView, AppError> {
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
     let since = caller.state.today() - time::Duration::days(30);
@@ -442,7 +442,7 @@ pub async fn list_rates() -> Result<RatesView, AppError> {
 }
 
 /// Loads a rate file (admins): every row is checked first, and either all rows are stored or none.
-#[server(endpoint = "costs/import-rates")]
+#[server(endpoint = "costs/import-rates", output = crate::codec::Json)]
 pub async fn import_rates(csv: String) -> Result<usize, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let known: Vec<Currency> = caller.state.db.currencies_in_use().await?;
@@ -452,7 +452,7 @@ pub async fn import_rates(csv: String) -> Result<usize, AppError> {
 }
 
 /// Adds or replaces one rate (admins), checked like a row of a rate file.
-#[server(endpoint = "costs/save-rate")]
+#[server(endpoint = "costs/save-rate", output = crate::codec::Json)]
 pub async fn save_rate(currency: String, date: String, rate: String, source: String) -> Result<(), AppError> {
     const FIELDS: [&str; 4] = ["currency", "date", "rate", "source"];
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
@@ -468,7 +468,7 @@ pub async fn save_rate(currency: String, date: String, rate: String, source: Str
 }
 
 /// Adds or changes a game, channel, vendor or country (admins).
-#[server(endpoint = "costs/save-code")]
+#[server(endpoint = "costs/save-code", output = crate::codec::Json)]
 pub async fn save_code(
     kind: String,
     code: String,
@@ -487,7 +487,7 @@ pub async fn save_code(
 
 /// Adds or changes a campaign (marketers and admins): its game and channel must exist and be
 /// active, and its flight must end on or after its start.
-#[server(endpoint = "costs/save-campaign")]
+#[server(endpoint = "costs/save-campaign", output = crate::codec::Json)]
 pub async fn save_campaign(
     code: String,
     name: String,
@@ -533,7 +533,7 @@ pub async fn save_campaign(
 
 /// Adds or changes a cost type (admins). The plausible band is the usual cost per 1,000 units in
 /// the reporting currency; leave both ends empty for none.
-#[server(endpoint = "costs/save-cost-type")]
+#[server(endpoint = "costs/save-cost-type", output = crate::codec::Json)]
 pub async fn save_cost_type(
     code: String,
     name: String,
@@ -564,7 +564,7 @@ pub async fn save_cost_type(
 }
 
 /// Puts an ISO 4217 currency in or out of use (admins).
-#[server(endpoint = "costs/save-currency")]
+#[server(endpoint = "costs/save-currency", output = crate::codec::Json)]
 pub async fn save_currency(code: String, #[server(default)] active: bool) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let currency = Currency::from_code(&code).ok_or_else(|| AppError::invalid("code", "currency.unknown"))?;

@@ -5,6 +5,7 @@ use super::*;
 use crate::components::{FormAlert, LoadOutcome};
 use crate::costs::periods::HistoryList;
 use crate::i18n::{RowProblem, use_texts};
+use crate::post::{FormPost, PostForm};
 use domain::keys::Scope;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -233,15 +234,15 @@ pub fn PartnerPage() -> impl IntoView {
 /// with the outcome and the history).
 #[island]
 fn KeyConsole(partner: i64, keys: Vec<KeyLine>) -> impl IntoView {
-    let issue = ServerAction::<IssueKey>::new();
-    let rotate = ServerAction::<RotateKey>::new();
+    let issue = FormPost::new::<IssueKey>();
+    let rotate = FormPost::new::<RotateKey>();
     let keys = RwSignal::new(keys);
     Effect::watch(
         move || (issue.version().get(), rotate.version().get()),
         move |_, _, _| {
             leptos::task::spawn_local(async move {
-                if let Ok(d) = partner_detail(partner).await {
-                    keys.set(d.keys);
+                if let Ok(lines) = partner_keys(partner).await {
+                    keys.set(lines);
                 }
             })
         },
@@ -258,7 +259,7 @@ fn KeyConsole(partner: i64, keys: Vec<KeyLine>) -> impl IntoView {
 
 /// A key just issued or rotated: shown this once, with a copy button.
 #[component]
-fn NewKey(issue: ServerAction<IssueKey>, rotate: ServerAction<RotateKey>) -> impl IntoView {
+fn NewKey(issue: FormPost<IssuedKey>, rotate: FormPost<IssuedKey>) -> impl IntoView {
     let p = use_texts().partners;
     let shown = move || {
         let from_issue = issue.value().get().and_then(Result::ok);
@@ -294,7 +295,7 @@ fn NewKey(issue: ServerAction<IssueKey>, rotate: ServerAction<RotateKey>) -> imp
 }
 
 #[component]
-fn KeyTable(keys: Vec<KeyLine>, rotate: ServerAction<RotateKey>) -> impl IntoView {
+fn KeyTable(keys: Vec<KeyLine>, rotate: FormPost<IssuedKey>) -> impl IntoView {
     let t = use_texts();
     let p = t.partners;
     if keys.is_empty() {
@@ -337,7 +338,7 @@ fn KeyTable(keys: Vec<KeyLine>, rotate: ServerAction<RotateKey>) -> impl IntoVie
 }
 
 #[component]
-fn KeyActions(k: KeyLine, rotate: ServerAction<RotateKey>) -> impl IntoView {
+fn KeyActions(k: KeyLine, rotate: FormPost<IssuedKey>) -> impl IntoView {
     let t = use_texts();
     let p = t.partners;
     let id = k.id;
@@ -347,7 +348,7 @@ fn KeyActions(k: KeyLine, rotate: ServerAction<RotateKey>) -> impl IntoView {
     view! {
         <details>
             <summary>{p.rotate}</summary>
-            <ActionForm action=rotate attr:class="stack">
+            <PostForm post=rotate attr:class="stack">
                 <input type="hidden" name="key" value=id/>
                 <div class="field">
                     <label for=f("grace")>{p.grace_hours}</label>
@@ -358,7 +359,7 @@ fn KeyActions(k: KeyLine, rotate: ServerAction<RotateKey>) -> impl IntoView {
                     <label for=f("rotate-confirm")>{p.confirm_rotate}</label>
                 </div>
                 <button type="submit" class="btn btn-small">{rotate_label}</button>
-            </ActionForm>
+            </PostForm>
         </details>
         <details>
             <summary>{p.revoke}</summary>
@@ -435,18 +436,18 @@ fn KeySettingsFields(
 }
 
 #[component]
-fn IssueForm(partner: i64, issue: ServerAction<IssueKey>) -> impl IntoView {
+fn IssueForm(partner: i64, issue: FormPost<IssuedKey>) -> impl IntoView {
     let p = use_texts().partners;
     let all: Vec<String> = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
     view! {
         <details>
             <summary class="btn">{p.issue}</summary>
-            <ActionForm action=issue attr:class="stack">
+            <PostForm post=issue attr:class="stack">
                 <input type="hidden" name="partner" value=partner/>
                 <KeySettingsFields prefix="issue".to_owned() label=String::new() scopes=all expires_on=String::new() rate=600 quota=None/>
                 <noscript><p class="hint">{p.needs_script}</p></noscript>
                 <div class="form-actions"><button type="submit" class="btn btn-primary">{p.issue}</button></div>
-            </ActionForm>
+            </PostForm>
         </details>
     }
 }

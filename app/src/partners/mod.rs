@@ -114,7 +114,7 @@ async fn choices(db: &store::Db, today: time::Date) -> Result<(Vec<Choice>, Vec<
     Ok((pick(data.games), pick(data.channels)))
 }
 
-#[server(endpoint = "partners/overview")]
+#[server(endpoint = "partners/overview", output = crate::codec::Json)]
 pub async fn partners_overview() -> Result<PartnersView, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let db = &caller.state.db;
@@ -124,7 +124,7 @@ pub async fn partners_overview() -> Result<PartnersView, AppError> {
 }
 
 /// Adds a partner (`id` empty) or changes one. Suspending needs `confirm`.
-#[server(endpoint = "partners/save")]
+#[server(endpoint = "partners/save", output = crate::codec::Json)]
 pub async fn save_partner(
     #[server(default)] id: Option<i64>,
     name: String,
@@ -160,7 +160,7 @@ pub async fn save_partner(
     Ok(id)
 }
 
-#[server(endpoint = "partners/detail")]
+#[server(endpoint = "partners/detail", output = crate::codec::Json)]
 pub async fn partner_detail(id: i64) -> Result<PartnerView, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let db = &caller.state.db;
@@ -168,29 +168,7 @@ pub async fn partner_detail(id: i64) -> Result<PartnerView, AppError> {
     let now = time::OffsetDateTime::now_utc();
     let since = now.date() - time::Duration::days(USAGE_DAYS - 1);
     let usage = db.usage(id, since).await?;
-    let stored_keys = db.keys(id).await?;
-    let mut keys = Vec::with_capacity(stored_keys.len());
-    for k in stored_keys {
-        let status = KeyStatus::at(k.revoked_at.is_some(), k.replaced_by.is_some(), k.expires_at, now);
-        let mine: Vec<(i32, i64)> = usage.iter().filter(|u| u.1 == k.id).map(|u| (u.3, u.4)).collect();
-        let p95 = domain::keys::percentile_micros(&mine, 95);
-        let allowlist = db.allowlist(id, Some(k.id)).await?.iter().map(ToString::to_string).collect();
-        keys.push(KeyLine {
-            id: k.id,
-            scopes: k.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
-            status,
-            expires_at: k.expires_at.map(when),
-            expires_on: k.expires_at.map(|e| e.date().to_string()).unwrap_or_default(),
-            last_used: k.last_used_at.map(when),
-            rate_per_minute: k.rate_per_minute,
-            daily_quota: k.daily_quota,
-            allowlist,
-            requests: mine.iter().map(|(_, n)| n).sum(),
-            p95_ms: p95.map(|us| format!("{:.1}", us as f64 / 1000.0)),
-            label: k.label,
-            prefix: k.prefix,
-        });
-    }
+    let keys = key_lines(db, id, &usage, now).await?;
     let mut days: Vec<DayUsage> = (0..USAGE_DAYS)
         .map(|back| DayUsage {
             day: (now.date() - time::Duration::days(USAGE_DAYS - 1 - back)).to_string(),
@@ -219,6 +197,51 @@ pub async fn partner_detail(id: i64) -> Result<PartnerView, AppError> {
     let history = partner_history(db, id, &keys).await?;
     let (games, channels) = choices(db, caller.state.today()).await?;
     Ok(PartnerView { partner: partner_line(partner), keys, days, statuses, history, games, channels })
+}
+
+/// The partner's keys alone, as the key console reads them again after issuing or rotating one.
+#[server(endpoint = "partners/keys", output = crate::codec::Json)]
+pub async fn partner_keys(id: i64) -> Result<Vec<KeyLine>, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let db = &caller.state.db;
+    db.partner(id).await?.ok_or(AppError::NotFound)?;
+    let now = time::OffsetDateTime::now_utc();
+    let usage = db.usage(id, now.date() - time::Duration::days(USAGE_DAYS - 1)).await?;
+    key_lines(db, id, &usage, now).await
+}
+
+/// Each key of a partner with its status, allowlist and use over the usage window (`usage`).
+#[cfg(feature = "ssr")]
+async fn key_lines(
+    db: &store::Db,
+    partner: i64,
+    usage: &[(time::Date, i64, i32, i32, i64)],
+    now: time::OffsetDateTime,
+) -> Result<Vec<KeyLine>, AppError> {
+    let stored_keys = db.keys(partner).await?;
+    let mut keys = Vec::with_capacity(stored_keys.len());
+    for k in stored_keys {
+        let status = KeyStatus::at(k.revoked_at.is_some(), k.replaced_by.is_some(), k.expires_at, now);
+        let mine: Vec<(i32, i64)> = usage.iter().filter(|u| u.1 == k.id).map(|u| (u.3, u.4)).collect();
+        let p95 = domain::keys::percentile_micros(&mine, 95);
+        let allowlist = db.allowlist(partner, Some(k.id)).await?.iter().map(ToString::to_string).collect();
+        keys.push(KeyLine {
+            id: k.id,
+            scopes: k.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
+            status,
+            expires_at: k.expires_at.map(when),
+            expires_on: k.expires_at.map(|e| e.date().to_string()).unwrap_or_default(),
+            last_used: k.last_used_at.map(when),
+            rate_per_minute: k.rate_per_minute,
+            daily_quota: k.daily_quota,
+            allowlist,
+            requests: mine.iter().map(|(_, n)| n).sum(),
+            p95_ms: p95.map(|us| format!("{:.1}", us as f64 / 1000.0)),
+            label: k.label,
+            prefix: k.prefix,
+        });
+    }
+    Ok(keys)
 }
 
 /// Every change to the partner, its keys and its allowlists, newest first.
@@ -306,7 +329,7 @@ fn key_settings(
 }
 
 /// Issues a key. The answer carries the whole key: it is shown this once, then only its prefix.
-#[server(endpoint = "partners/keys/issue")]
+#[server(endpoint = "partners/keys/issue", output = crate::codec::Json)]
 pub async fn issue_key(
     partner: i64,
     label: String,
@@ -323,7 +346,7 @@ pub async fn issue_key(
 
 /// Replaces a key with a new one of the same settings; the old one works until `grace_hours`
 /// from now. Needs `confirm`.
-#[server(endpoint = "partners/keys/rotate")]
+#[server(endpoint = "partners/keys/rotate", output = crate::codec::Json)]
 pub async fn rotate_key(key: i64, grace_hours: i64, #[server(default)] confirm: bool) -> Result<IssuedKey, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     if !confirm {
@@ -334,7 +357,7 @@ pub async fn rotate_key(key: i64, grace_hours: i64, #[server(default)] confirm: 
 }
 
 /// Revokes a key: refused everywhere within about a second. Needs `confirm`.
-#[server(endpoint = "partners/keys/revoke")]
+#[server(endpoint = "partners/keys/revoke", output = crate::codec::Json)]
 pub async fn revoke_key(key: i64, #[server(default)] confirm: bool) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     if !confirm {
@@ -344,7 +367,7 @@ pub async fn revoke_key(key: i64, #[server(default)] confirm: bool) -> Result<()
 }
 
 /// Changes a key's label, scopes, expiry and limits, and its own allowlist. Needs `confirm`.
-#[server(endpoint = "partners/keys/update")]
+#[server(endpoint = "partners/keys/update", output = crate::codec::Json)]
 #[allow(clippy::too_many_arguments)]
 pub async fn update_key(
     key: i64,
@@ -374,7 +397,7 @@ fn parse_allowlist(text: &str) -> Result<Vec<domain::net::IpNet>, AppError> {
 }
 
 /// Replaces the partner-wide allowlist (one address or CIDR range per line).
-#[server(endpoint = "partners/allowlist")]
+#[server(endpoint = "partners/allowlist", output = crate::codec::Json)]
 pub async fn set_partner_allowlist(partner: i64, #[server(default)] allowlist: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let nets = parse_allowlist(&allowlist)?;
@@ -382,7 +405,7 @@ pub async fn set_partner_allowlist(partner: i64, #[server(default)] allowlist: S
 }
 
 /// Loads a statistics file whole, or not at all (every problem named with its row).
-#[server(endpoint = "partners/stats/load")]
+#[server(endpoint = "partners/stats/load", output = crate::codec::Json)]
 pub async fn load_stats(csv: String) -> Result<usize, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let actor = caller.user()?.id;

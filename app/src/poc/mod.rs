@@ -141,7 +141,7 @@ pub fn run_filter(f: &ReportFilter) -> store::poc::RunFilter {
 }
 
 /// The report of the first PoC (the one MCMS records), with the runs `filter` lets through.
-#[server(endpoint = "poc/report")]
+#[server(endpoint = "poc/report", output = crate::codec::Json)]
 pub async fn poc_report(
     #[server(default)] format: String,
     #[server(default)] compression: String,
@@ -300,7 +300,7 @@ pub async fn poc_report(
 }
 
 /// Records a run file (admins): every row checked first; nothing is stored unless all are right.
-#[server(endpoint = "poc/record")]
+#[server(endpoint = "poc/record", output = crate::codec::Json)]
 pub async fn record_runs(csv: String) -> Result<usize, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let service = caller.state.service();
@@ -317,7 +317,7 @@ pub async fn record_runs(csv: String) -> Result<usize, AppError> {
 }
 
 /// Records the PoC's status and decision (admins), audited.
-#[server(endpoint = "poc/decide")]
+#[server(endpoint = "poc/decide", output = crate::codec::Json)]
 pub async fn decide_poc(status: String, #[server(default)] decision: String) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let actor = caller.user()?.id;
@@ -339,7 +339,7 @@ pub async fn decide_poc(status: String, #[server(default)] decision: String) -> 
 }
 
 /// Corrects one recorded run (admins): checked by the same rules as a run file, audited.
-#[server(endpoint = "poc/edit-run")]
+#[server(endpoint = "poc/edit-run", output = crate::codec::Json)]
 pub async fn edit_run(id: i64, #[server(default)] cells: Vec<String>) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let actor = caller.user()?.id;
@@ -362,7 +362,7 @@ pub async fn edit_run(id: i64, #[server(default)] cells: Vec<String>) -> Result<
 }
 
 /// Takes a mistaken run out of the record (admins), audited. Needs `confirm`.
-#[server(endpoint = "poc/withdraw-run")]
+#[server(endpoint = "poc/withdraw-run", output = crate::codec::Json)]
 pub async fn withdraw_run(id: i64, #[server(default)] confirm: bool) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let actor = caller.user()?.id;
@@ -389,7 +389,7 @@ pub struct TokenLine {
 }
 
 /// The PoC's recording tokens (admins).
-#[server(endpoint = "poc/tokens")]
+#[server(endpoint = "poc/tokens", output = crate::codec::Json)]
 pub async fn poc_tokens() -> Result<Vec<TokenLine>, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let db = &caller.state.db;
@@ -423,7 +423,7 @@ pub struct NewToken {
 }
 
 /// Issues a recording token (admins), audited; it expires at the end of `expires_on` (UTC) if given.
-#[server(endpoint = "poc/issue-token")]
+#[server(endpoint = "poc/issue-token", output = crate::codec::Json)]
 pub async fn issue_poc_token(label: String, #[server(default)] expires_on: String) -> Result<NewToken, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     let expires_on = match expires_on.trim() {
@@ -435,7 +435,7 @@ pub async fn issue_poc_token(label: String, #[server(default)] expires_on: Strin
 }
 
 /// Revokes a recording token (admins), audited. Needs `confirm`.
-#[server(endpoint = "poc/revoke-token")]
+#[server(endpoint = "poc/revoke-token", output = crate::codec::Json)]
 pub async fn revoke_poc_token(prefix: String, #[server(default)] confirm: bool) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
     if !confirm {

@@ -450,7 +450,7 @@ fn Tokens(tokens: Vec<TokenLine>, revoke: ServerAction<RevokePocToken>) -> impl 
 #[island]
 fn TokenIssuer() -> impl IntoView {
     let p = use_texts().poc;
-    let issue = ServerAction::<IssuePocToken>::new();
+    let issue = crate::post::FormPost::new::<IssuePocToken>();
     view! {
         {move || issue.value().get().and_then(Result::ok).map(|k| view! {
             <div class="new-key" role="alert">
@@ -461,7 +461,7 @@ fn TokenIssuer() -> impl IntoView {
             </div>
         })}
         <crate::components::FormAlert action=issue/>
-        <ActionForm action=issue attr:class="form-grid">
+        <crate::post::PostForm post=issue attr:class="form-grid">
             <div class="field">
                 <label for="poc-token-label">{p.token_label}</label>
                 <input id="poc-token-label" name="label" type="text" maxlength="200" required/>
@@ -471,7 +471,7 @@ fn TokenIssuer() -> impl IntoView {
                 <input id="poc-token-expires" name="expires_on" type="date"/>
             </div>
             <div class="form-actions"><button type="submit" class="btn">{p.token_issue}</button></div>
-        </ActionForm>
+        </crate::post::PostForm>
     }
 }
 

@@ -49,6 +49,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/partners/overview", Some(Role::Admin)),
     ("/api/partners/save", Some(Role::Admin)),
     ("/api/partners/detail", Some(Role::Admin)),
+    ("/api/partners/keys", Some(Role::Admin)),
     ("/api/partners/keys/issue", Some(Role::Admin)),
     ("/api/partners/keys/rotate", Some(Role::Admin)),
     ("/api/partners/keys/revoke", Some(Role::Admin)),
@@ -137,7 +138,7 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         "/api/costs/import/edit-row" => vec![("id", "999999".into()), ("row", "2".into())],
         "/api/costs/import/rollback" => vec![("batch", "999999".into())],
         "/api/partners/save" => vec![("name", format!("Partner {n}")), ("games[0]", "STARFALL".into())],
-        "/api/partners/detail" => vec![("id", "1".into())],
+        "/api/partners/detail" | "/api/partners/keys" => vec![("id", "1".into())],
         "/api/partners/keys/issue" => vec![
             ("partner", "1".into()),
             ("label", "job".into()),

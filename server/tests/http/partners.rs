@@ -128,6 +128,11 @@ async fn admins_manage_partners_keys_and_allowlists_and_each_mistake_is_named() 
             "the successor keeps the list"
         );
         assert_eq!(detail["keys"][0]["rate_per_minute"], 120);
+        // The key console reads the keys alone again after issuing or rotating: the same lines.
+        let keys = json(&admin.call("/api/partners/keys", &[("id", &id)]).await.body);
+        assert_eq!(keys, detail["keys"]);
+        let unknown = admin.call("/api/partners/keys", &[("id", "999999")]).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
         let successor_id = detail["keys"][0]["id"].to_string();
         let revoked = admin.call("/api/partners/keys/revoke", &[("key", &successor_id), ("confirm", "true")]).await;
         assert_eq!(revoked.status, StatusCode::OK);
