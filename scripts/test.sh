@@ -16,6 +16,8 @@ cd "$ROOT"
 say "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
+# The browser's side of the app (the `hydrate` feature), as the wasm build compiles it.
+cargo clippy -p frontend --target wasm32-unknown-unknown --profile wasm-release --locked -- -D warnings
 say "Rust tests"
 # The server's HTTP suites run one test at a time: each test has its own tokio runtime, and with
 # several at once a server-rendered page now and then stalled until the request timeout (seen only

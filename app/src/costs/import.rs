@@ -505,7 +505,9 @@ mod upload {
             }
         });
         let on_error = Closure::<dyn FnMut()>::new(move || {
-            (sending.set(None), reading.set(false), failed.set(true));
+            sending.set(None);
+            reading.set(false);
+            failed.set(true);
         });
         let upload = xhr.upload()?;
         upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
@@ -516,7 +518,10 @@ mod upload {
         sending.set(Some((0, 0)));
         xhr.send_with_opt_form_data(Some(&data))?;
         // The request owns its handlers from here on; each upload leaves these few behind.
-        (on_progress.forget(), on_sent.forget(), on_done.forget(), on_error.forget());
+        on_progress.forget();
+        on_sent.forget();
+        on_done.forget();
+        on_error.forget();
         Ok(())
     }
 }
