@@ -136,6 +136,27 @@ async fn send(path: &str, body: web_sys::UrlSearchParams) -> Result<Answer, wasm
     Ok(Answer { status: response.status(), redirect, text })
 }
 
+/// Whether the island has hydrated: false on the server and until then. A button whose answer
+/// only the browser can show (a secret shown once) stays disabled in a page without JavaScript,
+/// with a hint shown until then: not `<noscript>`, which a browser whose scripts are blocked (by a
+/// content policy, say) or fail to load does not show.
+pub fn hydrated() -> Signal<bool> {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    ready.into()
+}
+
+/// Refuses a form posted without JavaScript: the server would send the browser back to the page,
+/// and a secret shown only in the answer would be lost. Called before anything is issued.
+#[cfg(feature = "ssr")]
+pub fn refuse_plain_form() -> Result<(), AppError> {
+    let plain = use_context::<http::request::Parts>().is_some_and(|request| {
+        let accept = request.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
+        accept.is_some_and(|v| v.contains("text/html"))
+    });
+    if plain { Err(AppError::invalid("script", "secret.needs_script")) } else { Ok(()) }
+}
+
 /// A form posted by [`FormPost`]: a plain `<form method="post">` to the server function, which
 /// the island sends itself once hydrated. Attributes (`attr:class`) go on the form.
 #[component]

@@ -117,3 +117,14 @@ test('a marketer cannot open the key console', async ({ page }, info) => {
   await expect(page.getByRole('link', { name: PARTNER })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Check and load' })).toHaveCount(0);
 });
+
+test('without JavaScript a key is not issued, and the page says why', async ({ page }, info) => {
+  test.skip(hydrated(info), 'the page without JavaScript');
+  await signInAs(page, info, ADMIN);
+  await openPartner(page, info);
+  const issue = page.locator('details', { has: page.locator('summary', { hasText: 'Issue a key' }) });
+  await issue.locator('summary').click();
+  // The new key would be shown only in the answer, which a plain form post cannot show.
+  await expect(issue.getByRole('button', { name: 'Issue a key' })).toBeDisabled();
+  await expect(issue.getByText('Showing a new key once needs JavaScript.')).toBeVisible();
+});

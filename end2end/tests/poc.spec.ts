@@ -64,3 +64,25 @@ test('each point of the scatter charts has its system colour, as the legend says
     expect(fill, `${system} points`).toBe(legend);
   }
 });
+
+test('an admin issues a recording token and sees it once; without JavaScript the page says why it cannot', async ({ page }, info) => {
+  await signInAs(page, info, ADMIN);
+  await open(page, info, '/poc');
+  const issue = page.getByRole('button', { name: 'Issue a token' });
+  if (!hydrated(info)) {
+    // The answer is the only place the token is shown: a plain form post would lose it.
+    await expect(issue).toBeDisabled();
+    await expect(page.getByText('Showing a new token once needs JavaScript.')).toBeVisible();
+    return;
+  }
+  await expect(page.getByText('Showing a new token once needs JavaScript.')).toHaveCount(0);
+  await page.getByLabel('What it is for').fill('e2e recorder');
+  await issue.click();
+  const shown = page.getByRole('alert').filter({ hasText: 'shown only this once' });
+  const token = await shown.getByRole('textbox').inputValue();
+  expect(token.length).toBeGreaterThan(20);
+  await page.reload();
+  await waitForApp(page, info);
+  await expect(page.getByText(token)).toHaveCount(0);
+  await expect(page.getByRole('row').filter({ hasText: 'e2e recorder' })).toHaveCount(1);
+});

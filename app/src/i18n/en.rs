@@ -205,6 +205,10 @@ pub const TEXTS: Texts = Texts {
         ("poc.decision_long", "The decision is at most 2,000 characters."),
         ("poc.token_label", "Say what the token is for (at most 200 characters)."),
         (
+            "secret.needs_script",
+            "A new key or token is shown only once, in the page, which needs JavaScript. Nothing was issued.",
+        ),
+        (
             "poc.columns",
             "The columns must be: system,scenario,format,compression,file_count,file_size_mb,total_bytes,rows,load_seconds,latency_p50_ms,latency_p95_ms,credits,cost_usd,error,run_date,system_version,run_by,notes",
         ),
@@ -501,6 +505,7 @@ const POC: PocTexts = PocTexts {
     token_issue: "Issue a token",
     token_new: "New token",
     token_shown_once: "Copy this token now. It is shown only this once; MCMS keeps only its hash.",
+    token_needs_script: "Showing a new token once needs JavaScript.",
     token_prefix: "Prefix",
     token_issued_by: "Issued by",
     token_status: "Status",

@@ -205,6 +205,10 @@ pub const TEXTS: Texts = Texts {
         ("poc.decision_long", "결정 내용은 2,000자 이내입니다."),
         ("poc.token_label", "토큰의 용도를 적으세요 (200자 이내)."),
         (
+            "secret.needs_script",
+            "새 키나 토큰은 페이지에서 한 번만 보여 주므로 JavaScript가 필요합니다. 아무것도 발급하지 않았습니다.",
+        ),
+        (
             "poc.columns",
             "열은 system,scenario,format,compression,file_count,file_size_mb,total_bytes,rows,load_seconds,latency_p50_ms,latency_p95_ms,credits,cost_usd,error,run_date,system_version,run_by,notes 이어야 합니다",
         ),
@@ -492,6 +496,7 @@ const POC: PocTexts = PocTexts {
     token_issue: "토큰 발급",
     token_new: "새 토큰",
     token_shown_once: "지금 이 토큰을 복사하세요. 한 번만 표시되며 MCMS는 해시만 보관합니다.",
+    token_needs_script: "새 토큰을 한 번 보여 주려면 JavaScript가 필요합니다.",
     token_prefix: "접두어",
     token_issued_by: "발급자",
     token_status: "상태",

@@ -512,6 +512,7 @@ pub struct PocTexts {
     pub token_issue: &'static str,
     pub token_new: &'static str,
     pub token_shown_once: &'static str,
+    pub token_needs_script: &'static str,
     pub token_prefix: &'static str,
     pub token_issued_by: &'static str,
     pub token_status: &'static str,
@@ -761,6 +762,7 @@ mod tests {
         "poc.decision_missing",
         "poc.decision_long",
         "poc.token_label",
+        "secret.needs_script",
     ];
 
     #[test]

@@ -5,7 +5,7 @@ use super::*;
 use crate::components::{FormAlert, LoadOutcome};
 use crate::costs::periods::HistoryList;
 use crate::i18n::{RowProblem, use_texts};
-use crate::post::{FormPost, PostForm};
+use crate::post::{FormPost, PostForm, hydrated};
 use domain::keys::Scope;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -341,6 +341,7 @@ fn KeyTable(keys: Vec<KeyLine>, rotate: FormPost<IssuedKey>) -> impl IntoView {
 fn KeyActions(k: KeyLine, rotate: FormPost<IssuedKey>) -> impl IntoView {
     let t = use_texts();
     let p = t.partners;
+    let ready = hydrated();
     let id = k.id;
     let f = move |what: &str| format!("key-{id}-{what}");
     let (rotate_label, revoke_label, save_label) =
@@ -358,7 +359,8 @@ fn KeyActions(k: KeyLine, rotate: FormPost<IssuedKey>) -> impl IntoView {
                     <input id=f("rotate-confirm") name="confirm" type="checkbox" value="true" required/>
                     <label for=f("rotate-confirm")>{p.confirm_rotate}</label>
                 </div>
-                <button type="submit" class="btn btn-small">{rotate_label}</button>
+                {move || (!ready.get()).then(|| view! { <p class="hint">{p.needs_script}</p> })}
+                <button type="submit" class="btn btn-small" disabled=move || !ready.get()>{rotate_label}</button>
             </PostForm>
         </details>
         <details>
@@ -438,6 +440,7 @@ fn KeySettingsFields(
 #[component]
 fn IssueForm(partner: i64, issue: FormPost<IssuedKey>) -> impl IntoView {
     let p = use_texts().partners;
+    let ready = hydrated();
     let all: Vec<String> = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
     view! {
         <details>
@@ -445,8 +448,8 @@ fn IssueForm(partner: i64, issue: FormPost<IssuedKey>) -> impl IntoView {
             <PostForm post=issue attr:class="stack">
                 <input type="hidden" name="partner" value=partner/>
                 <KeySettingsFields prefix="issue".to_owned() label=String::new() scopes=all expires_on=String::new() rate=600 quota=None/>
-                <noscript><p class="hint">{p.needs_script}</p></noscript>
-                <div class="form-actions"><button type="submit" class="btn btn-primary">{p.issue}</button></div>
+                {move || (!ready.get()).then(|| view! { <p class="hint">{p.needs_script}</p> })}
+                <div class="form-actions"><button type="submit" class="btn btn-primary" disabled=move || !ready.get()>{p.issue}</button></div>
             </PostForm>
         </details>
     }

@@ -341,6 +341,7 @@ pub async fn issue_key(
     #[server(default)] daily_quota: String,
 ) -> Result<IssuedKey, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    crate::post::refuse_plain_form()?;
     let settings = key_settings(&label, &scopes, &expires_on, rate_per_minute, &daily_quota)?;
     let (info, key) = caller.state.service().issue_key(&caller.actor()?, partner, &settings).await?;
     Ok(IssuedKey { key: key.reveal().to_owned(), prefix: info.prefix })
@@ -351,6 +352,7 @@ pub async fn issue_key(
 #[server(endpoint = "partners/keys/rotate", output = crate::codec::Json)]
 pub async fn rotate_key(key: i64, grace_hours: i64, #[server(default)] confirm: bool) -> Result<IssuedKey, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    crate::post::refuse_plain_form()?;
     if !confirm {
         return Err(AppError::invalid("confirm", "key.confirm"));
     }

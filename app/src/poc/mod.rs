@@ -426,6 +426,7 @@ pub struct NewToken {
 #[server(endpoint = "poc/issue-token", output = crate::codec::Json)]
 pub async fn issue_poc_token(label: String, #[server(default)] expires_on: String) -> Result<NewToken, AppError> {
     let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    crate::post::refuse_plain_form()?;
     let expires_on = match expires_on.trim() {
         "" => None,
         day => Some(domain::costs::parse_date_checked(day).map_err(|p| AppError::invalid("expires_on", p.code()))?),

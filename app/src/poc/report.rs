@@ -451,6 +451,7 @@ fn Tokens(tokens: Vec<TokenLine>, revoke: ServerAction<RevokePocToken>) -> impl 
 fn TokenIssuer() -> impl IntoView {
     let p = use_texts().poc;
     let issue = crate::post::FormPost::new::<IssuePocToken>();
+    let ready = crate::post::hydrated();
     view! {
         {move || issue.value().get().and_then(Result::ok).map(|k| view! {
             <div class="new-key" role="alert">
@@ -470,7 +471,8 @@ fn TokenIssuer() -> impl IntoView {
                 <label for="poc-token-expires">{p.token_expires_on}</label>
                 <input id="poc-token-expires" name="expires_on" type="date"/>
             </div>
-            <div class="form-actions"><button type="submit" class="btn">{p.token_issue}</button></div>
+            {move || (!ready.get()).then(|| view! { <p class="hint">{p.token_needs_script}</p> })}
+            <div class="form-actions"><button type="submit" class="btn" disabled=move || !ready.get()>{p.token_issue}</button></div>
         </crate::post::PostForm>
     }
 }

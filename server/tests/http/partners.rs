@@ -178,3 +178,46 @@ async fn a_statistics_file_loads_whole_or_names_every_bad_row() {
         app.finish().await;
     }
 }
+
+/// A new key or token is shown once, in the answer; a form posted without JavaScript is answered
+/// by sending the browser back to the page, where it could not be shown. Such a post issues
+/// nothing and says why; the same call from the page's script issues.
+#[tokio::test]
+async fn keys_and_tokens_are_not_issued_by_a_form_posted_without_javascript() {
+    for app in TestApp::each().await {
+        common::seed_ledger(&app).await;
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let id = admin.call("/api/partners/save", &[("name", "Blue"), ("games[0]", "STARFALL")]).await.body;
+        let page = format!("http://{}/partners/{id}", common::HOST);
+        let keys = |body: &str| json(body).as_array().unwrap().clone();
+        let sent_back = |r: &common::Reply| {
+            assert_eq!(r.status, StatusCode::FOUND, "{}: {}", app.backend(), r.body);
+            let back = r.location().unwrap().trim_start_matches(&format!("http://{}", common::HOST)).to_owned();
+            assert!(back.contains("__err="), "{back}");
+            back
+        };
+
+        let issue = format!("partner={id}&label=nightly&scopes%5B0%5D=stats%3Aread&rate_per_minute=60");
+        let r = admin.send(common::plain_form_post("/api/partners/keys/issue", &page), issue).await;
+        let back = sent_back(&r);
+        let shown = admin.page(&back).await;
+        assert!(shown.body.contains("which needs JavaScript. Nothing was issued."), "{}", app.backend());
+        assert!(keys(&admin.call("/api/partners/keys", &[("id", &id)]).await.body).is_empty(), "{}", app.backend());
+
+        let form =
+            [("partner", id.as_str()), ("label", "nightly"), ("scopes[0]", "stats:read"), ("rate_per_minute", "60")];
+        assert_eq!(admin.call("/api/partners/keys/issue", &form).await.status, StatusCode::OK);
+        let before = keys(&admin.call("/api/partners/keys", &[("id", &id)]).await.body);
+        assert_eq!(before.len(), 1);
+        let rotate = format!("key={}&grace_hours=2&confirm=true", before[0]["id"]);
+        let r = admin.send(common::plain_form_post("/api/partners/keys/rotate", &page), rotate).await;
+        sent_back(&r);
+        assert_eq!(keys(&admin.call("/api/partners/keys", &[("id", &id)]).await.body), before, "{}", app.backend());
+
+        let tokens = admin.call("/api/poc/tokens", &[]).await.body;
+        let poc = format!("http://{}/poc", common::HOST);
+        let r = admin.send(common::plain_form_post("/api/poc/issue-token", &poc), "label=nightly".to_owned()).await;
+        sent_back(&r);
+        assert_eq!(admin.call("/api/poc/tokens", &[]).await.body, tokens, "{}", app.backend());
+    }
+}
