@@ -28,7 +28,7 @@ where
     }
 
     fn outcome(&self) -> Option<Result<(), AppError>> {
-        self.value().with(|v| v.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone)))
+        self.value().with(settled)
     }
 }
 
@@ -41,8 +41,13 @@ where
     }
 
     fn outcome(&self) -> Option<Result<(), AppError>> {
-        self.value().with(|v| v.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone)))
+        self.value().with(settled)
     }
+}
+
+/// An answer without its value: whether it succeeded, or its error.
+fn settled<O>(answer: &Option<Result<O, AppError>>) -> Option<Result<(), AppError>> {
+    answer.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone))
 }
 
 /// The outcome of a form, announced to screen readers. A form outside an island posts as a plain

@@ -86,9 +86,10 @@ where
                 Ok(Answer { status, text, .. }) if (400..600).contains(&status) => {
                     self.answer(Err(<AppError as server_fn::error::FromServerFnError>::de(text.into())))
                 }
-                Ok(Answer { text, .. }) => {
-                    self.answer(serde_json::from_str(&text).map_err(|e| AppError::BadRequest(e.to_string())))
-                }
+                Ok(Answer { text, .. }) => self.answer(
+                    <crate::codec::JsonText as server_fn::Decodes<O>>::decode(text.into())
+                        .map_err(|e| AppError::BadRequest(e.to_string())),
+                ),
                 // No answer at all (offline, the server gone): said as the server's failure.
                 Err(_) => self.answer(Err(AppError::Internal)),
             }
@@ -150,11 +151,17 @@ pub fn hydrated() -> Signal<bool> {
 /// and a secret shown only in the answer would be lost. Called before anything is issued.
 #[cfg(feature = "ssr")]
 pub fn refuse_plain_form() -> Result<(), AppError> {
-    let plain = use_context::<http::request::Parts>().is_some_and(|request| {
-        let accept = request.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
-        accept.is_some_and(|v| v.contains("text/html"))
-    });
-    if plain { Err(AppError::invalid("script", "secret.needs_script")) } else { Ok(()) }
+    match use_context::<http::request::Parts>() {
+        Some(request) if asks_for_a_page(&request.headers) => Err(AppError::invalid("script", "secret.needs_script")),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a request asks for a page back (`Accept: text/html`): a form the browser posted itself,
+/// which leptos answers by sending the browser back to the page, as against an island's `fetch`.
+#[cfg(feature = "ssr")]
+pub fn asks_for_a_page(headers: &http::HeaderMap) -> bool {
+    headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
 /// A form posted by [`FormPost`]: a plain `<form method="post">` to the server function, which

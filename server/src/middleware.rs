@@ -72,11 +72,7 @@ pub async fn load_visitor(State(state): State<app::AppState>, req: Request, next
 pub async fn form_outcome(req: Request, next: Next) -> Response {
     let is_form_post = req.method() == Method::POST
         && req.uri().path().starts_with("/api/")
-        && req
-            .headers()
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/html"));
+        && app::post::asks_for_a_page(req.headers());
     let referer = req.headers().get(http::header::REFERER).cloned();
     let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
