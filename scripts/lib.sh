@@ -98,12 +98,13 @@ ensure_postgres() {
 }
 
 build_site() {
-  # A release build compresses the site (brotli, gzip) before building the server, which embeds it
+  # A release build makes a browser bundle per kind of page besides the whole one (build_bundles)
+  # and compresses the site (brotli, gzip) before building the server, which embeds it
   # (server/src/site.rs). cargo-leptos' gzip is weaker than `gzip -9` (mcms.wasm: 466 KB against
   # 398 KB), so the .gz files are made again with gzip -9 in between; browsers mostly take brotli.
   if [[ " $* " == *" --release "* ]]; then
     say "building MCMS (cargo leptos build $* --precompress)"
-    (cd "$ROOT" && cargo leptos build "$@" --precompress --frontend-only)
+    build_bundles "$@"
     local gz
     for gz in "$SITE_ROOT"/pkg/*.gz; do gzip -9 -n -c "${gz%.gz}" >"$gz"; done
     (cd "$ROOT" && cargo leptos build "$@" --server-only)
@@ -111,4 +112,33 @@ build_site() {
     say "building MCMS (cargo leptos build $*)"
     (cd "$ROOT" && cargo leptos build "$@")
   fi
+}
+
+# The release build's browser code: a bundle per kind of page (frontend/bundles), each compiled with
+# only its islands, then the whole one (every island; debug builds have only this). A page loads
+# the smallest that holds its islands, so a first visit downloads its own islands' code alone.
+build_bundles() {
+  # The wasm a build links keeps one name whatever the features (cargo names a cdylib without its
+  # features' hash), so cargo would take the last bundle's for a fresh build of another: remove it
+  # before each build to have it linked again.
+  local linked="$CARGO_TARGET_DIR/front/wasm32-unknown-unknown/wasm-release/deps/frontend.wasm"
+  local pkg="$SITE_ROOT/pkg" name islands features made=() ext
+  # Each build starts from an empty pkg/: the bundles wait here until the last one.
+  local cut="$CARGO_TARGET_DIR/bundles"
+  rm -rf "$cut" && mkdir -p "$cut"
+  while read -r name islands; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    features=$(tr -s ' \t' ',' <<<"$islands") # cost-editor,upload-form
+    say "browser bundle $name: $features"
+    rm -f "$linked"
+    (cd "$ROOT" && cargo leptos build "$@" --precompress --frontend-only \
+      --lib-features "app/only-islands,app/${features//,/,app/}" </dev/null)
+    for ext in js js.br js.gz wasm wasm.br wasm.gz; do mv "$pkg/mcms.$ext" "$cut/mcms-$name.$ext"; done
+    made+=("$name:$features")
+  done <"$ROOT/frontend/bundles"
+  say "browser bundle with every island"
+  rm -f "$linked"
+  (cd "$ROOT" && cargo leptos build "$@" --precompress --frontend-only)
+  mv "$cut"/* "$pkg/"
+  node "$ROOT/scripts/bundles-manifest.mjs" "$pkg" "${made[@]}"
 }

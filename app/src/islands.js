@@ -1,10 +1,15 @@
 // Loads the browser code only on a page that has islands, then hydrates each island in page order.
-// A page without one (home, lists, reports, admin tables) downloads no script at all. Either way the
-// body is marked `data-hydrated` once every island has its handlers (the end-to-end tests wait for it).
-const islands = document.querySelectorAll('leptos-island');
+// A page without one (home, lists, reports, admin tables) downloads no script at all. A release
+// build also has smaller bundles, each compiled with only some islands (__BUNDLES__, smallest first;
+// frontend/bundles): the page takes the first that holds all of its islands, else the whole code. Either way the body
+// is marked `data-hydrated` once every island has its handlers (the end-to-end tests wait for it).
+const islands = [...document.querySelectorAll('leptos-island')];
 if (islands.length > 0) {
-  const code = await import('PKG.js');
-  await code.default({ module_or_path: 'PKG.wasm' });
+  const names = islands.map((island) => island.dataset.component);
+  const bundle = __BUNDLES__.find((b) => names.every((name) => b.islands.includes(name)));
+  const file = `__DIR__/__NAME__${bundle ? `-${bundle.name}` : ''}`;
+  const code = await import(`${file}.js`);
+  await code.default({ module_or_path: `${file}.wasm` });
   code.hydrate();
   for (const island of islands) {
     const hydrate = code[island.dataset.component];

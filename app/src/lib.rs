@@ -77,9 +77,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The smaller browser bundles of a release build, as the page script reads them: a JSON list of
+/// `{"name": "cost-form", "islands": [island ids]}` (`pkg/mcms-cost-form.js`, `.wasm`), smallest
+/// first, from the site's `pkg/bundles.json` (frontend/bundles; the server checks it when it
+/// starts). Without it (debug builds) every page loads the whole bundle.
+#[derive(Clone, Debug)]
+pub struct Bundles(pub std::sync::Arc<str>);
+
 /// The page's one script, in place of leptos' `HydrationScripts`: on a page with islands it
-/// loads the browser code and hydrates them (`islands.js`); on a page without, it loads nothing.
-/// (Leptos' own island script preloads and loads the bundle on every page.)
+/// loads the smallest bundle holding them and hydrates them (`islands.js`); on a page without, it
+/// loads nothing. (Leptos' own island script preloads and loads the whole bundle on every page.)
 #[component]
 fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     // As in islands mode: the page itself is not hydrated, so nothing outside an island is
@@ -87,8 +94,11 @@ fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     if let Some(sc) = Owner::current_shared_context() {
         sc.set_is_hydrating(false);
     }
-    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
-    let script = include_str!("islands.js").replace("PKG", &pkg);
+    let bundles = use_context::<Bundles>().map_or_else(|| "[]".into(), |b| b.0);
+    let script = include_str!("islands.js")
+        .replace("__DIR__", &format!("/{}", options.site_pkg_dir))
+        .replace("__NAME__", &options.output_name)
+        .replace("__BUNDLES__", &bundles);
     view! { <script type="module" nonce=leptos::nonce::use_nonce()>{script}</script> }
 }
 

@@ -62,7 +62,11 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .route("/api/poc/runs", post(crate::poc::record))
         .with_state(state.clone());
     let visitor_state = state.clone();
-    let context = move || provide_context(state.clone());
+    let bundles = app::Bundles(serde_json::to_string(&config.site.bundles()).expect("plain strings serialise").into());
+    let context = move || {
+        provide_context(state.clone());
+        provide_context(bundles.clone());
+    };
     let page = {
         let options = options.clone();
         move || shell(options.clone())

@@ -9,6 +9,9 @@
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 #[derive(rust_embed::Embed)]
@@ -36,6 +39,66 @@ impl Site {
             Site::Folder(root) => root.join("pkg").is_dir(),
         }
     }
+
+    /// The smaller bundles of a release build (`pkg/bundles.json`, written by
+    /// scripts/bundles-manifest.mjs), as the page script reads them; none if the build made none,
+    /// or if they sit beside another build's whole bundle (stale files beside a newer build).
+    /// A list that does not parse, or a bundle whose files are missing or oddly named, is left out
+    /// with a warning: its pages then load the whole bundle, which holds every island.
+    pub fn bundles(&self) -> Vec<Bundle> {
+        let Some(text) = self.read("bundles.json") else {
+            return Vec::new();
+        };
+        let cut: Cut = match serde_json::from_slice(&text) {
+            Ok(cut) => cut,
+            Err(error) => {
+                tracing::warn!(%error, "pkg/bundles.json does not parse; every page loads the whole bundle");
+                return Vec::new();
+            }
+        };
+        let whole = self.read("mcms.wasm").map(|wasm| hex::encode(Sha256::digest(&wasm)));
+        if whole.as_deref() != Some(cut.whole.as_str()) {
+            tracing::warn!(
+                "pkg/bundles.json was cut from another build of mcms.wasm; every page loads the whole bundle"
+            );
+            return Vec::new();
+        }
+        let plain = |s: &str, extra: char| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == extra);
+        cut.bundles
+            .into_iter()
+            .filter(|b| {
+                let usable = plain(&b.name, '-')
+                    && b.islands.iter().all(|island| plain(island, '_'))
+                    && ["js", "wasm"].iter().all(|ext| self.read(&format!("mcms-{}.{ext}", b.name)).is_some());
+                if !usable {
+                    tracing::warn!(bundle = %b.name, "a bundle in pkg/bundles.json is missing or misnamed; left out");
+                }
+                usable
+            })
+            .collect()
+    }
+
+    fn read(&self, file: &str) -> Option<Cow<'static, [u8]>> {
+        match self {
+            Site::Embedded => Embedded::get(&format!("pkg/{file}")).map(|f| f.data),
+            Site::Folder(root) => std::fs::read(root.join("pkg").join(file)).ok().map(Cow::Owned),
+        }
+    }
+}
+
+/// `pkg/bundles.json`: the bundles and the whole bundle they were cut from (its SHA-256, hex).
+#[derive(Deserialize)]
+struct Cut {
+    whole: String,
+    bundles: Vec<Bundle>,
+}
+
+/// One of the release build's smaller bundles: its name (`pkg/mcms-NAME.js`, `.wasm`) and the
+/// islands it holds (their `data-component` ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub name: String,
+    pub islands: Vec<String>,
 }
 
 /// `GET /pkg/{file}` from the embedded site: brotli or gzip when the request accepts it and the
@@ -89,4 +152,51 @@ fn accepted_encodings(headers: &HeaderMap) -> Vec<&str> {
             (!refused && !coding.is_empty()).then_some(coding)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A site folder with a whole bundle, one cut bundle and the given `bundles.json`.
+    fn site(name: &str, bundles_json: Option<&str>) -> Site {
+        let root = std::env::temp_dir().join(format!("mcms-site-{}-{name}", std::process::id()));
+        let pkg = root.join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("mcms.wasm"), b"whole").unwrap();
+        std::fs::write(pkg.join("mcms-form.wasm"), b"cut").unwrap();
+        std::fs::write(pkg.join("mcms-form.js"), b"glue").unwrap();
+        std::fs::write(pkg.join("mcms-nojs.wasm"), b"cut").unwrap();
+        if let Some(json) = bundles_json {
+            std::fs::write(pkg.join("bundles.json"), json).unwrap();
+        }
+        Site::Folder(root)
+    }
+
+    fn whole() -> String {
+        hex::encode(Sha256::digest(b"whole"))
+    }
+
+    #[test]
+    fn bundles_cut_from_this_build_are_offered_and_anything_doubtful_is_left_out() {
+        let form = Bundle { name: "form".into(), islands: vec!["CostEditor_12".into()] };
+        let json = |bundles: &str| format!(r#"{{"whole":"{}","bundles":[{bundles}]}}"#, whole());
+
+        // A debug build cuts nothing: every page loads the whole bundle.
+        assert_eq!(site("none", None).bundles(), []);
+        let good = r#"{"name":"form","islands":["CostEditor_12"]}"#;
+        assert_eq!(site("good", Some(&json(good))).bundles(), [form.clone()]);
+        // Cut from another build (a stale file beside a newer whole bundle): none of them.
+        let stale = format!(r#"{{"whole":"{}","bundles":[{good}]}}"#, "0".repeat(64));
+        assert_eq!(site("stale", Some(&stale)).bundles(), []);
+        assert_eq!(site("broken", Some("{\"bundles\":")).bundles(), []);
+        // A missing file, or a name that is not a plain bundle name or island id, drops that bundle only.
+        let odd = [
+            r#"{"name":"gone","islands":["CostEditor_12"]}"#,
+            r#"{"name":"nojs","islands":["CostEditor_12"]}"#,
+            r#"{"name":"../form","islands":["CostEditor_12"]}"#,
+            r#"{"name":"form","islands":["</script>"]}"#,
+        ];
+        assert_eq!(site("odd", Some(&json(&[odd.join(","), good.into()].join(",")))).bundles(), [form]);
+    }
 }

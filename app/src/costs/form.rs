@@ -58,7 +58,8 @@ pub fn CostFormPage() -> impl IntoView {
 
 /// An island: the rule engine runs in the browser on every keystroke. Everything it needs comes in
 /// its props (serialised into the page), since the browser has no server context.
-#[island]
+#[cfg_attr(any(not(feature = "only-islands"), feature = "cost-editor"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "cost-editor")), component)]
 fn CostEditor(data: FormData, existing: Option<CostRecord>) -> impl IntoView {
     let t = use_texts();
     let lang = use_lang();

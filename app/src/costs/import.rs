@@ -396,7 +396,8 @@ pub fn ImportPage() -> impl IntoView {
 /// The upload form, an island. Without JavaScript it is a plain multipart POST; hydrated, it sends
 /// the file itself so the page can show how much is sent, then that the server is reading it, and
 /// follows the server's answer (the draft's grid, or this page saying why the file was refused).
-#[island]
+#[cfg_attr(any(not(feature = "only-islands"), feature = "upload-form"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "upload-form")), component)]
 fn UploadForm(vendors: Vec<super::Choice>, max_mb: usize) -> impl IntoView {
     let t = use_texts();
     let sending = RwSignal::new(None::<(u64, u64)>);
@@ -628,7 +629,8 @@ pub fn DraftPage() -> impl IntoView {
 /// The draft's mapping, grid and commit, an island. Hydrated, a changed cell is sent and checked
 /// at once and the draft is read again; without JavaScript each row has its button and the page
 /// comes back checked.
-#[island]
+#[cfg_attr(any(not(feature = "only-islands"), feature = "draft-editor"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "draft-editor")), component)]
 fn DraftEditor(draft: DraftView, all: bool) -> impl IntoView {
     let t = use_texts();
     let (id, page) = (draft.id, draft.page);

@@ -232,7 +232,8 @@ pub fn PartnerPage() -> impl IntoView {
 /// The partner's keys, an island: a key issued or rotated is shown this once, in this browser, and
 /// the table is read again; revoking or changing a key posts as a plain form (the page comes back
 /// with the outcome and the history).
-#[island]
+#[cfg_attr(any(not(feature = "only-islands"), feature = "key-console"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "key-console")), component)]
 fn KeyConsole(partner: i64, keys: Vec<KeyLine>) -> impl IntoView {
     let issue = FormPost::new::<IssueKey>();
     let rotate = FormPost::new::<RotateKey>();
@@ -456,7 +457,8 @@ fn IssueForm(partner: i64, issue: FormPost<IssuedKey>) -> impl IntoView {
 }
 
 /// [`AllowlistField`] as an island of its own, for the partner's allowlist form.
-#[island]
+#[cfg_attr(any(not(feature = "only-islands"), feature = "allowlist-input"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "allowlist-input")), component)]
 fn AllowlistInput(id: String, current: String) -> impl IntoView {
     view! { <AllowlistField id current/> }
 }

@@ -447,7 +447,8 @@ fn Tokens(tokens: Vec<TokenLine>, revoke: ServerAction<RevokePocToken>) -> impl 
 
 /// Issues a recording token and shows it this once: an island, since only the browser that asked
 /// may see the token (the page is never sent again with it).
-#[island]
+#[cfg_attr(any(not(feature = "only-islands"), feature = "token-issuer"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "token-issuer")), component)]
 fn TokenIssuer() -> impl IntoView {
     let p = use_texts().poc;
     let issue = crate::post::FormPost::new::<IssuePocToken>();
