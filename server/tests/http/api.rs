@@ -16,7 +16,6 @@ fn partner_form(name: &'static str, game: &str, channel: &str, active: bool) -> 
     PartnerForm { name, contact: "ops@partner.test", active, games, channels }
 }
 use time::OffsetDateTime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Served {
     addr: SocketAddr,
@@ -62,46 +61,32 @@ impl Answer {
 }
 
 impl Served {
-    /// One GET over a fresh connection, HTTP/1.1 with `Connection: close`.
+    /// One GET over a fresh connection, with hyper's HTTP/1.1 client.
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
-        let mut request = format!("GET {path} HTTP/1.1\r\nHost: partner.test\r\nConnection: close\r\n");
+        use http_body_util::BodyExt;
+        let stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+        tokio::spawn(connection);
+        let mut request = http::Request::get(path).header(http::header::HOST, "partner.test");
         for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
+            request = request.header(*name, *value);
         }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let raw = String::from_utf8(raw).unwrap();
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-        let mut lines = head.lines();
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-            .collect::<Vec<_>>();
-        let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
-        let body = if chunked { dechunk(body) } else { body.to_owned() };
-        Answer { status, headers, body }
+        let empty = http_body_util::Empty::<axum::body::Bytes>::new();
+        let response = sender.send_request(request.body(empty).unwrap()).await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Answer { status, headers, body: String::from_utf8(body.to_vec()).unwrap() }
     }
 
     async fn with_key(&self, path: &str, key: &str) -> Answer {
         self.get(path, &[("Authorization", &format!("Bearer {key}"))]).await
     }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
-    }
-    out
 }
 
 fn settings(scopes: &[Scope]) -> KeySettings {
