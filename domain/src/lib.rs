@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lang;
 pub mod money;
 pub mod net;
+pub mod pipeline;
 pub mod poc;
 pub mod role;
 pub mod sheet;

@@ -138,6 +138,9 @@ enum Command {
         #[arg(long, env = "MCMS_IMPORT_MAX_ROWS", default_value_t = 200_000)]
         max_rows: usize,
     },
+    /// Pipelines: data jobs written as YAML or JSON files (docs/pipelines.md).
+    #[command(subcommand)]
+    Pipeline(PipelineCommand),
     /// Create an administrator; the password is read from standard input.
     CreateAdmin {
         #[command(flatten)]
@@ -188,6 +191,53 @@ impl LedgerArgs {
 
     fn today(&self) -> time::Date {
         time::OffsetDateTime::now_utc().to_offset(self.utc_offset).date()
+    }
+}
+
+#[derive(Subcommand)]
+enum PipelineCommand {
+    /// Check a pipeline file: every problem with its line and column (`FILE:LINE:COLUMN: …`).
+    /// Exits 0 when there is none, 1 otherwise.
+    Check {
+        /// The pipeline file, YAML or JSON.
+        file: PathBuf,
+        /// A parameter's value, `name=value`; repeat for each parameter.
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or("a parameter is given as name=value")?;
+    Ok((name.trim().to_owned(), value.to_owned()))
+}
+
+/// `mcms pipeline check`: reads at most a pipeline file's largest size, then reports.
+fn check_pipeline(file: &std::path::Path, params: Vec<(String, String)>) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(domain::pipeline::MAX_FILE_BYTES as u64 + 1).read_to_string(&mut text))
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let given = params.into_iter().collect();
+    match domain::pipeline::check(&text, &given) {
+        Ok(checked) => {
+            let steps: Vec<&str> =
+                checked.order.iter().map(|&i| checked.pipeline.steps[i].name.value.as_str()).collect();
+            println!("{}: no problems; {} steps, run in this order: {}", file.display(), steps.len(), steps.join(", "));
+            Ok(())
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{}:{}:{}: {}", file.display(), p.line, p.column, p.kind);
+            }
+            anyhow::bail!(
+                "{} has {} problem{}",
+                file.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            )
+        }
     }
 }
 
@@ -317,6 +367,7 @@ async fn run() -> ExitCode {
                 store::partners::KeySettings { label, scopes, expires_at: None, rate_per_minute, daily_quota };
             issue_key(&db, &partner, &settings, &as_email).await
         }
+        Some(Command::Pipeline(PipelineCommand::Check { file, params })) => check_pipeline(&file, params),
         Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, month).await,
         Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, month, format).await,
         Some(Command::Import { db, ledger, file, as_email, dry_run, accept_warnings, vendor, max_mb, max_rows }) => {

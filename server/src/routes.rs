@@ -60,6 +60,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .route("/costs/import/{id}/errors.csv", get(import_errors))
         .route("/poc/export.csv", get(crate::poc::export))
         .route("/api/poc/runs", post(crate::poc::record))
+        .route("/pipelines/schema.json", get(pipeline_schema))
         .with_state(state.clone());
     let visitor_state = state.clone();
     let bundles = app::Bundles(serde_json::to_string(&config.site.bundles()).expect("plain strings serialise").into());
@@ -321,4 +322,13 @@ async fn import_errors(
         body,
     )
         .into_response())
+}
+
+/// The JSON Schema of pipeline files, made from the types that read them, so editors check a file
+/// as it is typed. Public: it describes the format, nothing of anyone's data.
+async fn pipeline_schema() -> Response {
+    static SCHEMA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let schema =
+        SCHEMA.get_or_init(|| serde_json::to_string(&domain::pipeline::json_schema()).expect("a schema is JSON"));
+    ([(header::CONTENT_TYPE, "application/schema+json")], schema.as_str()).into_response()
 }

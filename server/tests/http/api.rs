@@ -358,6 +358,20 @@ async fn partners_read_their_games_and_their_channels_statistics_page_by_page() 
 }
 
 #[tokio::test]
+async fn the_pipeline_file_schema_is_served_for_editors() {
+    let t = store::testing::TestDb::sqlite().await;
+    let site = serve(&t.db, "").await;
+    let schema = site.get("/pipelines/schema.json", &[]).await;
+    assert_eq!(schema.status, 200);
+    assert_eq!(schema.header("content-type"), Some("application/schema+json"));
+    let schema = schema.json();
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(schema["title"], "MCMS pipeline, version 1");
+    assert!(schema["$defs"]["Step"]["properties"]["transform"].is_object());
+    t.finish().await;
+}
+
+#[tokio::test]
 async fn the_api_documents_itself_and_serves_its_own_swagger_ui() {
     let t = store::testing::TestDb::sqlite().await;
     let api = serve(&t.db, "").await;

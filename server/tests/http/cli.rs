@@ -180,3 +180,34 @@ fn poc_tokens_are_issued_listed_and_revoked_from_the_command_line() {
     assert!(text(&again.stderr).contains("no working token has the prefix"), "{}", text(&again.stderr));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn pipeline_check_names_each_problem_with_its_file_line_and_column() {
+    let dir = temp_dir("pipeline");
+    let good = "version: 1\n\
+params:\n  month: { type: month }\n\
+steps:\n  - name: ledger\n    source: { ledger: { month: \"${month}\" } }\n  \
+- name: daily\n    aggregate: { input: ledger, group_by: [day], sum: [amount_krw] }\n";
+    std::fs::write(dir.join("good.yaml"), good).unwrap();
+    let out = mcms(&["pipeline", "check", "good.yaml", "--param", "month=2026-11"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "good.yaml: no problems; 2 steps, run in this order: ledger, daily\n");
+
+    // Without the month, and with a misspelt input: both named, and the exit code says so.
+    std::fs::write(dir.join("bad.yaml"), good.replace("input: ledger", "input: ledgr")).unwrap();
+    let out = mcms(&["pipeline", "check", "bad.yaml"], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "bad.yaml:0:0: the parameter `month` has no value: give it one (--param month=…) or a default\n\
+         bad.yaml:8:25: no step is named `ledgr`\n"
+    );
+    assert!(text(&out.stderr).contains("bad.yaml has 2 problems"), "{}", text(&out.stderr));
+
+    let out = mcms(&["pipeline", "check", "missing.yaml"], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read missing.yaml"), "{}", text(&out.stderr));
+    let out = mcms(&["pipeline", "check", "good.yaml", "--param", "month"], &dir, "");
+    assert_eq!(out.status.code(), Some(2), "clap refuses a parameter without =");
+    std::fs::remove_dir_all(dir).unwrap();
+}
