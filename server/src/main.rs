@@ -205,6 +205,18 @@ enum PipelineCommand {
         #[arg(long = "param", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
+    /// Run a pipeline file: check it, run every step (DataFusion, in this process), and write the
+    /// sinks only once every check has passed. Exits 1, naming the step and the reason, when a
+    /// step fails; nothing is written then.
+    Run {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// The pipeline file, YAML or JSON; folder connections start from the working directory.
+        file: PathBuf,
+        /// A parameter's value, `name=value`; repeat for each parameter.
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -212,32 +224,59 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     Ok((name.trim().to_owned(), value.to_owned()))
 }
 
-/// `mcms pipeline check`: reads at most a pipeline file's largest size, then reports.
-fn check_pipeline(file: &std::path::Path, params: Vec<(String, String)>) -> anyhow::Result<()> {
+/// A pipeline file, read up to one byte past the largest accepted (which the check then refuses).
+fn read_pipeline(file: &std::path::Path) -> anyhow::Result<String> {
     use std::io::Read;
     let mut text = String::new();
     std::fs::File::open(file)
         .and_then(|f| f.take(domain::pipeline::MAX_FILE_BYTES as u64 + 1).read_to_string(&mut text))
         .with_context(|| format!("cannot read {}", file.display()))?;
-    let given = params.into_iter().collect();
-    match domain::pipeline::check(&text, &given) {
+    Ok(text)
+}
+
+fn report_problems(file: &std::path::Path, problems: &[domain::pipeline::Problem]) -> anyhow::Error {
+    for p in problems {
+        println!("{}:{}:{}: {}", file.display(), p.line, p.column, p.kind);
+    }
+    let plural = if problems.len() == 1 { "" } else { "s" };
+    anyhow::anyhow!("{} has {} problem{plural}", file.display(), problems.len())
+}
+
+/// `mcms pipeline check`.
+fn check_pipeline(file: &std::path::Path, params: Vec<(String, String)>) -> anyhow::Result<()> {
+    let text = read_pipeline(file)?;
+    match domain::pipeline::check(&text, &params.into_iter().collect()) {
         Ok(checked) => {
             let steps: Vec<&str> =
                 checked.order.iter().map(|&i| checked.pipeline.steps[i].name.value.as_str()).collect();
             println!("{}: no problems; {} steps, run in this order: {}", file.display(), steps.len(), steps.join(", "));
             Ok(())
         }
-        Err(problems) => {
-            for p in &problems {
-                println!("{}:{}:{}: {}", file.display(), p.line, p.column, p.kind);
+        Err(problems) => Err(report_problems(file, &problems)),
+    }
+}
+
+/// `mcms pipeline run`: each step's rows and time, then where the sinks wrote.
+async fn run_pipeline(
+    file: &std::path::Path,
+    params: Vec<(String, String)>,
+    ledger: &LedgerArgs,
+) -> anyhow::Result<()> {
+    let text = read_pipeline(file)?;
+    let settings = pipeline::Settings { today: ledger.today(), base_dir: std::env::current_dir()? };
+    match pipeline::run(&text, &params.into_iter().collect(), &settings).await {
+        Ok(run) => {
+            let params: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let given = if params.is_empty() { "no parameters".to_owned() } else { params.join(", ") };
+            println!("{}: ran with {given}", file.display());
+            for s in &run.steps {
+                let wrote = s.wrote.as_ref().map(|w| format!(" → {w}")).unwrap_or_default();
+                println!("  {:<20} {:<9} {:>10} rows {:>7} ms{wrote}", s.name, s.kind, s.rows, s.millis);
             }
-            anyhow::bail!(
-                "{} has {} problem{}",
-                file.display(),
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
-            )
+            Ok(())
         }
+        Err(pipeline::RunError::Problems(problems)) => Err(report_problems(file, &problems)),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}; nothing was written", file.display())),
     }
 }
 
@@ -368,6 +407,9 @@ async fn run() -> ExitCode {
             issue_key(&db, &partner, &settings, &as_email).await
         }
         Some(Command::Pipeline(PipelineCommand::Check { file, params })) => check_pipeline(&file, params),
+        Some(Command::Pipeline(PipelineCommand::Run { ledger, file, params })) => {
+            run_pipeline(&file, params, &ledger).await
+        }
         Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, month).await,
         Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, month, format).await,
         Some(Command::Import { db, ledger, file, as_email, dry_run, accept_warnings, vendor, max_mb, max_rows }) => {

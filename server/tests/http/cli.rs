@@ -211,3 +211,42 @@ steps:\n  - name: ledger\n    source: { ledger: { month: \"${month}\" } }\n  \
     assert_eq!(out.status.code(), Some(2), "clap refuses a parameter without =");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn pipeline_run_writes_its_output_only_when_every_step_passes() {
+    let dir = temp_dir("pipeline-run");
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::write(dir.join("in/a.csv"), "game,amount\nSTARFALL,10\nSTARFALL,5\nMOONRISE,7\n").unwrap();
+    let file = r#"version: 1
+params:
+  day: { type: date, default: yesterday }
+connections:
+  here: { kind: folder, path: . }
+steps:
+  - name: costs
+    source: { files: { connection: here, glob: "in/*.csv", format: csv } }
+  - name: per_game
+    aggregate: { input: costs, group_by: [game], sum: [amount] }
+  - name: known
+    check: { input: per_game, accepted: { game: [STARFALL, MOONRISE] } }
+  - name: out
+    sink: { files: { input: known, connection: here, path: "out/day=${day}", format: csv } }
+"#;
+    std::fs::write(dir.join("p.yaml"), file).unwrap();
+    let out = mcms(&["pipeline", "run", "p.yaml", "--param", "day=2026-11-30"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("p.yaml: ran with day=2026-11-30\n"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains("per_game") && l.contains(" 2 rows")), "{stdout}");
+    assert_eq!(std::fs::read_dir(dir.join("out/day=2026-11-30")).unwrap().count(), 1, "one CSV file");
+
+    // A game the check does not accept: the run fails at `known` and writes nothing.
+    std::fs::write(dir.join("in/b.csv"), "game,amount\nSKYFALL,1\n").unwrap();
+    let out = mcms(&["pipeline", "run", "p.yaml", "--param", "day=2026-12-01"], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    let expected =
+        "step `known`: column `game` has 1 value(s) outside those accepted, for example `SKYFALL`; nothing was written";
+    assert!(text(&out.stderr).contains(expected), "{}", text(&out.stderr));
+    assert!(!dir.join("out/day=2026-12-01").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}

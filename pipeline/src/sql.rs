@@ -1,0 +1,270 @@
+//! The SQL each step kind becomes, over the earlier steps registered as tables by name. Every name
+//! from the file is quoted as an identifier and every value as a literal, so a column called
+//! `select` or a value with a quote in it is only that.
+
+use crate::{RunError, failed};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::dataframe::DataFrame;
+use datafusion::prelude::SessionContext;
+use domain::pipeline::{Aggregate, Check, Clean, ColumnType, OnError};
+
+pub(crate) fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+fn sql_type(t: ColumnType) -> &'static str {
+    match t {
+        ColumnType::Text => "VARCHAR",
+        ColumnType::Integer => "BIGINT",
+        ColumnType::Decimal => "DECIMAL(38, 6)",
+        ColumnType::Float => "DOUBLE",
+        ColumnType::Boolean => "BOOLEAN",
+        ColumnType::Date => "DATE",
+        ColumnType::Timestamp => "TIMESTAMP",
+    }
+}
+
+fn type_name(t: ColumnType) -> &'static str {
+    match t {
+        ColumnType::Text => "text",
+        ColumnType::Integer => "whole number",
+        ColumnType::Decimal => "decimal number",
+        ColumnType::Float => "number",
+        ColumnType::Boolean => "true or false",
+        ColumnType::Date => "date",
+        ColumnType::Timestamp => "timestamp",
+    }
+}
+
+/// The first row's first two values of a query, as text (`None` for an empty cell).
+async fn first_row(ctx: &SessionContext, step: &str, query: &str) -> Result<Vec<Option<String>>, RunError> {
+    let batches = ctx.sql(query).await.map_err(failed(step))?.collect().await.map_err(failed(step))?;
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(Vec::new());
+    };
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            if c.is_null(0) {
+                Ok(None)
+            } else {
+                array_value_to_string(c, 0).map(Some).map_err(|e| failed(step)(e.into()))
+            }
+        })
+        .collect()
+}
+
+/// How many rows of `table` match `condition`, and one of `sample`'s values among them.
+async fn count_where(
+    ctx: &SessionContext,
+    step: &str,
+    table: &str,
+    condition: &str,
+    sample: &str,
+) -> Result<(u64, Option<String>), RunError> {
+    let query = format!(
+        "SELECT CAST(count(*) AS BIGINT), CAST(min(CAST({sample} AS VARCHAR)) AS VARCHAR) FROM {} WHERE {condition}",
+        ident(table)
+    );
+    let row = first_row(ctx, step, &query).await?;
+    let count = row.first().cloned().flatten().and_then(|c| c.parse().ok()).unwrap_or(0);
+    Ok((count, row.get(1).cloned().flatten()))
+}
+
+fn refuse(step: &str, reason: String) -> RunError {
+    RunError::Step { step: step.to_owned(), reason }
+}
+
+/// `clean`: trim, convert, fill defaults and rename each column, then keep the rows the filter
+/// admits and one row per dedupe key; `required` columns must then have a value in every row.
+/// A value a `refuse` cast cannot convert fails the run, naming the column and the value.
+pub(crate) async fn clean(
+    ctx: &SessionContext,
+    step: &str,
+    c: &Clean,
+    fill: &dyn Fn(&str) -> String,
+) -> Result<DataFrame, RunError> {
+    let input = c.input.value.as_str();
+    let schema = ctx.table(input).await.map_err(failed(step))?.schema().clone();
+    let trim_all = c.trim.iter().any(|t| t == "*");
+    let mut columns = Vec::new();
+    let mut dropped = Vec::new();
+    for field in schema.fields() {
+        let name = field.name();
+        let mut expr = ident(name);
+        let text = matches!(field.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8);
+        if (trim_all && text) || c.trim.iter().any(|t| t == name) {
+            expr = format!("trim({expr})");
+        }
+        if let Some(cast) = c.cast.get(name) {
+            let t = sql_type(cast.to);
+            let unconvertible = format!("{expr} IS NOT NULL AND TRY_CAST({expr} AS {t}) IS NULL");
+            match cast.on_error {
+                OnError::Refuse => {
+                    let (n, sample) = count_where(ctx, step, input, &unconvertible, &ident(name)).await?;
+                    if n > 0 {
+                        return Err(refuse(
+                            step,
+                            format!(
+                                "column `{name}`: {n} value(s) are not a {}, for example `{}`",
+                                type_name(cast.to),
+                                sample.unwrap_or_default()
+                            ),
+                        ));
+                    }
+                }
+                OnError::Drop => dropped.push(format!("NOT ({unconvertible})")),
+                OnError::Null => {}
+            }
+            expr = format!("TRY_CAST({expr} AS {t})");
+        }
+        if let Some(default) = c.defaults.get(name) {
+            expr = format!("COALESCE({expr}, {})", fill(default));
+        }
+        let renamed = c.rename.get(name).map_or(name.as_str(), String::as_str);
+        columns.push(format!("{expr} AS {}", ident(renamed)));
+    }
+    let mut query = format!("SELECT {} FROM {}", columns.join(", "), ident(input));
+    if !dropped.is_empty() {
+        query.push_str(&format!(" WHERE {}", dropped.join(" AND ")));
+    }
+    if let Some(filter) = &c.filter {
+        query = format!("SELECT * FROM ({query}) WHERE {}", fill(&filter.value));
+    }
+    if !c.dedupe.is_empty() {
+        let keys: Vec<String> = c.dedupe.iter().map(|k| ident(k)).collect();
+        query = format!("SELECT DISTINCT ON ({}) * FROM ({query})", keys.join(", "));
+    }
+    let df = ctx.sql(&query).await.map_err(failed(step))?;
+    if !c.required.is_empty() {
+        let made = df.clone().cache().await.map_err(failed(step))?;
+        let probe = format!("__{step}_cleaned");
+        ctx.register_table(probe.as_str(), made.clone().into_view()).map_err(failed(step))?;
+        for column in &c.required {
+            let (n, _) = count_where(ctx, step, &probe, &format!("{} IS NULL", ident(column)), "1").await?;
+            if n > 0 {
+                let _ = ctx.deregister_table(probe.as_str());
+                return Err(refuse(step, format!("column `{column}` is required: {n} row(s) have no value")));
+            }
+        }
+        let _ = ctx.deregister_table(probe.as_str());
+        return Ok(made);
+    }
+    Ok(df)
+}
+
+/// `aggregate`: one row per group with the sums, count, extremes and distinct counts asked for.
+pub(crate) fn aggregate(a: &Aggregate) -> String {
+    let mut select: Vec<String> = a.group_by.iter().map(|g| ident(g)).collect();
+    select.extend(a.sum.iter().map(|c| format!("sum({}) AS {}", ident(c), ident(c))));
+    select.extend(a.count.iter().map(|c| format!("count(*) AS {}", ident(c))));
+    select.extend(a.min.iter().map(|c| format!("min({}) AS {}", ident(c), ident(&format!("min_{c}")))));
+    select.extend(a.max.iter().map(|c| format!("max({}) AS {}", ident(c), ident(&format!("max_{c}")))));
+    select.extend(
+        a.distinct.iter().map(|c| format!("count(DISTINCT {}) AS {}", ident(c), ident(&format!("distinct_{c}")))),
+    );
+    let mut query = format!("SELECT {} FROM {}", select.join(", "), ident(&a.input.value));
+    if !a.group_by.is_empty() {
+        let groups: Vec<String> = a.group_by.iter().map(|g| ident(g)).collect();
+        query.push_str(&format!(" GROUP BY {}", groups.join(", ")));
+    }
+    query
+}
+
+/// `check`: each condition over the input step's rows; the first that fails stops the run.
+pub(crate) async fn check(ctx: &SessionContext, step: &str, c: &Check) -> Result<(), RunError> {
+    let input = c.input.value.as_str();
+    if let Some(range) = &c.row_count {
+        let (n, _) = count_where(ctx, step, input, "TRUE", "1").await?;
+        if range.min.is_some_and(|min| n < min) || range.max.is_some_and(|max| n > max) {
+            let want = match (range.min, range.max) {
+                (Some(min), Some(max)) => format!("between {min} and {max}"),
+                (Some(min), None) => format!("at least {min}"),
+                (None, Some(max)) => format!("at most {max}"),
+                (None, None) => unreachable!("one bound is set"),
+            };
+            return Err(refuse(step, format!("`{input}` has {n} row(s); the check wants {want}")));
+        }
+    }
+    for column in &c.not_null {
+        let (n, _) = count_where(ctx, step, input, &format!("{} IS NULL", ident(column)), "1").await?;
+        if n > 0 {
+            return Err(refuse(step, format!("column `{column}` is empty in {n} row(s)")));
+        }
+    }
+    if !c.unique.is_empty() {
+        let keys: Vec<String> = c.unique.iter().map(|k| ident(k)).collect();
+        let keys = keys.join(", ");
+        let query = format!(
+            "SELECT CAST(count(*) AS BIGINT) FROM (SELECT {keys} FROM {} GROUP BY {keys} HAVING count(*) > 1)",
+            ident(input)
+        );
+        let n: u64 =
+            first_row(ctx, step, &query).await?.first().cloned().flatten().and_then(|n| n.parse().ok()).unwrap_or(0);
+        if n > 0 {
+            return Err(refuse(step, format!("{n} value(s) of ({}) appear more than once", c.unique.join(", "))));
+        }
+    }
+    for (column, accepted) in &c.accepted {
+        let list: Vec<String> = accepted.iter().map(|v| literal(v)).collect();
+        let condition =
+            format!("{col} IS NOT NULL AND CAST({col} AS VARCHAR) NOT IN ({})", list.join(", "), col = ident(column));
+        let (n, sample) = count_where(ctx, step, input, &condition, &ident(column)).await?;
+        if n > 0 {
+            return Err(refuse(
+                step,
+                format!(
+                    "column `{column}` has {n} value(s) outside those accepted, for example `{}`",
+                    sample.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    for r in &c.references {
+        let condition = format!(
+            "{col} IS NOT NULL AND {col} NOT IN (SELECT {other} FROM {table})",
+            col = ident(&r.column),
+            other = ident(&r.step_column),
+            table = ident(&r.step.value)
+        );
+        let (n, sample) = count_where(ctx, step, input, &condition, &ident(&r.column)).await?;
+        if n > 0 {
+            return Err(refuse(
+                step,
+                format!(
+                    "column `{}` has {n} value(s) missing from `{}`.`{}`, for example `{}`",
+                    r.column,
+                    r.step.value,
+                    r.step_column,
+                    sample.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    if let Some(fresh) = &c.freshness {
+        let query = format!(
+            "SELECT CAST(max(CAST({col} AS TIMESTAMP)) >= now() - INTERVAL '{h} hours' AS VARCHAR), CAST(max({col}) AS VARCHAR) FROM {t}",
+            col = ident(&fresh.column),
+            h = fresh.max_age_hours,
+            t = ident(input)
+        );
+        let row = first_row(ctx, step, &query).await?;
+        if row.first().cloned().flatten().as_deref() != Some("true") {
+            let newest = row.get(1).cloned().flatten().unwrap_or_else(|| "none".into());
+            return Err(refuse(
+                step,
+                format!(
+                    "column `{}`: the newest value ({newest}) is older than {} hours",
+                    fresh.column, fresh.max_age_hours
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Runs on real files in a temporary folder, read back with DataFusion.
+
+use super::*;
+
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new(name: &str) -> Folder {
+        let dir = std::env::temp_dir().join(format!("mcms-pipeline-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        Folder(dir)
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        std::fs::write(self.0.join(path), text).unwrap();
+    }
+
+    fn settings(&self) -> Settings {
+        Settings { today: time::macros::date!(2026 - 12 - 03), base_dir: self.0.clone() }
+    }
+
+    fn entries(&self, path: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.0.join(path))
+            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const AGENCY: &str = "day,game,channel,amount,currency\n\
+2026-11-01, STARFALL ,GOOGLE_ADS,1000,KRW\n\
+2026-11-01,STARFALL,GOOGLE_ADS,500,KRW\n\
+2026-11-02,MOONRISE,META_ADS,250,KRW\n\
+2026-11-02,MOONRISE,META_ADS,,KRW\n";
+
+const PIPELINE: &str = r#"version: 1
+params:
+  month: { type: month, default: previous }
+connections:
+  files: { kind: folder, path: . }
+steps:
+  - name: agency
+    source: { files: { connection: files, glob: "in/*.csv", format: csv } }
+  - name: cleaned
+    clean:
+      input: agency
+      trim: ["*"]
+      cast: { amount: { to: decimal, on_error: refuse } }
+      defaults: { amount: "0" }
+  - name: daily
+    aggregate: { input: cleaned, group_by: [day, game], sum: [amount], count: entries }
+  - name: sane
+    check:
+      input: daily
+      row_count: { min: 1 }
+      not_null: [game]
+      unique: [day, game]
+      accepted: { game: [STARFALL, MOONRISE] }
+  - name: store
+    sink: { files: { input: sane, connection: files, path: "out/month=${month}", format: parquet } }
+"#;
+
+async fn read_back(dir: &Path, query: &str) -> Vec<String> {
+    let ctx = SessionContext::new();
+    let df = ctx.read_parquet(dir.to_string_lossy().as_ref(), ParquetReadOptions::default()).await.unwrap();
+    ctx.register_table("out", df.into_view()).unwrap();
+    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
+    let value = datafusion::arrow::util::display::array_value_to_string;
+    let mut rows = Vec::new();
+    for b in &batches {
+        for r in 0..b.num_rows() {
+            rows.push(b.columns().iter().map(|c| value(c, r).unwrap()).collect::<Vec<_>>().join(" "));
+        }
+    }
+    rows
+}
+
+use std::path::Path;
+
+#[tokio::test]
+async fn a_csv_folder_is_cleaned_aggregated_checked_and_published_as_parquet() {
+    let f = Folder::new("good");
+    f.write("in/agency.csv", AGENCY);
+    let run = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap();
+    assert_eq!(run.params["month"], "2026-11", "`previous` counted from the company's date");
+    let summary: Vec<(&str, &str, u64)> = run.steps.iter().map(|s| (s.name.as_str(), s.kind, s.rows)).collect();
+    assert_eq!(
+        summary,
+        [
+            ("agency", "source", 4),
+            ("cleaned", "clean", 4),
+            ("daily", "aggregate", 2),
+            ("sane", "check", 2),
+            ("store", "sink", 2)
+        ]
+    );
+    assert!(run.steps[4].wrote.as_deref().unwrap().ends_with("out/month=2026-11"));
+    let rows =
+        read_back(&f.0.join("out/month=2026-11"), "SELECT day, game, amount, entries FROM out ORDER BY game").await;
+    // Trimmed (` STARFALL ` is STARFALL), converted, and the empty amount counted as 0.
+    assert_eq!(rows, ["2026-11-02 MOONRISE 250.000000 2", "2026-11-01 STARFALL 1500.000000 2"]);
+    // Nothing temporary is left beside the output.
+    assert_eq!(f.entries("out"), ["month=2026-11"]);
+
+    // The same parameters again replace the output instead of adding to it.
+    run_again(&f).await;
+}
+
+async fn run_again(f: &Folder) {
+    let again = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap();
+    assert_eq!(again.steps[4].rows, 2);
+    let rows = read_back(&f.0.join("out/month=2026-11"), "SELECT count(*) AS n FROM out").await;
+    assert_eq!(rows, ["2"]);
+    assert_eq!(f.entries("out"), ["month=2026-11"]);
+}
+
+#[tokio::test]
+async fn a_failing_check_or_an_unconvertible_value_writes_nothing_and_names_the_step() {
+    let f = Folder::new("bad");
+    f.write("in/agency.csv", &AGENCY.replace("MOONRISE,META_ADS,250", "SKYFALL,META_ADS,250"));
+    let error = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "step `sane`: column `game` has 1 value(s) outside those accepted, for example `SKYFALL`"
+    );
+    assert_eq!(f.entries("out"), Vec::<String>::new(), "nothing written");
+
+    f.write("in/agency.csv", &AGENCY.replace(",500,", ",5OO,"));
+    let error = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "step `cleaned`: column `amount`: 1 value(s) are not a decimal number, for example `5OO`"
+    );
+
+    // With `null`, the value becomes empty and the default fills it; the run goes through.
+    let lenient = PIPELINE.replace("on_error: refuse", "on_error: null");
+    let run = run(&lenient, &BTreeMap::new(), &f.settings()).await.unwrap();
+    assert_eq!(run.steps[1].rows, 4);
+    // With `drop`, the row is left out.
+    let dropping = PIPELINE.replace("on_error: refuse", "on_error: drop");
+    let run = super::run(&dropping, &BTreeMap::new(), &f.settings()).await.unwrap();
+    assert_eq!(run.steps[1].rows, 3);
+}
+
+#[tokio::test]
+async fn problems_in_the_file_and_paths_outside_the_folder_stop_the_run_before_it_reads() {
+    let f = Folder::new("paths");
+    f.write("in/agency.csv", AGENCY);
+    match run(&PIPELINE.replace("input: cleaned", "input: clened"), &BTreeMap::new(), &f.settings()).await {
+        Err(RunError::Problems(p)) => {
+            assert_eq!(p[0].kind, domain::pipeline::ProblemKind::UnknownStep("clened".into()))
+        }
+        other => panic!("{other:?}"),
+    }
+    let escape = PIPELINE.replace("out/month=${month}", "../../escaped");
+    let error = run(&escape, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "step `store`: `../../escaped` leaves the connection's folder: give a path inside it"
+    );
+    let error = run(&PIPELINE.replace("in/*.csv", "/etc/*.conf"), &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    assert!(error.to_string().contains("leaves the connection's folder"), "{error}");
+    // SQL naming a column its input lacks fails at its step, before anything is written.
+    let text = PIPELINE.replace("group_by: [day, game]", "group_by: [day, title]");
+    let error = run(&text, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    assert!(
+        matches!(&error, RunError::Step { step, reason } if step == "daily" && reason.contains("title")),
+        "{error}"
+    );
+    assert_eq!(f.entries("out"), Vec::<String>::new());
+}
