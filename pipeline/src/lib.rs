@@ -4,20 +4,27 @@
 //! then plans the steps in order: each step is a DataFusion query over the steps it reads, which
 //! it names as tables, and its rows are kept in memory once made (so a step read twice runs once,
 //! and its row count is known). Every check runs before anything is written; the sinks then write
-//! under a temporary name and publish whole, so a failed run leaves no partial output and a run
-//! of the same parameters replaces what an earlier one wrote.
+//! under a temporary name or inside an open transaction, and are published (renamed, committed)
+//! only when every sink has written, so a failed run leaves no partial output and a run of the
+//! same parameters replaces what an earlier one wrote.
 //!
-//! Not in this build yet (a run says so, naming the step): the ledger, partner-statistics and
-//! database sources, S3 connections, and table and Redshift sinks.
+//! Not in this build yet (a run says so, naming the step): S3 connections and the Redshift sink.
 
+mod db;
 mod sinks;
 mod sql;
 
+pub use datafusion::arrow;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::MemTable;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 use domain::pipeline::{self, Connection, FileFormat, Problem, Sink, Source, StepKind};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What a run needs from its surroundings.
@@ -25,8 +32,74 @@ use std::time::Instant;
 pub struct Settings {
     /// The company's date when the run starts (`previous` month, `yesterday` are counted from it).
     pub today: time::Date,
-    /// Where relative folder paths of connections start.
+    /// The folder that folder and SQLite connections' paths are inside.
     pub base_dir: PathBuf,
+    /// Where connections' secrets (`url_env`, …) are looked up.
+    pub secrets: Secrets,
+}
+
+/// Connections' secrets by name: the server's configuration first, then the environment.
+#[derive(Clone, Default)]
+pub struct Secrets(BTreeMap<String, String>);
+
+impl Secrets {
+    /// Configured values, which the environment does not override.
+    pub fn with(mut self, name: &str, value: &str) -> Secrets {
+        self.0.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned().or_else(|| std::env::var(name).ok())
+    }
+}
+
+/// Names only: a secret never reaches a log.
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// Rows made outside DataFusion (a database, MCMS's own data): one schema, any number of batches.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl Rows {
+    /// One batch of the given columns.
+    pub fn one(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<Rows, arrow::error::ArrowError> {
+        let schema = Arc::new(Schema::new(fields));
+        let batches =
+            if columns.is_empty() { Vec::new() } else { vec![RecordBatch::try_new(schema.clone(), columns)?] };
+        Ok(Rows { schema, batches })
+    }
+}
+
+/// MCMS's own data, which the server (or the CLI, on the same database) gives a run.
+#[async_trait::async_trait]
+pub trait Mcms: Send + Sync {
+    /// The cost ledger's live entries of `month` (`YYYY-MM`) in the warehouse's columns
+    /// (docs/batch-schema.md). With `batch_check`, refused with the reasons unless the month
+    /// passes `mcms batch-check`.
+    async fn ledger(&self, month: &str, batch_check: bool) -> Result<Rows, String>;
+    /// The partner API's daily statistics, every game and channel, `from` to `to` inclusive.
+    async fn partner_stats(&self, from: &str, to: &str) -> Result<Rows, String>;
+}
+
+/// For runs outside MCMS (tests of files only): its sources are refused.
+pub struct Outside;
+
+#[async_trait::async_trait]
+impl Mcms for Outside {
+    async fn ledger(&self, _: &str, _: bool) -> Result<Rows, String> {
+        Err("the cost ledger is read only inside MCMS".into())
+    }
+    async fn partner_stats(&self, _: &str, _: &str) -> Result<Rows, String> {
+        Err("partner statistics are read only inside MCMS".into())
+    }
 }
 
 /// A finished run: each step's rows and time, in the order they ran, and what was written.
@@ -56,8 +129,13 @@ pub enum RunError {
     Step { step: String, reason: String },
 }
 
+/// The step failed, for this reason.
+pub(crate) fn refuse(step: &str, reason: String) -> RunError {
+    RunError::Step { step: step.to_owned(), reason }
+}
+
 fn failed(step: &str) -> impl Fn(datafusion::error::DataFusionError) -> RunError + '_ {
-    move |e| RunError::Step { step: step.to_owned(), reason: plain(&e) }
+    move |e| refuse(step, plain(&e))
 }
 
 /// DataFusion's message without the layers of context it wraps around it.
@@ -69,8 +147,31 @@ fn plain(e: &datafusion::error::DataFusionError) -> String {
         .to_owned()
 }
 
+/// Rows from outside as a table DataFusion reads in parallel (the batches shared out).
+fn rows_frame(ctx: &SessionContext, rows: Rows, step: &str) -> Result<DataFrame, RunError> {
+    let parts = ctx.state().config().target_partitions().max(1);
+    let mut partitions = vec![Vec::new(); parts.min(rows.batches.len()).max(1)];
+    let n = partitions.len();
+    for (i, batch) in rows.batches.into_iter().enumerate() {
+        partitions[i % n].push(batch);
+    }
+    let table = MemTable::try_new(rows.schema, partitions).map_err(failed(step))?;
+    ctx.read_table(Arc::new(table)).map_err(failed(step))
+}
+
+/// A sink's output, written but not yet visible.
+enum Pending {
+    Files(sinks::Staged),
+    Table(db::Pending),
+}
+
 /// Checks and runs a pipeline file with the given parameter values.
-pub async fn run(text: &str, given: &BTreeMap<String, String>, settings: &Settings) -> Result<Run, RunError> {
+pub async fn run(
+    text: &str,
+    given: &BTreeMap<String, String>,
+    settings: &Settings,
+    mcms: &dyn Mcms,
+) -> Result<Run, RunError> {
     let checked = pipeline::check(text, given).map_err(RunError::Problems)?;
     let params: BTreeMap<String, String> =
         checked.params.iter().map(|(name, value)| (name.clone(), resolve(value, settings.today))).collect();
@@ -85,24 +186,18 @@ pub async fn run(text: &str, given: &BTreeMap<String, String>, settings: &Settin
         let name = step.name.value.as_str();
         let started = Instant::now();
         let kind = step.kinds()[0];
-        let unsupported = |what: &str| RunError::Step {
-            step: name.to_owned(),
-            reason: format!("{what} is not available in this build yet"),
-        };
         let df: DataFrame = match kind {
             StepKind::Source(Source::Files { connection, glob, format, csv }) => {
-                let root = settings.base_dir.join(folder(p.connections.get(&connection.value), name)?);
+                let root = folder(&settings.base_dir, p.connections.get(&connection.value), name)?;
                 let path = sinks::inside(&root, &filled(&glob.value), name)?;
                 let path = path.to_string_lossy();
                 let read = match format {
                     FileFormat::Csv => {
-                        let options = CsvReadOptions::new()
-                            .has_header(csv.header)
-                            .delimiter(u8::try_from(csv.delimiter).map_err(|_| RunError::Step {
-                                step: name.to_owned(),
-                                reason: format!("the delimiter `{}` is not a single-byte character", csv.delimiter),
-                            })?)
-                            .file_extension("");
+                        let delimiter = u8::try_from(csv.delimiter).map_err(|_| {
+                            refuse(name, format!("the delimiter `{}` is not a single-byte character", csv.delimiter))
+                        })?;
+                        let options =
+                            CsvReadOptions::new().has_header(csv.header).delimiter(delimiter).file_extension("");
                         ctx.read_csv(path.as_ref(), options).await
                     }
                     FileFormat::Jsonl => {
@@ -118,9 +213,26 @@ pub async fn run(text: &str, given: &BTreeMap<String, String>, settings: &Settin
                 };
                 read.map_err(failed(name))?
             }
-            StepKind::Source(Source::Ledger { .. }) => return Err(unsupported("the cost ledger source")),
-            StepKind::Source(Source::PartnerStats { .. }) => return Err(unsupported("the partner statistics source")),
-            StepKind::Source(Source::Database { .. }) => return Err(unsupported("a database source")),
+            StepKind::Source(Source::Ledger { month, batch_check }) => {
+                let rows = mcms.ledger(&filled(&month.value), *batch_check).await.map_err(|e| refuse(name, e))?;
+                rows_frame(&ctx, rows, name)?
+            }
+            StepKind::Source(Source::PartnerStats { from, to }) => {
+                let rows =
+                    mcms.partner_stats(&filled(&from.value), &filled(&to.value)).await.map_err(|e| refuse(name, e))?;
+                rows_frame(&ctx, rows, name)?
+            }
+            StepKind::Source(Source::Database { connection, query, table }) => {
+                let connection = database(p.connections.get(&connection.value), name)?;
+                let db = db::open(connection, &settings.secrets, &settings.base_dir, name, false).await?;
+                let query = match (query, table) {
+                    (Some(query), _) => filled(&query.value),
+                    (None, Some(table)) => format!("SELECT * FROM {}", db::table_ident(&filled(&table.value))),
+                    (None, None) => unreachable!("the check wants a query or a table"),
+                };
+                let rows = db::read(&db, &query, name).await?;
+                rows_frame(&ctx, rows, name)?
+            }
             StepKind::Clean(clean) => sql::clean(&ctx, name, clean, &filled).await?,
             StepKind::Transform(t) => ctx.sql(&filled(&t.sql.value)).await.map_err(failed(name))?,
             StepKind::Aggregate(a) => ctx.sql(&sql::aggregate(a)).await.map_err(failed(name))?,
@@ -146,46 +258,83 @@ pub async fn run(text: &str, given: &BTreeMap<String, String>, settings: &Settin
         });
     }
 
-    // Every check has passed: write each sink under a temporary name, then publish them all.
-    let mut staged = Vec::new();
+    // Every check has passed: each sink writes where no reader sees it yet, then all publish.
+    let mut pending = Vec::new();
     for (name, sink) in sinks {
         let started = Instant::now();
-        let result = match sink {
-            Sink::Files { input, connection, path, format, partition_by } => {
-                let root = settings.base_dir.join(folder(p.connections.get(&connection.value), name)?);
-                let df = ctx.table(input.value.as_str()).await.map_err(failed(name))?;
-                sinks::stage_files(df, name, &root, &filled(&path.value), *format, partition_by).await
-            }
-            Sink::Table { .. } => Err(RunError::Step {
-                step: name.to_owned(),
-                reason: "a table sink is not available in this build yet".into(),
-            }),
-            Sink::Redshift { .. } => Err(RunError::Step {
-                step: name.to_owned(),
-                reason: "the Redshift sink is not available in this build yet".into(),
-            }),
-        };
+        let result = stage(&ctx, p, name, sink, settings, &filled).await;
         match result {
-            Ok(stage) => {
+            Ok((stage, rows, wrote)) => {
                 steps.push(StepReport {
                     name: name.to_owned(),
                     kind: "sink",
-                    rows: stage.rows,
+                    rows,
                     millis: millis(started),
-                    wrote: Some(stage.target.display().to_string()),
+                    wrote: Some(wrote),
                 });
-                staged.push(stage);
+                pending.push(stage);
             }
             Err(e) => {
-                staged.iter().for_each(sinks::Staged::discard);
+                for stage in pending {
+                    match stage {
+                        Pending::Files(files) => files.discard(),
+                        Pending::Table(table) => table.rollback().await,
+                    }
+                }
                 return Err(e);
             }
         }
     }
-    for stage in &staged {
-        stage.publish().map_err(|e| RunError::Step { step: stage.step.clone(), reason: e.to_string() })?;
+    // Tables first: a commit can still fail (and the files are then not published); a rename
+    // in the same folder hardly can.
+    let (tables, files): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| matches!(p, Pending::Table(_)));
+    let files: Vec<sinks::Staged> =
+        files.into_iter().filter_map(|p| if let Pending::Files(f) = p { Some(f) } else { None }).collect();
+    let mut tables = tables.into_iter().filter_map(|p| if let Pending::Table(t) = p { Some(t) } else { None });
+    while let Some(table) = tables.next() {
+        if let Err(e) = table.commit().await {
+            for rest in tables {
+                rest.rollback().await;
+            }
+            files.iter().for_each(sinks::Staged::discard);
+            return Err(e);
+        }
+    }
+    for stage in &files {
+        stage.publish().map_err(|e| refuse(&stage.step, e.to_string()))?;
     }
     Ok(Run { params, steps })
+}
+
+/// Writes one sink's rows where no reader sees them yet: its pending output, rows, and where.
+async fn stage(
+    ctx: &SessionContext,
+    p: &pipeline::Pipeline,
+    name: &str,
+    sink: &Sink,
+    settings: &Settings,
+    filled: &dyn Fn(&str) -> String,
+) -> Result<(Pending, u64, String), RunError> {
+    let df = ctx.table(sink.input().value.as_str()).await.map_err(failed(name))?;
+    match sink {
+        Sink::Files { connection, path, format, partition_by, .. } => {
+            let root = folder(&settings.base_dir, p.connections.get(&connection.value), name)?;
+            let staged = sinks::stage_files(df, name, &root, &filled(&path.value), *format, partition_by).await?;
+            let (rows, wrote) = (staged.rows, staged.target.display().to_string());
+            Ok((Pending::Files(staged), rows, wrote))
+        }
+        Sink::Table { connection, table, mode, keys, .. } => {
+            let connection = database(p.connections.get(&connection.value), name)?;
+            let db = db::open(connection, &settings.secrets, &settings.base_dir, name, true).await?;
+            let schema = Arc::new(df.schema().as_arrow().clone());
+            let rows = Rows { schema, batches: df.collect().await.map_err(failed(name))? };
+            let table = filled(&table.value);
+            let pending = db::stage_table(db, &rows, &table, *mode, keys, name).await?;
+            let rows = pending.rows;
+            Ok((Pending::Table(pending), rows, format!("table {table}")))
+        }
+        Sink::Redshift { .. } => Err(refuse(name, "the Redshift sink is not available in this build yet".into())),
+    }
 }
 
 fn kind_name(kind: StepKind<'_>) -> &'static str {
@@ -203,20 +352,22 @@ fn millis(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-fn folder(connection: Option<&Connection>, step: &str) -> Result<PathBuf, RunError> {
+/// A folder connection's folder, inside the run's base folder.
+fn folder(base_dir: &Path, connection: Option<&Connection>, step: &str) -> Result<PathBuf, RunError> {
     match connection {
-        Some(Connection::Folder { path }) => Ok(PathBuf::from(path)),
-        Some(Connection::S3 { .. }) => Err(RunError::Step {
-            step: step.to_owned(),
-            reason: "S3 connections are not available in this build yet".into(),
-        }),
+        Some(Connection::Folder { path }) => sinks::inside(base_dir, path, step),
+        Some(Connection::S3 { .. }) => Err(refuse(step, "S3 connections are not available in this build yet".into())),
         // The check has refused anything else.
-        _ => Err(RunError::Step { step: step.to_owned(), reason: "this step needs a folder".into() }),
+        _ => Err(refuse(step, "this step needs a folder".into())),
     }
 }
 
-/// A parameter's value for this run: `previous` / `current` months and `today` / `yesterday`
-/// counted from the company's date.
+fn database<'a>(connection: Option<&'a Connection>, step: &str) -> Result<&'a Connection, RunError> {
+    connection.filter(|c| !c.holds_files()).ok_or_else(|| refuse(step, "this step needs a database".into()))
+}
+
+/// A parameter's value for this run: `previous` / `current` months and `today` / `yesterday` /
+/// `N days ago` counted from the company's date.
 fn resolve(value: &str, today: time::Date) -> String {
     let month = |d: time::Date| format!("{:04}-{:02}", d.year(), u8::from(d.month()));
     match value {
@@ -224,7 +375,10 @@ fn resolve(value: &str, today: time::Date) -> String {
         "previous" => month(today.replace_day(1).ok().and_then(|d| d.previous_day()).unwrap_or(today)),
         "today" => today.to_string(),
         "yesterday" => today.previous_day().unwrap_or(today).to_string(),
-        other => other.to_owned(),
+        other => match pipeline::days_ago(other) {
+            Some(n) => (today - time::Duration::days(i64::from(n))).to_string(),
+            None => other.to_owned(),
+        },
     }
 }
 

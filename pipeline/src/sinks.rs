@@ -1,7 +1,7 @@
 //! Writing a step's rows as files: first under a temporary name beside the target, then published
 //! whole by renaming, so a reader sees the old output or the new one, never half of either.
 
-use crate::RunError;
+use crate::{RunError, refuse};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use domain::pipeline::FileFormat;
 use std::path::{Component, Path, PathBuf};
@@ -12,10 +12,7 @@ pub(crate) fn inside(root: &Path, relative: &str, step: &str) -> Result<PathBuf,
     if path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir)) {
         Ok(root.join(path))
     } else {
-        Err(RunError::Step {
-            step: step.to_owned(),
-            reason: format!("`{relative}` leaves the connection's folder: give a path inside it"),
-        })
+        Err(refuse(step, format!("`{relative}` leaves the connection's folder: give a path inside it")))
     }
 }
 
@@ -72,16 +69,10 @@ pub(crate) async fn stage_files(
     let failed = crate::failed(step);
     let target = inside(root, path, step)?;
     if target == root {
-        return Err(RunError::Step {
-            step: step.to_owned(),
-            reason: "give a path below the connection's folder".into(),
-        });
+        return Err(refuse(step, "give a path below the connection's folder".into()));
     }
     let temporary = sibling(&target, "tmp");
-    let io = |e: std::io::Error| RunError::Step {
-        step: step.to_owned(),
-        reason: format!("cannot write {}: {e}", temporary.display()),
-    };
+    let io = |e: std::io::Error| refuse(step, format!("cannot write {}: {e}", temporary.display()));
     std::fs::create_dir_all(&temporary).map_err(io)?;
     let staged = Staged { step: step.to_owned(), target, rows: 0, temporary };
     let rows = df.clone().count().await.map_err(&failed);

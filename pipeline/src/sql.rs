@@ -2,7 +2,7 @@
 //! from the file is quoted as an identifier and every value as a literal, so a column called
 //! `select` or a value with a quote in it is only that.
 
-use crate::{RunError, failed};
+use crate::{RunError, failed, refuse};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::dataframe::DataFrame;
@@ -77,10 +77,6 @@ async fn count_where(
     Ok((count, row.get(1).cloned().flatten()))
 }
 
-fn refuse(step: &str, reason: String) -> RunError {
-    RunError::Step { step: step.to_owned(), reason }
-}
-
 /// `clean`: trim, convert, fill defaults and rename each column, then keep the rows the filter
 /// admits and one row per dedupe key; `required` columns must then have a value in every row.
 /// A value a `refuse` cast cannot convert fails the run, naming the column and the value.
@@ -100,7 +96,8 @@ pub(crate) async fn clean(
         let mut expr = ident(name);
         let text = matches!(field.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8);
         if (trim_all && text) || c.trim.iter().any(|t| t == name) {
-            expr = format!("trim({expr})");
+            // A cell of blanks only is empty, as a person reading the sheet sees it.
+            expr = format!("NULLIF(trim({expr}), '')");
         }
         if let Some(cast) = c.cast.get(name) {
             let t = sql_type(cast.to);

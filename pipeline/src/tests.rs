@@ -17,7 +17,7 @@ impl Folder {
     }
 
     fn settings(&self) -> Settings {
-        Settings { today: time::macros::date!(2026 - 12 - 03), base_dir: self.0.clone() }
+        Settings { today: time::macros::date!(2026 - 12 - 03), base_dir: self.0.clone(), secrets: Secrets::default() }
     }
 
     fn entries(&self, path: &str) -> Vec<String> {
@@ -89,7 +89,7 @@ use std::path::Path;
 async fn a_csv_folder_is_cleaned_aggregated_checked_and_published_as_parquet() {
     let f = Folder::new("good");
     f.write("in/agency.csv", AGENCY);
-    let run = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap();
+    let run = run(PIPELINE, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
     assert_eq!(run.params["month"], "2026-11", "`previous` counted from the company's date");
     let summary: Vec<(&str, &str, u64)> = run.steps.iter().map(|s| (s.name.as_str(), s.kind, s.rows)).collect();
     assert_eq!(
@@ -115,7 +115,7 @@ async fn a_csv_folder_is_cleaned_aggregated_checked_and_published_as_parquet() {
 }
 
 async fn run_again(f: &Folder) {
-    let again = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap();
+    let again = run(PIPELINE, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
     assert_eq!(again.steps[4].rows, 2);
     let rows = read_back(&f.0.join("out/month=2026-11"), "SELECT count(*) AS n FROM out").await;
     assert_eq!(rows, ["2"]);
@@ -126,7 +126,7 @@ async fn run_again(f: &Folder) {
 async fn a_failing_check_or_an_unconvertible_value_writes_nothing_and_names_the_step() {
     let f = Folder::new("bad");
     f.write("in/agency.csv", &AGENCY.replace("MOONRISE,META_ADS,250", "SKYFALL,META_ADS,250"));
-    let error = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    let error = run(PIPELINE, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "step `sane`: column `game` has 1 value(s) outside those accepted, for example `SKYFALL`"
@@ -134,7 +134,7 @@ async fn a_failing_check_or_an_unconvertible_value_writes_nothing_and_names_the_
     assert_eq!(f.entries("out"), Vec::<String>::new(), "nothing written");
 
     f.write("in/agency.csv", &AGENCY.replace(",500,", ",5OO,"));
-    let error = run(PIPELINE, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    let error = run(PIPELINE, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "step `cleaned`: column `amount`: 1 value(s) are not a decimal number, for example `5OO`"
@@ -142,11 +142,11 @@ async fn a_failing_check_or_an_unconvertible_value_writes_nothing_and_names_the_
 
     // With `null`, the value becomes empty and the default fills it; the run goes through.
     let lenient = PIPELINE.replace("on_error: refuse", "on_error: null");
-    let run = run(&lenient, &BTreeMap::new(), &f.settings()).await.unwrap();
+    let run = run(&lenient, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
     assert_eq!(run.steps[1].rows, 4);
     // With `drop`, the row is left out.
     let dropping = PIPELINE.replace("on_error: refuse", "on_error: drop");
-    let run = super::run(&dropping, &BTreeMap::new(), &f.settings()).await.unwrap();
+    let run = super::run(&dropping, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
     assert_eq!(run.steps[1].rows, 3);
 }
 
@@ -154,26 +154,29 @@ async fn a_failing_check_or_an_unconvertible_value_writes_nothing_and_names_the_
 async fn problems_in_the_file_and_paths_outside_the_folder_stop_the_run_before_it_reads() {
     let f = Folder::new("paths");
     f.write("in/agency.csv", AGENCY);
-    match run(&PIPELINE.replace("input: cleaned", "input: clened"), &BTreeMap::new(), &f.settings()).await {
+    match run(&PIPELINE.replace("input: cleaned", "input: clened"), &BTreeMap::new(), &f.settings(), &Outside).await {
         Err(RunError::Problems(p)) => {
             assert_eq!(p[0].kind, domain::pipeline::ProblemKind::UnknownStep("clened".into()))
         }
         other => panic!("{other:?}"),
     }
     let escape = PIPELINE.replace("out/month=${month}", "../../escaped");
-    let error = run(&escape, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    let error = run(&escape, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "step `store`: `../../escaped` leaves the connection's folder: give a path inside it"
     );
-    let error = run(&PIPELINE.replace("in/*.csv", "/etc/*.conf"), &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    let error =
+        run(&PIPELINE.replace("in/*.csv", "/etc/*.conf"), &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
     assert!(error.to_string().contains("leaves the connection's folder"), "{error}");
     // SQL naming a column its input lacks fails at its step, before anything is written.
     let text = PIPELINE.replace("group_by: [day, game]", "group_by: [day, title]");
-    let error = run(&text, &BTreeMap::new(), &f.settings()).await.unwrap_err();
+    let error = run(&text, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
     assert!(
         matches!(&error, RunError::Step { step, reason } if step == "daily" && reason.contains("title")),
         "{error}"
     );
     assert_eq!(f.entries("out"), Vec::<String>::new());
 }
+
+mod databases;

@@ -255,6 +255,45 @@ pub async fn load_partners(db: &Db, today: Date) -> Result<usize, StoreError> {
     db.load_stats(&rows, admin).await
 }
 
+/// Files the shipped pipelines (`pipelines/`) read in the demo: two agencies' cost sheets for the
+/// month before `today`, as agencies send them (blanks, a repeated row, a missing currency), in
+/// `DATA_DIR/agency`, and the empty lake they write to. Existing files are left as they are.
+pub fn pipeline_files(data_dir: &std::path::Path, today: Date) -> std::io::Result<usize> {
+    std::fs::create_dir_all(data_dir.join("lake"))?;
+    let inbox = data_dir.join("agency");
+    std::fs::create_dir_all(&inbox)?;
+    let month = today.replace_day(1).map_or(today, |d| d - Duration::days(1));
+    let mut written = 0;
+    for (agency, games, channel) in [
+        ("seoul-performance", ["STARFALL", "PUZZLE"], "GOOGLE_ADS"),
+        ("pacific-growth", ["DRAGONVALE", "RACERS"], "META"),
+    ] {
+        let path = inbox.join(format!("{agency}-{}-{:02}.csv", month.year(), u8::from(month.month())));
+        if path.exists() {
+            continue;
+        }
+        let mut sheet = String::from("Date,Game,Media,Campaign,Spend,Currency\n");
+        for day in 1..=month.day() {
+            let date = month.replace_day(day).unwrap_or(month);
+            for (i, game) in games.iter().enumerate() {
+                let spend = 150_000 + 10_000 * ((u32::from(day) * 7 + i as u32 * 3) % 11);
+                let currency = if day % 9 == 0 { "" } else { "KRW" };
+                sheet.push_str(&format!(
+                    "{date}, {game} ,{channel},{}_always_on,{spend},{currency}\n",
+                    game.to_lowercase()
+                ));
+            }
+        }
+        // The agency pasted the first day twice.
+        let first = sheet.lines().nth(1).unwrap_or_default().to_owned();
+        sheet.push_str(&first);
+        sheet.push('\n');
+        std::fs::write(path, sheet)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 /// The demo PoC's runs: synthetic, shaped by the vendors' published guidance named in the file.
 const POC_RUNS: &str = include_str!("../data/poc-demo-runs.csv");
 

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod import;
 pub mod metrics;
 mod middleware;
+pub mod pipelines;
 pub mod poc;
 mod routes;
 pub mod serve;

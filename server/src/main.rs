@@ -210,8 +210,11 @@ enum PipelineCommand {
     /// step fails; nothing is written then.
     Run {
         #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
         ledger: LedgerArgs,
-        /// The pipeline file, YAML or JSON; folder connections start from the working directory.
+        /// The pipeline file, YAML or JSON; folder and SQLite connections' paths are inside the
+        /// data folder (--data-dir).
         file: PathBuf,
         /// A parameter's value, `name=value`; repeat for each parameter.
         #[arg(long = "param", value_parser = parse_param)]
@@ -260,11 +263,30 @@ fn check_pipeline(file: &std::path::Path, params: Vec<(String, String)>) -> anyh
 async fn run_pipeline(
     file: &std::path::Path,
     params: Vec<(String, String)>,
+    db: &DbArgs,
     ledger: &LedgerArgs,
 ) -> anyhow::Result<()> {
+    use domain::pipeline::Source;
     let text = read_pipeline(file)?;
-    let settings = pipeline::Settings { today: ledger.today(), base_dir: std::env::current_dir()? };
-    match pipeline::run(&text, &params.into_iter().collect(), &settings).await {
+    let settings = pipeline::Settings {
+        today: ledger.today(),
+        base_dir: db.data_dir.clone(),
+        secrets: pipeline::Secrets::default(),
+    };
+    // MCMS's database is opened only for a pipeline that reads the ledger or the statistics.
+    let reads_mcms = domain::pipeline::parse(&text).is_ok_and(|p| {
+        p.steps.iter().any(|s| matches!(s.source, Some(Source::Ledger { .. } | Source::PartnerStats { .. })))
+    });
+    let mcms: Box<dyn pipeline::Mcms> = if reads_mcms {
+        Box::new(server::pipelines::McmsData {
+            db: open(db).await?,
+            settings: ledger.settings(),
+            today: ledger.today(),
+        })
+    } else {
+        Box::new(pipeline::Outside)
+    };
+    match pipeline::run(&text, &params.into_iter().collect(), &settings, mcms.as_ref()).await {
         Ok(run) => {
             let params: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let given = if params.is_empty() { "no parameters".to_owned() } else { params.join(", ") };
@@ -388,7 +410,9 @@ async fn run() -> ExitCode {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate { db, demo }) => match open(&db).await {
-            Ok(db) if demo => load_demo(&db).await.map(|_| println!("database is up to date, demo data loaded")),
+            Ok(conn) if demo => {
+                load_demo(&conn, &db.data_dir).await.map(|_| println!("database is up to date, demo data loaded"))
+            }
             Ok(_) => {
                 println!("database is up to date");
                 Ok(())
@@ -407,8 +431,8 @@ async fn run() -> ExitCode {
             issue_key(&db, &partner, &settings, &as_email).await
         }
         Some(Command::Pipeline(PipelineCommand::Check { file, params })) => check_pipeline(&file, params),
-        Some(Command::Pipeline(PipelineCommand::Run { ledger, file, params })) => {
-            run_pipeline(&file, params, &ledger).await
+        Some(Command::Pipeline(PipelineCommand::Run { db, ledger, file, params })) => {
+            run_pipeline(&file, params, &db, &ledger).await
         }
         Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, month).await,
         Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, month, format).await,
@@ -449,7 +473,7 @@ async fn open(args: &DbArgs) -> anyhow::Result<Db> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = open(&args.db).await?;
     if args.demo {
-        load_demo(&db).await?;
+        load_demo(&db, &args.db.data_dir).await?;
     }
     let site = args.site_root.map_or(server::site::Site::Embedded, server::site::Site::Folder);
     if !site.is_complete() {
@@ -497,14 +521,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn load_demo(db: &Db) -> anyhow::Result<()> {
+async fn load_demo(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let added = demo::load(db).await.context("cannot load demo data")?;
     let defaults = WebConfig::default();
     let today = time::OffsetDateTime::now_utc().to_offset(defaults.business_offset).date();
     let costs = demo::load_costs(db, &defaults.costs, today).await.context("cannot load demo costs")?;
     let stats = demo::load_partners(db, today).await.context("cannot load demo partners")?;
     let runs = demo::load_poc(db).await.context("cannot load the demo PoC")?;
-    tracing::info!(accounts = added, cost_entries = costs, partner_stats = stats, poc_runs = runs, "demo data loaded");
+    let sheets = demo::pipeline_files(data_dir, today)
+        .with_context(|| format!("cannot write the demo pipelines' files in {}", data_dir.display()))?;
+    tracing::info!(
+        accounts = added,
+        cost_entries = costs,
+        partner_stats = stats,
+        poc_runs = runs,
+        agency_sheets = sheets,
+        "demo data loaded"
+    );
     Ok(())
 }
 

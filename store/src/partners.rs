@@ -468,6 +468,13 @@ impl Db {
         })
         .map_err(Into::into)
     }
+
+    /// Every game's and channel's statistics from `from` to `to` inclusive, by day, game, channel.
+    pub async fn stats_between(&self, from: Date, to: Date) -> Result<Vec<DailyStats>> {
+        let sql = "SELECT game, channel, day, new_users, daily_active, paying_users, revenue_minor, currency \
+                   FROM partner_stats WHERE day >= $1 AND day <= $2 ORDER BY day, game, channel";
+        on_db!(self, pool => sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await).map_err(Into::into)
+    }
 }
 
 /// A foreign-key violation means a code that is not in the master data.

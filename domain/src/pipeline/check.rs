@@ -55,6 +55,10 @@ pub enum ProblemKind {
     WrongConnection { name: String, kind: &'static str, needs: &'static str },
     #[error("a database source reads a query or a table: give one of the two")]
     QueryOrTable,
+    #[error("`{0}` is not a table name: use letters, digits and _, as `name` or `schema.name`")]
+    TableName(String),
+    #[error("the mode `{0}` needs `keys`: the columns that name {1}")]
+    NeedsKeys(&'static str, &'static str),
     #[error("`${{{0}}}` is not a parameter of this pipeline")]
     UnknownParam(String),
     #[error("the parameter `{0}` has no value: give it one (--param {0}=…) or a default")]
@@ -81,10 +85,31 @@ impl ProblemKind {
             ProblemKind::UnknownConnection(_) => "pipeline.unknown_connection",
             ProblemKind::WrongConnection { .. } => "pipeline.wrong_connection",
             ProblemKind::QueryOrTable => "pipeline.query_or_table",
+            ProblemKind::TableName(_) => "pipeline.table_name",
+            ProblemKind::NeedsKeys(..) => "pipeline.needs_keys",
             ProblemKind::UnknownParam(_) => "pipeline.unknown_param",
             ProblemKind::MissingParam(_) => "pipeline.missing_param",
             ProblemKind::BadParam { .. } => "pipeline.bad_param",
         }
+    }
+}
+
+/// A problem at a name's place in the file.
+fn at(s: &Spanned<String>, kind: ProblemKind) -> Problem {
+    Problem { line: s.referenced.line(), column: s.referenced.column(), kind }
+}
+
+/// A table's name, `name` or `schema.name`, each part an identifier (the runner quotes them).
+fn table_name(table: &Spanned<String>, problems: &mut Vec<Problem>) {
+    let part = |p: &str| {
+        p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && p.len() <= 63
+    };
+    let value = table.value.as_str();
+    let parts: Vec<&str> = value.split('.').collect();
+    if parts.len() > 2 || !parts.iter().all(|p| part(p)) {
+        problems.push(at(table, ProblemKind::TableName(value.to_owned())));
     }
 }
 
@@ -118,7 +143,6 @@ pub fn parse(text: &str) -> Result<Pipeline, Problem> {
 pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Vec<Problem>> {
     let pipeline = parse(text).map_err(|p| vec![p])?;
     let mut problems = Vec::new();
-    let at = |s: &Spanned<String>, kind| Problem { line: s.referenced.line(), column: s.referenced.column(), kind };
 
     if pipeline.version.value != VERSION {
         problems.push(Problem {
@@ -184,6 +208,9 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
                 if query.is_some() == table.is_some() {
                     problems.push(at(c, ProblemKind::QueryOrTable));
                 }
+                if let Some(table) = table {
+                    table_name(table, &mut problems);
+                }
             }
             StepKind::Source(Source::Files { connection: c, .. }) => connection(c, true, &mut problems),
             StepKind::Source(Source::Ledger { .. } | Source::PartnerStats { .. }) => {}
@@ -212,12 +239,41 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
                 reads[i].extend(read(s.input(), &mut problems));
                 let files = !matches!(s, Sink::Table { .. });
                 connection(s.connection(), files, &mut problems);
-                if let Sink::Redshift { connection: c, .. } = s
-                    && let Some(other @ Connection::Folder { .. }) = pipeline.connections.get(&c.value)
-                {
-                    let needs = "an S3 bucket";
-                    problems
-                        .push(at(c, ProblemKind::WrongConnection { name: c.value.clone(), kind: other.kind(), needs }));
+                match s {
+                    Sink::Redshift { connection: c, table, .. } => {
+                        if let Some(other @ Connection::Folder { .. }) = pipeline.connections.get(&c.value) {
+                            let needs = "an S3 bucket";
+                            problems.push(at(
+                                c,
+                                ProblemKind::WrongConnection { name: c.value.clone(), kind: other.kind(), needs },
+                            ));
+                        }
+                        table_name(table, &mut problems);
+                    }
+                    Sink::Table { connection: c, table, mode, keys, .. } => {
+                        // Redshift loads through S3 and COPY (the `redshift` sink), not row by row.
+                        if let Some(other @ Connection::Redshift { .. }) = pipeline.connections.get(&c.value) {
+                            let needs = "a PostgreSQL or SQLite database (Redshift loads through the `redshift` sink)";
+                            problems.push(at(
+                                c,
+                                ProblemKind::WrongConnection { name: c.value.clone(), kind: other.kind(), needs },
+                            ));
+                        }
+                        table_name(table, &mut problems);
+                        let needs = match mode {
+                            TableMode::Append => None,
+                            TableMode::ReplacePartition => {
+                                Some(("replace_partition", "the partition this run replaces"))
+                            }
+                            TableMode::Upsert => Some(("upsert", "a row, to update it or add it")),
+                        };
+                        if let Some((mode, what)) = needs
+                            && keys.is_empty()
+                        {
+                            problems.push(at(table, ProblemKind::NeedsKeys(mode, what)));
+                        }
+                    }
+                    Sink::Files { .. } => {}
                 }
             }
         }
@@ -253,7 +309,7 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
         if !param_fits(param.kind, &value) {
             let kind = match param.kind {
                 ParamKind::Month => "month (YYYY-MM, previous or current)",
-                ParamKind::Date => "date (YYYY-MM-DD, today or yesterday)",
+                ParamKind::Date => "date (YYYY-MM-DD, today, yesterday or N days ago)",
                 ParamKind::Text => "text",
                 ParamKind::Integer => "whole number",
             };
@@ -325,7 +381,7 @@ fn order(reads: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
 fn templates(step: &Step) -> Vec<&Spanned<String>> {
     let mut out = Vec::new();
     match &step.source {
-        Some(Source::Ledger { month }) => out.push(month),
+        Some(Source::Ledger { month, .. }) => out.push(month),
         Some(Source::PartnerStats { from, to }) => out.extend([from, to]),
         Some(Source::Database { query, table, .. }) => out.extend(query.iter().chain(table)),
         Some(Source::Files { glob, .. }) => out.push(glob),
@@ -361,6 +417,11 @@ pub fn param_refs(text: &str) -> Vec<String> {
     out
 }
 
+/// `N days ago` (N up to ten years' worth), a date default counted back from the run's day.
+pub fn days_ago(value: &str) -> Option<u16> {
+    value.strip_suffix(" days ago").and_then(|n| n.parse().ok()).filter(|&n| n <= 3660)
+}
+
 fn param_fits(kind: ParamKind, value: &str) -> bool {
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     match kind {
@@ -372,7 +433,9 @@ fn param_fits(kind: ParamKind, value: &str) -> bool {
         }
         ParamKind::Date => {
             let format = time::macros::format_description!("[year]-[month]-[day]");
-            matches!(value, "today" | "yesterday") || time::Date::parse(value, &format).is_ok()
+            matches!(value, "today" | "yesterday")
+                || days_ago(value).is_some()
+                || time::Date::parse(value, &format).is_ok()
         }
         ParamKind::Text => true,
         ParamKind::Integer => value.parse::<i64>().is_ok(),

@@ -36,8 +36,8 @@ pub struct Pipeline {
 pub struct Param {
     #[serde(rename = "type")]
     pub kind: ParamKind,
-    /// A literal value, or for a month `previous` / `current`, for a date `today` / `yesterday`
-    /// (on the company's clock when the run starts).
+    /// A literal value, or for a month `previous` / `current`, for a date `today` / `yesterday` /
+    /// `N days ago` (on the company's clock when the run starts).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub default: Option<Spanned<String>>,
@@ -160,10 +160,15 @@ impl Step {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Source {
-    /// The MCMS cost ledger's entries of a month (`YYYY-MM`), in the warehouse's columns.
+    /// The MCMS cost ledger's live entries of a month (`YYYY-MM`), in the warehouse's columns
+    /// (docs/batch-schema.md).
     Ledger {
         #[schemars(with = "String")]
         month: Spanned<String>,
+        /// Refuse the run, with the reasons, unless the month passes `mcms batch-check` (it is
+        /// closed and every entry passes every rule). On by default: the warehouse's batch.
+        #[serde(default = "yes")]
+        batch_check: bool,
     },
     /// The partner API's daily statistics over a range of days.
     PartnerStats {
@@ -392,7 +397,9 @@ pub enum Sink {
         input: Spanned<String>,
         #[schemars(with = "String")]
         connection: Spanned<String>,
-        table: String,
+        /// `name` or `schema.name`; made (with the step's columns) if it does not exist.
+        #[schemars(with = "String")]
+        table: Spanned<String>,
         #[serde(default)]
         mode: TableMode,
         /// For `upsert`: the key columns; for `replace_partition`: the columns whose values in
@@ -409,7 +416,8 @@ pub enum Sink {
         connection: Spanned<String>,
         #[schemars(with = "String")]
         path: Spanned<String>,
-        table: String,
+        #[schemars(with = "String")]
+        table: Spanned<String>,
         /// The environment variable holding the IAM role's ARN that COPY names.
         iam_role_env: String,
     },

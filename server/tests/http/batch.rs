@@ -277,3 +277,52 @@ async fn downloaded_files_open_in_a_spreadsheet_with_no_formula_run_and_numbers_
     assert!(raw.iter().any(|(_, _, f)| !f.is_empty()), "LibreOffice runs an unescaped formula: {raw:?}");
     app.finish().await;
 }
+
+/// The pipelines' `ledger` source is the export, typed: same entries, same amounts, on both
+/// databases; with `batch_check` it refuses a month the check refuses.
+#[tokio::test]
+async fn the_ledger_source_gives_the_export_as_typed_columns() {
+    for app in TestApp::each().await {
+        seed_ledger(&app).await;
+        let month = seeded_month();
+        let settings = CostSettings::default();
+        let data = server::pipelines::McmsData { db: app.t.db.clone(), settings, today: today() };
+        let dir = std::env::temp_dir().join(format!("mcms-ledger-source-{}-{}", std::process::id(), app.backend()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let pipeline_settings =
+            pipeline::Settings { today: today(), base_dir: dir.clone(), secrets: Default::default() };
+        let file = format!(
+            "version: 1\nconnections:\n  out: {{ kind: folder, path: . }}\nsteps:\n  \
+             - name: ledger\n    source: {{ ledger: {{ month: \"{month}\", batch_check: false }} }}\n  \
+             - name: sums\n    transform: {{ sql: \"SELECT count(*) AS n, sum(amount_minor) AS minor, CAST(sum(amount) AS VARCHAR) AS amount, \
+             CAST(min(entry_date) AS VARCHAR) AS first FROM ledger\" }}\n  \
+             - name: store\n    sink: {{ files: {{ input: sums, connection: out, path: sums, format: csv }} }}\n"
+        );
+        let run = pipeline::run(&file, &Default::default(), &pipeline_settings, &data).await.unwrap();
+        assert_eq!(run.steps[1].rows, 1);
+        let written = std::fs::read_dir(dir.join("sums")).unwrap().next().unwrap().unwrap().path();
+        let csv = std::fs::read_to_string(written).unwrap();
+        let rows = batch::month_entries(&app.t.db, month).await.unwrap();
+        let minor: i64 = rows.iter().map(|r| r.entry.amount.minor).sum();
+        let first = rows.iter().map(|r| r.entry.date).min().unwrap();
+        // KRW has no minor digits: the decimal amount is the minor amount, with four places.
+        assert_eq!(
+            csv,
+            format!("n,minor,amount,first\n{},{minor},{minor}.0000,{first}\n", rows.len()),
+            "{}",
+            app.backend()
+        );
+
+        // The batch check (on by default) refuses the month while it is open.
+        let checked = file.replace(", batch_check: false", "");
+        let error = pipeline::run(&checked, &Default::default(), &pipeline_settings, &data).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "step `ledger`: {month} is not safe to load (the batch check): {month} is not closed: close it before loading"
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        app.finish().await;
+    }
+}

@@ -215,8 +215,8 @@ steps:\n  - name: ledger\n    source: { ledger: { month: \"${month}\" } }\n  \
 #[test]
 fn pipeline_run_writes_its_output_only_when_every_step_passes() {
     let dir = temp_dir("pipeline-run");
-    std::fs::create_dir_all(dir.join("in")).unwrap();
-    std::fs::write(dir.join("in/a.csv"), "game,amount\nSTARFALL,10\nSTARFALL,5\nMOONRISE,7\n").unwrap();
+    std::fs::create_dir_all(dir.join("data/in")).unwrap();
+    std::fs::write(dir.join("data/in/a.csv"), "game,amount\nSTARFALL,10\nSTARFALL,5\nMOONRISE,7\n").unwrap();
     let file = r#"version: 1
 params:
   day: { type: date, default: yesterday }
@@ -238,15 +238,88 @@ steps:
     let stdout = text(&out.stdout);
     assert!(stdout.starts_with("p.yaml: ran with day=2026-11-30\n"), "{stdout}");
     assert!(stdout.lines().any(|l| l.contains("per_game") && l.contains(" 2 rows")), "{stdout}");
-    assert_eq!(std::fs::read_dir(dir.join("out/day=2026-11-30")).unwrap().count(), 1, "one CSV file");
+    assert_eq!(std::fs::read_dir(dir.join("data/out/day=2026-11-30")).unwrap().count(), 1, "one CSV file");
 
     // A game the check does not accept: the run fails at `known` and writes nothing.
-    std::fs::write(dir.join("in/b.csv"), "game,amount\nSKYFALL,1\n").unwrap();
+    std::fs::write(dir.join("data/in/b.csv"), "game,amount\nSKYFALL,1\n").unwrap();
     let out = mcms(&["pipeline", "run", "p.yaml", "--param", "day=2026-12-01"], &dir, "");
     assert_eq!(out.status.code(), Some(1));
     let expected =
         "step `known`: column `game` has 1 value(s) outside those accepted, for example `SKYFALL`; nothing was written";
     assert!(text(&out.stderr).contains(expected), "{}", text(&out.stderr));
-    assert!(!dir.join("out/day=2026-12-01").exists());
+    assert!(!dir.join("data/out/day=2026-12-01").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The three pipelines shipped in `pipelines/`, on the demo's data, as the README shows them.
+#[test]
+fn the_shipped_pipelines_run_on_the_demo_data() {
+    let dir = temp_dir("shipped-pipelines");
+    let out = mcms(&["migrate", "--demo"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shipped = |name: &str| format!("{}/../pipelines/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+    // One text value from the marts database the pipelines write.
+    let marts = |query: &str| -> String {
+        let url = format!("sqlite://{}", dir.join("data/marts.db").display());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let (value,): (String,) = sqlx::query_as(query).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            value
+        })
+    };
+
+    // (c) The agencies' sheets: two repeated rows dropped, blanks trimmed, stored as Parquet.
+    let out = mcms(&["pipeline", "run", &shipped("agency-csv")], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rows = |step: &str| -> u64 {
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(step)).unwrap_or_else(|| panic!("{stdout}"));
+        line.split_whitespace().nth(2).unwrap().parse().unwrap()
+    };
+    assert_eq!(rows("sheets") - rows("cleaned"), 2, "{stdout}");
+    assert!(std::fs::read_dir(dir.join("data/lake/agency")).unwrap().count() > 0);
+
+    // (b) Partner statistics per week, into the marts database; a second run updates, not adds.
+    for _ in 0..2 {
+        let out = mcms(&["pipeline", "run", &shipped("partner-weekly")], &dir, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let weeks = marts("SELECT count(*) || '|' || count(DISTINCT week || game || channel) FROM partner_weekly");
+    let (all, distinct) = weeks.split_once('|').unwrap();
+    assert_eq!(all, distinct, "no week twice");
+    assert!(all.parse::<u32>().unwrap() > 0);
+
+    // (a) The month's batch: last month is still open in the demo, so the batch check refuses it
+    // and nothing is written; the month before (closed) goes through.
+    let out = mcms(&["pipeline", "run", &shipped("month-batch")], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let open = stderr.split("step `ledger`: ").nth(1).and_then(|s| s.get(..7)).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(stderr.contains(&format!("{open} is not closed: close it before loading")), "{stderr}");
+    assert!(
+        !dir.join("data/lake/costs").exists()
+            && marts("SELECT CAST(count(*) AS TEXT) FROM sqlite_master WHERE name = 'daily_spend'") == "0"
+    );
+    let (year, month): (i32, u32) = (open[..4].parse().unwrap(), open[5..].parse().unwrap());
+    let closed = if month == 1 { format!("{}-12", year - 1) } else { format!("{year}-{:02}", month - 1) };
+    let export = mcms(&["export", "--month", &closed], &dir, "");
+    let exported = text(&export.stdout).lines().count() - 1;
+    for _ in 0..2 {
+        let out = mcms(&["pipeline", "run", &shipped("month-batch"), "--param", &format!("month={closed}")], &dir, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert!(dir.join(format!("data/lake/costs/month={closed}")).is_dir());
+    let (entries, spend) = marts("SELECT sum(entries) || '|' || sum(reporting_amount) FROM daily_spend")
+        .split_once('|')
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap();
+    assert_eq!(
+        entries,
+        exported.to_string(),
+        "every entry `mcms export` gives, once (the second run replaced the month)"
+    );
+    assert!(spend.parse::<f64>().unwrap() > 0.0);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -173,3 +173,33 @@ fn the_json_schema_comes_from_the_same_types_and_refuses_unknown_keys() {
     let text = schema["$defs"]["Connection"].to_string();
     assert!(text.contains("url_env") && !text.contains("\"url\""), "{text}");
 }
+
+#[test]
+fn table_sinks_need_a_table_name_keys_for_their_mode_and_not_redshift() {
+    let text = r#"version: 1
+connections:
+  db: { kind: sqlite, path: out.db }
+  rs: { kind: redshift, url_env: RS_URL }
+steps:
+  - name: rows
+    source: { database: { connection: db, table: "main.costs; drop" } }
+  - name: replace
+    sink: { table: { input: rows, connection: db, table: daily, mode: replace_partition } }
+  - name: upsert
+    sink: { table: { input: rows, connection: db, table: daily, mode: upsert, keys: [day] } }
+  - name: to_redshift
+    sink: { table: { input: rows, connection: rs, table: a.b.c } }
+"#;
+    let p = problems(text);
+    let kinds: Vec<(u64, &str)> = p.iter().map(|p| (p.line, p.kind.code())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (7, "pipeline.table_name"),
+            (9, "pipeline.needs_keys"),
+            (13, "pipeline.wrong_connection"),
+            (13, "pipeline.table_name"),
+        ]
+    );
+    assert_eq!(p[1].kind, ProblemKind::NeedsKeys("replace_partition", "the partition this run replaces"));
+}
