@@ -36,6 +36,31 @@ pub struct Settings {
     pub base_dir: PathBuf,
     /// Where connections' secrets (`url_env`, …) are looked up.
     pub secrets: Secrets,
+    pub mode: Mode,
+}
+
+/// How much of a pipeline a call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every row, and the sinks written.
+    Run,
+    /// Each source's first `rows` rows through every step; nothing written; each step's columns
+    /// and first rows shown (`--dry-run`).
+    DryRun { rows: usize },
+    /// No rows at all: every step planned against its inputs' columns (the check of SQL and
+    /// column names that `mcms pipeline check` adds to the file's own check).
+    Plan,
+}
+
+impl Mode {
+    /// The rows each source gives, when not all.
+    pub fn sample(self) -> Option<usize> {
+        match self {
+            Mode::Run => None,
+            Mode::DryRun { rows } => Some(rows),
+            Mode::Plan => Some(0),
+        }
+    }
 }
 
 /// Connections' secrets by name: the server's configuration first, then the environment.
@@ -82,11 +107,12 @@ impl Rows {
 #[async_trait::async_trait]
 pub trait Mcms: Send + Sync {
     /// The cost ledger's live entries of `month` (`YYYY-MM`) in the warehouse's columns
-    /// (docs/batch-schema.md). With `batch_check`, refused with the reasons unless the month
-    /// passes `mcms batch-check`.
-    async fn ledger(&self, month: &str, batch_check: bool) -> Result<Rows, String>;
-    /// The partner API's daily statistics, every game and channel, `from` to `to` inclusive.
-    async fn partner_stats(&self, from: &str, to: &str) -> Result<Rows, String>;
+    /// (docs/batch-schema.md), all or the first `limit`. With `batch_check`, refused with the
+    /// reasons unless the month passes `mcms batch-check`.
+    async fn ledger(&self, month: &str, batch_check: bool, limit: Option<usize>) -> Result<Rows, String>;
+    /// The partner API's daily statistics, every game and channel, `from` to `to` inclusive,
+    /// all or the first `limit`.
+    async fn partner_stats(&self, from: &str, to: &str, limit: Option<usize>) -> Result<Rows, String>;
 }
 
 /// For runs outside MCMS (tests of files only): its sources are refused.
@@ -94,10 +120,10 @@ pub struct Outside;
 
 #[async_trait::async_trait]
 impl Mcms for Outside {
-    async fn ledger(&self, _: &str, _: bool) -> Result<Rows, String> {
+    async fn ledger(&self, _: &str, _: bool, _: Option<usize>) -> Result<Rows, String> {
         Err("the cost ledger is read only inside MCMS".into())
     }
-    async fn partner_stats(&self, _: &str, _: &str) -> Result<Rows, String> {
+    async fn partner_stats(&self, _: &str, _: &str, _: Option<usize>) -> Result<Rows, String> {
         Err("partner statistics are read only inside MCMS".into())
     }
 }
@@ -118,6 +144,39 @@ pub struct StepReport {
     pub millis: u64,
     /// For a sink: where its output was published.
     pub wrote: Option<String>,
+    /// In a dry run: the step's columns and first rows.
+    pub preview: Option<Preview>,
+}
+
+/// A step's columns (name, type) and first rows, as text (an empty cell as the empty string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub columns: Vec<(String, String)>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Rows a dry run shows of each step.
+const PREVIEW_ROWS: usize = 5;
+
+async fn preview(df: &DataFrame, step: &str) -> Result<Preview, RunError> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let columns = df.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().to_string())).collect();
+    let batches =
+        df.clone().limit(0, Some(PREVIEW_ROWS)).map_err(failed(step))?.collect().await.map_err(failed(step))?;
+    let options = FormatOptions::default().with_null("");
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failed(step)(e.into()))?;
+        for r in 0..batch.num_rows() {
+            rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    Ok(Preview { columns, rows })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,8 +199,10 @@ fn failed(step: &str) -> impl Fn(datafusion::error::DataFusionError) -> RunError
 
 /// DataFusion's message without the layers of context it wraps around it.
 fn plain(e: &datafusion::error::DataFusionError) -> String {
-    let text = e.find_root().to_string();
+    // One line: a problem is printed as FILE:LINE:COLUMN: message.
+    let text = e.find_root().to_string().replace('\n', " ");
     text.trim_start_matches("Error during planning: ")
+        .trim_start_matches("Schema error: ")
         .trim_start_matches("Execution error: ")
         .trim_start_matches("Arrow error: ")
         .to_owned()
@@ -165,6 +226,35 @@ enum Pending {
     Table(db::Pending),
 }
 
+/// The file's own check, then every step planned against its inputs' columns with no rows read
+/// (files' columns from their headers and footers, databases' from the query): SQL that does not
+/// parse or names a column its inputs lack is a problem at its step, with the SQL's place.
+pub async fn check(
+    text: &str,
+    given: &BTreeMap<String, String>,
+    settings: &Settings,
+    mcms: &dyn Mcms,
+) -> Result<pipeline::Checked, Vec<Problem>> {
+    let checked = pipeline::check(text, given)?;
+    let plan = Settings { mode: Mode::Plan, ..settings.clone() };
+    match run(text, given, &plan, mcms).await {
+        Ok(_) => Ok(checked),
+        Err(RunError::Problems(problems)) => Err(problems),
+        Err(RunError::Step { step, reason }) => {
+            let found = checked.pipeline.steps.iter().find(|s| s.name.value == step);
+            let place = match found {
+                Some(s) => match &s.transform {
+                    Some(t) => &t.sql,
+                    None => &s.name,
+                },
+                None => &checked.pipeline.steps[0].name,
+            };
+            let (line, column) = (place.referenced.line(), place.referenced.column());
+            Err(vec![Problem { line, column, kind: pipeline::ProblemKind::Step { step, reason } }])
+        }
+    }
+}
+
 /// Checks and runs a pipeline file with the given parameter values.
 pub async fn run(
     text: &str,
@@ -180,6 +270,8 @@ pub async fn run(
     let ctx = SessionContext::new();
     let mut steps = Vec::new();
     let mut sinks = Vec::new();
+    let sample = settings.mode.sample();
+    let dry = matches!(settings.mode, Mode::DryRun { .. });
 
     for &i in &checked.order {
         let step = &p.steps[i];
@@ -211,15 +303,23 @@ pub async fn run(
                         ctx.read_parquet(path.as_ref(), ParquetReadOptions::default().file_extension("")).await
                     }
                 };
-                read.map_err(failed(name))?
+                let df = read.map_err(failed(name))?;
+                match sample {
+                    Some(n) => df.limit(0, Some(n)).map_err(failed(name))?,
+                    None => df,
+                }
             }
             StepKind::Source(Source::Ledger { month, batch_check }) => {
-                let rows = mcms.ledger(&filled(&month.value), *batch_check).await.map_err(|e| refuse(name, e))?;
+                // A sample is for seeing the columns: the month's batch check is left to the run.
+                let check = *batch_check && sample.is_none();
+                let rows = mcms.ledger(&filled(&month.value), check, sample).await.map_err(|e| refuse(name, e))?;
                 rows_frame(&ctx, rows, name)?
             }
             StepKind::Source(Source::PartnerStats { from, to }) => {
-                let rows =
-                    mcms.partner_stats(&filled(&from.value), &filled(&to.value)).await.map_err(|e| refuse(name, e))?;
+                let rows = mcms
+                    .partner_stats(&filled(&from.value), &filled(&to.value), sample)
+                    .await
+                    .map_err(|e| refuse(name, e))?;
                 rows_frame(&ctx, rows, name)?
             }
             StepKind::Source(Source::Database { connection, query, table }) => {
@@ -230,6 +330,10 @@ pub async fn run(
                     (None, Some(table)) => format!("SELECT * FROM {}", db::table_ident(&filled(&table.value))),
                     (None, None) => unreachable!("the check wants a query or a table"),
                 };
+                let query = match sample {
+                    Some(n) => format!("SELECT * FROM ({query}) AS mcms_sample LIMIT {n}"),
+                    None => query,
+                };
                 let rows = db::read(&db, &query, name).await?;
                 rows_frame(&ctx, rows, name)?
             }
@@ -237,7 +341,8 @@ pub async fn run(
             StepKind::Transform(t) => ctx.sql(&filled(&t.sql.value)).await.map_err(failed(name))?,
             StepKind::Aggregate(a) => ctx.sql(&sql::aggregate(a)).await.map_err(failed(name))?,
             StepKind::Check(c) => {
-                sql::check(&ctx, name, c).await?;
+                // A sample's row count says nothing about the run's.
+                sql::check(&ctx, name, c, sample.is_none()).await?;
                 ctx.table(c.input.value.as_str()).await.map_err(failed(name))?
             }
             StepKind::Sink(sink) => {
@@ -248,6 +353,7 @@ pub async fn run(
         // Made once, kept for every step that reads it.
         let df = df.cache().await.map_err(failed(name))?;
         let rows = df.clone().count().await.map_err(failed(name))? as u64;
+        let preview = if dry { Some(preview(&df, name).await?) } else { None };
         ctx.register_table(name, df.into_view()).map_err(failed(name))?;
         steps.push(StepReport {
             name: name.to_owned(),
@@ -255,7 +361,38 @@ pub async fn run(
             rows,
             millis: millis(started),
             wrote: None,
+            preview,
         });
+    }
+
+    // A dry run or a plan writes nothing: each sink's columns are checked and shown.
+    if settings.mode != Mode::Run {
+        for (name, sink) in sinks {
+            let started = Instant::now();
+            let df = ctx.table(sink.input().value.as_str()).await.map_err(failed(name))?;
+            let needed = match sink {
+                Sink::Files { partition_by, .. } => partition_by.as_slice(),
+                Sink::Table { keys, .. } => keys.as_slice(),
+                Sink::Redshift { .. } => &[],
+            };
+            if let Some(missing) = needed.iter().find(|c| df.schema().field_with_unqualified_name(c).is_err()) {
+                return Err(refuse(
+                    name,
+                    format!("the column `{missing}` is not among `{}`'s columns", sink.input().value),
+                ));
+            }
+            let rows = df.clone().count().await.map_err(failed(name))? as u64;
+            let preview = if dry { Some(preview(&df, name).await?) } else { None };
+            steps.push(StepReport {
+                name: name.to_owned(),
+                kind: "sink",
+                rows,
+                millis: millis(started),
+                wrote: None,
+                preview,
+            });
+        }
+        return Ok(Run { params, steps });
     }
 
     // Every check has passed: each sink writes where no reader sees it yet, then all publish.
@@ -271,6 +408,7 @@ pub async fn run(
                     rows,
                     millis: millis(started),
                     wrote: Some(wrote),
+                    preview: None,
                 });
                 pending.push(stage);
             }

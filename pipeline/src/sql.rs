@@ -140,17 +140,14 @@ pub(crate) async fn clean(
     }
     let df = ctx.sql(&query).await.map_err(failed(step))?;
     if !c.required.is_empty() {
-        let made = df.clone().cache().await.map_err(failed(step))?;
-        let probe = format!("__{step}_cleaned");
-        ctx.register_table(probe.as_str(), made.clone().into_view()).map_err(failed(step))?;
+        let made = df.cache().await.map_err(failed(step))?;
         for column in &c.required {
-            let (n, _) = count_where(ctx, step, &probe, &format!("{} IS NULL", ident(column)), "1").await?;
+            let empty = made.clone().filter(datafusion::prelude::ident(column).is_null()).map_err(failed(step))?;
+            let n = empty.count().await.map_err(failed(step))?;
             if n > 0 {
-                let _ = ctx.deregister_table(probe.as_str());
                 return Err(refuse(step, format!("column `{column}` is required: {n} row(s) have no value")));
             }
         }
-        let _ = ctx.deregister_table(probe.as_str());
         return Ok(made);
     }
     Ok(df)
@@ -175,9 +172,10 @@ pub(crate) fn aggregate(a: &Aggregate) -> String {
 }
 
 /// `check`: each condition over the input step's rows; the first that fails stops the run.
-pub(crate) async fn check(ctx: &SessionContext, step: &str, c: &Check) -> Result<(), RunError> {
+/// `counts`: whether the row count is checked (not on a sample).
+pub(crate) async fn check(ctx: &SessionContext, step: &str, c: &Check, counts: bool) -> Result<(), RunError> {
     let input = c.input.value.as_str();
-    if let Some(range) = &c.row_count {
+    if let Some(range) = c.row_count.as_ref().filter(|_| counts) {
         let (n, _) = count_where(ctx, step, input, "TRUE", "1").await?;
         if range.min.is_some_and(|min| n < min) || range.max.is_some_and(|max| n > max) {
             let want = match (range.min, range.max) {

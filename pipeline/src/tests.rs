@@ -17,7 +17,12 @@ impl Folder {
     }
 
     fn settings(&self) -> Settings {
-        Settings { today: time::macros::date!(2026 - 12 - 03), base_dir: self.0.clone(), secrets: Secrets::default() }
+        Settings {
+            today: time::macros::date!(2026 - 12 - 03),
+            base_dir: self.0.clone(),
+            secrets: Secrets::default(),
+            mode: Mode::Run,
+        }
     }
 
     fn entries(&self, path: &str) -> Vec<String> {
@@ -144,6 +149,12 @@ async fn a_failing_check_or_an_unconvertible_value_writes_nothing_and_names_the_
     let lenient = PIPELINE.replace("on_error: refuse", "on_error: null");
     let run = run(&lenient, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
     assert_eq!(run.steps[1].rows, 4);
+    // A required column with an empty cell refuses the run (the sheet's fourth row has no amount).
+    f.write("in/agency.csv", AGENCY);
+    let required = PIPELINE.replace(r#"defaults: { amount: "0" }"#, "required: [amount]");
+    let error = super::run(&required, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
+    assert_eq!(error.to_string(), "step `cleaned`: column `amount` is required: 1 row(s) have no value");
+    f.write("in/agency.csv", &AGENCY.replace(",500,", ",5OO,"));
     // With `drop`, the row is left out.
     let dropping = PIPELINE.replace("on_error: refuse", "on_error: drop");
     let run = super::run(&dropping, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();

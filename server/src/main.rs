@@ -196,30 +196,73 @@ impl LedgerArgs {
 
 #[derive(Subcommand)]
 enum PipelineCommand {
-    /// Check a pipeline file: every problem with its line and column (`FILE:LINE:COLUMN: …`).
+    /// Check a pipeline file: every problem with its line and column (`FILE:LINE:COLUMN: …`),
+    /// then each step planned against its inputs' columns (no rows read, nothing written).
     /// Exits 0 when there is none, 1 otherwise.
-    Check {
-        /// The pipeline file, YAML or JSON.
-        file: PathBuf,
-        /// A parameter's value, `name=value`; repeat for each parameter.
-        #[arg(long = "param", value_parser = parse_param)]
-        params: Vec<(String, String)>,
-    },
+    Check(PipelineArgs),
     /// Run a pipeline file: check it, run every step (DataFusion, in this process), and write the
     /// sinks only once every check has passed. Exits 1, naming the step and the reason, when a
     /// step fails; nothing is written then.
     Run {
         #[command(flatten)]
-        db: DbArgs,
-        #[command(flatten)]
-        ledger: LedgerArgs,
-        /// The pipeline file, YAML or JSON; folder and SQLite connections' paths are inside the
-        /// data folder (--data-dir).
-        file: PathBuf,
-        /// A parameter's value, `name=value`; repeat for each parameter.
-        #[arg(long = "param", value_parser = parse_param)]
-        params: Vec<(String, String)>,
+        pipeline: PipelineArgs,
+        /// Run every step on each source's first rows (--sample) and write nowhere, showing each
+        /// step's columns and first rows.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rows of each source a dry run reads.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        sample: u32,
     },
+}
+
+#[derive(Args)]
+struct PipelineArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    ledger: LedgerArgs,
+    /// The pipeline file, YAML or JSON; folder and SQLite connections' paths are inside the data
+    /// folder (--data-dir).
+    file: PathBuf,
+    /// A parameter's value, `name=value`; repeat for each parameter.
+    #[arg(long = "param", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+}
+
+impl PipelineArgs {
+    fn given(&self) -> std::collections::BTreeMap<String, String> {
+        self.params.iter().cloned().collect()
+    }
+
+    /// The run's settings, and MCMS's data (its database is opened only for a pipeline that
+    /// reads the ledger or the statistics).
+    async fn surroundings(
+        &self,
+        text: &str,
+        mode: pipeline::Mode,
+    ) -> anyhow::Result<(pipeline::Settings, Box<dyn pipeline::Mcms>)> {
+        use domain::pipeline::Source;
+        let settings = pipeline::Settings {
+            today: self.ledger.today(),
+            base_dir: self.db.data_dir.clone(),
+            secrets: pipeline::Secrets::default(),
+            mode,
+        };
+        let reads_mcms = domain::pipeline::parse(text).is_ok_and(|p| {
+            p.steps.iter().any(|s| matches!(s.source, Some(Source::Ledger { .. } | Source::PartnerStats { .. })))
+        });
+        let mcms: Box<dyn pipeline::Mcms> = if reads_mcms {
+            Box::new(server::pipelines::McmsData {
+                db: open(&self.db).await?,
+                settings: self.ledger.settings(),
+                today: self.ledger.today(),
+            })
+        } else {
+            Box::new(pipeline::Outside)
+        };
+        Ok((settings, mcms))
+    }
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -246,9 +289,15 @@ fn report_problems(file: &std::path::Path, problems: &[domain::pipeline::Problem
 }
 
 /// `mcms pipeline check`.
-fn check_pipeline(file: &std::path::Path, params: Vec<(String, String)>) -> anyhow::Result<()> {
+async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
+    let file = &args.file;
     let text = read_pipeline(file)?;
-    match domain::pipeline::check(&text, &params.into_iter().collect()) {
+    // The file's own problems first: they need nothing but the file.
+    if let Err(problems) = domain::pipeline::check(&text, &args.given()) {
+        return Err(report_problems(file, &problems));
+    }
+    let (settings, mcms) = args.surroundings(&text, pipeline::Mode::Plan).await?;
+    match pipeline::check(&text, &args.given(), &settings, mcms.as_ref()).await {
         Ok(checked) => {
             let steps: Vec<&str> =
                 checked.order.iter().map(|&i| checked.pipeline.steps[i].name.value.as_str()).collect();
@@ -259,46 +308,43 @@ fn check_pipeline(file: &std::path::Path, params: Vec<(String, String)>) -> anyh
     }
 }
 
-/// `mcms pipeline run`: each step's rows and time, then where the sinks wrote.
-async fn run_pipeline(
-    file: &std::path::Path,
-    params: Vec<(String, String)>,
-    db: &DbArgs,
-    ledger: &LedgerArgs,
-) -> anyhow::Result<()> {
-    use domain::pipeline::Source;
+/// `mcms pipeline run`: each step's rows and time, then where the sinks wrote; in a dry run,
+/// each step's columns and first rows instead.
+async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Result<()> {
+    let file = &args.file;
     let text = read_pipeline(file)?;
-    let settings = pipeline::Settings {
-        today: ledger.today(),
-        base_dir: db.data_dir.clone(),
-        secrets: pipeline::Secrets::default(),
-    };
-    // MCMS's database is opened only for a pipeline that reads the ledger or the statistics.
-    let reads_mcms = domain::pipeline::parse(&text).is_ok_and(|p| {
-        p.steps.iter().any(|s| matches!(s.source, Some(Source::Ledger { .. } | Source::PartnerStats { .. })))
-    });
-    let mcms: Box<dyn pipeline::Mcms> = if reads_mcms {
-        Box::new(server::pipelines::McmsData {
-            db: open(db).await?,
-            settings: ledger.settings(),
-            today: ledger.today(),
-        })
-    } else {
-        Box::new(pipeline::Outside)
-    };
-    match pipeline::run(&text, &params.into_iter().collect(), &settings, mcms.as_ref()).await {
+    let (settings, mcms) = args.surroundings(&text, mode).await?;
+    match pipeline::run(&text, &args.given(), &settings, mcms.as_ref()).await {
         Ok(run) => {
             let params: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let given = if params.is_empty() { "no parameters".to_owned() } else { params.join(", ") };
-            println!("{}: ran with {given}", file.display());
+            match mode {
+                pipeline::Mode::DryRun { rows } => {
+                    println!(
+                        "{}: dry run with {given}, on each source's first {rows} rows; nothing written",
+                        file.display()
+                    )
+                }
+                _ => println!("{}: ran with {given}", file.display()),
+            }
             for s in &run.steps {
                 let wrote = s.wrote.as_ref().map(|w| format!(" → {w}")).unwrap_or_default();
                 println!("  {:<20} {:<9} {:>10} rows {:>7} ms{wrote}", s.name, s.kind, s.rows, s.millis);
+                if let Some(preview) = &s.preview {
+                    let columns: Vec<String> = preview.columns.iter().map(|(n, t)| format!("{n} ({t})")).collect();
+                    println!("      columns: {}", columns.join(", "));
+                    for row in &preview.rows {
+                        println!("      | {} |", row.join(" | "));
+                    }
+                }
             }
             Ok(())
         }
         Err(pipeline::RunError::Problems(problems)) => Err(report_problems(file, &problems)),
-        Err(e) => Err(anyhow::anyhow!("{}: {e}; nothing was written", file.display())),
+        Err(e) if matches!(mode, pipeline::Mode::Run) => {
+            Err(anyhow::anyhow!("{}: {e}; nothing was written", file.display()))
+        }
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", file.display())),
     }
 }
 
@@ -430,9 +476,10 @@ async fn run() -> ExitCode {
                 store::partners::KeySettings { label, scopes, expires_at: None, rate_per_minute, daily_quota };
             issue_key(&db, &partner, &settings, &as_email).await
         }
-        Some(Command::Pipeline(PipelineCommand::Check { file, params })) => check_pipeline(&file, params),
-        Some(Command::Pipeline(PipelineCommand::Run { db, ledger, file, params })) => {
-            run_pipeline(&file, params, &db, &ledger).await
+        Some(Command::Pipeline(PipelineCommand::Check(args))) => check_pipeline(&args).await,
+        Some(Command::Pipeline(PipelineCommand::Run { pipeline: args, dry_run, sample })) => {
+            let mode = if dry_run { pipeline::Mode::DryRun { rows: sample as usize } } else { pipeline::Mode::Run };
+            run_pipeline(&args, mode).await
         }
         Some(Command::BatchCheck { db, ledger, month }) => batch_check(&db, &ledger, month).await,
         Some(Command::Export { db, ledger, month, format }) => export(&db, &ledger, month, format).await,

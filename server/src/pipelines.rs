@@ -28,7 +28,7 @@ pub struct McmsData {
 
 #[async_trait::async_trait]
 impl pipeline::Mcms for McmsData {
-    async fn ledger(&self, month: &str, batch_check: bool) -> Result<Rows, String> {
+    async fn ledger(&self, month: &str, batch_check: bool, limit: Option<usize>) -> Result<Rows, String> {
         let month = YearMonth::parse(month).ok_or_else(|| format!("`{month}` is not a month (YYYY-MM)"))?;
         let unavailable = |e: store::StoreError| format!("cannot read the ledger: {e}");
         if batch_check {
@@ -41,8 +41,10 @@ impl pipeline::Mcms for McmsData {
         let filter = CostFilter { month: Some(month), ..Default::default() };
         let mut batches = Vec::new();
         let mut after = None;
-        loop {
-            let page = self.db.list_costs(&filter, after, PAGE).await.map_err(unavailable)?;
+        let mut left = limit.map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        while left > 0 {
+            let page = self.db.list_costs(&filter, after, PAGE.min(left)).await.map_err(unavailable)?;
+            left -= page.rows.len() as i64;
             if !page.rows.is_empty() {
                 batches.push(ledger_batch(&schema, &page.rows, &self.settings).map_err(|e| e.to_string())?);
             }
@@ -54,7 +56,7 @@ impl pipeline::Mcms for McmsData {
         Ok(Rows { schema, batches })
     }
 
-    async fn partner_stats(&self, from: &str, to: &str) -> Result<Rows, String> {
+    async fn partner_stats(&self, from: &str, to: &str, limit: Option<usize>) -> Result<Rows, String> {
         let day = |text: &str| {
             Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
                 .map_err(|_| format!("`{text}` is not a date (YYYY-MM-DD)"))
@@ -63,7 +65,8 @@ impl pipeline::Mcms for McmsData {
         if from > to {
             return Err(format!("the statistics' range ends ({to}) before it starts ({from})"));
         }
-        let rows = self.db.stats_between(from, to).await.map_err(|e| format!("cannot read the statistics: {e}"))?;
+        let mut rows = self.db.stats_between(from, to).await.map_err(|e| format!("cannot read the statistics: {e}"))?;
+        rows.truncate(limit.unwrap_or(usize::MAX));
         stats_rows(&rows).map_err(|e| e.to_string())
     }
 }

@@ -69,13 +69,21 @@ impl Site {
             .filter(|b| {
                 let usable = plain(&b.name, '-')
                     && b.islands.iter().all(|island| plain(island, '_'))
-                    && ["js", "wasm"].iter().all(|ext| self.read(&format!("mcms-{}.{ext}", b.name)).is_some());
+                    && ["js", "wasm"].iter().all(|ext| self.has(&format!("mcms-{}.{ext}", b.name)));
                 if !usable {
                     tracing::warn!(bundle = %b.name, "a bundle in pkg/bundles.json is missing or misnamed; left out");
                 }
                 usable
             })
             .collect()
+    }
+
+    /// Whether `pkg/FILE` is there, without reading it (the embedded copy is borrowed).
+    fn has(&self, file: &str) -> bool {
+        match self {
+            Site::Embedded => Embedded::get(&format!("pkg/{file}")).is_some(),
+            Site::Folder(root) => root.join("pkg").join(file).is_file(),
+        }
     }
 
     fn read(&self, file: &str) -> Option<Cow<'static, [u8]>> {

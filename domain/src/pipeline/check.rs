@@ -59,6 +59,9 @@ pub enum ProblemKind {
     TableName(String),
     #[error("the mode `{0}` needs `keys`: the columns that name {1}")]
     NeedsKeys(&'static str, &'static str),
+    /// Found when the runner plans the step against its inputs' columns (the server's check).
+    #[error("the step `{step}` cannot run: {reason}")]
+    Step { step: String, reason: String },
     #[error("`${{{0}}}` is not a parameter of this pipeline")]
     UnknownParam(String),
     #[error("the parameter `{0}` has no value: give it one (--param {0}=…) or a default")]
@@ -87,6 +90,7 @@ impl ProblemKind {
             ProblemKind::QueryOrTable => "pipeline.query_or_table",
             ProblemKind::TableName(_) => "pipeline.table_name",
             ProblemKind::NeedsKeys(..) => "pipeline.needs_keys",
+            ProblemKind::Step { .. } => "pipeline.step",
             ProblemKind::UnknownParam(_) => "pipeline.unknown_param",
             ProblemKind::MissingParam(_) => "pipeline.missing_param",
             ProblemKind::BadParam { .. } => "pipeline.bad_param",

@@ -289,8 +289,12 @@ async fn the_ledger_source_gives_the_export_as_typed_columns() {
         let data = server::pipelines::McmsData { db: app.t.db.clone(), settings, today: today() };
         let dir = std::env::temp_dir().join(format!("mcms-ledger-source-{}-{}", std::process::id(), app.backend()));
         let _ = std::fs::remove_dir_all(&dir);
-        let pipeline_settings =
-            pipeline::Settings { today: today(), base_dir: dir.clone(), secrets: Default::default() };
+        let pipeline_settings = pipeline::Settings {
+            today: today(),
+            base_dir: dir.clone(),
+            secrets: Default::default(),
+            mode: pipeline::Mode::Run,
+        };
         let file = format!(
             "version: 1\nconnections:\n  out: {{ kind: folder, path: . }}\nsteps:\n  \
              - name: ledger\n    source: {{ ledger: {{ month: \"{month}\", batch_check: false }} }}\n  \

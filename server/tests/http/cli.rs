@@ -187,11 +187,17 @@ fn pipeline_check_names_each_problem_with_its_file_line_and_column() {
     let good = "version: 1\n\
 params:\n  month: { type: month }\n\
 steps:\n  - name: ledger\n    source: { ledger: { month: \"${month}\" } }\n  \
-- name: daily\n    aggregate: { input: ledger, group_by: [day], sum: [amount_krw] }\n";
+- name: daily\n    aggregate: { input: ledger, group_by: [entry_date], sum: [reporting_amount] }\n";
     std::fs::write(dir.join("good.yaml"), good).unwrap();
     let out = mcms(&["pipeline", "check", "good.yaml", "--param", "month=2026-11"], &dir, "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "good.yaml: no problems; 2 steps, run in this order: ledger, daily\n");
+    // The steps are planned against the ledger's columns: a column it does not have is named.
+    std::fs::write(dir.join("typo.yaml"), good.replace("[reporting_amount]", "[amount_krw]")).unwrap();
+    let out = mcms(&["pipeline", "check", "typo.yaml", "--param", "month=2026-11"], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("typo.yaml:7:11: the step `daily` cannot run: "), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("amount_krw"), "{}", text(&out.stdout));
 
     // Without the month, and with a misspelt input: both named, and the exit code says so.
     std::fs::write(dir.join("bad.yaml"), good.replace("input: ledger", "input: ledgr")).unwrap();
@@ -321,5 +327,46 @@ fn the_shipped_pipelines_run_on_the_demo_data() {
         "every entry `mcms export` gives, once (the second run replaced the month)"
     );
     assert!(spend.parse::<f64>().unwrap() > 0.0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `check` plans each step against its inputs' columns; `--dry-run` shows each step on a sample
+/// and writes nothing.
+#[test]
+fn pipeline_check_finds_sql_naming_a_missing_column_and_a_dry_run_writes_nothing() {
+    let dir = temp_dir("pipeline-plan");
+    std::fs::create_dir_all(dir.join("data/in")).unwrap();
+    std::fs::write(dir.join("data/in/a.csv"), "game,amount\nSTARFALL,10\nSTARFALL,5\nMOONRISE,7\n").unwrap();
+    let file = r#"version: 1
+connections:
+  here: { kind: folder, path: . }
+steps:
+  - name: costs
+    source: { files: { connection: here, glob: "in/*.csv", format: csv } }
+  - name: big
+    transform: { sql: "SELECT game, amount * 2 AS doubled FROM costs WHERE amount > 6" }
+  - name: out
+    sink: { files: { input: big, connection: here, path: out, format: csv, partition_by: [game] } }
+"#;
+    std::fs::write(dir.join("p.yaml"), file).unwrap();
+    let out = mcms(&["pipeline", "check", "p.yaml"], &dir, "");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    std::fs::write(dir.join("bad.yaml"), file.replace("amount * 2", "amont * 2")).unwrap();
+    let out = mcms(&["pipeline", "check", "bad.yaml"], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("bad.yaml:8:23: the step `big` cannot run: No field named amont."), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "one line per problem: {stdout}");
+    std::fs::write(dir.join("bad.yaml"), file.replace("partition_by: [game]", "partition_by: [title]")).unwrap();
+    let out = mcms(&["pipeline", "check", "bad.yaml"], &dir, "");
+    assert!(text(&out.stdout).contains("the step `out` cannot run: the column `title` is not among `big`'s columns"));
+
+    let out = mcms(&["pipeline", "run", "p.yaml", "--dry-run", "--sample", "2"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("on each source's first 2 rows; nothing written"), "{stdout}");
+    assert!(stdout.contains("      columns: game (Utf8), doubled (Int64)\n      | STARFALL | 20 |\n"), "{stdout}");
+    assert!(!dir.join("data/out").exists(), "a dry run writes nothing");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -203,3 +203,18 @@ steps:
     );
     assert_eq!(p[1].kind, ProblemKind::NeedsKeys("replace_partition", "the partition this run replaces"));
 }
+
+#[test]
+fn a_date_may_default_to_some_days_ago() {
+    let text = |default: &str| {
+        format!(
+            "version: 1\nparams:\n  from: {{ type: date, default: {default} }}\nsteps:\n  - name: s\n    source: {{ partner_stats: {{ from: \"${{from}}\", to: \"2026-12-01\" }} }}\n"
+        )
+    };
+    assert_eq!(check(&text("84 days ago"), &none()).unwrap().params["from"], "84 days ago");
+    for wrong in ["84 days", "-1 days ago", "99999 days ago"] {
+        let p = problems(&text(wrong));
+        assert_eq!(p[0].kind.code(), "pipeline.bad_param", "{wrong}");
+    }
+    assert_eq!(days_ago("3660 days ago"), Some(3660));
+}
