@@ -48,3 +48,76 @@ for run in 1 2 3; do
     "$bin" pipeline run "$ROOT/pipelines/month-batch.yaml" --param "month=$month" --data-dir "$data"
 done
 say "written: $(du -sh "$data/lake/costs" | cut -f1) of Parquet, $(sqlite3 "$data/marts.db" "SELECT COUNT(*) FROM daily_spend") daily rows"
+
+# CSV → Parquet, side by side with the pandas + pyarrow job the data team's library runs
+# (../shared/reference/pandas-csv-to-parquet.py, or MCMS_PANDAS_JOB): the same 1,000,000-row file,
+# trimmed, rows without an amount dropped, dates and amounts typed, de-duplicated, written as
+# Parquet by month, daily spend per game and channel beside it. Three runs each, alternating.
+job="${MCMS_PANDAS_JOB:-$ROOT/../shared/reference/pandas-csv-to-parquet.py}"
+if [ ! -f "$job" ]; then
+  say "no pandas reference at $job: CSV → Parquet side by side skipped"
+  exit 0
+fi
+venv="$CACHE/pandas-venv"
+[ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q pandas pyarrow; }
+csv_dir="$data/csv"
+"$venv/bin/python" "$job" gen "$csv_dir" "${MCMS_BENCH_CSV_ROWS:-1000000}"
+cat > "$csv_dir/job.yaml" <<'YAML'
+version: 1
+connections:
+  here: { kind: folder, path: csv }
+steps:
+  - name: rows
+    source: { files: { connection: here, glob: costs.csv, format: csv } }
+  - name: cleaned
+    clean:
+      input: rows
+      trim: ["*"]
+      cast: { entry_date: { to: date }, amount_minor: { to: integer } }
+      filter: amount_minor IS NOT NULL
+      dedupe: [entry_date, campaign, country, vendor, invoice_number]
+  - name: monthly
+    transform: { sql: "SELECT *, to_char(entry_date, '%Y-%m') AS month FROM cleaned" }
+  - name: daily
+    aggregate: { input: monthly, group_by: [entry_date, game, channel], sum: [amount_minor], count: entries }
+  - name: clean_out
+    sink: { files: { input: monthly, connection: here, path: out/clean, format: parquet, partition_by: [month] } }
+  - name: daily_out
+    sink: { files: { input: daily, connection: here, path: out/daily, format: parquet } }
+YAML
+size="$(stat -c %s "$csv_dir/costs.csv")"
+for run in 1 2 3; do
+  say "run $run: pandas + pyarrow"
+  "$venv/bin/python" "$job" run "$csv_dir"
+  say "run $run: mcms pipeline run (the same job)"
+  start="$(date +%s.%N)"
+  MCMS_LOG=warn "$bin" pipeline run "$csv_dir/job.yaml" --data-dir "$data" | grep -E 'cleaned|clean_out|daily_out'
+  awk -v start="$start" -v end="$(date +%s.%N)" -v size="$size" \
+    'BEGIN { printf "mcms: %.2f s, %.1f MB/s\n", end - start, size / (end - start) / 1e6 }'
+done
+
+# `mcms pipeline check` of a 20-step file (a CSV source, cleaning, twelve transforms, sums, checks,
+# two sinks), the file's own check and every step planned against the CSV's columns; ten runs.
+{
+  printf 'version: 1\nparams:\n  month: { type: month, default: previous }\nconnections:\n  here: { kind: folder, path: csv }\nsteps:\n'
+  printf '  - name: rows\n    source: { files: { connection: here, glob: costs.csv, format: csv } }\n'
+  printf '  - name: t0\n    clean: { input: rows, trim: ["*"], cast: { amount_minor: { to: integer } }, dedupe: [entry_date, invoice_number] }\n'
+  prev=t0
+  for i in $(seq 1 12); do
+    printf '  - name: t%s\n    transform: { sql: "SELECT entry_date, game, channel, country, amount_minor + %s AS amount_minor, invoice_number FROM %s WHERE amount_minor > %s" }\n' "$i" "$i" "$prev" "$i"
+    prev="t$i"
+  done
+  printf '  - name: daily\n    aggregate: { input: %s, group_by: [entry_date, game, channel], sum: [amount_minor], count: entries, max: [country] }\n' "$prev"
+  printf '  - name: by_game\n    aggregate: { input: daily, group_by: [game], sum: [amount_minor, entries] }\n'
+  printf '  - name: sane\n    check: { input: daily, row_count: { min: 1 }, not_null: [game], unique: [entry_date, game, channel] }\n'
+  printf '  - name: known\n    check: { input: by_game, accepted: { game: [STARFALL, PUZZLE, DRAGONVALE, RACERS] } }\n'
+  printf '  - name: out_daily\n    sink: { files: { input: sane, connection: here, path: "out20/daily/month=${month}", format: parquet } }\n'
+  printf '  - name: out_games\n    sink: { files: { input: known, connection: here, path: "out20/games/month=${month}", format: csv } }\n'
+} > "$csv_dir/twenty.yaml"
+say "mcms pipeline check of a $(grep -c '  - name:' "$csv_dir/twenty.yaml")-step file, ten runs"
+for run in $(seq 10); do
+  start="$(date +%s.%N)"
+  MCMS_LOG=warn "$bin" pipeline check "$csv_dir/twenty.yaml" --data-dir "$data" >/dev/null
+  awk -v start="$start" -v end="$(date +%s.%N)" 'BEGIN { printf "%.0f ms\n", (end - start) * 1000 }'
+done | sort -n | tr '\n' ' '
+echo

@@ -263,8 +263,7 @@ pub async fn run(
     mcms: &dyn Mcms,
 ) -> Result<Run, RunError> {
     let checked = pipeline::check(text, given).map_err(RunError::Problems)?;
-    let params: BTreeMap<String, String> =
-        checked.params.iter().map(|(name, value)| (name.clone(), resolve(value, settings.today))).collect();
+    let params = values(&checked, settings.today);
     let filled = |s: &str| fill(s, &params);
     let p = &checked.pipeline;
     let ctx = SessionContext::new();
@@ -502,6 +501,11 @@ fn folder(base_dir: &Path, connection: Option<&Connection>, step: &str) -> Resul
 
 fn database<'a>(connection: Option<&'a Connection>, step: &str) -> Result<&'a Connection, RunError> {
     connection.filter(|c| !c.holds_files()).ok_or_else(|| refuse(step, "this step needs a database".into()))
+}
+
+/// Each parameter's value for a run on `today` (defaults such as `previous` resolved).
+pub fn values(checked: &pipeline::Checked, today: time::Date) -> BTreeMap<String, String> {
+    checked.params.iter().map(|(name, value)| (name.clone(), resolve(value, today))).collect()
 }
 
 /// A parameter's value for this run: `previous` / `current` months and `today` / `yesterday` /

@@ -214,6 +214,16 @@ enum PipelineCommand {
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         sample: u32,
     },
+    /// The latest recorded runs, newest first: state, when, how long, each step's rows, or the
+    /// step that failed and why.
+    Runs {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only this pipeline's runs (its file's name without the extension).
+        pipeline: Option<String>,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        limit: i64,
+    },
 }
 
 #[derive(Args)]
@@ -288,6 +298,34 @@ fn report_problems(file: &std::path::Path, problems: &[domain::pipeline::Problem
     anyhow::anyhow!("{} has {} problem{plural}", file.display(), problems.len())
 }
 
+/// `mcms pipeline runs`.
+async fn list_runs(args: &DbArgs, pipeline: Option<&str>, limit: i64) -> anyhow::Result<()> {
+    let db = open(args).await?;
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    for run in db.pipeline_runs(pipeline, limit).await? {
+        let started = run.started_at.format(&format).unwrap_or_default();
+        let took =
+            run.finished_at.map(|f| format!("{:.1} s", (f - run.started_at).as_seconds_f64())).unwrap_or_default();
+        println!(
+            "{:>5}  {:<20} {:<9} {started} {took:>9}  {}  params {}",
+            run.id, run.pipeline, run.state, run.started_via, run.params
+        );
+        match (&run.reason, &run.failed_step) {
+            (Some(reason), Some(step)) => println!("       step `{step}`: {reason}"),
+            (Some(reason), None) => println!("       {reason}"),
+            _ => {
+                let steps: Vec<serde_json::Value> = serde_json::from_str(&run.steps).unwrap_or_default();
+                for s in steps {
+                    let (name, rows, millis) =
+                        (s["name"].as_str().unwrap_or(""), s["rows"].as_u64(), s["millis"].as_u64());
+                    println!("       {name:<20} {:>10} rows {:>7} ms", rows.unwrap_or(0), millis.unwrap_or(0));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `mcms pipeline check`.
 async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
     let file = &args.file;
@@ -314,7 +352,24 @@ async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Resu
     let file = &args.file;
     let text = read_pipeline(file)?;
     let (settings, mcms) = args.surroundings(&text, mode).await?;
-    match pipeline::run(&text, &args.given(), &settings, mcms.as_ref()).await {
+    // A run (not a dry run) is recorded in MCMS's database: who, when, the file's hash, the
+    // parameters, and each step's rows and time or why it failed.
+    let (recorded, outcome) = if mode == pipeline::Mode::Run {
+        let db = open(&args.db).await?;
+        let name = file.file_stem().map_or_else(|| "pipeline".into(), |s| s.to_string_lossy().into_owned());
+        let via = store::pipelines::StartedVia::Command;
+        let run =
+            server::pipelines::run_recorded(&db, &name, &text, &args.given(), &settings, mcms.as_ref(), None, via)
+                .await
+                .context("cannot record the run")?;
+        (Some(run.id), run.outcome)
+    } else {
+        (None, pipeline::run(&text, &args.given(), &settings, mcms.as_ref()).await)
+    };
+    if let Some(id) = recorded {
+        eprintln!("recorded as run {id} (mcms pipeline runs)");
+    }
+    match outcome {
         Ok(run) => {
             let params: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let given = if params.is_empty() { "no parameters".to_owned() } else { params.join(", ") };
@@ -477,6 +532,9 @@ async fn run() -> ExitCode {
             issue_key(&db, &partner, &settings, &as_email).await
         }
         Some(Command::Pipeline(PipelineCommand::Check(args))) => check_pipeline(&args).await,
+        Some(Command::Pipeline(PipelineCommand::Runs { db, pipeline, limit })) => {
+            list_runs(&db, pipeline.as_deref(), limit).await
+        }
         Some(Command::Pipeline(PipelineCommand::Run { pipeline: args, dry_run, sample })) => {
             let mode = if dry_run { pipeline::Mode::DryRun { rows: sample as usize } } else { pipeline::Mode::Run };
             run_pipeline(&args, mode).await

@@ -3,13 +3,15 @@
 //! columns made page by page (a month of a million entries is never held as entries at once).
 
 use crate::batch;
-use pipeline::Rows;
 use pipeline::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, RecordBatch, StringBuilder,
 };
 use pipeline::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use pipeline::{Rows, RunError};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::costs::{CostFilter, CostSettings, StoredCost, YearMonth};
+use store::pipelines::{NewRun, StartedVia};
 use store::{Db, partners::DailyStats};
 use time::Date;
 
@@ -69,6 +71,54 @@ impl pipeline::Mcms for McmsData {
         rows.truncate(limit.unwrap_or(usize::MAX));
         stats_rows(&rows).map_err(|e| e.to_string())
     }
+}
+
+/// A pipeline run as it is recorded.
+pub struct Recorded {
+    pub id: i64,
+    pub outcome: Result<pipeline::Run, RunError>,
+}
+
+/// Runs a pipeline file and records the run: when it starts (with the file's SHA-256 and each
+/// parameter's value), then finished with each step's rows, time and output, or failed with the
+/// step and the reason (a file with problems fails as a whole, with no step).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_recorded(
+    db: &Db,
+    name: &str,
+    text: &str,
+    given: &BTreeMap<String, String>,
+    settings: &pipeline::Settings,
+    mcms: &dyn pipeline::Mcms,
+    started_by: Option<i64>,
+    via: StartedVia,
+) -> Result<Recorded, store::StoreError> {
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    let params = match domain::pipeline::check(text, given) {
+        Ok(checked) => pipeline::values(&checked, settings.today),
+        Err(_) => given.clone(),
+    };
+    let params = serde_json::to_string(&params).unwrap_or_else(|_| "{}".into());
+    let id =
+        db.start_pipeline_run(&NewRun { pipeline: name, file_sha256: &sha, params: &params, started_by, via }).await?;
+    let outcome = pipeline::run(text, given, settings, mcms).await;
+    match &outcome {
+        Ok(run) => db.finish_pipeline_run(id, &steps_json(&run.steps), None).await?,
+        Err(RunError::Step { step, reason }) => db.finish_pipeline_run(id, "[]", Some((step, reason))).await?,
+        Err(e @ RunError::Problems(_)) => db.finish_pipeline_run(id, "[]", Some(("", &e.to_string()))).await?,
+    }
+    Ok(Recorded { id, outcome })
+}
+
+fn steps_json(steps: &[pipeline::StepReport]) -> String {
+    let steps: Vec<serde_json::Value> = steps
+        .iter()
+        .map(|s| {
+            serde_json::json!({ "name": s.name, "kind": s.kind, "rows": s.rows, "millis": s.millis, "wrote": s.wrote })
+        })
+        .collect();
+    serde_json::Value::Array(steps).to_string()
 }
 
 /// The batch check's reasons, the first few of them.

@@ -7,6 +7,7 @@ pub mod imports;
 mod ledger;
 pub mod partners;
 mod password;
+pub mod pipelines;
 pub mod poc;
 pub mod sessions;
 mod throttle;

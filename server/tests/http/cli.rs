@@ -327,6 +327,22 @@ fn the_shipped_pipelines_run_on_the_demo_data() {
         "every entry `mcms export` gives, once (the second run replaced the month)"
     );
     assert!(spend.parse::<f64>().unwrap() > 0.0);
+
+    // Every run is recorded: the refused month with its step and reason, the closed one's steps.
+    let out = mcms(&["pipeline", "runs", "month-batch"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs = text(&out.stdout);
+    let states: Vec<&str> =
+        runs.lines().filter_map(|l| l.split_whitespace().nth(2)).filter(|s| s.ends_with("ed")).collect();
+    assert_eq!(states, ["succeeded", "succeeded", "failed"], "newest first: {runs}");
+    assert!(runs.contains(&format!("step `ledger`: {open} is not safe to load")), "{runs}");
+    assert!(runs.contains(&format!("params {{\"month\":\"{closed}\"}}")), "{runs}");
+    assert!(
+        runs.lines().any(|l| l.trim_start().starts_with("to_lake") && l.contains(&format!(" {exported} rows"))),
+        "{runs}"
+    );
+    let all = text(&mcms(&["pipeline", "runs"], &dir, "").stdout);
+    assert_eq!(all.lines().filter(|l| l.contains(" command ")).count(), 6, "{all}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
