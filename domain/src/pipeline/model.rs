@@ -248,7 +248,8 @@ pub struct Clean {
     /// Columns that must have a value: a row without one refuses the run.
     #[serde(default)]
     pub required: Vec<String>,
-    /// Keys: of rows with the same keys, the first is kept.
+    /// Keys: of rows with the same keys, one is kept (the first read, as far as the reader
+    /// keeps the files' order).
     #[serde(default)]
     pub dedupe: Vec<String>,
     /// Column → the value an empty cell gets (as SQL would write it: `0`, `'KRW'`).
