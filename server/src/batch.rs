@@ -2,10 +2,10 @@
 //! (docs/batch-schema.md), as CSV or JSON Lines, and the check that says whether a month is safe
 //! to load.
 
-use domain::costs::{Rule, Severity, validate};
+use domain::costs::{Reference, Rule, Severity, validate};
 use domain::{Lang, format_amount};
 use serde::Serialize;
-use store::costs::{CostFilter, CostSettings, StoredCost, YearMonth, reference_from};
+use store::costs::{CostSettings, StoredCost, YearMonth, reference_from};
 use store::{Db, StoreError};
 use time::Date;
 
@@ -97,18 +97,8 @@ fn batch_row<'a>(c: &'a StoredCost, reporting: &'a domain::Currency) -> BatchRow
 
 /// Every live entry of `month`, oldest first.
 pub async fn month_entries(db: &Db, month: YearMonth) -> Result<Vec<StoredCost>, StoreError> {
-    let filter = CostFilter { month: Some(month), ..Default::default() };
     let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = db.list_costs(&filter, after, 5_000).await?;
-        all.extend(page.rows);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
-    all.reverse();
+    db.each_month_entry(month, None, |c| all.push(c)).await?;
     Ok(all)
 }
 
@@ -141,35 +131,46 @@ pub fn to_jsonl(rows: &[StoredCost], settings: &CostSettings) -> String {
 /// Why `month` is not safe to load, one line per reason; empty when it is. A month is safe when
 /// it is closed and every entry still passes every rule (rules other than the closed period).
 pub async fn check(db: &Db, month: YearMonth, settings: &CostSettings, today: Date) -> Result<Vec<String>, StoreError> {
-    let mut reasons = Vec::new();
-    let closed = db.closed_months().await?.contains(&month);
-    if !closed {
-        reasons.push(format!("{month} is not closed: close it before loading"));
-    }
-    let last_day = month.next().first_day() - time::Duration::days(1);
-    let window = (last_day - month.first_day()).whole_days() + settings.fx_max_age_days + 1;
-    let reference = reference_from(db.cost_master_data(last_day, window).await?, today, settings);
-    let mut reference = reference;
-    let entries = month_entries(db, month).await?;
-    for target in entries.iter().filter_map(|c| c.entry.corrects) {
-        if db.cost(target).await?.is_some_and(|t| !t.deleted) {
-            reference.entries.insert(target);
+    let mut check = MonthCheck::start(db, month, settings, today).await?;
+    db.each_month_entry(month, None, |c| check.entry(&c)).await?;
+    Ok(check.reasons)
+}
+
+/// The batch check fed one entry at a time, so that whatever reads a month (the check itself,
+/// the pipelines' ledger source) checks it in the same pass.
+pub struct MonthCheck {
+    reference: Reference,
+    /// Why the month is not safe to load, in the order found.
+    pub reasons: Vec<String>,
+}
+
+impl MonthCheck {
+    /// Whether the month is closed, and what its entries are checked against: the master data,
+    /// the rates of the month and the days before it, and the entries its corrections correct.
+    pub async fn start(
+        db: &Db,
+        month: YearMonth,
+        settings: &CostSettings,
+        today: Date,
+    ) -> Result<MonthCheck, StoreError> {
+        let mut reasons = Vec::new();
+        if !db.closed_months().await?.contains(&month) {
+            reasons.push(format!("{month} is not closed: close it before loading"));
         }
+        let last_day = month.next().first_day() - time::Duration::days(1);
+        let window = (last_day - month.first_day()).whole_days() + settings.fx_max_age_days + 1;
+        let mut reference = reference_from(db.cost_master_data(last_day, window).await?, today, settings);
+        reference.entries.extend(db.live_correction_targets(month).await?);
+        Ok(MonthCheck { reference, reasons })
     }
-    for c in &entries {
+
+    pub fn entry(&mut self, c: &StoredCost) {
         let e = &c.entry;
-        let form = e.to_form(Some(c.id));
-        for f in validate(&form, &reference).findings {
+        for f in validate(&e.to_form(Some(c.id)), &self.reference).findings {
             if f.rule.severity() == Severity::Error && f.rule != Rule::PeriodClosed {
-                reasons.push(format!(
-                    "entry {} ({}): {}: {}",
-                    c.id,
-                    e.date,
-                    f.rule.code(),
-                    app::i18n::Texts::for_lang(Lang::En).finding(&f)
-                ));
+                let text = app::i18n::Texts::for_lang(Lang::En).finding(&f);
+                self.reasons.push(format!("entry {} ({}): {}: {text}", c.id, e.date, f.rule.code()));
             }
         }
     }
-    Ok(reasons)
 }

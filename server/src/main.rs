@@ -247,32 +247,37 @@ impl PipelineArgs {
 
     /// The run's settings, and MCMS's data (its database is opened only for a pipeline that
     /// reads the ledger or the statistics).
-    async fn surroundings(
+    /// What a run sees: the data folder, the company's date, and MCMS's data when the file reads
+    /// it (`db` is opened by the caller only then, or to record the run).
+    fn surroundings(
         &self,
-        text: &str,
         mode: pipeline::Mode,
-    ) -> anyhow::Result<(pipeline::Settings, Box<dyn pipeline::Mcms>)> {
-        use domain::pipeline::Source;
+        db: Option<&store::Db>,
+    ) -> (pipeline::Settings, Box<dyn pipeline::Mcms>) {
         let settings = pipeline::Settings {
             today: self.ledger.today(),
             base_dir: self.db.data_dir.clone(),
             secrets: pipeline::Secrets::default(),
             mode,
         };
-        let reads_mcms = domain::pipeline::parse(text).is_ok_and(|p| {
-            p.steps.iter().any(|s| matches!(s.source, Some(Source::Ledger { .. } | Source::PartnerStats { .. })))
-        });
-        let mcms: Box<dyn pipeline::Mcms> = if reads_mcms {
-            Box::new(server::pipelines::McmsData {
-                db: open(&self.db).await?,
+        let mcms: Box<dyn pipeline::Mcms> = match db {
+            Some(db) => Box::new(server::pipelines::McmsData {
+                db: db.clone(),
                 settings: self.ledger.settings(),
                 today: self.ledger.today(),
-            })
-        } else {
-            Box::new(pipeline::Outside)
+            }),
+            None => Box::new(pipeline::Outside),
         };
-        Ok((settings, mcms))
+        (settings, mcms)
     }
+}
+
+/// Whether a pipeline file reads the cost ledger or the partner statistics.
+fn reads_mcms(text: &str) -> bool {
+    use domain::pipeline::Source;
+    domain::pipeline::parse(text).is_ok_and(|p| {
+        p.steps.iter().any(|s| matches!(s.source, Some(Source::Ledger { .. } | Source::PartnerStats { .. })))
+    })
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -334,7 +339,8 @@ async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
     if let Err(problems) = domain::pipeline::check(&text, &args.given()) {
         return Err(report_problems(file, &problems));
     }
-    let (settings, mcms) = args.surroundings(&text, pipeline::Mode::Plan).await?;
+    let db = if reads_mcms(&text) { Some(open(&args.db).await?) } else { None };
+    let (settings, mcms) = args.surroundings(pipeline::Mode::Plan, db.as_ref());
     match pipeline::check(&text, &args.given(), &settings, mcms.as_ref()).await {
         Ok(checked) => {
             let steps: Vec<&str> =
@@ -351,17 +357,16 @@ async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
 async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Result<()> {
     let file = &args.file;
     let text = read_pipeline(file)?;
-    let (settings, mcms) = args.surroundings(&text, mode).await?;
     // A run (not a dry run) is recorded in MCMS's database: who, when, the file's hash, the
     // parameters, and each step's rows and time or why it failed.
-    let (recorded, outcome) = if mode == pipeline::Mode::Run {
-        let db = open(&args.db).await?;
+    let db = if mode == pipeline::Mode::Run || reads_mcms(&text) { Some(open(&args.db).await?) } else { None };
+    let (settings, mcms) = args.surroundings(mode, db.as_ref());
+    let (recorded, outcome) = if let (pipeline::Mode::Run, Some(db)) = (mode, &db) {
         let name = file.file_stem().map_or_else(|| "pipeline".into(), |s| s.to_string_lossy().into_owned());
         let via = store::pipelines::StartedVia::Command;
-        let run =
-            server::pipelines::run_recorded(&db, &name, &text, &args.given(), &settings, mcms.as_ref(), None, via)
-                .await
-                .context("cannot record the run")?;
+        let run = server::pipelines::run_recorded(db, &name, &text, &args.given(), &settings, mcms.as_ref(), None, via)
+            .await
+            .context("cannot record the run")?;
         (Some(run.id), run.outcome)
     } else {
         (None, pipeline::run(&text, &args.given(), &settings, mcms.as_ref()).await)
@@ -384,7 +389,15 @@ async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Resu
             }
             for s in &run.steps {
                 let wrote = s.wrote.as_ref().map(|w| format!(" → {w}")).unwrap_or_default();
-                println!("  {:<20} {:<9} {:>10} rows {:>7} ms{wrote}", s.name, s.kind, s.rows, s.millis);
+                println!(
+                    "  {:<20} {:<9} {:>10} rows {:>7} ms  ({} in, {}){wrote}",
+                    s.name,
+                    s.kind,
+                    s.rows,
+                    s.millis,
+                    s.rows_in,
+                    bytes(s.bytes)
+                );
                 if let Some(preview) = &s.preview {
                     let columns: Vec<String> = preview.columns.iter().map(|(n, t)| format!("{n} ({t})")).collect();
                     println!("      columns: {}", columns.join(", "));
@@ -400,6 +413,16 @@ async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Resu
             Err(anyhow::anyhow!("{}: {e}; nothing was written", file.display()))
         }
         Err(e) => Err(anyhow::anyhow!("{}: {e}", file.display())),
+    }
+}
+
+/// `1.2 MB`, `640 B`: sizes as a person reads them.
+fn bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.1} GB", n as f64 / 1e9),
     }
 }
 

@@ -1,6 +1,6 @@
 //! What pipelines read from MCMS itself: a month of the cost ledger in the warehouse's columns
 //! (docs/batch-schema.md, the same as `mcms export`), and the partner statistics, as Arrow
-//! columns made page by page (a month of a million entries is never held as entries at once).
+//! columns made as the month is read (a month of a million entries is never held as entries).
 
 use crate::batch;
 use pipeline::arrow::array::{
@@ -10,7 +10,7 @@ use pipeline::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use pipeline::{Rows, RunError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use store::costs::{CostFilter, CostSettings, StoredCost, YearMonth};
+use store::costs::{CostSettings, StoredCost, YearMonth};
 use store::pipelines::{NewRun, StartedVia};
 use store::{Db, partners::DailyStats};
 use time::Date;
@@ -18,8 +18,8 @@ use time::Date;
 /// Amounts carry four decimals (every ISO 4217 currency fits); exchange rates six.
 const AMOUNT: DataType = DataType::Decimal128(20, 4);
 const RATE: DataType = DataType::Decimal128(20, 6);
-/// Entries read from the database at a time; each page becomes one Arrow batch.
-const PAGE: i64 = 20_000;
+/// Entries per Arrow batch.
+const PAGE: usize = 20_000;
 
 /// MCMS's data for a run: the database, the ledger's settings and the company's date.
 pub struct McmsData {
@@ -33,28 +33,36 @@ impl pipeline::Mcms for McmsData {
     async fn ledger(&self, month: &str, batch_check: bool, limit: Option<usize>) -> Result<Rows, String> {
         let month = YearMonth::parse(month).ok_or_else(|| format!("`{month}` is not a month (YYYY-MM)"))?;
         let unavailable = |e: store::StoreError| format!("cannot read the ledger: {e}");
-        if batch_check {
-            let reasons = batch::check(&self.db, month, &self.settings, self.today).await.map_err(unavailable)?;
-            if !reasons.is_empty() {
-                return Err(not_safe(month, &reasons));
+        let mut check = match batch_check {
+            true => {
+                Some(batch::MonthCheck::start(&self.db, month, &self.settings, self.today).await.map_err(unavailable)?)
             }
-        }
+            false => None,
+        };
+        // One read of the month: each entry is checked and added to the columns as it arrives.
         let schema = ledger_schema();
-        let filter = CostFilter { month: Some(month), ..Default::default() };
+        let mut columns = LedgerColumns::new(self.settings.reporting_currency);
         let mut batches = Vec::new();
-        let mut after = None;
-        let mut left = limit.map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        while left > 0 {
-            let page = self.db.list_costs(&filter, after, PAGE.min(left)).await.map_err(unavailable)?;
-            left -= page.rows.len() as i64;
-            if !page.rows.is_empty() {
-                batches.push(ledger_batch(&schema, &page.rows, &self.settings).map_err(|e| e.to_string())?);
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
+        let limit = limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.db
+            .each_month_entry(month, limit, |c| {
+                if let Some(check) = &mut check {
+                    check.entry(&c);
+                }
+                columns.push(&c);
+                if columns.len == PAGE {
+                    batches.push(columns.finish(&schema));
+                }
+            })
+            .await
+            .map_err(unavailable)?;
+        if let Some(check) = check.filter(|c| !c.reasons.is_empty()) {
+            return Err(not_safe(month, &check.reasons));
         }
+        if columns.len > 0 {
+            batches.push(columns.finish(&schema));
+        }
+        let batches = batches.into_iter().collect::<Result<_, _>>().map_err(|e| e.to_string())?;
         Ok(Rows { schema, batches })
     }
 
@@ -115,7 +123,10 @@ fn steps_json(steps: &[pipeline::StepReport]) -> String {
     let steps: Vec<serde_json::Value> = steps
         .iter()
         .map(|s| {
-            serde_json::json!({ "name": s.name, "kind": s.kind, "rows": s.rows, "millis": s.millis, "wrote": s.wrote })
+            serde_json::json!({
+                "name": s.name, "kind": s.kind, "rows_in": s.rows_in, "rows": s.rows, "bytes": s.bytes,
+                "millis": s.millis, "wrote": s.wrote,
+            })
         })
         .collect();
     serde_json::Value::Array(steps).to_string()
@@ -177,83 +188,109 @@ fn four_places(minor: i64, currency: domain::Currency) -> i128 {
     i128::from(minor) * 10i128.pow(4u32.saturating_sub(u32::from(currency.minor_units())))
 }
 
-fn ledger_batch(
-    schema: &SchemaRef,
-    rows: &[StoredCost],
-    settings: &CostSettings,
-) -> Result<RecordBatch, pipeline::arrow::error::ArrowError> {
-    let n = rows.len();
-    let reporting = settings.reporting_currency;
-    let mut id = Int64Builder::with_capacity(n);
-    let mut date = Date32Builder::with_capacity(n);
-    let mut texts: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::with_capacity(n, n * 12)).collect();
-    let mut amount = Decimal128Builder::with_capacity(n);
-    let mut amount_minor = Int64Builder::with_capacity(n);
-    let mut units = Int64Builder::with_capacity(n);
-    let mut invoice = StringBuilder::with_capacity(n, n * 8);
-    let mut memo = StringBuilder::with_capacity(n, n * 8);
-    let mut vat = BooleanBuilder::with_capacity(n);
-    let mut corrects = Int64Builder::with_capacity(n);
-    let mut reporting_code = StringBuilder::with_capacity(n, n * 3);
-    let mut reporting_amount = Decimal128Builder::with_capacity(n);
-    let mut reporting_minor = Int64Builder::with_capacity(n);
-    let mut fx_rate = Decimal128Builder::with_capacity(n);
-    let mut fx_date = Date32Builder::with_capacity(n);
-    let mut fx_source = StringBuilder::with_capacity(n, n * 4);
-    let mut version = Int64Builder::with_capacity(n);
-    for c in rows {
+/// The ledger's columns being built, a batch at a time.
+struct LedgerColumns {
+    reporting: domain::Currency,
+    len: usize,
+    id: Int64Builder,
+    date: Date32Builder,
+    /// game, channel, campaign, country, vendor, cost_type, currency
+    codes: [StringBuilder; 7],
+    amount: Decimal128Builder,
+    amount_minor: Int64Builder,
+    units: Int64Builder,
+    invoice: StringBuilder,
+    memo: StringBuilder,
+    vat: BooleanBuilder,
+    corrects: Int64Builder,
+    reporting_code: StringBuilder,
+    reporting_amount: Decimal128Builder,
+    reporting_minor: Int64Builder,
+    fx_rate: Decimal128Builder,
+    fx_date: Date32Builder,
+    fx_source: StringBuilder,
+    version: Int64Builder,
+}
+
+impl LedgerColumns {
+    fn new(reporting: domain::Currency) -> LedgerColumns {
+        let text = || StringBuilder::new();
+        LedgerColumns {
+            reporting,
+            len: 0,
+            id: Int64Builder::new(),
+            date: Date32Builder::new(),
+            codes: std::array::from_fn(|_| text()),
+            amount: Decimal128Builder::new(),
+            amount_minor: Int64Builder::new(),
+            units: Int64Builder::new(),
+            invoice: text(),
+            memo: text(),
+            vat: BooleanBuilder::new(),
+            corrects: Int64Builder::new(),
+            reporting_code: text(),
+            reporting_amount: Decimal128Builder::new(),
+            reporting_minor: Int64Builder::new(),
+            fx_rate: Decimal128Builder::new(),
+            fx_date: Date32Builder::new(),
+            fx_source: text(),
+            version: Int64Builder::new(),
+        }
+    }
+
+    fn push(&mut self, c: &StoredCost) {
         let e = &c.entry;
-        id.append_value(c.id);
-        date.append_value(days(e.date));
-        for (builder, value) in texts.iter_mut().zip([
-            &e.game,
-            &e.channel,
-            &e.campaign,
-            &e.country,
-            &e.vendor,
-            &e.cost_type,
-            &e.amount.currency.code().to_owned(),
-        ]) {
+        self.len += 1;
+        self.id.append_value(c.id);
+        self.date.append_value(days(e.date));
+        let codes = [&e.game, &e.channel, &e.campaign, &e.country, &e.vendor, &e.cost_type];
+        for (builder, value) in self.codes.iter_mut().zip(codes) {
             builder.append_value(value);
         }
-        amount.append_value(four_places(e.amount.minor, e.amount.currency));
-        amount_minor.append_value(e.amount.minor);
-        units.append_option(e.units);
-        invoice.append_value(&e.invoice_number);
-        memo.append_value(&e.memo);
-        vat.append_value(e.vat_included);
-        corrects.append_option(e.corrects);
-        reporting_code.append_value(reporting.code());
-        reporting_amount.append_value(four_places(e.reporting_minor, reporting));
-        reporting_minor.append_value(e.reporting_minor);
-        fx_rate.append_option(e.fx_micros.map(i128::from));
-        fx_date.append_option(e.fx_date.map(days));
-        fx_source.append_option(c.fx_source.as_deref());
-        version.append_value(i64::from(c.version));
+        self.codes[6].append_value(e.amount.currency.code());
+        self.amount.append_value(four_places(e.amount.minor, e.amount.currency));
+        self.amount_minor.append_value(e.amount.minor);
+        self.units.append_option(e.units);
+        self.invoice.append_value(&e.invoice_number);
+        self.memo.append_value(&e.memo);
+        self.vat.append_value(e.vat_included);
+        self.corrects.append_option(e.corrects);
+        self.reporting_code.append_value(self.reporting.code());
+        self.reporting_amount.append_value(four_places(e.reporting_minor, self.reporting));
+        self.reporting_minor.append_value(e.reporting_minor);
+        self.fx_rate.append_option(e.fx_micros.map(i128::from));
+        self.fx_date.append_option(e.fx_date.map(days));
+        self.fx_source.append_option(c.fx_source.as_deref());
+        self.version.append_value(i64::from(c.version));
     }
-    let decimal = |b: &mut Decimal128Builder, t: &DataType| -> Result<ArrayRef, _> {
-        let DataType::Decimal128(p, s) = t else { unreachable!("a decimal type") };
-        Ok::<ArrayRef, pipeline::arrow::error::ArrowError>(Arc::new(b.finish().with_precision_and_scale(*p, *s)?))
-    };
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(id.finish()), Arc::new(date.finish())];
-    columns.extend(texts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    columns.extend([
-        decimal(&mut amount, &AMOUNT)?,
-        Arc::new(amount_minor.finish()),
-        Arc::new(units.finish()),
-        Arc::new(invoice.finish()),
-        Arc::new(memo.finish()),
-        Arc::new(vat.finish()),
-        Arc::new(corrects.finish()),
-        Arc::new(reporting_code.finish()),
-        decimal(&mut reporting_amount, &AMOUNT)?,
-        Arc::new(reporting_minor.finish()),
-        decimal(&mut fx_rate, &RATE)?,
-        Arc::new(fx_date.finish()),
-        Arc::new(fx_source.finish()),
-        Arc::new(version.finish()),
-    ]);
-    RecordBatch::try_new(schema.clone(), columns)
+
+    /// The rows pushed since the last batch, as a batch; the builders start again empty.
+    fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch, pipeline::arrow::error::ArrowError> {
+        self.len = 0;
+        let decimal = |b: &mut Decimal128Builder, t: &DataType| -> Result<ArrayRef, _> {
+            let DataType::Decimal128(p, s) = t else { unreachable!("a decimal type") };
+            Ok::<ArrayRef, pipeline::arrow::error::ArrowError>(Arc::new(b.finish().with_precision_and_scale(*p, *s)?))
+        };
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.id.finish()), Arc::new(self.date.finish())];
+        columns.extend(self.codes.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend([
+            decimal(&mut self.amount, &AMOUNT)?,
+            Arc::new(self.amount_minor.finish()),
+            Arc::new(self.units.finish()),
+            Arc::new(self.invoice.finish()),
+            Arc::new(self.memo.finish()),
+            Arc::new(self.vat.finish()),
+            Arc::new(self.corrects.finish()),
+            Arc::new(self.reporting_code.finish()),
+            decimal(&mut self.reporting_amount, &AMOUNT)?,
+            Arc::new(self.reporting_minor.finish()),
+            decimal(&mut self.fx_rate, &RATE)?,
+            Arc::new(self.fx_date.finish()),
+            Arc::new(self.fx_source.finish()),
+            Arc::new(self.version.finish()),
+        ]);
+        RecordBatch::try_new(schema.clone(), columns)
+    }
 }
 
 fn stats_rows(rows: &[DailyStats]) -> Result<Rows, pipeline::arrow::error::ArrowError> {

@@ -217,4 +217,38 @@ impl Db {
         };
         Ok(CostPage { rows, next, total_reporting_minor: total, total_count: count })
     }
+
+    /// Every live entry of `month` (up to `limit`), oldest first (then by id), read by one
+    /// streaming query and handed to `each` as it arrives: the warehouse batch and the pipelines'
+    /// ledger source read months of a million entries this way, never holding them all.
+    pub async fn each_month_entry(
+        &self,
+        month: YearMonth,
+        limit: Option<i64>,
+        mut each: impl FnMut(StoredCost) + Send,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let sql = format!(
+            "SELECT {COST_COLUMNS} FROM cost_entries WHERE deleted_at IS NULL AND entry_date >= $1 AND entry_date < $2 \
+             ORDER BY entry_date, id LIMIT $3"
+        );
+        let (from, to, limit) = (month.first_day(), month.next().first_day(), limit.unwrap_or(i64::MAX));
+        on_db!(self, pool => {
+            let mut rows = sqlx::query_as::<_, CostRow>(&sql).bind(from).bind(to).bind(limit).fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                each(row.into_stored()?);
+            }
+            Ok(())
+        })
+    }
+
+    /// The live entries that `month`'s live corrections correct (a correction is valid only
+    /// while what it corrects is live).
+    pub async fn live_correction_targets(&self, month: YearMonth) -> Result<Vec<i64>> {
+        let sql = "SELECT id FROM cost_entries WHERE deleted_at IS NULL AND id IN \
+                   (SELECT corrects FROM cost_entries WHERE deleted_at IS NULL AND corrects IS NOT NULL \
+                    AND entry_date >= $1 AND entry_date < $2)";
+        let (from, to) = (month.first_day(), month.next().first_day());
+        Ok(on_db!(self, pool => sqlx::query_scalar(sql).bind(from).bind(to).fetch_all(pool).await)?)
+    }
 }
