@@ -97,6 +97,25 @@ ensure_postgres() {
   done
 }
 
+# A real S3-compatible server for the pipelines' bucket tests: moto's server (PyPI), on
+# 127.0.0.1:5055, started when not already answering; then those tests are required.
+ensure_s3_server() {
+  local port="${MCMS_TEST_S3_PORT:-5055}"
+  export MCMS_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+  if [ ! -x "$TOOLS/moto/bin/moto_server" ]; then
+    say "installing moto's S3 server (PyPI) into $TOOLS/moto"
+    mkdir -p "$TOOLS"
+    python3 -m venv "$TOOLS/moto"
+    "$TOOLS/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.2.5"
+  fi
+  if ! curl -fs -o /dev/null "$MCMS_TEST_S3_ENDPOINT/moto-api/"; then
+    say "starting moto's S3 server on port $port"
+    (setsid "$TOOLS/moto/bin/moto_server" -H 127.0.0.1 -p "$port" >"$CACHE/moto.log" 2>&1 &)
+    for _ in $(seq 30); do curl -fs -o /dev/null "$MCMS_TEST_S3_ENDPOINT/moto-api/" && break; sleep 1; done
+  fi
+  export MCMS_REQUIRE_S3=1
+}
+
 build_site() {
   # A release build makes a browser bundle per kind of page besides the whole one (build_bundles)
   # and compresses the site (brotli, gzip) before building the server, which embeds it

@@ -7,6 +7,7 @@ ensure_rust_tools
 ensure_chromium
 ensure_e2e_packages
 ensure_postgres
+ensure_s3_server
 ensure_schemathesis
 ensure_wasm_opt
 ensure_spreadsheet

@@ -188,8 +188,7 @@ fn sqlite_array(rows: &[sqlx::sqlite::SqliteRow], i: usize) -> Result<ArrayRef, 
             texts.push(None);
             continue;
         }
-        let class = value.type_info().name().to_owned();
-        let text = match class.as_str() {
+        let text = match value.type_info().name() {
             "INTEGER" => row.try_get_unchecked::<i64, _>(i).map_err(|e| e.to_string())?.to_string(),
             "REAL" => {
                 integers = false;

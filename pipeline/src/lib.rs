@@ -8,9 +8,11 @@
 //! only when every sink has written, so a failed run leaves no partial output and a run of the
 //! same parameters replaces what an earlier one wrote.
 //!
-//! Not in this build yet (a run says so, naming the step): S3 connections and the Redshift sink.
+//! Files live in a folder inside the data folder or in an S3 bucket (`objects`); the Redshift sink
+//! writes Parquet to a bucket and reports the `COPY` statement that loads it.
 
 mod db;
+mod objects;
 mod sinks;
 mod sql;
 
@@ -22,6 +24,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 use domain::pipeline::{self, Connection, FileFormat, Problem, Sink, Source, StepKind};
+use sinks::Place;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -139,8 +142,12 @@ pub struct Run {
 pub struct StepReport {
     pub name: String,
     pub kind: &'static str,
+    /// Rows the step read: its inputs' rows (for a source: the rows it read).
+    pub rows_in: u64,
     /// Rows the step passed on (for a sink: rows written).
     pub rows: u64,
+    /// The size of what it passed on in memory (for a sink: of what it wrote).
+    pub bytes: u64,
     pub millis: u64,
     /// For a sink: where its output was published.
     pub wrote: Option<String>,
@@ -272,6 +279,8 @@ pub async fn run(
     let sample = settings.mode.sample();
     let dry = matches!(settings.mode, Mode::DryRun { .. });
 
+    // Each step's rows, by index, for the steps that read it.
+    let mut made = vec![0u64; p.steps.len()];
     for &i in &checked.order {
         let step = &p.steps[i];
         let name = step.name.value.as_str();
@@ -279,9 +288,14 @@ pub async fn run(
         let kind = step.kinds()[0];
         let df: DataFrame = match kind {
             StepKind::Source(Source::Files { connection, glob, format, csv }) => {
-                let root = folder(&settings.base_dir, p.connections.get(&connection.value), name)?;
-                let path = sinks::inside(&root, &filled(&glob.value), name)?;
-                let path = path.to_string_lossy();
+                let glob = filled(&glob.value);
+                let paths = match place(&ctx, settings, p.connections.get(&connection.value), name)? {
+                    Place::Folder(root) => vec![sinks::inside(&root, &glob, name)?.to_string_lossy().into_owned()],
+                    Place::Bucket(bucket) => {
+                        sinks::inside(Path::new(""), &glob, name)?;
+                        bucket.matching(&bucket.key(&glob)).await.map_err(|e| refuse(name, e))?
+                    }
+                };
                 let read = match format {
                     FileFormat::Csv => {
                         let delimiter = u8::try_from(csv.delimiter).map_err(|_| {
@@ -289,17 +303,14 @@ pub async fn run(
                         })?;
                         let options =
                             CsvReadOptions::new().has_header(csv.header).delimiter(delimiter).file_extension("");
-                        ctx.read_csv(path.as_ref(), options).await
+                        ctx.read_csv(paths, options).await
                     }
                     FileFormat::Jsonl => {
-                        ctx.read_json(
-                            path.as_ref(),
-                            JsonReadOptions::default().newline_delimited(true).file_extension(""),
-                        )
-                        .await
+                        ctx.read_json(paths, JsonReadOptions::default().newline_delimited(true).file_extension(""))
+                            .await
                     }
                     FileFormat::Parquet => {
-                        ctx.read_parquet(path.as_ref(), ParquetReadOptions::default().file_extension("")).await
+                        ctx.read_parquet(paths, ParquetReadOptions::default().file_extension("")).await
                     }
                 };
                 let df = read.map_err(failed(name))?;
@@ -345,19 +356,33 @@ pub async fn run(
                 ctx.table(c.input.value.as_str()).await.map_err(failed(name))?
             }
             StepKind::Sink(sink) => {
-                sinks.push((name, sink));
+                sinks.push((i, name, sink));
                 continue;
             }
         };
         // Made once, kept for every step that reads it.
-        let df = df.cache().await.map_err(failed(name))?;
-        let rows = df.clone().count().await.map_err(failed(name))? as u64;
-        let preview = if dry { Some(preview(&df, name).await?) } else { None };
-        ctx.register_table(name, df.into_view()).map_err(failed(name))?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let partitions = df.collect_partitioned().await.map_err(failed(name))?;
+        let batches = || partitions.iter().flatten();
+        let rows = batches().map(|b| b.num_rows() as u64).sum();
+        let bytes = batches().map(|b| b.get_array_memory_size() as u64).sum();
+        made[i] = rows;
+        let table = MemTable::try_new(schema, partitions).map_err(failed(name))?;
+        ctx.register_table(name, Arc::new(table)).map_err(failed(name))?;
+        let preview = match dry {
+            true => Some(preview(&ctx.table(name).await.map_err(failed(name))?, name).await?),
+            false => None,
+        };
+        let rows_in = match checked.reads[i].as_slice() {
+            [] => rows,
+            reads => reads.iter().map(|&j| made[j]).sum(),
+        };
         steps.push(StepReport {
             name: name.to_owned(),
             kind: kind_name(kind),
+            rows_in,
             rows,
+            bytes,
             millis: millis(started),
             wrote: None,
             preview,
@@ -366,7 +391,7 @@ pub async fn run(
 
     // A dry run or a plan writes nothing: each sink's columns are checked and shown.
     if settings.mode != Mode::Run {
-        for (name, sink) in sinks {
+        for (i, name, sink) in sinks {
             let started = Instant::now();
             let df = ctx.table(sink.input().value.as_str()).await.map_err(failed(name))?;
             let needed = match sink {
@@ -380,12 +405,14 @@ pub async fn run(
                     format!("the column `{missing}` is not among `{}`'s columns", sink.input().value),
                 ));
             }
-            let rows = df.clone().count().await.map_err(failed(name))? as u64;
+            let rows_in = checked.reads[i].iter().map(|&j| made[j]).sum();
             let preview = if dry { Some(preview(&df, name).await?) } else { None };
             steps.push(StepReport {
                 name: name.to_owned(),
                 kind: "sink",
-                rows,
+                rows_in,
+                rows: rows_in,
+                bytes: 0,
                 millis: millis(started),
                 wrote: None,
                 preview,
@@ -395,28 +422,32 @@ pub async fn run(
     }
 
     // Every check has passed: each sink writes where no reader sees it yet, then all publish.
-    let mut pending = Vec::new();
-    for (name, sink) in sinks {
+    let (mut files, mut tables) = (Vec::new(), Vec::new());
+    for (i, name, sink) in sinks {
         let started = Instant::now();
-        let result = stage(&ctx, p, name, sink, settings, &filled).await;
-        match result {
-            Ok((stage, rows, wrote)) => {
+        match stage(&ctx, p, name, sink, settings, &filled).await {
+            Ok((stage, rows, bytes, wrote)) => {
                 steps.push(StepReport {
                     name: name.to_owned(),
                     kind: "sink",
+                    rows_in: checked.reads[i].iter().map(|&j| made[j]).sum(),
                     rows,
+                    bytes,
                     millis: millis(started),
                     wrote: Some(wrote),
                     preview: None,
                 });
-                pending.push(stage);
+                match stage {
+                    Pending::Files(f) => files.push(f),
+                    Pending::Table(t) => tables.push(t),
+                }
             }
             Err(e) => {
-                for stage in pending {
-                    match stage {
-                        Pending::Files(files) => files.discard(),
-                        Pending::Table(table) => table.rollback().await,
-                    }
+                for stage in &files {
+                    stage.discard().await;
+                }
+                for table in tables {
+                    table.rollback().await;
                 }
                 return Err(e);
             }
@@ -424,21 +455,20 @@ pub async fn run(
     }
     // Tables first: a commit can still fail (and the files are then not published); a rename
     // in the same folder hardly can.
-    let (tables, files): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| matches!(p, Pending::Table(_)));
-    let files: Vec<sinks::Staged> =
-        files.into_iter().filter_map(|p| if let Pending::Files(f) = p { Some(f) } else { None }).collect();
-    let mut tables = tables.into_iter().filter_map(|p| if let Pending::Table(t) = p { Some(t) } else { None });
+    let mut tables = tables.into_iter();
     while let Some(table) = tables.next() {
         if let Err(e) = table.commit().await {
             for rest in tables {
                 rest.rollback().await;
             }
-            files.iter().for_each(sinks::Staged::discard);
+            for stage in &files {
+                stage.discard().await;
+            }
             return Err(e);
         }
     }
     for stage in &files {
-        stage.publish().map_err(|e| refuse(&stage.step, e.to_string()))?;
+        stage.publish().await?;
     }
     Ok(Run { params, steps })
 }
@@ -451,26 +481,44 @@ async fn stage(
     sink: &Sink,
     settings: &Settings,
     filled: &dyn Fn(&str) -> String,
-) -> Result<(Pending, u64, String), RunError> {
+) -> Result<(Pending, u64, u64, String), RunError> {
     let df = ctx.table(sink.input().value.as_str()).await.map_err(failed(name))?;
     match sink {
         Sink::Files { connection, path, format, partition_by, .. } => {
-            let root = folder(&settings.base_dir, p.connections.get(&connection.value), name)?;
-            let staged = sinks::stage_files(df, name, &root, &filled(&path.value), *format, partition_by).await?;
-            let (rows, wrote) = (staged.rows, staged.target.display().to_string());
-            Ok((Pending::Files(staged), rows, wrote))
+            let place = place(ctx, settings, p.connections.get(&connection.value), name)?;
+            let staged = sinks::stage_files(df, name, &place, &filled(&path.value), *format, partition_by).await?;
+            let (rows, bytes, wrote) = (staged.rows, staged.bytes, staged.target.clone());
+            Ok((Pending::Files(staged), rows, bytes, wrote))
         }
         Sink::Table { connection, table, mode, keys, .. } => {
             let connection = database(p.connections.get(&connection.value), name)?;
             let db = db::open(connection, &settings.secrets, &settings.base_dir, name, true).await?;
             let schema = Arc::new(df.schema().as_arrow().clone());
             let rows = Rows { schema, batches: df.collect().await.map_err(failed(name))? };
+            let bytes = rows.batches.iter().map(|b| b.get_array_memory_size() as u64).sum();
             let table = filled(&table.value);
             let pending = db::stage_table(db, &rows, &table, *mode, keys, name).await?;
             let rows = pending.rows;
-            Ok((Pending::Table(pending), rows, format!("table {table}")))
+            Ok((Pending::Table(pending), rows, bytes, format!("table {table}")))
         }
-        Sink::Redshift { .. } => Err(refuse(name, "the Redshift sink is not available in this build yet".into())),
+        Sink::Redshift { connection, path, table, iam_role_env, .. } => {
+            // Parquet in the bucket, published whole, and the statement that loads it (Redshift
+            // maps Parquet's columns by position: the table's columns in the step's order).
+            let place = place(ctx, settings, p.connections.get(&connection.value), name)?;
+            let role = settings
+                .secrets
+                .get(iam_role_env)
+                .ok_or_else(|| refuse(name, format!("the environment variable `{iam_role_env}` is not set")))?;
+            let staged = sinks::stage_files(df, name, &place, &filled(&path.value), FileFormat::Parquet, &[]).await?;
+            let table = db::table_ident(&filled(&table.value));
+            let copy = format!(
+                "COPY {table} FROM '{}/' IAM_ROLE '{}' FORMAT AS PARQUET;",
+                staged.target,
+                role.replace('\'', "''")
+            );
+            let (rows, bytes, wrote) = (staged.rows, staged.bytes, format!("{}; load it with: {copy}", staged.target));
+            Ok((Pending::Files(staged), rows, bytes, wrote))
+        }
     }
 }
 
@@ -489,13 +537,23 @@ fn millis(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A folder connection's folder, inside the run's base folder.
-fn folder(base_dir: &Path, connection: Option<&Connection>, step: &str) -> Result<PathBuf, RunError> {
+/// A file connection's place: its folder inside the run's base folder, or its bucket (whose
+/// client DataFusion then finds by the bucket's URL).
+fn place(
+    ctx: &SessionContext,
+    settings: &Settings,
+    connection: Option<&Connection>,
+    step: &str,
+) -> Result<Place, RunError> {
     match connection {
-        Some(Connection::Folder { path }) => sinks::inside(base_dir, path, step),
-        Some(Connection::S3 { .. }) => Err(refuse(step, "S3 connections are not available in this build yet".into())),
+        Some(Connection::Folder { path }) => Ok(Place::Folder(sinks::inside(&settings.base_dir, path, step)?)),
+        Some(s3 @ Connection::S3 { .. }) => {
+            let bucket = objects::bucket(s3, &settings.secrets, step)?;
+            ctx.register_object_store(&bucket.url, bucket.store.clone());
+            Ok(Place::Bucket(bucket))
+        }
         // The check has refused anything else.
-        _ => Err(refuse(step, "this step needs a folder".into())),
+        _ => Err(refuse(step, "this step needs a folder or a bucket".into())),
     }
 }
 

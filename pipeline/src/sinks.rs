@@ -1,7 +1,9 @@
 //! Writing a step's rows as files: first under a temporary name beside the target, then published
 //! whole by renaming, so a reader sees the old output or the new one, never half of either.
 
+use crate::objects::Bucket;
 use crate::{RunError, refuse};
+use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use domain::pipeline::FileFormat;
 use std::path::{Component, Path, PathBuf};
@@ -17,38 +19,60 @@ pub(crate) fn inside(root: &Path, relative: &str, step: &str) -> Result<PathBuf,
 }
 
 /// Output written under a temporary name, waiting to be published.
-#[derive(Debug)]
 pub(crate) struct Staged {
     pub step: String,
-    pub target: PathBuf,
+    /// Where it goes: a path, or `s3://bucket/key`.
+    pub target: String,
     pub rows: u64,
-    temporary: PathBuf,
+    /// The size of the files written.
+    pub bytes: u64,
+    at: At,
+}
+
+enum At {
+    Folder { temporary: PathBuf, target: PathBuf },
+    Bucket { bucket: Bucket, temporary: String, target: String },
 }
 
 impl Staged {
     /// Replaces the target with the staged output (the earlier output of the same parameters, if
     /// any, goes away only once the new one is in place).
-    pub fn publish(&self) -> std::io::Result<()> {
-        let old = sibling(&self.target, "old");
-        let had_old = self.target.exists();
-        if had_old {
-            std::fs::rename(&self.target, &old)?;
-        }
-        if let Err(e) = std::fs::rename(&self.temporary, &self.target) {
-            if had_old {
-                let _ = std::fs::rename(&old, &self.target);
+    pub async fn publish(&self) -> Result<(), RunError> {
+        let failed = |e: &dyn std::fmt::Display| refuse(&self.step, format!("cannot publish {}: {e}", self.target));
+        match &self.at {
+            At::Folder { temporary, target } => replace_folder(temporary, target).map_err(|e| failed(&e)),
+            At::Bucket { bucket, temporary, target } => {
+                bucket.publish(temporary, target).await.map_err(|e| failed(&crate::objects::said(&e)))
             }
-            return Err(e);
         }
-        if had_old {
-            std::fs::remove_dir_all(&old)?;
-        }
-        Ok(())
     }
 
-    pub fn discard(&self) {
-        let _ = std::fs::remove_dir_all(&self.temporary);
+    pub async fn discard(&self) {
+        match &self.at {
+            At::Folder { temporary, .. } => {
+                let _ = std::fs::remove_dir_all(temporary);
+            }
+            At::Bucket { bucket, temporary, .. } => bucket.discard(temporary).await,
+        }
     }
+}
+
+fn replace_folder(temporary: &Path, target: &Path) -> std::io::Result<()> {
+    let old = sibling(target, "old");
+    let had_old = target.exists();
+    if had_old {
+        std::fs::rename(target, &old)?;
+    }
+    if let Err(e) = std::fs::rename(temporary, target) {
+        if had_old {
+            let _ = std::fs::rename(&old, target);
+        }
+        return Err(e);
+    }
+    if had_old {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(())
 }
 
 /// `.NAME.WHAT-PID-NANOS` beside `path`.
@@ -58,42 +82,104 @@ fn sibling(path: &Path, what: &str) -> PathBuf {
     path.with_file_name(format!(".{name}.{what}-{}-{nanos}", std::process::id()))
 }
 
+/// `.NAME.WHAT-PID-NANOS` beside `key` in a bucket.
+fn sibling_key(key: &str, what: &str) -> String {
+    let name = sibling(Path::new(key), what);
+    name.to_string_lossy().into_owned()
+}
+
 pub(crate) async fn stage_files(
     df: DataFrame,
     step: &str,
-    root: &Path,
+    place: &Place,
     path: &str,
     format: FileFormat,
     partition_by: &[String],
 ) -> Result<Staged, RunError> {
     let failed = crate::failed(step);
-    let target = inside(root, path, step)?;
-    if target == root {
-        return Err(refuse(step, "give a path below the connection's folder".into()));
-    }
-    let temporary = sibling(&target, "tmp");
-    let io = |e: std::io::Error| refuse(step, format!("cannot write {}: {e}", temporary.display()));
-    std::fs::create_dir_all(&temporary).map_err(io)?;
-    let staged = Staged { step: step.to_owned(), target, rows: 0, temporary };
+    let (dir, staged) = match place {
+        Place::Folder(root) => {
+            let target = inside(root, path, step)?;
+            if target == *root {
+                return Err(refuse(step, "give a path below the connection's folder".into()));
+            }
+            let temporary = sibling(&target, "tmp");
+            std::fs::create_dir_all(&temporary)
+                .map_err(|e| refuse(step, format!("cannot write {}: {e}", temporary.display())))?;
+            let dir = format!("{}/", temporary.display());
+            let shown = target.display().to_string();
+            (
+                dir,
+                Staged {
+                    step: step.to_owned(),
+                    target: shown,
+                    rows: 0,
+                    bytes: 0,
+                    at: At::Folder { temporary, target },
+                },
+            )
+        }
+        Place::Bucket(bucket) => {
+            inside(Path::new(""), path, step)?;
+            if path.trim_matches('/').is_empty() {
+                return Err(refuse(step, "give a path below the connection's prefix".into()));
+            }
+            let target = bucket.key(path);
+            let temporary = sibling_key(&target, "tmp");
+            let dir = format!("{}/", bucket.location(&temporary));
+            let shown = bucket.location(&target);
+            let at = At::Bucket { bucket: bucket.clone(), temporary, target };
+            (dir, Staged { step: step.to_owned(), target: shown, rows: 0, bytes: 0, at })
+        }
+    };
     let rows = df.clone().count().await.map_err(&failed);
     let written = async {
         let rows = rows? as u64;
-        let dir = format!("{}/", staged.temporary.display());
         let options = DataFrameWriteOptions::new().with_partition_by(partition_by.to_vec());
         match format {
-            FileFormat::Parquet => df.write_parquet(&dir, options, None).await,
+            FileFormat::Parquet => {
+                // Snappy: what Redshift and Snowflake load fastest, and cheap to write.
+                let mut parquet = TableParquetOptions::default();
+                parquet.global.compression = Some("snappy".into());
+                df.write_parquet(&dir, options, Some(parquet)).await
+            }
             FileFormat::Csv => df.write_csv(&dir, options, None).await,
             FileFormat::Jsonl => df.write_json(&dir, options, None).await,
         }
         .map_err(&failed)?;
-        Ok(rows)
+        let bytes = match &staged.at {
+            At::Folder { temporary, .. } => folder_size(temporary),
+            At::Bucket { bucket, temporary, .. } => bucket
+                .size(temporary)
+                .await
+                .map_err(|e| refuse(step, format!("cannot list what was written: {}", crate::objects::said(&e))))?,
+        };
+        Ok((rows, bytes))
     }
     .await;
     match written {
-        Ok(rows) => Ok(Staged { rows, ..staged }),
+        Ok((rows, bytes)) => Ok(Staged { rows, bytes, ..staged }),
         Err(e) => {
-            staged.discard();
+            staged.discard().await;
             Err(e)
         }
     }
+}
+
+/// The size of the files under `dir`, however deep.
+fn folder_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => folder_size(&e.path()),
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
+}
+
+/// Where a file connection's files are: a folder inside the data folder, or a bucket's prefix.
+pub(crate) enum Place {
+    Folder(PathBuf),
+    Bucket(Bucket),
 }

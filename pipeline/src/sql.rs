@@ -41,7 +41,7 @@ fn type_name(t: ColumnType) -> &'static str {
     }
 }
 
-/// The first row's first two values of a query, as text (`None` for an empty cell).
+/// The first row of a query, as text (`None` for an empty cell).
 async fn first_row(ctx: &SessionContext, step: &str, query: &str) -> Result<Vec<Option<String>>, RunError> {
     let batches = ctx.sql(query).await.map_err(failed(step))?.collect().await.map_err(failed(step))?;
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
@@ -77,6 +77,41 @@ async fn count_where(
     Ok((count, row.get(1).cloned().flatten()))
 }
 
+/// Refuses the run if a `refuse` cast's column has a value it cannot convert, naming the column,
+/// how many and one of them: every such column counted in one pass over `table`.
+async fn unconvertible(
+    ctx: &SessionContext,
+    step: &str,
+    table: &str,
+    casts: &[(&String, ColumnType, String)],
+) -> Result<(), RunError> {
+    if casts.is_empty() {
+        return Ok(());
+    }
+    let counts: Vec<String> = casts
+        .iter()
+        .map(|(name, _, condition)| {
+            format!(
+                "CAST(count(*) FILTER (WHERE {condition}) AS BIGINT), \
+                 CAST(min(CAST({} AS VARCHAR)) FILTER (WHERE {condition}) AS VARCHAR)",
+                ident(name)
+            )
+        })
+        .collect();
+    let row = first_row(ctx, step, &format!("SELECT {} FROM {}", counts.join(", "), ident(table))).await?;
+    for (i, (name, to, _)) in casts.iter().enumerate() {
+        let n: u64 = row.get(2 * i).cloned().flatten().and_then(|c| c.parse().ok()).unwrap_or(0);
+        if n > 0 {
+            let sample = row.get(2 * i + 1).cloned().flatten().unwrap_or_default();
+            return Err(refuse(
+                step,
+                format!("column `{name}`: {n} value(s) are not a {}, for example `{sample}`", type_name(*to)),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `clean`: trim, convert, fill defaults and rename each column, then keep the rows the filter
 /// admits and one row per dedupe key; `required` columns must then have a value in every row.
 /// A value a `refuse` cast cannot convert fails the run, naming the column and the value.
@@ -91,6 +126,7 @@ pub(crate) async fn clean(
     let trim_all = c.trim.iter().any(|t| t == "*");
     let mut columns = Vec::new();
     let mut dropped = Vec::new();
+    let mut refused = Vec::new();
     for field in schema.fields() {
         let name = field.name();
         let mut expr = ident(name);
@@ -103,19 +139,7 @@ pub(crate) async fn clean(
             let t = sql_type(cast.to);
             let unconvertible = format!("{expr} IS NOT NULL AND TRY_CAST({expr} AS {t}) IS NULL");
             match cast.on_error {
-                OnError::Refuse => {
-                    let (n, sample) = count_where(ctx, step, input, &unconvertible, &ident(name)).await?;
-                    if n > 0 {
-                        return Err(refuse(
-                            step,
-                            format!(
-                                "column `{name}`: {n} value(s) are not a {}, for example `{}`",
-                                type_name(cast.to),
-                                sample.unwrap_or_default()
-                            ),
-                        ));
-                    }
-                }
+                OnError::Refuse => refused.push((name, cast.to, unconvertible)),
                 OnError::Drop => dropped.push(format!("NOT ({unconvertible})")),
                 OnError::Null => {}
             }
@@ -127,6 +151,7 @@ pub(crate) async fn clean(
         let renamed = c.rename.get(name).map_or(name.as_str(), String::as_str);
         columns.push(format!("{expr} AS {}", ident(renamed)));
     }
+    unconvertible(ctx, step, input, &refused).await?;
     let mut query = format!("SELECT {} FROM {}", columns.join(", "), ident(input));
     if !dropped.is_empty() {
         query.push_str(&format!(" WHERE {}", dropped.join(" AND ")));

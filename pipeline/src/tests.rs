@@ -190,4 +190,5 @@ async fn problems_in_the_file_and_paths_outside_the_folder_stop_the_run_before_i
     assert_eq!(f.entries("out"), Vec::<String>::new());
 }
 
+mod buckets;
 mod databases;

@@ -124,6 +124,8 @@ fn table_name(table: &Spanned<String>, problems: &mut Vec<Problem>) {
 pub struct Checked {
     pub pipeline: Pipeline,
     pub order: Vec<usize>,
+    /// Per step, the steps it reads (by index): the lineage.
+    pub reads: Vec<Vec<usize>>,
     pub params: BTreeMap<String, String>,
 }
 
@@ -331,7 +333,7 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
     }
 
     if problems.is_empty() {
-        Ok(Checked { pipeline, order, params })
+        Ok(Checked { pipeline, order, reads, params })
     } else {
         problems.sort_by_key(|p| (p.line, p.column));
         Err(problems)
