@@ -3,6 +3,7 @@
 use domain::costs::CostForm;
 use domain::{Email, NewPassword, PersonName, Role};
 use store::costs::CostSettings;
+use store::pipelines::Base;
 use store::{Db, StoreError};
 use time::{Date, Duration};
 
@@ -33,6 +34,35 @@ pub async fn load(db: &Db) -> Result<usize, StoreError> {
                 }
             }
             Err(StoreError::Duplicate(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(added)
+}
+
+/// The pipelines shipped in `pipelines/`, as the demo stores them (by name, saved by the admin).
+pub const SHIPPED_PIPELINES: [(&str, &str); 3] = [
+    ("month-batch", include_str!("../../pipelines/month-batch.yaml")),
+    ("partner-weekly", include_str!("../../pipelines/partner-weekly.yaml")),
+    ("agency-csv", include_str!("../../pipelines/agency-csv.yaml")),
+];
+
+/// Stores the shipped pipelines that are not stored yet (a pipeline already stored, perhaps
+/// edited since, is left as it is).
+pub async fn load_pipelines(db: &Db) -> Result<usize, StoreError> {
+    use sha2::Digest;
+    let admin = db
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.email.eq_ignore_ascii_case(DEMO_USERS[0].0))
+        .ok_or(StoreError::NotFound)?;
+    let mut added = 0;
+    for (name, text) in SHIPPED_PIPELINES {
+        let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+        match db.save_pipeline(name, text, &sha, Base::New, "shipped with MCMS", admin.id).await {
+            Ok(_) => added += 1,
+            Err(StoreError::Changed(_)) => {}
             Err(e) => return Err(e),
         }
     }

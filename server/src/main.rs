@@ -214,6 +214,26 @@ enum PipelineCommand {
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         sample: u32,
     },
+    /// Store a pipeline file under a name (by default the file's name without its extension),
+    /// as its next version; the same text again stores nothing. Audited.
+    Save {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        /// Why it changed, kept with the version.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The email of the administrator the version is recorded under.
+        #[arg(long = "as")]
+        as_email: String,
+    },
+    /// The stored pipelines: name, current version, when it was saved.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// The latest recorded runs, newest first: state, when, how long, each step's rows, or the
     /// step that failed and why.
     Runs {
@@ -232,7 +252,8 @@ struct PipelineArgs {
     db: DbArgs,
     #[command(flatten)]
     ledger: LedgerArgs,
-    /// The pipeline file, YAML or JSON; folder and SQLite connections' paths are inside the data
+    /// The pipeline file, YAML or JSON, or a stored pipeline's name (`NAME` for its current
+    /// version, `NAME@3` for version 3); folder and SQLite connections' paths are inside the data
     /// folder (--data-dir).
     file: PathBuf,
     /// A parameter's value, `name=value`; repeat for each parameter.
@@ -311,9 +332,13 @@ async fn list_runs(args: &DbArgs, pipeline: Option<&str>, limit: i64) -> anyhow:
         let started = run.started_at.format(&format).unwrap_or_default();
         let took =
             run.finished_at.map(|f| format!("{:.1} s", (f - run.started_at).as_seconds_f64())).unwrap_or_default();
+        let name = match run.version {
+            Some(v) => format!("{}@{v}", run.pipeline),
+            None => run.pipeline.clone(),
+        };
         println!(
-            "{:>5}  {:<20} {:<9} {started} {took:>9}  {}  params {}",
-            run.id, run.pipeline, run.state, run.started_via, run.params
+            "{:>5}  {name:<20} {:<9} {started} {took:>9}  {}  params {}",
+            run.id, run.state, run.started_via, run.params
         );
         match (&run.reason, &run.failed_step) {
             (Some(reason), Some(step)) => println!("       step `{step}`: {reason}"),
@@ -331,10 +356,86 @@ async fn list_runs(args: &DbArgs, pipeline: Option<&str>, limit: i64) -> anyhow:
     Ok(())
 }
 
+/// A pipeline to check or run: a file's, or a stored one's.
+struct Loaded {
+    name: String,
+    version: Option<i32>,
+    text: String,
+}
+
+/// The file at `args.file`, or else (when it is a name, not a path) the stored pipeline of that
+/// name (`NAME@VERSION`).
+async fn load_pipeline(args: &PipelineArgs) -> anyhow::Result<Loaded> {
+    let file = &args.file;
+    let given = file.to_string_lossy();
+    let looks_stored = domain::pipeline::is_pipeline_name(given.split('@').next().unwrap_or_default());
+    if file.exists() || !looks_stored {
+        let name = file.file_stem().map_or_else(|| "pipeline".into(), |s| s.to_string_lossy().into_owned());
+        return Ok(Loaded { name, version: None, text: read_pipeline(file)? });
+    }
+    let (name, version) = match given.split_once('@') {
+        Some((name, v)) => (name, Some(v.parse::<i32>().with_context(|| format!("`{v}` is not a version number"))?)),
+        None => (given.as_ref(), None),
+    };
+    let db = open(&args.db).await?;
+    let stored = db.pipeline_version(name, version).await?.with_context(|| match version {
+        Some(v) => format!("no file {given}, and the stored pipeline `{name}` has no version {v}"),
+        None => format!("no file {given}, and no stored pipeline by that name (mcms pipeline list)"),
+    })?;
+    Ok(Loaded { name: stored.name, version: Some(stored.version), text: stored.text })
+}
+
+/// `mcms pipeline save`.
+async fn save_pipeline(
+    args: &DbArgs,
+    file: &std::path::Path,
+    name: Option<String>,
+    note: &str,
+    as_email: &str,
+) -> anyhow::Result<()> {
+    use sha2::Digest;
+    let text = read_pipeline(file)?;
+    // A parameter without a default is given when it runs: every other problem refuses the save.
+    if let Err(problems) = domain::pipeline::check(&text, &Default::default()) {
+        let own: Vec<_> = problems
+            .into_iter()
+            .filter(|p| !matches!(p.kind, domain::pipeline::ProblemKind::MissingParam(_)))
+            .collect();
+        if !own.is_empty() {
+            return Err(report_problems(file, &own));
+        }
+    }
+    let stem = || file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = name.unwrap_or_else(stem);
+    if !domain::pipeline::is_pipeline_name(&name) {
+        anyhow::bail!("`{name}` is not a pipeline name: lowercase letters, digits and dashes, starting with a letter");
+    }
+    let db = open(args).await?;
+    let actor = service::Actor::by_email(&db, as_email).await?;
+    actor.require(domain::Role::Admin)?;
+    let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    match db.save_pipeline(&name, &text, &sha, store::pipelines::Base::Any, note, actor.id).await? {
+        store::pipelines::Saved::New(v) => println!("{name}: saved as version {v}"),
+        store::pipelines::Saved::Unchanged(v) => println!("{name}: unchanged (version {v} has this text)"),
+    }
+    Ok(())
+}
+
+/// `mcms pipeline list`.
+async fn list_pipelines(args: &DbArgs) -> anyhow::Result<()> {
+    let db = open(args).await?;
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]Z");
+    for p in db.pipelines().await? {
+        println!("{:<24} version {:<4} saved {}", p.name, p.version, p.saved_at.format(&format).unwrap_or_default());
+    }
+    Ok(())
+}
+
 /// `mcms pipeline check`.
 async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
     let file = &args.file;
-    let text = read_pipeline(file)?;
+    let text = load_pipeline(args).await?.text;
+
     // The file's own problems first: they need nothing but the file.
     if let Err(problems) = domain::pipeline::check(&text, &args.given()) {
         return Err(report_problems(file, &problems));
@@ -356,15 +457,15 @@ async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
 /// each step's columns and first rows instead.
 async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Result<()> {
     let file = &args.file;
-    let text = read_pipeline(file)?;
+    let Loaded { name, version, text } = load_pipeline(args).await?;
     // A run (not a dry run) is recorded in MCMS's database: who, when, the file's hash, the
     // parameters, and each step's rows and time or why it failed.
     let db = if mode == pipeline::Mode::Run || reads_mcms(&text) { Some(open(&args.db).await?) } else { None };
     let (settings, mcms) = args.surroundings(mode, db.as_ref());
     let (recorded, outcome) = if let (pipeline::Mode::Run, Some(db)) = (mode, &db) {
-        let name = file.file_stem().map_or_else(|| "pipeline".into(), |s| s.to_string_lossy().into_owned());
         let via = store::pipelines::StartedVia::Command;
-        let run = server::pipelines::run_recorded(db, &name, &text, &args.given(), &settings, mcms.as_ref(), None, via)
+        let start = server::pipelines::Start { name: &name, version, text: &text, by: None, via };
+        let run = server::pipelines::run_recorded(db, &start, &args.given(), &settings, mcms.as_ref())
             .await
             .context("cannot record the run")?;
         (Some(run.id), run.outcome)
@@ -555,6 +656,10 @@ async fn run() -> ExitCode {
             issue_key(&db, &partner, &settings, &as_email).await
         }
         Some(Command::Pipeline(PipelineCommand::Check(args))) => check_pipeline(&args).await,
+        Some(Command::Pipeline(PipelineCommand::Save { db, file, name, note, as_email })) => {
+            save_pipeline(&db, &file, name, &note, &as_email).await
+        }
+        Some(Command::Pipeline(PipelineCommand::List { db })) => list_pipelines(&db).await,
         Some(Command::Pipeline(PipelineCommand::Runs { db, pipeline, limit })) => {
             list_runs(&db, pipeline.as_deref(), limit).await
         }
@@ -658,12 +763,14 @@ async fn load_demo(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let runs = demo::load_poc(db).await.context("cannot load the demo PoC")?;
     let sheets = demo::pipeline_files(data_dir, today)
         .with_context(|| format!("cannot write the demo pipelines' files in {}", data_dir.display()))?;
+    let pipelines = demo::load_pipelines(db).await.context("cannot store the shipped pipelines")?;
     tracing::info!(
         accounts = added,
         cost_entries = costs,
         partner_stats = stats,
         poc_runs = runs,
         agency_sheets = sheets,
+        pipelines,
         "demo data loaded"
     );
     Ok(())

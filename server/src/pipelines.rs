@@ -87,30 +87,42 @@ pub struct Recorded {
     pub outcome: Result<pipeline::Run, RunError>,
 }
 
-/// Runs a pipeline file and records the run: when it starts (with the file's SHA-256 and each
-/// parameter's value), then finished with each step's rows, time and output, or failed with the
-/// step and the reason (a file with problems fails as a whole, with no step).
-#[allow(clippy::too_many_arguments)]
+/// Which pipeline runs (its name, stored version if any, and text), and who or what started it.
+pub struct Start<'a> {
+    pub name: &'a str,
+    pub version: Option<i32>,
+    pub text: &'a str,
+    pub by: Option<i64>,
+    pub via: StartedVia,
+}
+
+/// Runs a pipeline and records the run: when it starts (with the text's SHA-256, the version and
+/// each parameter's value), then finished with each step's rows, bytes, time and output, or
+/// failed with the step and the reason (a file with problems fails as a whole, with no step).
 pub async fn run_recorded(
     db: &Db,
-    name: &str,
-    text: &str,
+    start: &Start<'_>,
     given: &BTreeMap<String, String>,
     settings: &pipeline::Settings,
     mcms: &dyn pipeline::Mcms,
-    started_by: Option<i64>,
-    via: StartedVia,
 ) -> Result<Recorded, store::StoreError> {
     use sha2::Digest;
-    let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
-    let params = match domain::pipeline::check(text, given) {
+    let sha = hex::encode(sha2::Sha256::digest(start.text.as_bytes()));
+    let params = match domain::pipeline::check(start.text, given) {
         Ok(checked) => pipeline::values(&checked, settings.today),
         Err(_) => given.clone(),
     };
     let params = serde_json::to_string(&params).unwrap_or_else(|_| "{}".into());
-    let id =
-        db.start_pipeline_run(&NewRun { pipeline: name, file_sha256: &sha, params: &params, started_by, via }).await?;
-    let outcome = pipeline::run(text, given, settings, mcms).await;
+    let new = NewRun {
+        pipeline: start.name,
+        file_sha256: &sha,
+        params: &params,
+        started_by: start.by,
+        via: start.via,
+        version: start.version,
+    };
+    let id = db.start_pipeline_run(&new).await?;
+    let outcome = pipeline::run(start.text, given, settings, mcms).await;
     match &outcome {
         Ok(run) => db.finish_pipeline_run(id, &steps_json(&run.steps), None).await?,
         Err(RunError::Step { step, reason }) => db.finish_pipeline_run(id, "[]", Some((step, reason))).await?,

@@ -2,7 +2,8 @@
 //! what each step did, or failed with the step and the reason. A run's parameters and steps are
 //! kept as JSON text; the runner makes them, and nothing reads inside them but the pages.
 
-use crate::{Db, Result, on_db};
+use crate::tx::{Audit, in_tx, write_audit};
+use crate::{Db, Result, StoreError, on_db};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -34,6 +35,8 @@ pub struct NewRun<'a> {
     pub params: &'a str,
     pub started_by: Option<i64>,
     pub via: StartedVia,
+    /// The stored version that ran; `None` for a file run from disk.
+    pub version: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -50,19 +53,63 @@ pub struct PipelineRun {
     pub state: String,
     pub failed_step: Option<String>,
     pub reason: Option<String>,
-    /// JSON array: each step's name, kind, rows, milliseconds and where it wrote.
+    /// JSON array: each step's name, kind, rows in and out, bytes, milliseconds and where it wrote.
     pub steps: String,
+    pub version: Option<i32>,
 }
+
+/// One saved text of a pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PipelineVersion {
+    pub name: String,
+    pub version: i32,
+    pub text: String,
+    pub sha256: String,
+    pub saved_by: i64,
+    pub saved_at: OffsetDateTime,
+    pub note: String,
+}
+
+/// A stored pipeline as the list shows it: its current version and its latest run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct StoredPipeline {
+    pub name: String,
+    pub version: i32,
+    pub saved_at: OffsetDateTime,
+    pub saved_by: i64,
+}
+
+/// What a save starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    /// Whatever is current (`mcms pipeline save`: the file on disk is the truth).
+    Any,
+    /// Nothing: a new pipeline, refused if the name is taken.
+    New,
+    /// This version, refused if another has been saved since.
+    Version(i32),
+}
+
+/// What saving did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// A new version with this number.
+    New(i32),
+    /// The text is the current version's: nothing changed.
+    Unchanged(i32),
+}
+
+const VERSION_COLUMNS: &str = "p.name, v.version, v.text, v.sha256, v.saved_by, v.saved_at, v.note";
 
 impl Db {
     /// Records a run as started; its id finishes it.
     pub async fn start_pipeline_run(&self, run: &NewRun<'_>) -> Result<i64> {
-        let sql = "INSERT INTO pipeline_runs (pipeline, file_sha256, params, started_by, started_via, started_at, state) \
-                   VALUES ($1, $2, $3, $4, $5, $6, 'running') RETURNING id";
+        let sql = "INSERT INTO pipeline_runs (pipeline, file_sha256, params, started_by, started_via, started_at, \
+                   state, version) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7) RETURNING id";
         let now = OffsetDateTime::now_utc();
         let id: (i64,) = on_db!(self, pool => sqlx::query_as(sql)
             .bind(run.pipeline).bind(run.file_sha256).bind(run.params).bind(run.started_by)
-            .bind(run.via.as_str()).bind(now).fetch_one(pool).await)?;
+            .bind(run.via.as_str()).bind(now).bind(run.version).fetch_one(pool).await)?;
         Ok(id.0)
     }
 
@@ -80,10 +127,85 @@ impl Db {
         Ok(())
     }
 
+    /// Saves `text` as `name`'s next version (its first makes the pipeline), unless it is the
+    /// current version's text. `based_on` is what the writer started from: if someone has saved
+    /// since, nothing is saved (`Changed`), so no edit is silently lost. Audited.
+    pub async fn save_pipeline(
+        &self,
+        name: &str,
+        text: &str,
+        sha256: &str,
+        based_on: Base,
+        note: &str,
+        actor: i64,
+    ) -> Result<Saved> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            let current: Option<(i64, i32, String)> = sqlx::query_as(
+                "SELECT p.id, p.version, v.sha256 FROM pipelines p \
+                 JOIN pipeline_versions v ON v.pipeline_id = p.id AND v.version = p.version WHERE p.name = $1")
+                .bind(name).fetch_optional(&mut *tx).await?;
+            let stale = match based_on {
+                Base::Any => false,
+                Base::New => current.is_some(),
+                Base::Version(v) => current.as_ref().map(|c| c.1) != Some(v),
+            };
+            if stale {
+                return Err(StoreError::Changed("the pipeline"));
+            }
+            match current {
+                Some((_, version, sha)) if sha == sha256 => Saved::Unchanged(version),
+                Some((id, version, _)) => {
+                    let next = version + 1;
+                    sqlx::query("UPDATE pipelines SET version = $1 WHERE id = $2").bind(next).bind(id).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO pipeline_versions (pipeline_id, version, text, sha256, saved_by, saved_at, note) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(id).bind(next).bind(text).bind(sha256).bind(actor).bind(now).bind(note).execute(&mut *tx).await?;
+                    write_audit!(tx, Audit::new(now, actor, "save", "pipeline", name).before(format!("version {version}")).after(format!("version {next}, sha256 {sha256}")).reason(note));
+                    Saved::New(next)
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar("INSERT INTO pipelines (name, version, created_at) VALUES ($1, 1, $2) RETURNING id")
+                        .bind(name).bind(now).fetch_one(&mut *tx).await?;
+                    sqlx::query("INSERT INTO pipeline_versions (pipeline_id, version, text, sha256, saved_by, saved_at, note) \
+                                 VALUES ($1, 1, $2, $3, $4, $5, $6)")
+                        .bind(id).bind(text).bind(sha256).bind(actor).bind(now).bind(note).execute(&mut *tx).await?;
+                    write_audit!(tx, Audit::new(now, actor, "create", "pipeline", name).after(format!("version 1, sha256 {sha256}")).reason(note));
+                    Saved::New(1)
+                }
+            }
+        })
+    }
+
+    /// A pipeline's text: its current version, or the version asked for.
+    pub async fn pipeline_version(&self, name: &str, version: Option<i32>) -> Result<Option<PipelineVersion>> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM pipelines p JOIN pipeline_versions v ON v.pipeline_id = p.id \
+             WHERE p.name = $1 AND v.version = COALESCE($2, p.version)"
+        );
+        Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(name).bind(version).fetch_optional(pool).await)?)
+    }
+
+    /// Every version of a pipeline, newest first.
+    pub async fn pipeline_versions(&self, name: &str) -> Result<Vec<PipelineVersion>> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM pipelines p JOIN pipeline_versions v ON v.pipeline_id = p.id \
+             WHERE p.name = $1 ORDER BY v.version DESC"
+        );
+        Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(name).fetch_all(pool).await)?)
+    }
+
+    /// The stored pipelines by name, each with its current version.
+    pub async fn pipelines(&self) -> Result<Vec<StoredPipeline>> {
+        let sql = "SELECT p.name, p.version, v.saved_at, v.saved_by FROM pipelines p \
+                   JOIN pipeline_versions v ON v.pipeline_id = p.id AND v.version = p.version ORDER BY p.name";
+        Ok(on_db!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?)
+    }
+
     /// The latest runs, newest first, of one pipeline or of all.
     pub async fn pipeline_runs(&self, pipeline: Option<&str>, limit: i64) -> Result<Vec<PipelineRun>> {
         let sql = "SELECT id, pipeline, file_sha256, params, started_by, started_via, started_at, finished_at, state, \
-                   failed_step, reason, steps FROM pipeline_runs WHERE ($1 IS NULL OR pipeline = $1) \
+                   failed_step, reason, steps, version FROM pipeline_runs WHERE ($1 IS NULL OR pipeline = $1) \
                    ORDER BY id DESC LIMIT $2";
         on_db!(self, pool => sqlx::query_as(sql).bind(pipeline).bind(limit).fetch_all(pool).await).map_err(Into::into)
     }
@@ -104,6 +226,7 @@ mod tests {
                 params: r#"{"month":"2026-11"}"#,
                 started_by: None,
                 via: StartedVia::Command,
+                version: None,
             };
             let first = db.start_pipeline_run(&new).await.unwrap();
             let second = db.start_pipeline_run(&NewRun { pipeline: "agency-csv", ..new.clone() }).await.unwrap();
@@ -124,6 +247,43 @@ mod tests {
             );
             assert!(failed.finished_at.is_some());
             assert_eq!((all[0].state.as_str(), all[0].started_via.as_str()), ("succeeded", "command"));
+            t.finish().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn saving_numbers_versions_keeps_each_and_refuses_a_stale_base() {
+        for t in TestDb::each().await {
+            let db = &t.db;
+            let admin = db
+                .create_user(
+                    &domain::Email::parse("builder@mcms.example").unwrap(),
+                    &domain::PersonName::parse("Pipeline Builder").unwrap(),
+                    domain::Role::Admin,
+                    &domain::NewPassword::parse("a long enough password").unwrap(),
+                )
+                .await
+                .unwrap()
+                .id;
+            let save = |text: &'static str, base| async move {
+                let sha = format!("{:x}", text.len());
+                db.save_pipeline("agency-csv", text, &sha, base, "why", admin).await
+            };
+            assert_eq!(save("version: 1", Base::New).await.unwrap(), Saved::New(1));
+            assert!(matches!(save("version: 1 ", Base::New).await, Err(StoreError::Changed(_))), "the name is taken");
+            assert_eq!(save("version: 1\n", Base::Version(1)).await.unwrap(), Saved::New(2));
+            // Someone else saved version 2 meanwhile: an edit of version 1 is refused, not lost.
+            assert!(matches!(save("version: 1 # mine", Base::Version(1)).await, Err(StoreError::Changed(_))));
+            assert_eq!(save("version: 1\n", Base::Any).await.unwrap(), Saved::Unchanged(2), "same text");
+            let versions = db.pipeline_versions("agency-csv").await.unwrap();
+            assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+            assert_eq!(db.pipeline_version("agency-csv", Some(1)).await.unwrap().unwrap().text, "version: 1");
+            assert_eq!(db.pipeline_version("agency-csv", None).await.unwrap().unwrap().text, "version: 1\n");
+            assert_eq!(db.pipeline_version("nope", None).await.unwrap(), None);
+            let listed = db.pipelines().await.unwrap();
+            assert_eq!((listed.len(), listed[0].version, listed[0].saved_by), (1, 2, admin));
+            let trail = db.audit_trail("pipeline", "agency-csv").await.unwrap();
+            assert_eq!(trail.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["create", "save"]);
             t.finish().await;
         }
     }

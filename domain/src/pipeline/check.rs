@@ -340,6 +340,15 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
     }
 }
 
+/// A stored pipeline's name: lowercase letters, digits and dashes (`month-batch`), starting with a
+/// letter, up to 63 characters.
+pub fn is_pipeline_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.len() <= 63
+}
+
 fn is_step_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())

@@ -346,6 +346,50 @@ fn the_shipped_pipelines_run_on_the_demo_data() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Pipelines stored by name: the demo's three, a new version saved from a file (by an admin
+/// only), run by name or by name and version; each run records the version it ran.
+#[test]
+fn stored_pipelines_are_saved_listed_and_run_by_name_and_version() {
+    let dir = temp_dir("stored-pipelines");
+    let out = mcms(&["migrate", "--demo"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = text(&mcms(&["pipeline", "list"], &dir, "").stdout);
+    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(names, ["agency-csv", "month-batch", "partner-weekly"], "{list}");
+    assert!(list.lines().all(|l| l.contains("version 1 ")), "{list}");
+
+    let out = mcms(&["pipeline", "run", "agency-csv"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("agency-csv: ran with"), "{}", text(&out.stdout));
+
+    // A new version from a file; the same text again is no new version; a marketer may not.
+    let shipped =
+        std::fs::read_to_string(format!("{}/../pipelines/agency-csv.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    std::fs::write(dir.join("agency-csv.yaml"), format!("{shipped}# reviewed\n")).unwrap();
+    let save = |who: &str| mcms(&["pipeline", "save", "agency-csv.yaml", "--as", who, "--note", "reviewed"], &dir, "");
+    let out = save("admin@mcms.example");
+    assert_eq!(text(&out.stdout), "agency-csv: saved as version 2\n", "{}", text(&out.stderr));
+    assert_eq!(text(&save("admin@mcms.example").stdout), "agency-csv: unchanged (version 2 has this text)\n");
+    let out = save("marketer@mcms.example");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("your role does not allow this"), "{}", text(&out.stderr));
+
+    // By name and version; a version or a name that does not exist is said so.
+    std::fs::remove_file(dir.join("agency-csv.yaml")).unwrap();
+    let out = mcms(&["pipeline", "run", "agency-csv@1"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mcms(&["pipeline", "run", "agency-csv@9"], &dir, "");
+    assert!(text(&out.stderr).contains("the stored pipeline `agency-csv` has no version 9"), "{}", text(&out.stderr));
+    let out = mcms(&["pipeline", "check", "agency-cvs"], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no stored pipeline by that name"), "{}", text(&out.stderr));
+
+    let runs = text(&mcms(&["pipeline", "runs", "agency-csv"], &dir, "").stdout);
+    let ran: Vec<&str> = runs.lines().filter_map(|l| l.split_whitespace().nth(1)).filter(|n| n.contains('@')).collect();
+    assert_eq!(ran, ["agency-csv@1", "agency-csv@1"], "newest first: {runs}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// `check` plans each step against its inputs' columns; `--dry-run` shows each step on a sample
 /// and writes nothing.
 #[test]
