@@ -83,16 +83,19 @@ pub(crate) async fn read(db: &Database, query: &str, step: &str) -> Result<Rows,
             let mut tx = pool.begin().await.map_err(failed)?;
             // Times in UTC and ISO dates, so the text converts without guessing; Redshift has
             // no read-only transactions (its users' grants are the guard there).
-            let setup = if *redshift {
-                "SET timezone TO 'UTC'; SET datestyle TO ISO"
+            let setup: &[&str] = if *redshift {
+                &["SET timezone TO 'UTC'", "SET datestyle TO ISO"]
             } else {
-                "SET TRANSACTION READ ONLY; SET LOCAL timezone TO 'UTC'; SET LOCAL datestyle TO ISO"
+                &["SET TRANSACTION READ ONLY", "SET LOCAL timezone TO 'UTC'", "SET LOCAL datestyle TO ISO"]
             };
-            sqlx::raw_sql(setup).execute(&mut *tx).await.map_err(failed)?;
+            for statement in setup {
+                sqlx::query(statement).execute(&mut *tx).await.map_err(failed)?;
+            }
             let described = (&mut *tx).describe(query).await.map_err(failed)?;
             let columns: Vec<(String, String)> =
                 described.columns().iter().map(|c| (c.name().to_owned(), c.type_info().name().to_owned())).collect();
-            let rows = sqlx::raw_sql(query).fetch_all(&mut *tx).await.map_err(failed)?;
+            // Through the connection, not `RawSql::fetch_all`: its bounds make the future unsendable.
+            let rows = sqlx::Executor::fetch_all(&mut *tx, sqlx::raw_sql(query)).await.map_err(failed)?;
             let mut texts = vec![Vec::with_capacity(rows.len()); columns.len()];
             for row in &rows {
                 for (i, cells) in texts.iter_mut().enumerate() {
@@ -341,12 +344,13 @@ pub(crate) async fn stage_table(
         }
     }
     let count: usize = rows.batches.iter().map(RecordBatch::num_rows).sum();
+    // Statements through `sqlx::query`: `raw_sql`'s execute makes the run's future unsendable.
     match db {
         Database::Postgres { pool, .. } => {
             let sql = table_sql(&rows.schema, table, mode, keys, true);
             let mut tx = pool.begin().await.map_err(failed)?;
             for statement in [&sql.create, &sql.stage] {
-                sqlx::raw_sql(statement).execute(&mut *tx).await.map_err(failed)?;
+                sqlx::query(statement).execute(&mut *tx).await.map_err(failed)?;
             }
             let csv = to_csv(rows).map_err(|e| refuse(step, e))?;
             let names: Vec<String> = rows.schema.fields().iter().map(|f| crate::sql::ident(f.name())).collect();
@@ -359,7 +363,7 @@ pub(crate) async fn stage_table(
             sink.send(csv).await.map_err(failed)?;
             sink.finish().await.map_err(failed)?;
             for statement in sql.moves.iter().map(String::as_str).chain([sql.drop_stage]) {
-                sqlx::raw_sql(statement).execute(&mut *tx).await.map_err(failed)?;
+                sqlx::query(statement).execute(&mut *tx).await.map_err(failed)?;
             }
             Ok(Pending { step: step.to_owned(), rows: count as u64, tx: PendingTx::Postgres(tx) })
         }

@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
+pub use tokio_util::sync::CancellationToken;
 
 /// What a run needs from its surroundings.
 #[derive(Debug, Clone)]
@@ -40,6 +41,8 @@ pub struct Settings {
     /// Where connections' secrets (`url_env`, …) are looked up.
     pub secrets: Secrets,
     pub mode: Mode,
+    /// Cancelling it stops the run: before the sinks have written, or removing what they wrote.
+    pub cancel: CancellationToken,
 }
 
 /// How much of a pipeline a call runs.
@@ -193,6 +196,9 @@ pub enum RunError {
     /// A step failed: nothing was written.
     #[error("step `{step}`: {reason}")]
     Step { step: String, reason: String },
+    /// Stopped on request (`Settings::cancel`): nothing was written.
+    #[error("the run was cancelled")]
+    Cancelled,
 }
 
 /// The step failed, for this reason.
@@ -247,6 +253,8 @@ pub async fn check(
     match run(text, given, &plan, mcms).await {
         Ok(_) => Ok(checked),
         Err(RunError::Problems(problems)) => Err(problems),
+        // Nothing cancels a plan but its caller, who then has no use for the answer.
+        Err(RunError::Cancelled) => Ok(checked),
         Err(RunError::Step { step, reason }) => {
             let found = checked.pipeline.steps.iter().find(|s| s.name.value == step);
             let place = match found {
@@ -262,8 +270,18 @@ pub async fn check(
     }
 }
 
-/// Checks and runs a pipeline file with the given parameter values.
-pub async fn run(
+/// Checks and runs a pipeline file with the given parameter values. The future is `Send` (a
+/// server spawns runs), which the box makes the compiler check here.
+pub fn run<'a>(
+    text: &'a str,
+    given: &'a BTreeMap<String, String>,
+    settings: &'a Settings,
+    mcms: &'a dyn Mcms,
+) -> futures_util::future::BoxFuture<'a, Result<Run, RunError>> {
+    Box::pin(run_steps(text, given, settings, mcms))
+}
+
+async fn run_steps(
     text: &str,
     given: &BTreeMap<String, String>,
     settings: &Settings,
@@ -281,112 +299,125 @@ pub async fn run(
 
     // Each step's rows, by index, for the steps that read it.
     let mut made = vec![0u64; p.steps.len()];
-    for &i in &checked.order {
-        let step = &p.steps[i];
-        let name = step.name.value.as_str();
-        let started = Instant::now();
-        let kind = step.kinds()[0];
-        let df: DataFrame = match kind {
-            StepKind::Source(Source::Files { connection, glob, format, csv }) => {
-                let glob = filled(&glob.value);
-                let paths = match place(&ctx, settings, p.connections.get(&connection.value), name)? {
-                    Place::Folder(root) => vec![sinks::inside(&root, &glob, name)?.to_string_lossy().into_owned()],
-                    Place::Bucket(bucket) => {
-                        sinks::inside(Path::new(""), &glob, name)?;
-                        bucket.matching(&bucket.key(&glob)).await.map_err(|e| refuse(name, e))?
+    // Until the sinks, nothing is written: a cancelled run simply stops.
+    let steps_run = async {
+        for &i in &checked.order {
+            let step = &p.steps[i];
+            let name = step.name.value.as_str();
+            let started = Instant::now();
+            let kind = step.kinds()[0];
+            let df: DataFrame = match kind {
+                StepKind::Source(Source::Files { connection, glob, format, csv }) => {
+                    let glob = filled(&glob.value);
+                    let paths = match place(&ctx, settings, p.connections.get(&connection.value), name)? {
+                        Place::Folder(root) => vec![sinks::inside(&root, &glob, name)?.to_string_lossy().into_owned()],
+                        Place::Bucket(bucket) => {
+                            sinks::inside(Path::new(""), &glob, name)?;
+                            bucket.matching(&bucket.key(&glob)).await.map_err(|e| refuse(name, e))?
+                        }
+                    };
+                    let read = match format {
+                        FileFormat::Csv => {
+                            let delimiter = u8::try_from(csv.delimiter).map_err(|_| {
+                                refuse(
+                                    name,
+                                    format!("the delimiter `{}` is not a single-byte character", csv.delimiter),
+                                )
+                            })?;
+                            let options =
+                                CsvReadOptions::new().has_header(csv.header).delimiter(delimiter).file_extension("");
+                            ctx.read_csv(paths, options).await
+                        }
+                        FileFormat::Jsonl => {
+                            ctx.read_json(paths, JsonReadOptions::default().newline_delimited(true).file_extension(""))
+                                .await
+                        }
+                        FileFormat::Parquet => {
+                            ctx.read_parquet(paths, ParquetReadOptions::default().file_extension("")).await
+                        }
+                    };
+                    let df = read.map_err(failed(name))?;
+                    match sample {
+                        Some(n) => df.limit(0, Some(n)).map_err(failed(name))?,
+                        None => df,
                     }
-                };
-                let read = match format {
-                    FileFormat::Csv => {
-                        let delimiter = u8::try_from(csv.delimiter).map_err(|_| {
-                            refuse(name, format!("the delimiter `{}` is not a single-byte character", csv.delimiter))
-                        })?;
-                        let options =
-                            CsvReadOptions::new().has_header(csv.header).delimiter(delimiter).file_extension("");
-                        ctx.read_csv(paths, options).await
-                    }
-                    FileFormat::Jsonl => {
-                        ctx.read_json(paths, JsonReadOptions::default().newline_delimited(true).file_extension(""))
-                            .await
-                    }
-                    FileFormat::Parquet => {
-                        ctx.read_parquet(paths, ParquetReadOptions::default().file_extension("")).await
-                    }
-                };
-                let df = read.map_err(failed(name))?;
-                match sample {
-                    Some(n) => df.limit(0, Some(n)).map_err(failed(name))?,
-                    None => df,
                 }
-            }
-            StepKind::Source(Source::Ledger { month, batch_check }) => {
-                // A sample is for seeing the columns: the month's batch check is left to the run.
-                let check = *batch_check && sample.is_none();
-                let rows = mcms.ledger(&filled(&month.value), check, sample).await.map_err(|e| refuse(name, e))?;
-                rows_frame(&ctx, rows, name)?
-            }
-            StepKind::Source(Source::PartnerStats { from, to }) => {
-                let rows = mcms
-                    .partner_stats(&filled(&from.value), &filled(&to.value), sample)
-                    .await
-                    .map_err(|e| refuse(name, e))?;
-                rows_frame(&ctx, rows, name)?
-            }
-            StepKind::Source(Source::Database { connection, query, table }) => {
-                let connection = database(p.connections.get(&connection.value), name)?;
-                let db = db::open(connection, &settings.secrets, &settings.base_dir, name, false).await?;
-                let query = match (query, table) {
-                    (Some(query), _) => filled(&query.value),
-                    (None, Some(table)) => format!("SELECT * FROM {}", db::table_ident(&filled(&table.value))),
-                    (None, None) => unreachable!("the check wants a query or a table"),
-                };
-                let query = match sample {
-                    Some(n) => format!("SELECT * FROM ({query}) AS mcms_sample LIMIT {n}"),
-                    None => query,
-                };
-                let rows = db::read(&db, &query, name).await?;
-                rows_frame(&ctx, rows, name)?
-            }
-            StepKind::Clean(clean) => sql::clean(&ctx, name, clean, &filled).await?,
-            StepKind::Transform(t) => ctx.sql(&filled(&t.sql.value)).await.map_err(failed(name))?,
-            StepKind::Aggregate(a) => ctx.sql(&sql::aggregate(a)).await.map_err(failed(name))?,
-            StepKind::Check(c) => {
-                // A sample's row count says nothing about the run's.
-                sql::check(&ctx, name, c, sample.is_none()).await?;
-                ctx.table(c.input.value.as_str()).await.map_err(failed(name))?
-            }
-            StepKind::Sink(sink) => {
-                sinks.push((i, name, sink));
-                continue;
-            }
-        };
-        // Made once, kept for every step that reads it.
-        let schema = Arc::new(df.schema().as_arrow().clone());
-        let partitions = df.collect_partitioned().await.map_err(failed(name))?;
-        let batches = || partitions.iter().flatten();
-        let rows = batches().map(|b| b.num_rows() as u64).sum();
-        let bytes = batches().map(|b| b.get_array_memory_size() as u64).sum();
-        made[i] = rows;
-        let table = MemTable::try_new(schema, partitions).map_err(failed(name))?;
-        ctx.register_table(name, Arc::new(table)).map_err(failed(name))?;
-        let preview = match dry {
-            true => Some(preview(&ctx.table(name).await.map_err(failed(name))?, name).await?),
-            false => None,
-        };
-        let rows_in = match checked.reads[i].as_slice() {
-            [] => rows,
-            reads => reads.iter().map(|&j| made[j]).sum(),
-        };
-        steps.push(StepReport {
-            name: name.to_owned(),
-            kind: kind_name(kind),
-            rows_in,
-            rows,
-            bytes,
-            millis: millis(started),
-            wrote: None,
-            preview,
-        });
+                StepKind::Source(Source::Ledger { month, batch_check }) => {
+                    // A sample is for seeing the columns: the month's batch check is left to the run.
+                    let check = *batch_check && sample.is_none();
+                    let rows = mcms.ledger(&filled(&month.value), check, sample).await.map_err(|e| refuse(name, e))?;
+                    rows_frame(&ctx, rows, name)?
+                }
+                StepKind::Source(Source::PartnerStats { from, to }) => {
+                    let rows = mcms
+                        .partner_stats(&filled(&from.value), &filled(&to.value), sample)
+                        .await
+                        .map_err(|e| refuse(name, e))?;
+                    rows_frame(&ctx, rows, name)?
+                }
+                StepKind::Source(Source::Database { connection, query, table }) => {
+                    let connection = database(p.connections.get(&connection.value), name)?;
+                    let db = db::open(connection, &settings.secrets, &settings.base_dir, name, false).await?;
+                    let query = match (query, table) {
+                        (Some(query), _) => filled(&query.value),
+                        (None, Some(table)) => format!("SELECT * FROM {}", db::table_ident(&filled(&table.value))),
+                        (None, None) => unreachable!("the check wants a query or a table"),
+                    };
+                    let query = match sample {
+                        Some(n) => format!("SELECT * FROM ({query}) AS mcms_sample LIMIT {n}"),
+                        None => query,
+                    };
+                    let rows = db::read(&db, &query, name).await?;
+                    rows_frame(&ctx, rows, name)?
+                }
+                StepKind::Clean(clean) => sql::clean(&ctx, name, clean, &filled).await?,
+                StepKind::Transform(t) => ctx.sql(&filled(&t.sql.value)).await.map_err(failed(name))?,
+                StepKind::Aggregate(a) => ctx.sql(&sql::aggregate(a)).await.map_err(failed(name))?,
+                StepKind::Check(c) => {
+                    // A sample's row count says nothing about the run's.
+                    sql::check(&ctx, name, c, sample.is_none()).await?;
+                    ctx.table(c.input.value.as_str()).await.map_err(failed(name))?
+                }
+                StepKind::Sink(sink) => {
+                    sinks.push((i, name, sink));
+                    continue;
+                }
+            };
+            // Made once, kept for every step that reads it.
+            let schema = Arc::new(df.schema().as_arrow().clone());
+            let partitions = df.collect_partitioned().await.map_err(failed(name))?;
+            let batches = || partitions.iter().flatten();
+            let rows = batches().map(|b| b.num_rows() as u64).sum();
+            let bytes = batches().map(|b| b.get_array_memory_size() as u64).sum();
+            made[i] = rows;
+            let table = MemTable::try_new(schema, partitions).map_err(failed(name))?;
+            ctx.register_table(name, Arc::new(table)).map_err(failed(name))?;
+            let preview = match dry {
+                true => Some(preview(&ctx.table(name).await.map_err(failed(name))?, name).await?),
+                false => None,
+            };
+            let rows_in = match checked.reads[i].as_slice() {
+                [] => rows,
+                reads => reads.iter().map(|&j| made[j]).sum(),
+            };
+            steps.push(StepReport {
+                name: name.to_owned(),
+                kind: kind_name(kind),
+                rows_in,
+                rows,
+                bytes,
+                millis: millis(started),
+                wrote: None,
+                preview,
+            });
+        }
+
+        Ok(())
+    };
+    tokio::select! {
+        biased;
+        _ = settings.cancel.cancelled() => return Err(RunError::Cancelled),
+        done = steps_run => done?,
     }
 
     // A dry run or a plan writes nothing: each sink's columns are checked and shown.
@@ -425,7 +456,12 @@ pub async fn run(
     let (mut files, mut tables) = (Vec::new(), Vec::new());
     for (i, name, sink) in sinks {
         let started = Instant::now();
-        match stage(&ctx, p, name, sink, settings, &filled).await {
+        // A sink cancelled while it writes removes what it wrote; the others are discarded below.
+        let staged = match settings.cancel.is_cancelled() {
+            true => Err(RunError::Cancelled),
+            false => stage(&ctx, p, name, sink, settings, &filled).await,
+        };
+        match staged {
             Ok((stage, rows, bytes, wrote)) => {
                 steps.push(StepReport {
                     name: name.to_owned(),
@@ -480,13 +516,14 @@ async fn stage(
     name: &str,
     sink: &Sink,
     settings: &Settings,
-    filled: &dyn Fn(&str) -> String,
+    filled: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<(Pending, u64, u64, String), RunError> {
     let df = ctx.table(sink.input().value.as_str()).await.map_err(failed(name))?;
     match sink {
         Sink::Files { connection, path, format, partition_by, .. } => {
             let place = place(ctx, settings, p.connections.get(&connection.value), name)?;
-            let staged = sinks::stage_files(df, name, &place, &filled(&path.value), *format, partition_by).await?;
+            let path = filled(&path.value);
+            let staged = sinks::stage_files(df, name, &place, &path, *format, partition_by, &settings.cancel).await?;
             let (rows, bytes, wrote) = (staged.rows, staged.bytes, staged.target.clone());
             Ok((Pending::Files(staged), rows, bytes, wrote))
         }
@@ -497,7 +534,12 @@ async fn stage(
             let rows = Rows { schema, batches: df.collect().await.map_err(failed(name))? };
             let bytes = rows.batches.iter().map(|b| b.get_array_memory_size() as u64).sum();
             let table = filled(&table.value);
-            let pending = db::stage_table(db, &rows, &table, *mode, keys, name).await?;
+            // Cancelled while writing, the transaction is dropped: rolled back.
+            let pending = tokio::select! {
+                biased;
+                _ = settings.cancel.cancelled() => return Err(RunError::Cancelled),
+                pending = db::stage_table(db, &rows, &table, *mode, keys, name) => pending?,
+            };
             let rows = pending.rows;
             Ok((Pending::Table(pending), rows, bytes, format!("table {table}")))
         }
@@ -509,7 +551,9 @@ async fn stage(
                 .secrets
                 .get(iam_role_env)
                 .ok_or_else(|| refuse(name, format!("the environment variable `{iam_role_env}` is not set")))?;
-            let staged = sinks::stage_files(df, name, &place, &filled(&path.value), FileFormat::Parquet, &[]).await?;
+            let path = filled(&path.value);
+            let staged =
+                sinks::stage_files(df, name, &place, &path, FileFormat::Parquet, &[], &settings.cancel).await?;
             let table = db::table_ident(&filled(&table.value));
             let copy = format!(
                 "COPY {table} FROM '{}/' IAM_ROLE '{}' FORMAT AS PARQUET;",

@@ -95,6 +95,7 @@ pub(crate) async fn stage_files(
     path: &str,
     format: FileFormat,
     partition_by: &[String],
+    cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<Staged, RunError> {
     let failed = crate::failed(step);
     let (dir, staged) = match place {
@@ -155,8 +156,12 @@ pub(crate) async fn stage_files(
                 .map_err(|e| refuse(step, format!("cannot list what was written: {}", crate::objects::said(&e))))?,
         };
         Ok((rows, bytes))
-    }
-    .await;
+    };
+    let written = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(RunError::Cancelled),
+        written = written => written,
+    };
     match written {
         Ok((rows, bytes)) => Ok(Staged { rows, bytes, ..staged }),
         Err(e) => {

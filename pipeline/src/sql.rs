@@ -119,7 +119,7 @@ pub(crate) async fn clean(
     ctx: &SessionContext,
     step: &str,
     c: &Clean,
-    fill: &dyn Fn(&str) -> String,
+    fill: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<DataFrame, RunError> {
     let input = c.input.value.as_str();
     let schema = ctx.table(input).await.map_err(failed(step))?.schema().clone();

@@ -22,6 +22,7 @@ impl Folder {
             base_dir: self.0.clone(),
             secrets: Secrets::default(),
             mode: Mode::Run,
+            cancel: CancellationToken::new(),
         }
     }
 
@@ -188,6 +189,52 @@ async fn problems_in_the_file_and_paths_outside_the_folder_stop_the_run_before_i
         "{error}"
     );
     assert_eq!(f.entries("out"), Vec::<String>::new());
+}
+
+/// MCMS's data that never comes: a run reading it waits until cancelled.
+struct Never;
+
+#[async_trait::async_trait]
+impl Mcms for Never {
+    async fn ledger(&self, _: &str, _: bool, _: Option<usize>) -> Result<Rows, String> {
+        std::future::pending().await
+    }
+
+    async fn partner_stats(&self, _: &str, _: &str, _: Option<usize>) -> Result<Rows, String> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_and_writes_nothing() {
+    let f = Folder::new("cancel");
+    let text = r#"version: 1
+connections:
+  files: { kind: folder, path: . }
+steps:
+  - name: ledger
+    source: { ledger: { month: "2026-11" } }
+  - name: store
+    sink: { files: { input: ledger, connection: files, path: out, format: parquet } }
+"#;
+    let settings = f.settings();
+    let cancel = settings.cancel.clone();
+    let running = tokio::spawn(async move { run(text, &BTreeMap::new(), &settings, &Never).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(!running.is_finished(), "the run waits on its source");
+    cancel.cancel();
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), running).await;
+    let error = stopped.expect("the run stops once cancelled").unwrap().unwrap_err();
+    assert!(matches!(error, RunError::Cancelled), "{error}");
+    assert_eq!(f.entries(""), ["in"], "nothing written beside the input folder");
+
+    // Cancelled before a sink writes: the same, and the file sink's temporary output is gone.
+    f.write("in/agency.csv", AGENCY);
+    let settings = f.settings();
+    settings.cancel.cancel();
+    let error = run(PIPELINE, &BTreeMap::new(), &settings, &Outside).await.unwrap_err();
+    assert!(matches!(error, RunError::Cancelled), "{error}");
+    assert_eq!(f.entries(""), ["in"]);
 }
 
 mod buckets;

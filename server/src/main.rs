@@ -280,6 +280,7 @@ impl PipelineArgs {
             base_dir: self.db.data_dir.clone(),
             secrets: pipeline::Secrets::default(),
             mode,
+            cancel: Default::default(),
         };
         let mcms: Box<dyn pipeline::Mcms> = match db {
             Some(db) => Box::new(server::pipelines::McmsData {
@@ -462,6 +463,12 @@ async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Resu
     // parameters, and each step's rows and time or why it failed.
     let db = if mode == pipeline::Mode::Run || reads_mcms(&text) { Some(open(&args.db).await?) } else { None };
     let (settings, mcms) = args.surroundings(mode, db.as_ref());
+    // Ctrl-C or SIGTERM stops the run cleanly: nothing written, the run recorded as cancelled.
+    let cancel = settings.cancel.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        cancel.cancel();
+    });
     let (recorded, outcome) = if let (pipeline::Mode::Run, Some(db)) = (mode, &db) {
         let via = store::pipelines::StartedVia::Command;
         let start = server::pipelines::Start { name: &name, version, text: &text, by: None, via };

@@ -126,7 +126,9 @@ pub async fn run_recorded(
     match &outcome {
         Ok(run) => db.finish_pipeline_run(id, &steps_json(&run.steps), None).await?,
         Err(RunError::Step { step, reason }) => db.finish_pipeline_run(id, "[]", Some((step, reason))).await?,
-        Err(e @ RunError::Problems(_)) => db.finish_pipeline_run(id, "[]", Some(("", &e.to_string()))).await?,
+        Err(e @ (RunError::Problems(_) | RunError::Cancelled)) => {
+            db.finish_pipeline_run(id, "[]", Some(("", &e.to_string()))).await?
+        }
     }
     Ok(Recorded { id, outcome })
 }

@@ -294,6 +294,7 @@ async fn the_ledger_source_gives_the_export_as_typed_columns() {
             base_dir: dir.clone(),
             secrets: Default::default(),
             mode: pipeline::Mode::Run,
+            cancel: Default::default(),
         };
         let file = format!(
             "version: 1\nconnections:\n  out: {{ kind: folder, path: . }}\nsteps:\n  \
