@@ -84,10 +84,10 @@ impl Bucket {
     /// The objects whose keys `pattern` (a key with `*`, `?` or `[…]` in it, or a key or folder)
     /// matches, as `s3://` locations: DataFusion reads globs on local paths only.
     pub async fn matching(&self, pattern: &str) -> Result<Vec<String>, String> {
-        let listed = match pattern.find(['*', '?', '[']) {
-            Some(at) => pattern[..at].rfind('/').map_or("", |slash| &pattern[..slash]),
-            None => pattern,
-        };
+        // Listed from the folder above the first wildcard (or above the key itself: a listing's
+        // prefix is whole segments, so a key never lists itself).
+        let fixed = &pattern[..pattern.find(['*', '?', '[']).unwrap_or(pattern.len())];
+        let listed = fixed.rfind('/').map_or("", |slash| &pattern[..slash]);
         let glob = glob::Pattern::new(pattern).map_err(|e| format!("`{pattern}` is not a pattern: {}", e.msg))?;
         let keys = self.keys(listed).await.map_err(|e| said(&e))?;
         let mut found: Vec<String> = keys

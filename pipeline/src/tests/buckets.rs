@@ -90,6 +90,11 @@ async fn csv_files_in_a_bucket_become_parquet_in_the_bucket_published_whole() {
     rows.sort();
     assert_eq!(rows, ["2026-11-01 STARFALL 1500.000000 2", "2026-11-02 MOONRISE 250.000000 2"]);
 
+    // A glob with no wildcard names one object.
+    let one = text.replace("in/*.csv", "in/agency.csv");
+    let one = super::run(&one, &BTreeMap::new(), &dry, &Outside).await.unwrap();
+    assert_eq!(one.steps[0].rows, 4);
+
     // The same parameters again replace the output: still one Parquet file, not two.
     super::run(&text, &BTreeMap::new(), &settings(&f, &endpoint), &Outside).await.unwrap();
     let replaced = keys(&bucket).await;
