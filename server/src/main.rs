@@ -229,10 +229,37 @@ enum PipelineCommand {
         #[arg(long = "as")]
         as_email: String,
     },
-    /// The stored pipelines: name, current version, when it was saved.
+    /// Run a stored pipeline on a schedule, in the server (every instance sharing the database
+    /// takes part; each scheduled time runs once). `--off` removes the schedule.
+    Schedule {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// The stored pipeline.
+        name: String,
+        /// Five fields in the company's time zone (--utc-offset): minute hour day-of-month month
+        /// day-of-week, e.g. "0 6 * * *" for 06:00 every day, "0 7 * * 1" for Mondays at 07:00.
+        #[arg(long, required_unless_present = "off")]
+        cron: Option<String>,
+        /// A parameter's value for every scheduled run, `name=value`; repeat for each.
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// How many times a failed run is tried again (after 1, 4, 16… minutes).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i32).range(0..=10))]
+        retries: i32,
+        #[arg(long, conflicts_with = "cron")]
+        off: bool,
+        /// The email of the administrator the change is recorded under.
+        #[arg(long = "as")]
+        as_email: String,
+    },
+    /// The stored pipelines: name, current version, when it was saved, schedule and next run.
     List {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
     },
     /// The latest recorded runs, newest first: state, when, how long, each step's rows, or the
     /// step that failed and why.
@@ -423,13 +450,67 @@ async fn save_pipeline(
 }
 
 /// `mcms pipeline list`.
-async fn list_pipelines(args: &DbArgs) -> anyhow::Result<()> {
+async fn list_pipelines(args: &DbArgs, ledger: &LedgerArgs) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]Z");
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let schedules = db.schedules().await?;
+    let now = time::OffsetDateTime::now_utc();
     for p in db.pipelines().await? {
-        println!("{:<24} version {:<4} saved {}", p.name, p.version, p.saved_at.format(&format).unwrap_or_default());
+        let saved = p.saved_at.to_offset(ledger.utc_offset).format(&format).unwrap_or_default();
+        let schedule = match schedules.iter().find(|s| s.name == p.name) {
+            Some(s) => {
+                let next = server::schedules::next(&s.cron, now.unix_timestamp(), ledger.utc_offset)
+                    .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
+                    .map(|at| at.to_offset(ledger.utc_offset).format(&format).unwrap_or_default());
+                format!("  schedule \"{}\", next {}", s.cron, next.unwrap_or_else(|| "never".into()))
+            }
+            None => String::new(),
+        };
+        println!("{:<24} version {:<4} saved {saved}{schedule}", p.name, p.version);
     }
     Ok(())
+}
+
+/// `mcms pipeline schedule`.
+async fn schedule_pipeline(
+    args: &DbArgs,
+    ledger: &LedgerArgs,
+    name: &str,
+    cron: Option<&str>,
+    given: &std::collections::BTreeMap<String, String>,
+    retries: i32,
+    as_email: &str,
+) -> anyhow::Result<()> {
+    let db = open(args).await?;
+    let actor = service::Actor::by_email(&db, as_email).await?;
+    actor.require(domain::Role::Admin)?;
+    let Some(cron) = cron else {
+        db.set_schedule(name, None, actor.id).await.map_err(|e| missing_pipeline(e, name))?;
+        println!("{name}: no schedule");
+        return Ok(());
+    };
+    server::schedules::parse_cron(cron).map_err(anyhow::Error::msg)?;
+    // Every scheduled run must have each parameter's value: given here, or its default.
+    let stored =
+        db.pipeline_version(name, None).await?.ok_or_else(|| missing_pipeline(store::StoreError::NotFound, name))?;
+    if let Err(problems) = domain::pipeline::check(&stored.text, given) {
+        return Err(report_problems(std::path::Path::new(name), &problems));
+    }
+    let params = serde_json::to_string(given)?;
+    db.set_schedule(name, Some((cron, &params, retries)), actor.id).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let next = server::schedules::next(cron, now, ledger.utc_offset)
+        .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
+        .map(|at| at.to_offset(ledger.utc_offset).to_string());
+    println!("{name}: runs on \"{cron}\" (next {}), {retries} retries", next.unwrap_or_else(|| "never".into()));
+    Ok(())
+}
+
+fn missing_pipeline(e: store::StoreError, name: &str) -> anyhow::Error {
+    match e {
+        store::StoreError::NotFound => anyhow::anyhow!("no stored pipeline named `{name}` (mcms pipeline list)"),
+        e => e.into(),
+    }
 }
 
 /// `mcms pipeline check`.
@@ -666,7 +747,20 @@ async fn run() -> ExitCode {
         Some(Command::Pipeline(PipelineCommand::Save { db, file, name, note, as_email })) => {
             save_pipeline(&db, &file, name, &note, &as_email).await
         }
-        Some(Command::Pipeline(PipelineCommand::List { db })) => list_pipelines(&db).await,
+        Some(Command::Pipeline(PipelineCommand::List { db, ledger })) => list_pipelines(&db, &ledger).await,
+        Some(Command::Pipeline(PipelineCommand::Schedule {
+            db,
+            ledger,
+            name,
+            cron,
+            params,
+            retries,
+            off: _,
+            as_email,
+        })) => {
+            let given = params.into_iter().collect();
+            schedule_pipeline(&db, &ledger, &name, cron.as_deref(), &given, retries, &as_email).await
+        }
         Some(Command::Pipeline(PipelineCommand::Runs { db, pipeline, limit })) => {
             list_runs(&db, pipeline.as_deref(), limit).await
         }
@@ -745,6 +839,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     tokio::spawn(clean_up_hourly(db.clone()));
+    // Scheduled pipelines run here, in every instance; each scheduled time runs once.
+    let stop_scheduler = tokio_util::sync::CancellationToken::new();
+    let scheduler = server::schedules::Scheduler {
+        db: db.clone(),
+        instance: server::schedules::Scheduler::instance_name(),
+        offset: args.ledger.utc_offset,
+        costs: args.ledger.settings(),
+        data_dir: args.db.data_dir.clone(),
+        secrets: pipeline::Secrets::default(),
+    };
+    tokio::spawn(scheduler.run_forever(stop_scheduler.clone()));
     let app = server::router(db.clone(), &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -756,6 +861,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(backend = db.backend(), "MCMS listening on http://{}", args.addr);
     server::serve::serve(listener, app, limits, shutdown_signal()).await.context("server error")?;
+    stop_scheduler.cancel();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

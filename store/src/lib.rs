@@ -9,6 +9,7 @@ pub mod partners;
 mod password;
 pub mod pipelines;
 pub mod poc;
+pub mod schedules;
 pub mod sessions;
 mod throttle;
 mod tx;

@@ -384,6 +384,27 @@ fn stored_pipelines_are_saved_listed_and_run_by_name_and_version() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no stored pipeline by that name"), "{}", text(&out.stderr));
 
+    // A schedule (the server runs it): shown with its next time; a wrong expression, an unknown
+    // pipeline or a marketer are refused; --off removes it.
+    let schedule = |args: &[&str], who: &str| {
+        let mut all = vec!["pipeline", "schedule"];
+        all.extend_from_slice(args);
+        all.extend(["--as", who]);
+        mcms(&all, &dir, "")
+    };
+    let out = schedule(&["agency-csv", "--cron", "0 6 * * *"], "admin@mcms.example");
+    assert!(text(&out.stdout).starts_with("agency-csv: runs on \"0 6 * * *\" (next "), "{}", text(&out.stderr));
+    let list = text(&mcms(&["pipeline", "list"], &dir, "").stdout);
+    assert!(list.lines().any(|l| l.starts_with("agency-csv") && l.contains("schedule \"0 6 * * *\", next ")), "{list}");
+    let out = schedule(&["agency-csv", "--cron", "0 6 * *"], "admin@mcms.example");
+    assert!(text(&out.stderr).contains("is not a cron expression of five fields"), "{}", text(&out.stderr));
+    let out = schedule(&["agency-cvs", "--cron", "0 6 * * *"], "admin@mcms.example");
+    assert!(text(&out.stderr).contains("no stored pipeline named `agency-cvs`"), "{}", text(&out.stderr));
+    let out = schedule(&["agency-csv", "--cron", "0 6 * * *"], "marketer@mcms.example");
+    assert!(text(&out.stderr).contains("your role does not allow this"), "{}", text(&out.stderr));
+    assert_eq!(text(&schedule(&["agency-csv", "--off"], "admin@mcms.example").stdout), "agency-csv: no schedule\n");
+    assert!(!text(&mcms(&["pipeline", "list"], &dir, "").stdout).contains("schedule"));
+
     let runs = text(&mcms(&["pipeline", "runs", "agency-csv"], &dir, "").stdout);
     let ran: Vec<&str> = runs.lines().filter_map(|l| l.split_whitespace().nth(1)).filter(|n| n.contains('@')).collect();
     assert_eq!(ran, ["agency-csv@1", "agency-csv@1"], "newest first: {runs}");

@@ -13,6 +13,7 @@ mod import;
 mod pages;
 mod partners;
 mod poc;
+mod schedules;
 mod sessions;
 mod slow_clients;
 mod users;
