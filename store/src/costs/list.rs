@@ -219,8 +219,9 @@ impl Db {
     }
 
     /// Every live entry of `month` (up to `limit`), oldest first (then by id), read by one
-    /// streaming query and handed to `each` as it arrives: the warehouse batch and the pipelines'
-    /// ledger source read months of a million entries this way, never holding them all.
+    /// query and handed to `each` as it arrives: the warehouse batch and the pipelines' ledger
+    /// source read months of a million entries this way, never holding them all. On SQLite the
+    /// rows come through SQLite's own API (`scan`), on PostgreSQL as sqlx streams them.
     pub async fn each_month_entry(
         &self,
         month: YearMonth,
@@ -233,13 +234,28 @@ impl Db {
              ORDER BY entry_date, id LIMIT $3"
         );
         let (from, to, limit) = (month.first_day(), month.next().first_day(), limit.unwrap_or(i64::MAX));
-        on_db!(self, pool => {
-            let mut rows = sqlx::query_as::<_, CostRow>(&sql).bind(from).bind(to).bind(limit).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                each(row.into_stored()?);
+        match self {
+            Db::Sqlite(pool) => {
+                let mut connection = pool.acquire().await?;
+                let mut handle = connection.lock_handle().await?;
+                let db = handle.as_raw_handle().as_ptr();
+                // SAFETY: the connection is locked for us (`handle`) until the read returns.
+                let mut read = || unsafe { super::scan::each_row(db, &sql, (from, to, limit), &mut each) };
+                // SQLite works on this thread for the whole read: the runtime moves its other
+                // tasks to another (a current-thread runtime, in tests and commands, just waits).
+                match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                    Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
+                    _ => read(),
+                }
             }
-            Ok(())
-        })
+            Db::Postgres(pool) => {
+                let mut rows = sqlx::query_as::<_, CostRow>(&sql).bind(from).bind(to).bind(limit).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    each(row.into_stored()?);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The live entries that `month`'s live corrections correct (a correction is valid only

@@ -8,6 +8,7 @@ mod fx;
 mod list;
 mod master;
 mod periods;
+mod scan;
 #[cfg(test)]
 pub(crate) mod tests;
 
