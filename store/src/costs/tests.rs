@@ -507,3 +507,39 @@ async fn running_totals_never_overflow_into_an_inexact_number() {
         t.finish().await;
     }
 }
+
+/// The month as the batch reads it: every live entry, oldest first, the same on both databases;
+/// on SQLite (read through its own API) a value that is not what its column holds is an error
+/// naming the column, not a crash.
+#[tokio::test]
+async fn a_month_is_read_whole_in_date_order_and_a_damaged_value_is_an_error() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let actor = seed(db).await;
+        for (day, invoice) in [("2026-11-20", "INV-1"), ("2026-11-03", "INV-2"), ("2026-11-12", "INV-3")] {
+            let (codes, entry) = check(db, &form(day, "1000", invoice)).await;
+            let entry = entry.unwrap_or_else(|| panic!("{codes:?}"));
+            db.create_cost(&entry, &CostSettings::default(), actor).await.unwrap();
+        }
+        let month = crate::costs::YearMonth::parse("2026-11").unwrap();
+        let mut days = Vec::new();
+        db.each_month_entry(month, None, |c| days.push(c.entry.date.to_string())).await.unwrap();
+        assert_eq!(days, ["2026-11-03", "2026-11-12", "2026-11-20"], "{}", db.backend());
+        let mut first = Vec::new();
+        db.each_month_entry(month, Some(1), |c| first.push(c.entry.invoice_number)).await.unwrap();
+        assert_eq!(first, ["INV-2"]);
+
+        if let Db::Sqlite(pool) = db {
+            sqlx::query("UPDATE cost_entries SET fx_date = '2026-11-3x' WHERE invoice_number = 'INV-3'")
+                .execute(pool)
+                .await
+                .unwrap();
+            let read = db.each_month_entry(month, None, |_| {}).await;
+            assert!(
+                matches!(&read, Err(StoreError::Corrupt(why)) if why == "cost_entries column 18: not a date"),
+                "{read:?}"
+            );
+        }
+        t.finish().await;
+    }
+}
