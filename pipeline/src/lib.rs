@@ -149,7 +149,7 @@ pub struct StepReport {
     pub rows_in: u64,
     /// Rows the step passed on (for a sink: rows written).
     pub rows: u64,
-    /// The size of what it passed on in memory (for a sink: of what it wrote).
+    /// The size of the values it passed on, in memory (for a sink: of the files it wrote).
     pub bytes: u64,
     pub millis: u64,
     /// For a sink: where its output was published.
@@ -231,6 +231,11 @@ fn rows_frame(ctx: &SessionContext, rows: Rows, step: &str) -> Result<DataFrame,
     }
     let table = MemTable::try_new(rows.schema, partitions).map_err(failed(step))?;
     ctx.read_table(Arc::new(table)).map_err(failed(step))
+}
+
+/// The bytes a batch's values take (not the capacity its buffers were given).
+fn size(batch: &RecordBatch) -> u64 {
+    batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0) as u64).sum()
 }
 
 /// A sink's output, written but not yet visible.
@@ -388,7 +393,7 @@ async fn run_steps(
             let partitions = df.collect_partitioned().await.map_err(failed(name))?;
             let batches = || partitions.iter().flatten();
             let rows = batches().map(|b| b.num_rows() as u64).sum();
-            let bytes = batches().map(|b| b.get_array_memory_size() as u64).sum();
+            let bytes = batches().map(size).sum();
             made[i] = rows;
             let table = MemTable::try_new(schema, partitions).map_err(failed(name))?;
             ctx.register_table(name, Arc::new(table)).map_err(failed(name))?;
@@ -532,7 +537,7 @@ async fn stage(
             let db = db::open(connection, &settings.secrets, &settings.base_dir, name, true).await?;
             let schema = Arc::new(df.schema().as_arrow().clone());
             let rows = Rows { schema, batches: df.collect().await.map_err(failed(name))? };
-            let bytes = rows.batches.iter().map(|b| b.get_array_memory_size() as u64).sum();
+            let bytes = rows.batches.iter().map(size).sum();
             let table = filled(&table.value);
             // Cancelled while writing, the transaction is dropped: rolled back.
             let pending = tokio::select! {
