@@ -452,7 +452,9 @@ async fn save_pipeline(
 /// `mcms pipeline list`.
 async fn list_pipelines(args: &DbArgs, ledger: &LedgerArgs) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] (UTC[offset_hour sign:mandatory]:[offset_minute])"
+    );
     let schedules = db.schedules().await?;
     let now = time::OffsetDateTime::now_utc();
     for p in db.pipelines().await? {
@@ -498,10 +500,13 @@ async fn schedule_pipeline(
     }
     let params = serde_json::to_string(given)?;
     db.set_schedule(name, Some((cron, &params, retries)), actor.id).await?;
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] (UTC[offset_hour sign:mandatory]:[offset_minute])"
+    );
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let next = server::schedules::next(cron, now, ledger.utc_offset)
         .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
-        .map(|at| at.to_offset(ledger.utc_offset).to_string());
+        .map(|at| at.to_offset(ledger.utc_offset).format(&format).unwrap_or_default());
     println!("{name}: runs on \"{cron}\" (next {}), {retries} retries", next.unwrap_or_else(|| "never".into()));
     Ok(())
 }
