@@ -49,6 +49,43 @@ for run in 1 2 3; do
 done
 say "written: $(du -sh "$data/lake/costs" | cut -f1) of Parquet, $(sqlite3 "$data/marts.db" "SELECT COUNT(*) FROM daily_spend") daily rows"
 
+# The same month on PostgreSQL (the machine's server, or MCMS_BENCH_POSTGRES): a database made for
+# the benchmark and dropped after it, the same copies of the closed month's entries.
+pg_admin="${MCMS_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+if command -v psql >/dev/null && pg_isready -q -d "$pg_admin"; then
+  pg_url="${pg_admin%/*}/mcms_bench_$$"
+  psql "$pg_admin" -qc "CREATE DATABASE mcms_bench_$$"
+  trap 'rm -rf "$data"; psql "$pg_admin" -qc "DROP DATABASE IF EXISTS mcms_bench_$$ WITH (FORCE)"' EXIT
+  pg_data="$data/pg"
+  mkdir -p "$pg_data"
+  MCMS_LOG=warn "$bin" migrate --demo --data-dir "$pg_data" --database-url "$pg_url" >/dev/null
+  have="$(psql "$pg_url" -Atc "SELECT count(*) FROM cost_entries WHERE to_char(entry_date, 'YYYY-MM') = '$month'")"
+  psql "$pg_url" -q <<SQL
+INSERT INTO cost_entries (entry_date, game, channel, campaign, country, vendor, cost_type, currency,
+    amount_minor, units, invoice_number, invoice_key, memo, vat_included, corrects, reporting_currency,
+    reporting_minor, fx_micros, fx_date, fx_source, natural_key, version, created_at, created_by, updated_at, updated_by)
+SELECT entry_date, game, channel, campaign, country, vendor, cost_type, currency,
+       amount_minor + n.i, units, '', '', memo, vat_included, NULL, reporting_currency,
+       reporting_minor + n.i, fx_micros, fx_date, fx_source, natural_key || '|bench|' || n.i, 1, created_at, created_by, updated_at, updated_by
+FROM cost_entries, generate_series(1, ($rows + $have - 1) / $have) AS n(i)
+WHERE to_char(entry_date, 'YYYY-MM') = '$month' AND deleted_at IS NULL AND corrects IS NULL
+LIMIT $rows - $have;
+DELETE FROM cost_totals;
+INSERT INTO cost_totals (month, game, channel, campaign, country, vendor, cost_type, entries, reporting_minor)
+SELECT to_char(entry_date, 'YYYY-MM'), game, channel, campaign, country, vendor, cost_type, COUNT(*), SUM(reporting_minor)
+FROM cost_entries WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7;
+ANALYZE;
+SQL
+  say "PostgreSQL: entries in $month: $(psql "$pg_url" -Atc "SELECT count(*) FROM cost_entries WHERE to_char(entry_date, 'YYYY-MM') = '$month'")"
+  for run in 1 2 3; do
+    say "PostgreSQL run $run: mcms pipeline run pipelines/month-batch.yaml --param month=$month"
+    MCMS_LOG=warn /usr/bin/time -f 'wall %e s, peak memory %M KB' "$bin" pipeline run "$ROOT/pipelines/month-batch.yaml" \
+      --param "month=$month" --data-dir "$pg_data" --database-url "$pg_url"
+  done
+else
+  say "no PostgreSQL at $pg_admin: the PostgreSQL month skipped"
+fi
+
 # CSV → Parquet, side by side with the pandas + pyarrow job the data team's library runs
 # (../shared/reference/pandas-csv-to-parquet.py, or MCMS_PANDAS_JOB): the same 1,000,000-row file,
 # trimmed, rows without an amount dropped, dates and amounts typed, de-duplicated, written as
