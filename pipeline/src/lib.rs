@@ -22,7 +22,7 @@ use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
+use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 use domain::pipeline::{self, Connection, FileFormat, Problem, Sink, Source, StepKind};
 use sinks::Place;
 use std::collections::BTreeMap;
@@ -296,7 +296,11 @@ async fn run_steps(
     let params = values(&checked, settings.today);
     let filled = |s: &str| fill(s, &params);
     let p = &checked.pipeline;
-    let ctx = SessionContext::new();
+    // DataFusion's settings from `DATAFUSION_*` variables (for example
+    // DATAFUSION_EXECUTION_TARGET_PARTITIONS), else its defaults.
+    let config = SessionConfig::from_env()
+        .map_err(|e| RunError::Step { step: "(DataFusion's settings)".into(), reason: plain(&e) })?;
+    let ctx = SessionContext::new_with_config(config);
     let mut steps = Vec::new();
     let mut sinks = Vec::new();
     let sample = settings.mode.sample();

@@ -127,6 +127,8 @@ pub(crate) async fn clean(
     let mut columns = Vec::new();
     let mut dropped = Vec::new();
     let mut refused = Vec::new();
+    // The columns' names after `rename`, which `dedupe` names.
+    let mut names = Vec::new();
     for field in schema.fields() {
         let name = field.name();
         let mut expr = ident(name);
@@ -150,6 +152,7 @@ pub(crate) async fn clean(
         }
         let renamed = c.rename.get(name).map_or(name.as_str(), String::as_str);
         columns.push(format!("{expr} AS {}", ident(renamed)));
+        names.push(renamed);
     }
     unconvertible(ctx, step, input, &refused).await?;
     let mut query = format!("SELECT {} FROM {}", columns.join(", "), ident(input));
@@ -158,6 +161,9 @@ pub(crate) async fn clean(
     }
     if let Some(filter) = &c.filter {
         query = format!("SELECT * FROM ({query}) WHERE {}", fill(&filter.value));
+    }
+    if let Some(key) = c.dedupe.iter().find(|k| !names.contains(&k.as_str())) {
+        return Err(refuse(step, format!("the dedupe key `{key}` is not a column")));
     }
     if !c.dedupe.is_empty() {
         // The rows numbered, and per key the smallest number kept: two hash passes. (DISTINCT ON

@@ -239,3 +239,28 @@ steps:
 
 mod buckets;
 mod databases;
+
+#[tokio::test]
+async fn dedupe_keeps_one_row_per_key_and_names_a_key_that_is_not_a_column() {
+    let f = Folder::new("dedupe");
+    f.write("in/a.csv", "day,game,memo\n2026-11-01,STARFALL,first\n2026-11-01,MOONRISE,only\n2026-11-01,STARFALL,second\n,STARFALL,no day\n,STARFALL,no day again\n");
+    let text = r#"version: 1
+connections:
+  files: { kind: folder, path: . }
+steps:
+  - name: rows
+    source: { files: { connection: files, glob: "in/*.csv", format: csv } }
+  - name: once
+    clean: { input: rows, dedupe: [day, game] }
+  - name: out
+    sink: { files: { input: once, connection: files, path: out, format: csv } }
+"#;
+    let dry = Settings { mode: Mode::DryRun { rows: 100 }, ..f.settings() };
+    let run = run(text, &BTreeMap::new(), &dry, &Outside).await.unwrap();
+    let kept: Vec<String> = run.steps[1].preview.as_ref().unwrap().rows.iter().map(|r| r[2].clone()).collect();
+    // (A file this small is read as one partition: the first of each key, in file order.)
+    assert_eq!(kept, ["first", "only", "no day"], "an empty key is one key too");
+    let missing = text.replace("dedupe: [day, game]", "dedupe: [day, title]");
+    let error = super::run(&missing, &BTreeMap::new(), &dry, &Outside).await.unwrap_err();
+    assert_eq!(error.to_string(), "step `once`: the dedupe key `title` is not a column");
+}
