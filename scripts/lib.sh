@@ -128,8 +128,11 @@ build_site() {
     for gz in "$SITE_ROOT"/pkg/*.gz; do gzip -9 -n -c "${gz%.gz}" >"$gz"; done
     (cd "$ROOT" && cargo leptos build "$@" --server-only)
   else
+    # The browser code first, then the server: built together, the server's embedding of the
+    # site (rust-embed lists target/site while it compiles) can meet a file that wasm-bindgen is
+    # rewriting at that moment, and fail ("File should be readable": seen once, session 11).
     say "building MCMS (cargo leptos build $*)"
-    (cd "$ROOT" && cargo leptos build "$@")
+    (cd "$ROOT" && cargo leptos build "$@" --frontend-only && cargo leptos build "$@" --server-only)
   fi
 }
 
