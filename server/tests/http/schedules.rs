@@ -52,7 +52,9 @@ async fn each_scheduled_time_runs_once_is_retried_after_failing_and_missed_times
         let stop = CancellationToken::new();
 
         // Three hours later (the server was down): one run, for the latest hour only.
-        let later = OffsetDateTime::now_utc() + Duration::hours(3);
+        // Five minutes past an hour, so that every later tick below stays in its hour.
+        let hour = OffsetDateTime::now_utc().replace_minute(5).unwrap().replace_second(0).unwrap();
+        let later = hour + Duration::hours(3);
         let runs = a.tick(later, &stop).await.unwrap();
         assert_eq!(runs.len(), 1, "{}", app.backend());
         // Another instance at the same moment, and the same one again: nothing more.
