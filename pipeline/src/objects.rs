@@ -90,10 +90,11 @@ impl Bucket {
         let listed = fixed.rfind('/').map_or("", |slash| &pattern[..slash]);
         let glob = glob::Pattern::new(pattern).map_err(|e| format!("`{pattern}` is not a pattern: {}", e.msg))?;
         let keys = self.keys(listed).await.map_err(|e| said(&e))?;
+        let folder = format!("{pattern}/");
         let mut found: Vec<String> = keys
             .iter()
             .map(|k| k.as_ref())
-            .filter(|k| k == &pattern || k.starts_with(&format!("{pattern}/")) || glob.matches(k))
+            .filter(|k| k == &pattern || k.starts_with(&folder) || glob.matches(k))
             .map(|k| self.location(k))
             .collect();
         found.sort();

@@ -389,6 +389,8 @@ struct Loaded {
     name: String,
     version: Option<i32>,
     text: String,
+    /// MCMS's database, when it was opened to find a stored pipeline (used again, not reopened).
+    db: Option<Db>,
 }
 
 /// The file at `args.file`, or else (when it is a name, not a path) the stored pipeline of that
@@ -399,7 +401,7 @@ async fn load_pipeline(args: &PipelineArgs) -> anyhow::Result<Loaded> {
     let looks_stored = domain::pipeline::is_pipeline_name(given.split('@').next().unwrap_or_default());
     if file.exists() || !looks_stored {
         let name = file.file_stem().map_or_else(|| "pipeline".into(), |s| s.to_string_lossy().into_owned());
-        return Ok(Loaded { name, version: None, text: read_pipeline(file)? });
+        return Ok(Loaded { name, version: None, text: read_pipeline(file)?, db: None });
     }
     let (name, version) = match given.split_once('@') {
         Some((name, v)) => (name, Some(v.parse::<i32>().with_context(|| format!("`{v}` is not a version number"))?)),
@@ -410,7 +412,7 @@ async fn load_pipeline(args: &PipelineArgs) -> anyhow::Result<Loaded> {
         Some(v) => format!("no file {given}, and the stored pipeline `{name}` has no version {v}"),
         None => format!("no file {given}, and no stored pipeline by that name (mcms pipeline list)"),
     })?;
-    Ok(Loaded { name: stored.name, version: Some(stored.version), text: stored.text })
+    Ok(Loaded { name: stored.name, version: Some(stored.version), text: stored.text, db: Some(db) })
 }
 
 /// `mcms pipeline save`.
@@ -452,19 +454,12 @@ async fn save_pipeline(
 /// `mcms pipeline list`.
 async fn list_pipelines(args: &DbArgs, ledger: &LedgerArgs) -> anyhow::Result<()> {
     let db = open(args).await?;
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute] (UTC[offset_hour sign:mandatory]:[offset_minute])"
-    );
     let schedules = db.schedules().await?;
-    let now = time::OffsetDateTime::now_utc();
     for p in db.pipelines().await? {
-        let saved = p.saved_at.to_offset(ledger.utc_offset).format(&format).unwrap_or_default();
+        let saved = p.saved_at.to_offset(ledger.utc_offset).format(&LOCAL_TIME).unwrap_or_default();
         let schedule = match schedules.iter().find(|s| s.name == p.name) {
             Some(s) => {
-                let next = server::schedules::next(&s.cron, now.unix_timestamp(), ledger.utc_offset)
-                    .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
-                    .map(|at| at.to_offset(ledger.utc_offset).format(&format).unwrap_or_default());
-                format!("  schedule \"{}\", next {}", s.cron, next.unwrap_or_else(|| "never".into()))
+                format!("  schedule \"{}\", next {}", s.cron, next_run(&s.cron, ledger.utc_offset))
             }
             None => String::new(),
         };
@@ -500,15 +495,21 @@ async fn schedule_pipeline(
     }
     let params = serde_json::to_string(given)?;
     db.set_schedule(name, Some((cron, &params, retries)), actor.id).await?;
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute] (UTC[offset_hour sign:mandatory]:[offset_minute])"
-    );
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let next = server::schedules::next(cron, now, ledger.utc_offset)
-        .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
-        .map(|at| at.to_offset(ledger.utc_offset).format(&format).unwrap_or_default());
-    println!("{name}: runs on \"{cron}\" (next {}), {retries} retries", next.unwrap_or_else(|| "never".into()));
+    println!("{name}: runs on \"{cron}\" (next {}), {retries} retries", next_run(cron, ledger.utc_offset));
     Ok(())
+}
+
+/// A time as the company reads it, with its offset.
+const LOCAL_TIME: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day] [hour]:[minute] (UTC[offset_hour sign:mandatory]:[offset_minute])"
+);
+
+/// When a schedule next runs, in the company's time zone.
+fn next_run(cron: &str, offset: time::UtcOffset) -> String {
+    server::schedules::next(cron, time::OffsetDateTime::now_utc().unix_timestamp(), offset)
+        .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok())
+        .and_then(|at| at.to_offset(offset).format(&LOCAL_TIME).ok())
+        .unwrap_or_else(|| "never".into())
 }
 
 fn missing_pipeline(e: store::StoreError, name: &str) -> anyhow::Error {
@@ -521,13 +522,16 @@ fn missing_pipeline(e: store::StoreError, name: &str) -> anyhow::Error {
 /// `mcms pipeline check`.
 async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
     let file = &args.file;
-    let text = load_pipeline(args).await?.text;
+    let Loaded { text, db, .. } = load_pipeline(args).await?;
 
     // The file's own problems first: they need nothing but the file.
     if let Err(problems) = domain::pipeline::check(&text, &args.given()) {
         return Err(report_problems(file, &problems));
     }
-    let db = if reads_mcms(&text) { Some(open(&args.db).await?) } else { None };
+    let db = match db {
+        None if reads_mcms(&text) => Some(open(&args.db).await?),
+        db => db,
+    };
     let (settings, mcms) = args.surroundings(pipeline::Mode::Plan, db.as_ref());
     match pipeline::check(&text, &args.given(), &settings, mcms.as_ref()).await {
         Ok(checked) => {
@@ -544,10 +548,13 @@ async fn check_pipeline(args: &PipelineArgs) -> anyhow::Result<()> {
 /// each step's columns and first rows instead.
 async fn run_pipeline(args: &PipelineArgs, mode: pipeline::Mode) -> anyhow::Result<()> {
     let file = &args.file;
-    let Loaded { name, version, text } = load_pipeline(args).await?;
+    let Loaded { name, version, text, db } = load_pipeline(args).await?;
     // A run (not a dry run) is recorded in MCMS's database: who, when, the file's hash, the
     // parameters, and each step's rows and time or why it failed.
-    let db = if mode == pipeline::Mode::Run || reads_mcms(&text) { Some(open(&args.db).await?) } else { None };
+    let db = match db {
+        None if mode == pipeline::Mode::Run || reads_mcms(&text) => Some(open(&args.db).await?),
+        db => db,
+    };
     let (settings, mcms) = args.surroundings(mode, db.as_ref());
     // Ctrl-C or SIGTERM stops the run cleanly: nothing written, the run recorded as cancelled.
     let cancel = settings.cancel.clone();
