@@ -36,6 +36,20 @@ pub enum AppError {
     /// The request conflicts with stored state (`code` says how).
     #[error("conflict: {code}")]
     Conflict { code: String },
+    /// A pipeline file has problems, each with its line and column. Carries the text sent, so a
+    /// form posted without JavaScript comes back with it.
+    #[error("{} problem(s) in the pipeline", problems.len())]
+    Pipeline {
+        problems: Vec<PipelineProblem>,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        submitted: String,
+    },
+    /// A pipeline was not saved: its name is taken, or someone saved a newer version meanwhile
+    /// (`code` says which). Carries the text sent, which is not lost.
+    #[error("conflict: {code}")]
+    PipelineConflict { code: String, name: String, submitted: String },
     #[error("not found")]
     NotFound,
     /// The request could not be decoded (missing or malformed form fields).
@@ -44,6 +58,17 @@ pub enum AppError {
     /// Something failed on the server. Details go to the log, never to the user.
     #[error("something went wrong on our side")]
     Internal,
+}
+
+/// A problem of a pipeline file where it is (line and column from 1; 0: the file as a whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineProblem {
+    pub line: u64,
+    pub column: u64,
+    /// `domain::pipeline::ProblemKind::code`.
+    pub code: String,
+    /// What is wrong, with the names involved (the engine's words for SQL).
+    pub message: String,
 }
 
 impl AppError {
@@ -69,7 +94,10 @@ impl AppError {
             AppError::Forbidden => "auth.forbidden".into(),
             AppError::BadCredentials => "auth.bad_credentials".into(),
             AppError::Throttled { .. } => "auth.throttled".into(),
-            AppError::Invalid { code, .. } | AppError::Conflict { code } => code.clone(),
+            AppError::Invalid { code, .. } | AppError::Conflict { code } | AppError::PipelineConflict { code, .. } => {
+                code.clone()
+            }
+            AppError::Pipeline { .. } => "pipeline.problems".into(),
             AppError::Rules { .. } => "cost.rules".into(),
             AppError::Rows { .. } => "file.rows".into(),
             AppError::Stale { .. } => "cost.stale".into(),
@@ -85,9 +113,13 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::BadCredentials => 401,
             AppError::Throttled { .. } => 429,
-            AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Rules { .. } | AppError::Rows { .. } => 422,
+            AppError::Invalid { .. }
+            | AppError::BadRequest(_)
+            | AppError::Rules { .. }
+            | AppError::Rows { .. }
+            | AppError::Pipeline { .. } => 422,
             AppError::Stale { .. } => 409,
-            AppError::Conflict { .. } => 409,
+            AppError::Conflict { .. } | AppError::PipelineConflict { .. } => 409,
             AppError::NotFound => 404,
             AppError::Internal => 500,
         }

@@ -18,6 +18,7 @@ pub mod costs;
 pub mod error;
 pub mod i18n;
 pub mod partners;
+pub mod pipelines;
 pub mod poc;
 pub mod post;
 mod shared;
@@ -164,6 +165,30 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("poc") view=move || view! {
                         <Title text=t.section(Section::PocReports).0/>
                         <RequireRole role=Role::Viewer><poc::PocPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines") view=move || view! {
+                        <Title text=t.section(Section::Pipelines).0/>
+                        <RequireRole role=Role::Viewer><pipelines::PipelinesPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines/new") view=move || view! {
+                        <Title text=t.pipelines.new_pipeline/>
+                        <RequireRole role=Role::Builder><pipelines::EditorPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines/:name") view=move || view! {
+                        <Title text=t.section(Section::Pipelines).0/>
+                        <RequireRole role=Role::Viewer><pipelines::PipelinePage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines/:name/edit") view=move || view! {
+                        <Title text=t.pipelines.edit/>
+                        <RequireRole role=Role::Builder><pipelines::EditorPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines/:name/versions") view=move || view! {
+                        <Title text=t.pipelines.versions/>
+                        <RequireRole role=Role::Viewer><pipelines::VersionsPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines/:name/runs/:id") view=move || view! {
+                        <Title text=t.pipelines.run/>
+                        <RequireRole role=Role::Viewer><pipelines::RunPage/></RequireRole>
                     } ssr=SsrMode::Async/>
                     <Route path=path!("admin/audit") view=move || view! {
                         <Title text=t.audit_title/>

@@ -20,6 +20,38 @@ pub struct AppState {
     pub import_limits: domain::import::Limits,
     /// Proxies whose `X-Forwarded-For` names the client (sign-in throttle, partner API).
     pub trusted_proxies: std::sync::Arc<[domain::net::IpNet]>,
+    /// Pipelines planned and run by the server's engine (the `server` crate provides it).
+    pub pipelines: std::sync::Arc<dyn PipelineHost>,
+}
+
+/// A future the pipeline host answers with.
+pub type Answer<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What the pipeline pages need from the engine, which lives in the server (DataFusion is not
+/// compiled into this crate).
+pub trait PipelineHost: Send + Sync + std::fmt::Debug {
+    /// The file's own check ([`domain::pipeline::check_draft`]), then every step planned against
+    /// its inputs' columns, reading no rows: every problem, with its line and column.
+    fn check<'a>(&'a self, text: &'a str) -> Answer<'a, Vec<domain::pipeline::Problem>>;
+    /// Records a run of a stored version and starts it on this instance; its id once recorded.
+    fn start(&self, run: RunStart) -> Answer<'_, Result<i64, store::StoreError>>;
+    /// A run going on on this instance: its steps so far (name, kind, rows so far, done).
+    fn progress(&self, run: i64) -> Option<Vec<(String, &'static str, u64, bool)>>;
+    /// Asks a run going on on this instance to stop; false if none is.
+    fn cancel(&self, run: i64) -> bool;
+    /// When a cron expression next names after now (Unix seconds, the company's time zone), or
+    /// why it is not one.
+    fn next_time(&self, cron: &str) -> Result<Option<i64>, String>;
+}
+
+/// A run to start: a stored version, its parameter values, who asked.
+#[derive(Debug, Clone)]
+pub struct RunStart {
+    pub name: String,
+    pub version: i32,
+    pub text: String,
+    pub params: std::collections::BTreeMap<String, String>,
+    pub by: i64,
 }
 
 /// How far the checks and commits running on this instance are, for the page that waits on one.

@@ -1,26 +1,30 @@
-//! Roles and what each may reach. Roles are ordered: every role can do what the ones below it can.
+//! Roles and what each may reach. Viewers read; marketers also enter costs; pipeline builders also
+//! write, run and schedule pipelines (and not costs); admins do everything.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads reports and the cost ledger; changes nothing.
     Viewer,
     /// Enters and imports costs.
     Marketer,
+    /// Writes, runs and schedules pipelines (the data team).
+    Builder,
     /// Manages users, master data, partners and keys.
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Viewer, Role::Marketer, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Marketer, Role::Builder, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
             Role::Marketer => "marketer",
+            Role::Builder => "builder",
             Role::Admin => "admin",
         }
     }
@@ -31,7 +35,7 @@ impl Role {
 
     /// Whether a user holding `self` may do what needs `required`.
     pub fn includes(self, required: Role) -> bool {
-        self >= required
+        self == required || self == Role::Admin || required == Role::Viewer
     }
 }
 
@@ -47,15 +51,17 @@ pub enum Section {
     Costs,
     Partners,
     PocReports,
+    Pipelines,
     Admin,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [Section::Costs, Section::Partners, Section::PocReports, Section::Admin];
+    pub const ALL: [Section; 5] =
+        [Section::Costs, Section::Partners, Section::PocReports, Section::Pipelines, Section::Admin];
 
     pub fn required_role(self) -> Role {
         match self {
-            Section::Costs | Section::PocReports => Role::Viewer,
+            Section::Costs | Section::PocReports | Section::Pipelines => Role::Viewer,
             Section::Partners | Section::Admin => Role::Admin,
         }
     }
@@ -65,6 +71,7 @@ impl Section {
             Section::Costs => "/costs",
             Section::Partners => "/partners",
             Section::PocReports => "/poc",
+            Section::Pipelines => "/pipelines",
             Section::Admin => "/admin/users",
         }
     }
@@ -94,13 +101,21 @@ mod tests {
         assert!(Role::Marketer.includes(Role::Viewer));
         assert!(!Role::Viewer.includes(Role::Marketer));
         assert!(!Role::Marketer.includes(Role::Admin));
+        assert!(Role::Admin.includes(Role::Builder));
+        assert!(Role::Builder.includes(Role::Viewer));
+        // Side by side: building pipelines is not entering costs, nor the other way round.
+        assert!(!Role::Builder.includes(Role::Marketer));
+        assert!(!Role::Marketer.includes(Role::Builder));
+        assert!(!Role::Builder.includes(Role::Admin));
     }
 
     #[test]
     fn navigation_follows_the_role() {
         let seen = |r| Section::visible_to(r).collect::<Vec<_>>();
-        assert_eq!(seen(Role::Viewer), vec![Section::Costs, Section::PocReports]);
-        assert_eq!(seen(Role::Marketer), vec![Section::Costs, Section::PocReports]);
+        let everyone = vec![Section::Costs, Section::PocReports, Section::Pipelines];
+        assert_eq!(seen(Role::Viewer), everyone);
+        assert_eq!(seen(Role::Marketer), everyone);
+        assert_eq!(seen(Role::Builder), everyone);
         assert_eq!(seen(Role::Admin), Section::ALL.to_vec());
     }
 }

@@ -4,6 +4,7 @@ export const DEMO_PASSWORD = 'mcms-demo-2026';
 export const ADMIN = 'admin@mcms.example';
 export const MARKETER = 'marketer@mcms.example';
 export const VIEWER = 'viewer@mcms.example';
+export const BUILDER = 'data@mcms.example';
 
 export const hydrated = (info: TestInfo) => info.project.name === 'js';
 

@@ -1,15 +1,18 @@
 import { expect, Page, test } from '@playwright/test';
-import { ADMIN, MARKETER, VIEWER, open, signInAs } from './helpers';
+import { ADMIN, BUILDER, MARKETER, VIEWER, open, signInAs } from './helpers';
 
 // Every page, for every role that may see it, loads and hydrates without a single page error: an
 // SSR/client mismatch (a panic while hydrating) or any uncaught exception fails the pass. The test
 // command runs this file against the release build too, which is what gets deployed.
 const PAGES: Record<string, string[]> = {
-  [VIEWER]: ['/', '/costs', '/costs/budgets', '/costs/master', '/costs/rates', '/poc'],
+  [VIEWER]: ['/', '/costs', '/costs/budgets', '/costs/master', '/costs/rates', '/poc', '/pipelines',
+    '/pipelines/month-batch', '/pipelines/month-batch/versions'],
+  [BUILDER]: ['/', '/costs', '/poc', '/pipelines', '/pipelines/new', '/pipelines/agency-csv',
+    '/pipelines/agency-csv/edit', '/pipelines/agency-csv/versions'],
   [MARKETER]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
     '/poc'],
   [ADMIN]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
-    '/partners', '/poc', '/admin/users', '/admin/periods', '/admin/audit'],
+    '/partners', '/poc', '/admin/users', '/admin/periods', '/admin/audit', '/pipelines', '/pipelines/new'],
 };
 
 function collectErrors(page: Page) {
@@ -31,7 +34,7 @@ for (const [who, paths] of Object.entries(PAGES)) {
       await expect(page.locator('main h1').first()).toBeVisible();
     }
     // Pages reached by following links: the first entry, partner and import batch shown.
-    if (who !== VIEWER) {
+    if (who !== VIEWER && who !== BUILDER) {
       await open(page, info, '/costs');
       const entry = page.getByRole('table').first().getByRole('link').first();
       await entry.click();
@@ -60,6 +63,9 @@ test('only what changes in the browser is an island; everything else is server-r
   expect(await islands('/costs/import')).toEqual(['UploadForm']);
   expect(await islands('/admin/users')).toEqual([]);
   expect(await islands('/poc')).toEqual(['TokenIssuer']);
+  expect(await islands('/pipelines')).toEqual([]);
+  expect(await islands('/pipelines/month-batch')).toEqual([]);
+  expect(await islands('/pipelines/month-batch/edit')).toEqual(['PipelineEditor']);
   await open(page, info, '/partners');
   await page.getByRole('link', { name: 'Kakao Games Channeling' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();

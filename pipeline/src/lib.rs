@@ -43,6 +43,61 @@ pub struct Settings {
     pub mode: Mode,
     /// Cancelling it stops the run: before the sinks have written, or removing what they wrote.
     pub cancel: CancellationToken,
+    /// Where the run says how far it is, for whoever watches it (the run page).
+    pub progress: Progress,
+}
+
+/// How far a run is, step by step, as it runs: each step as it starts, the rows it has made so
+/// far, and whether it is done. Clones share one record.
+#[derive(Debug, Clone, Default)]
+pub struct Progress(Arc<std::sync::Mutex<Vec<Live>>>);
+
+/// One step of a run in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub name: String,
+    pub kind: &'static str,
+    /// Rows made so far (for a sink: written, once it has).
+    pub rows: u64,
+    pub done: bool,
+}
+
+impl Progress {
+    /// The steps so far, in the order they started.
+    pub fn snapshot(&self) -> Vec<Live> {
+        self.0.lock().map(|steps| steps.clone()).unwrap_or_default()
+    }
+
+    fn with(&self, change: impl FnOnce(&mut Vec<Live>)) {
+        if let Ok(mut steps) = self.0.lock() {
+            change(&mut steps);
+        }
+    }
+
+    fn started(&self, name: &str, kind: &'static str) -> usize {
+        let mut at = 0;
+        self.with(|steps| {
+            at = steps.len();
+            steps.push(Live { name: name.to_owned(), kind, rows: 0, done: false });
+        });
+        at
+    }
+
+    fn made(&self, step: usize, rows: u64) {
+        self.with(|steps| {
+            if let Some(s) = steps.get_mut(step) {
+                s.rows += rows;
+            }
+        });
+    }
+
+    fn done(&self, step: usize, rows: u64) {
+        self.with(|steps| {
+            if let Some(s) = steps.get_mut(step) {
+                (s.rows, s.done) = (rows, true);
+            }
+        });
+    }
 }
 
 /// How much of a pipeline a call runs.
@@ -233,6 +288,33 @@ fn rows_frame(ctx: &SessionContext, rows: Rows, step: &str) -> Result<DataFrame,
     ctx.read_table(Arc::new(table)).map_err(failed(step))
 }
 
+/// A step's rows, each partition read in a task of its own (as DataFrame::collect_partitioned
+/// does), counted into the run's progress as they come. Dropped, the tasks stop.
+async fn collect(df: DataFrame, progress: &Progress, step: usize) -> datafusion::error::Result<Vec<Vec<RecordBatch>>> {
+    use futures_util::StreamExt;
+    let streams = df.execute_stream_partitioned().await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    let n = streams.len();
+    for (i, mut stream) in streams.into_iter().enumerate() {
+        let progress = progress.clone();
+        tasks.spawn(async move {
+            let mut batches = Vec::new();
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                progress.made(step, batch.num_rows() as u64);
+                batches.push(batch);
+            }
+            Ok::<_, datafusion::error::DataFusionError>((i, batches))
+        });
+    }
+    let mut partitions = vec![Vec::new(); n];
+    while let Some(done) = tasks.join_next().await {
+        let (i, batches) = done.map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))??;
+        partitions[i] = batches;
+    }
+    Ok(partitions)
+}
+
 /// The bytes a batch's values take (not the capacity its buffers were given).
 fn size(batch: &RecordBatch) -> u64 {
     batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0) as u64).sum()
@@ -315,6 +397,10 @@ async fn run_steps(
             let name = step.name.value.as_str();
             let started = Instant::now();
             let kind = step.kinds()[0];
+            let live = match kind {
+                StepKind::Sink(_) => None,
+                _ => Some(settings.progress.started(name, kind_name(kind))),
+            };
             let df: DataFrame = match kind {
                 StepKind::Source(Source::Files { connection, glob, format, csv }) => {
                     let glob = filled(&glob.value);
@@ -394,9 +480,10 @@ async fn run_steps(
             };
             // Made once, kept for every step that reads it.
             let schema = Arc::new(df.schema().as_arrow().clone());
-            let partitions = df.collect_partitioned().await.map_err(failed(name))?;
+            let partitions = collect(df, &settings.progress, live.unwrap_or_default()).await.map_err(failed(name))?;
             let batches = || partitions.iter().flatten();
             let rows = batches().map(|b| b.num_rows() as u64).sum();
+            settings.progress.done(live.unwrap_or_default(), rows);
             let bytes = batches().map(size).sum();
             made[i] = rows;
             let table = MemTable::try_new(schema, partitions).map_err(failed(name))?;
@@ -465,6 +552,7 @@ async fn run_steps(
     let (mut files, mut tables) = (Vec::new(), Vec::new());
     for (i, name, sink) in sinks {
         let started = Instant::now();
+        let live = settings.progress.started(name, "sink");
         // A sink cancelled while it writes removes what it wrote; the others are discarded below.
         let staged = match settings.cancel.is_cancelled() {
             true => Err(RunError::Cancelled),
@@ -472,6 +560,7 @@ async fn run_steps(
         };
         match staged {
             Ok((stage, rows, bytes, wrote)) => {
+                settings.progress.done(live, rows);
                 steps.push(StepReport {
                     name: name.to_owned(),
                     kind: "sink",

@@ -23,6 +23,7 @@ impl Folder {
             secrets: Secrets::default(),
             mode: Mode::Run,
             cancel: CancellationToken::new(),
+            progress: Default::default(),
         }
     }
 
@@ -218,10 +219,12 @@ steps:
     sink: { files: { input: ledger, connection: files, path: out, format: parquet } }
 "#;
     let settings = f.settings();
-    let cancel = settings.cancel.clone();
+    let (cancel, progress) = (settings.cancel.clone(), settings.progress.clone());
     let running = tokio::spawn(async move { run(text, &BTreeMap::new(), &settings, &Never).await });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(!running.is_finished(), "the run waits on its source");
+    let waiting = crate::Live { name: "ledger".into(), kind: "source", rows: 0, done: false };
+    assert_eq!(progress.snapshot(), [waiting], "the watcher sees the step it waits on");
     cancel.cancel();
     let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), running).await;
     let error = stopped.expect("the run stops once cancelled").unwrap().unwrap_err();
@@ -239,6 +242,18 @@ steps:
 
 mod buckets;
 mod databases;
+
+#[tokio::test]
+async fn progress_shows_each_step_as_it_ends_with_the_report_s_rows() {
+    let f = Folder::new("progress");
+    f.write("in/agency.csv", AGENCY);
+    let settings = f.settings();
+    let run = run(PIPELINE, &BTreeMap::new(), &settings, &Outside).await.unwrap();
+    let seen: Vec<(String, u64, bool)> =
+        settings.progress.snapshot().into_iter().map(|l| (l.name, l.rows, l.done)).collect();
+    let reported: Vec<(String, u64, bool)> = run.steps.iter().map(|s| (s.name.clone(), s.rows, true)).collect();
+    assert_eq!(seen, reported);
+}
 
 #[tokio::test]
 async fn dedupe_keeps_one_row_per_key_and_names_a_key_that_is_not_a_column() {

@@ -28,6 +28,10 @@ pub struct WebConfig {
     pub max_in_flight: usize,
     /// How long a partner API statistics page is kept per instance (zero: read every time).
     pub api_cache: std::time::Duration,
+    /// Pipelines' folder and SQLite connections' paths are inside it.
+    pub data_dir: std::path::PathBuf,
+    /// Pipeline connections' secrets from the server's configuration (else the environment).
+    pub pipeline_secrets: pipeline::Secrets,
 }
 
 impl Default for WebConfig {
@@ -45,6 +49,8 @@ impl Default for WebConfig {
             request_timeout: std::time::Duration::from_secs(60),
             max_in_flight: 512,
             api_cache: std::time::Duration::from_secs(1),
+            data_dir: "data".into(),
+            pipeline_secrets: pipeline::Secrets::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub const DEMO_USERS: &[(&str, &str, Role, bool)] = &[
     ("marketer@mcms.example", "Minjun Lee", Role::Marketer, true),
     ("growth@mcms.example", "Sofia Garcia", Role::Marketer, true),
     ("viewer@mcms.example", "Daniel Kim", Role::Viewer, true),
+    ("data@mcms.example", "Yuna Jung", Role::Builder, true),
     ("former@mcms.example", "Jisoo Choi", Role::Marketer, false),
 ];
 

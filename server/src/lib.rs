@@ -10,6 +10,7 @@ mod middleware;
 pub mod pipelines;
 pub mod poc;
 mod routes;
+pub mod runs;
 pub mod schedules;
 pub mod serve;
 pub mod site;

@@ -225,7 +225,7 @@ enum PipelineCommand {
         /// Why it changed, kept with the version.
         #[arg(long, default_value = "")]
         note: String,
-        /// The email of the administrator the version is recorded under.
+        /// The email of the pipeline builder or administrator the version is recorded under.
         #[arg(long = "as")]
         as_email: String,
     },
@@ -250,7 +250,7 @@ enum PipelineCommand {
         retries: i32,
         #[arg(long, conflicts_with = "cron")]
         off: bool,
-        /// The email of the administrator the change is recorded under.
+        /// The email of the pipeline builder or administrator the change is recorded under.
         #[arg(long = "as")]
         as_email: String,
     },
@@ -308,6 +308,7 @@ impl PipelineArgs {
             secrets: pipeline::Secrets::default(),
             mode,
             cancel: Default::default(),
+            progress: Default::default(),
         };
         let mcms: Box<dyn pipeline::Mcms> = match db {
             Some(db) => Box::new(server::pipelines::McmsData {
@@ -442,7 +443,7 @@ async fn save_pipeline(
     }
     let db = open(args).await?;
     let actor = service::Actor::by_email(&db, as_email).await?;
-    actor.require(domain::Role::Admin)?;
+    actor.require(domain::Role::Builder)?;
     let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
     match db.save_pipeline(&name, &text, &sha, store::pipelines::Base::Any, note, actor.id).await? {
         store::pipelines::Saved::New(v) => println!("{name}: saved as version {v}"),
@@ -480,7 +481,7 @@ async fn schedule_pipeline(
 ) -> anyhow::Result<()> {
     let db = open(args).await?;
     let actor = service::Actor::by_email(&db, as_email).await?;
-    actor.require(domain::Role::Admin)?;
+    actor.require(domain::Role::Builder)?;
     let Some(cron) = cron else {
         db.set_schedule(name, None, actor.id).await.map_err(|e| missing_pipeline(e, name))?;
         println!("{name}: no schedule");
@@ -843,6 +844,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
         max_in_flight: args.max_in_flight,
         api_cache: std::time::Duration::from_millis(args.api_cache_ms),
+        data_dir: args.db.data_dir.clone(),
         ..WebConfig::default()
     };
     let limits = server::serve::ServeLimits {

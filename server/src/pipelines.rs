@@ -106,10 +106,23 @@ pub async fn run_recorded(
     settings: &pipeline::Settings,
     mcms: &dyn pipeline::Mcms,
 ) -> Result<Recorded, store::StoreError> {
+    let id = record_start(db, start, given, settings.today).await?;
+    let outcome = pipeline::run(start.text, given, settings, mcms).await;
+    record_end(db, id, &outcome).await?;
+    Ok(Recorded { id, outcome })
+}
+
+/// Records a run as started: the text's SHA-256, the version, each parameter's value.
+pub async fn record_start(
+    db: &Db,
+    start: &Start<'_>,
+    given: &BTreeMap<String, String>,
+    today: Date,
+) -> Result<i64, store::StoreError> {
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(start.text.as_bytes()));
     let params = match domain::pipeline::check(start.text, given) {
-        Ok(checked) => pipeline::values(&checked, settings.today),
+        Ok(checked) => pipeline::values(&checked, today),
         Err(_) => given.clone(),
     };
     let params = serde_json::to_string(&params).unwrap_or_else(|_| "{}".into());
@@ -121,16 +134,18 @@ pub async fn run_recorded(
         via: start.via,
         version: start.version,
     };
-    let id = db.start_pipeline_run(&new).await?;
-    let outcome = pipeline::run(start.text, given, settings, mcms).await;
-    match &outcome {
-        Ok(run) => db.finish_pipeline_run(id, &steps_json(&run.steps), None).await?,
-        Err(RunError::Step { step, reason }) => db.finish_pipeline_run(id, "[]", Some((step, reason))).await?,
+    db.start_pipeline_run(&new).await
+}
+
+/// Records how a run ended: each step, or the step that failed and why.
+pub async fn record_end(db: &Db, id: i64, outcome: &Result<pipeline::Run, RunError>) -> Result<(), store::StoreError> {
+    match outcome {
+        Ok(run) => db.finish_pipeline_run(id, &steps_json(&run.steps), None).await,
+        Err(RunError::Step { step, reason }) => db.finish_pipeline_run(id, "[]", Some((step, reason))).await,
         Err(e @ (RunError::Problems(_) | RunError::Cancelled)) => {
-            db.finish_pipeline_run(id, "[]", Some(("", &e.to_string()))).await?
+            db.finish_pipeline_run(id, "[]", Some(("", &e.to_string()))).await
         }
     }
-    Ok(Recorded { id, outcome })
 }
 
 fn steps_json(steps: &[pipeline::StepReport]) -> String {

@@ -150,6 +150,7 @@ impl Scheduler {
             // Stopping the server cancels the run: nothing half-written, the slot's lease then
             // lets the next instance to start run it again.
             cancel: stop.child_token(),
+            progress: Default::default(),
         };
         let mcms = McmsData { db: self.db.clone(), settings: self.costs, today };
         let start = Start {

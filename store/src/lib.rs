@@ -97,6 +97,58 @@ async fn renumber_sqlite_migrations(pool: &SqlitePool) -> Result<()> {
     Ok(())
 }
 
+/// The users table with these roles (PostgreSQL: migrations 0001 and 0015).
+const SQLITE_USERS: &str = "CREATE TABLE users_new (
+    id            INTEGER PRIMARY KEY,
+    email         TEXT    NOT NULL UNIQUE,
+    name          TEXT    NOT NULL,
+    role          TEXT    NOT NULL CHECK (role IN (ROLES)),
+    password_hash TEXT    NOT NULL,
+    active        BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL
+);
+INSERT INTO users_new (id, email, name, role, password_hash, active, created_at, updated_at)
+    SELECT id, email, name, role, password_hash, active, created_at, updated_at FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;";
+
+/// Lets users.role hold `builder`. SQLite changes a CHECK only by making the table again, with
+/// foreign keys off while it does (other tables refer to users; sqlite.org/lang_altertable.html,
+/// "other kinds of table schema changes"), which cannot be switched inside the transaction sqlx
+/// runs each migration in: so it is done here, once, after the migrations, on a connection of
+/// its own that never goes back to the pool.
+async fn widen_sqlite_roles(pool: &SqlitePool) -> Result<()> {
+    let table: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
+        .fetch_one(pool)
+        .await?;
+    if table.contains("'builder'") {
+        return Ok(());
+    }
+    remake_sqlite_users(pool, "'viewer', 'marketer', 'builder', 'admin'").await
+}
+
+/// Makes the users table again allowing `roles`, keeping every row and what refers to it.
+async fn remake_sqlite_users(pool: &SqlitePool, roles: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut conn = pool.acquire().await?.detach();
+    sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut conn).await?;
+    let mut tx = conn.begin().await?;
+    let script = SQLITE_USERS.replace("ROLES", roles);
+    sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&script)).await?;
+    // Every reference to a user still finds its user, or nothing is changed.
+    let broken: Vec<(String,)> =
+        sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&mut *tx).await?;
+    if let Some((table,)) = broken.first() {
+        return Err(StoreError::Migrate(sqlx::migrate::MigrateError::Execute(sqlx::Error::Protocol(format!(
+            "remaking users would leave rows of {table} without their user"
+        )))));
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(())
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A handle on the database; cheap to clone (it holds a pool).
@@ -137,7 +189,8 @@ impl Db {
         match self {
             Db::Sqlite(pool) => {
                 renumber_sqlite_migrations(pool).await?;
-                sqlx::migrate!("../migrations/sqlite").run(pool).await?
+                sqlx::migrate!("../migrations/sqlite").run(pool).await?;
+                widen_sqlite_roles(pool).await?
             }
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }

@@ -99,6 +99,8 @@ pub enum Saved {
     Unchanged(i32),
 }
 
+const RUN_COLUMNS: &str = "id, pipeline, file_sha256, params, started_by, started_via, started_at, finished_at, \
+                           state, failed_step, reason, steps, version";
 const VERSION_COLUMNS: &str = "p.name, v.version, v.text, v.sha256, v.saved_by, v.saved_at, v.note";
 
 impl Db {
@@ -204,10 +206,16 @@ impl Db {
 
     /// The latest runs, newest first, of one pipeline or of all.
     pub async fn pipeline_runs(&self, pipeline: Option<&str>, limit: i64) -> Result<Vec<PipelineRun>> {
-        let sql = "SELECT id, pipeline, file_sha256, params, started_by, started_via, started_at, finished_at, state, \
-                   failed_step, reason, steps, version FROM pipeline_runs WHERE ($1 IS NULL OR pipeline = $1) \
-                   ORDER BY id DESC LIMIT $2";
-        on_db!(self, pool => sqlx::query_as(sql).bind(pipeline).bind(limit).fetch_all(pool).await).map_err(Into::into)
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM pipeline_runs WHERE ($1 IS NULL OR pipeline = $1) ORDER BY id DESC LIMIT $2"
+        );
+        on_db!(self, pool => sqlx::query_as(&sql).bind(pipeline).bind(limit).fetch_all(pool).await).map_err(Into::into)
+    }
+
+    /// One run, by id.
+    pub async fn pipeline_run(&self, id: i64) -> Result<Option<PipelineRun>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM pipeline_runs WHERE id = $1");
+        on_db!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await).map_err(Into::into)
     }
 }
 
@@ -232,6 +240,8 @@ mod tests {
             let second = db.start_pipeline_run(&NewRun { pipeline: "agency-csv", ..new.clone() }).await.unwrap();
             let runs = db.pipeline_runs(Some("month-batch"), 10).await.unwrap();
             assert_eq!(runs.len(), 1);
+            assert_eq!(db.pipeline_run(first).await.unwrap().map(|r| r.pipeline), Some("month-batch".into()));
+            assert!(db.pipeline_run(second + 1).await.unwrap().is_none());
             assert_eq!((runs[0].id, runs[0].state.as_str(), runs[0].finished_at), (first, "running", None));
 
             db.finish_pipeline_run(first, "[]", Some(("ledger", "2026-11 is not closed"))).await.unwrap();

@@ -216,6 +216,49 @@ async fn a_sqlite_database_with_the_old_migration_numbers_still_migrates() {
     t.finish().await;
 }
 
+/// The pipeline builder role came after the users table: an SQLite database made before it gets
+/// the role when it migrates, and keeps its users and every row that refers to one.
+#[tokio::test]
+async fn a_sqlite_database_from_before_the_builder_role_gets_it_and_keeps_its_users() {
+    let t = TestDb::sqlite().await;
+    let Db::Sqlite(pool) = &t.db else { unreachable!("a sqlite database") };
+    let admin = add(&t.db, "admin@example.com", Role::Admin).await;
+    t.db.save_pipeline("p", "version: 1", "sha", crate::pipelines::Base::New, "", admin.id).await.unwrap();
+    crate::remake_sqlite_users(pool, "'viewer', 'marketer', 'admin'").await.unwrap();
+    let refused =
+        t.db.create_user(
+            &Email::parse("early@example.com").unwrap(),
+            &PersonName::parse("Early").unwrap(),
+            Role::Builder,
+            &NewPassword::parse("a long enough password").unwrap(),
+        )
+        .await;
+    assert!(refused.is_err(), "the old table has no builder role");
+
+    t.db.migrate().await.unwrap();
+    let builder = add(&t.db, "data@example.com", Role::Builder).await;
+    assert_eq!(t.db.user(builder.id).await.unwrap().map(|u| u.role), Some(Role::Builder));
+    assert_eq!(t.db.user(admin.id).await.unwrap(), Some(admin.clone()));
+    let saved = t.db.pipeline_version("p", None).await.unwrap().unwrap();
+    assert_eq!(saved.saved_by, admin.id);
+    // References are still checked: a version by nobody is refused.
+    let orphan = t.db.save_pipeline("q", "version: 1", "sha", crate::pipelines::Base::New, "", 9999).await;
+    assert!(orphan.is_err(), "foreign keys are on again");
+    t.db.migrate().await.unwrap();
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn accounts_of_every_role_are_stored() {
+    for t in TestDb::each().await {
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            let user = add(&t.db, &format!("r{i}@example.com"), role).await;
+            assert_eq!(t.db.user(user.id).await.unwrap().map(|u| u.role), Some(role), "{}", t.db.backend());
+        }
+        t.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn unsupported_urls_are_refused_by_name() {
     let err = Db::connect("mysql://localhost/x").await.unwrap_err();

@@ -144,6 +144,30 @@ pub fn parse(text: &str) -> Result<Pipeline, Problem> {
     })
 }
 
+/// The file's own check as an editor runs it, before anyone gives the parameters values: a
+/// parameter without a default gets a stand-in of its type (`current`, `today`, 0, empty text),
+/// since the run asks for its value, so the rest of the file is still checked (and planned).
+pub fn check_draft(text: &str) -> Result<Checked, Vec<Problem>> {
+    let stand_ins = match parse(text) {
+        Ok(p) => p
+            .params
+            .iter()
+            .filter(|(_, param)| param.default.is_none())
+            .map(|(name, param)| {
+                let value = match param.kind {
+                    ParamKind::Month => "current",
+                    ParamKind::Date => "today",
+                    ParamKind::Integer => "0",
+                    ParamKind::Text => "",
+                };
+                (name.clone(), value.to_owned())
+            })
+            .collect(),
+        Err(problem) => return Err(vec![problem]),
+    };
+    check(text, &stand_ins)
+}
+
 /// Reads and checks a pipeline file with the parameter values a run is given. Every problem is
 /// reported, not only the first.
 pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Vec<Problem>> {

@@ -25,7 +25,9 @@
 mod check;
 mod model;
 
-pub use check::{Checked, MAX_FILE_BYTES, Problem, ProblemKind, check, days_ago, is_pipeline_name, param_refs, parse};
+pub use check::{
+    Checked, MAX_FILE_BYTES, Problem, ProblemKind, check, check_draft, days_ago, is_pipeline_name, param_refs, parse,
+};
 pub use model::*;
 
 /// The JSON Schema of pipeline files (draft 2020-12), from the same types that read them.

@@ -65,7 +65,22 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/poc/tokens", Some(Role::Admin)),
     ("/api/poc/issue-token", Some(Role::Admin)),
     ("/api/poc/revoke-token", Some(Role::Admin)),
+    ("/api/pipelines/list", Some(Role::Viewer)),
+    ("/api/pipelines/get", Some(Role::Viewer)),
+    ("/api/pipelines/versions", Some(Role::Viewer)),
+    ("/api/pipelines/run/get", Some(Role::Viewer)),
+    ("/api/pipelines/editor", Some(Role::Builder)),
+    ("/api/pipelines/check", Some(Role::Builder)),
+    ("/api/pipelines/save", Some(Role::Builder)),
+    ("/api/pipelines/run", Some(Role::Builder)),
+    ("/api/pipelines/run/cancel", Some(Role::Builder)),
+    ("/api/pipelines/schedule", Some(Role::Builder)),
 ];
+
+/// A pipeline that plans and runs with nothing outside MCMS: partner statistics into a folder.
+const PIPELINE: &str = "version: 1\nconnections:\n  out: { kind: folder, path: out }\nsteps:\n  \
+    - name: stats\n    source: { partner_stats: { from: \"2026-10-01\", to: \"2026-10-07\" } }\n  \
+    - name: store\n    sink: { files: { input: stats, connection: out, path: weekly, format: csv } }\n";
 
 #[test]
 fn the_matrix_names_every_server_function() {
@@ -215,6 +230,15 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         "/api/poc/revoke-token" => {
             vec![("prefix", POC_TOKEN.lock().unwrap().clone()), ("confirm", "true".into())]
         }
+        "/api/pipelines/get" | "/api/pipelines/versions" | "/api/pipelines/run" => {
+            vec![("name", "stored".into())]
+        }
+        "/api/pipelines/check" => vec![("text", PIPELINE.into())],
+        "/api/pipelines/save" => vec![("name", format!("saved-{n}")), ("text", PIPELINE.into())],
+        "/api/pipelines/run/get" | "/api/pipelines/run/cancel" => vec![("id", RUN.lock().unwrap().to_string())],
+        "/api/pipelines/schedule" => {
+            vec![("name", "stored".into()), ("cron", "0 6 * * *".into()), ("retries", "2".into())]
+        }
         "/api/poc/record" => vec![(
             "csv",
             format!(
@@ -227,6 +251,9 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
     }
 }
 
+/// A run recorded as going on (elsewhere: no instance here runs it).
+static RUN: std::sync::Mutex<i64> = std::sync::Mutex::new(0);
+
 /// The PoC token the admin revokes (the others are refused before it is looked up).
 static POC_TOKEN: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
@@ -237,11 +264,12 @@ async fn each_role_reaches_exactly_what_it_should() {
         common::seed_ledger(&app).await;
         app.user("spare@mcms.test", Role::Viewer).await;
         let target = app.user("target@mcms.test", Role::Viewer).await.id.to_string();
-        let callers: [(Option<Role>, &str); 4] = [
+        let callers: [(Option<Role>, &str); 5] = [
             (None, ""),
             (Some(Role::Viewer), "viewer@mcms.test"),
             (Some(Role::Marketer), "marketer@mcms.test"),
             (Some(Role::Admin), "admin@mcms.test"),
+            (Some(Role::Builder), "builder@mcms.test"),
         ];
         for (role, email) in callers {
             if let Some(role) = role {
@@ -275,6 +303,17 @@ async fn each_role_reaches_exactly_what_it_should() {
         app.t.db.add_poc_scenario(poc, &scenario).await.unwrap();
         let token = app.t.db.issue_poc_token(poc, "to revoke", None, admin).await.unwrap();
         *POC_TOKEN.lock().unwrap() = token.prefix().to_owned();
+        let db = &app.t.db;
+        db.save_pipeline("stored", PIPELINE, "sha", store::pipelines::Base::New, "", admin).await.unwrap();
+        let run = store::pipelines::NewRun {
+            pipeline: "stored",
+            file_sha256: "sha",
+            params: "{}",
+            started_by: Some(admin),
+            via: store::pipelines::StartedVia::Page,
+            version: Some(1),
+        };
+        *RUN.lock().unwrap() = db.start_pipeline_run(&run).await.unwrap();
         let mut n = 0;
         for (endpoint, least) in MATRIX {
             for (role, email) in callers {
@@ -294,6 +333,10 @@ async fn each_role_reaches_exactly_what_it_should() {
                         if role.includes(*least) && endpoint.starts_with("/api/costs/import/") =>
                     {
                         if *endpoint == "/api/costs/import/overview" { StatusCode::OK } else { StatusCode::NOT_FOUND }
+                    }
+                    // A run going on on another instance is cancelled there.
+                    (Some(least), Some(role)) if role.includes(*least) && *endpoint == "/api/pipelines/run/cancel" => {
+                        StatusCode::CONFLICT
                     }
                     (Some(least), Some(role)) if role.includes(*least) => StatusCode::OK,
                     (Some(_), Some(_)) => StatusCode::FORBIDDEN,

@@ -64,9 +64,10 @@ fn nav(html: &str) -> Vec<&str> {
 async fn navigation_and_pages_follow_the_role() {
     for app in TestApp::each().await {
         for (role, email, expected_nav) in [
-            (Role::Viewer, "viewer@mcms.test", vec!["Costs", "PoC reports"]),
-            (Role::Marketer, "marketer@mcms.test", vec!["Costs", "PoC reports"]),
-            (Role::Admin, "admin@mcms.test", vec!["Costs", "Partners &amp; keys", "PoC reports", "Admin"]),
+            (Role::Viewer, "viewer@mcms.test", vec!["Costs", "PoC reports", "Pipelines"]),
+            (Role::Marketer, "marketer@mcms.test", vec!["Costs", "PoC reports", "Pipelines"]),
+            (Role::Builder, "builder@mcms.test", vec!["Costs", "PoC reports", "Pipelines"]),
+            (Role::Admin, "admin@mcms.test", vec!["Costs", "Partners &amp; keys", "PoC reports", "Pipelines", "Admin"]),
         ] {
             let (mut b, _) = app.signed_in(email, role).await;
             let home = b.page("/").await;
@@ -77,6 +78,9 @@ async fn navigation_and_pages_follow_the_role() {
                 ("/poc", Role::Viewer),
                 ("/partners", Role::Admin),
                 ("/admin/users", Role::Admin),
+                ("/pipelines", Role::Viewer),
+                ("/pipelines/new", Role::Builder),
+                ("/costs/new", Role::Marketer),
             ] {
                 let page = b.page(path).await;
                 if role.includes(least) {

@@ -151,6 +151,17 @@ fn parameters_must_be_declared_and_have_a_value_of_their_type() {
 }
 
 #[test]
+fn a_draft_is_checked_with_stand_ins_for_parameters_without_a_default() {
+    let no_default = GOOD.replace("{ type: month, default: previous }", "{ type: month }");
+    let checked = check_draft(&no_default).expect("the run gives the month; the rest is fine");
+    assert_eq!(checked.params["month"], "current");
+    // Everything else is still found, and a file that does not parse is named as such.
+    let p = check_draft(&no_default.replace("input: ledger", "input: ledgr")).unwrap_err();
+    assert_eq!(p[0].kind, ProblemKind::UnknownStep("ledgr".into()));
+    assert_eq!(check_draft("version: [").unwrap_err()[0].kind.code(), "pipeline.syntax");
+}
+
+#[test]
 fn the_version_and_the_size_are_checked() {
     assert_eq!(problems(&GOOD.replace("version: 1", "version: 2"))[0].kind, ProblemKind::Version(2));
     let huge = format!("{GOOD}#{}\n", "x".repeat(MAX_FILE_BYTES));

@@ -27,7 +27,13 @@ impl TestApp {
         Self::each_with(WebConfig::default()).await
     }
 
-    pub async fn each_with(config: WebConfig) -> Vec<TestApp> {
+    /// Pipelines run from the pages write into a folder of the test's own (unless it names one).
+    pub async fn each_with(mut config: WebConfig) -> Vec<TestApp> {
+        if config.data_dir == std::path::Path::new("data") {
+            let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+            config.data_dir = std::env::temp_dir().join("mcms-tests").join(format!("data-{nanos}"));
+            std::fs::create_dir_all(&config.data_dir).unwrap();
+        }
         TestDb::each().await.into_iter().map(|t| TestApp { router: server::router(t.db.clone(), &config), t }).collect()
     }
 
