@@ -12,6 +12,7 @@ mod costs;
 mod import;
 mod pages;
 mod partners;
+mod pipelines;
 mod poc;
 mod schedules;
 mod sessions;
