@@ -427,14 +427,11 @@ async fn save_pipeline(
     use sha2::Digest;
     let text = read_pipeline(file)?;
     // A parameter without a default is given when it runs: every other problem refuses the save.
-    if let Err(problems) = domain::pipeline::check(&text, &Default::default()) {
-        let own: Vec<_> = problems
-            .into_iter()
-            .filter(|p| !matches!(p.kind, domain::pipeline::ProblemKind::MissingParam(_)))
-            .collect();
-        if !own.is_empty() {
-            return Err(report_problems(file, &own));
-        }
+    let checked = domain::pipeline::check_draft(&text).map_err(|problems| report_problems(file, &problems))?;
+    // A schedule in the file becomes the pipeline's schedule once the version is saved.
+    let cron = checked.pipeline.schedule.as_ref().map(|c| c.value.split_whitespace().collect::<Vec<_>>().join(" "));
+    if let Some(cron) = &cron {
+        server::schedules::parse_cron(cron).map_err(anyhow::Error::msg)?;
     }
     let stem = || file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let name = name.unwrap_or_else(stem);
@@ -448,6 +445,14 @@ async fn save_pipeline(
     match db.save_pipeline(&name, &text, &sha, store::pipelines::Base::Any, note, actor.id).await? {
         store::pipelines::Saved::New(v) => println!("{name}: saved as version {v}"),
         store::pipelines::Saved::Unchanged(v) => println!("{name}: unchanged (version {v} has this text)"),
+    }
+    if let Some(cron) = cron {
+        let now = db.schedules().await?.into_iter().find(|s| s.name == name);
+        if now.as_ref().is_none_or(|s| s.cron != cron) {
+            let (params, retries) = now.map_or(("{}".to_owned(), 2), |s| (s.params, s.retries));
+            db.set_schedule(&name, Some((&cron, &params, retries)), actor.id).await?;
+            println!("{name}: scheduled \"{cron}\" (from the file)");
+        }
     }
     Ok(())
 }

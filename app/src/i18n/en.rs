@@ -207,10 +207,7 @@ pub const TEXTS: Texts = Texts {
         ("poc.decision_long", "The decision is at most 2,000 characters."),
         ("poc.token_label", "Say what the token is for (at most 200 characters)."),
         ("pipeline.problems", "The pipeline has problems: each is listed with its line and column."),
-        (
-            "pipeline.name",
-            "A pipeline's name is lower-case letters, digits, - and _, starting with a letter (not `new`).",
-        ),
+        ("pipeline.name", "A pipeline's name is lower-case letters, digits and -, starting with a letter (not `new`)."),
         ("pipeline.note_long", "Keep the note to 500 characters."),
         (
             "pipeline.name_taken",
@@ -641,7 +638,7 @@ const PIPELINES: PipelineTexts = PipelineTexts {
     lineage_of: |name| format!("Lineage of {name}: sources, steps and sinks"),
     lines: |n| format!("({n} lines)"),
     name: "Name",
-    name_hint: "Lower-case letters, digits, - and _, starting with a letter.",
+    name_hint: "Lower-case letters, digits and -, starting with a letter (month-batch).",
     never_run: "Not run yet.",
     new_pipeline: "New pipeline",
     next_run: "Next run",

@@ -207,7 +207,7 @@ pub const TEXTS: Texts = Texts {
         ("poc.decision_long", "결정 내용은 2,000자 이내입니다."),
         ("poc.token_label", "토큰의 용도를 적으세요 (200자 이내)."),
         ("pipeline.problems", "파이프라인에 문제가 있습니다. 각 문제의 행과 열이 표시됩니다."),
-        ("pipeline.name", "파이프라인 이름은 영문 소문자, 숫자, -, _ 로 쓰고 영문자로 시작합니다 (`new` 제외)."),
+        ("pipeline.name", "파이프라인 이름은 영문 소문자, 숫자, - 로 쓰고 영문자로 시작합니다 (`new` 제외)."),
         ("pipeline.note_long", "메모는 500자 이내로 적으세요."),
         (
             "pipeline.name_taken",
@@ -622,7 +622,7 @@ const PIPELINES: PipelineTexts = PipelineTexts {
     lineage_of: |name| format!("{name}의 계보: 소스, 단계, 싱크"),
     lines: |n| format!("({n}줄)"),
     name: "이름",
-    name_hint: "영문 소문자, 숫자, -, _ (첫 글자는 영문자).",
+    name_hint: "영문 소문자, 숫자, - (첫 글자는 영문자, 예: month-batch).",
     never_run: "아직 실행하지 않았습니다.",
     new_pipeline: "새 파이프라인",
     next_run: "다음 실행",

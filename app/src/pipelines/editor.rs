@@ -143,7 +143,7 @@ fn PipelineEditor(data: EditorData) -> impl IntoView {
                     <div class="field">
                         <label for="pipeline-name">{tp.name}</label>
                         <input id="pipeline-name" name="name" type="text" required maxlength="63" value=typed_name
-                            pattern="[a-z][a-z0-9_\\-]*" autocomplete="off" aria-describedby="pipeline-name-hint"/>
+                            pattern="[a-z][a-z0-9\\-]*" autocomplete="off" aria-describedby="pipeline-name-hint"/>
                         <p id="pipeline-name-hint" class="hint">{tp.name_hint}</p>
                     </div>
                 }.into_any(),

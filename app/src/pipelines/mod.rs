@@ -391,7 +391,7 @@ pub async fn save_pipeline(
     let caller = authorize(Access::AtLeast(Role::Builder)).await?;
     let name = name.trim().to_owned();
     let text = plain_lines(text);
-    if !domain::pipeline::is_pipeline_name(&name) || name == "new" {
+    if !domain::pipeline::is_pipeline_name(&name) {
         return Err(AppError::invalid("name", "pipeline.name"));
     }
     if note.chars().count() > 500 {

@@ -365,10 +365,11 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
 }
 
 /// A stored pipeline's name: lowercase letters, digits and dashes (`month-batch`), starting with a
-/// letter, up to 63 characters.
+/// letter, up to 63 characters; not `new` (the page that makes one is `/pipelines/new`).
 pub fn is_pipeline_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+    name != "new"
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && name.len() <= 63
 }

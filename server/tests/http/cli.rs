@@ -405,6 +405,22 @@ fn stored_pipelines_are_saved_listed_and_run_by_name_and_version() {
     assert_eq!(text(&schedule(&["agency-csv", "--off"], "admin@mcms.example").stdout), "agency-csv: no schedule\n");
     assert!(!text(&mcms(&["pipeline", "list"], &dir, "").stdout).contains("schedule"));
 
+    // A pipeline builder saves a version whose file carries a schedule: it is the pipeline's now.
+    std::fs::write(dir.join("agency-csv.yaml"), format!("{shipped}schedule: \"30 5 * * *\"\n")).unwrap();
+    let out = save("data@mcms.example");
+    assert_eq!(
+        text(&out.stdout),
+        "agency-csv: saved as version 3\nagency-csv: scheduled \"30 5 * * *\" (from the file)\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&mcms(&["pipeline", "list"], &dir, "").stdout).contains("schedule \"30 5 * * *\""));
+    std::fs::write(dir.join("agency-csv.yaml"), format!("{shipped}schedule: \"at dawn\"\n")).unwrap();
+    let out = save("data@mcms.example");
+    assert!(text(&out.stderr).contains("`at dawn` is not a cron expression"), "{}", text(&out.stderr));
+    assert_eq!(text(&schedule(&["agency-csv", "--off"], "data@mcms.example").stdout), "agency-csv: no schedule\n");
+    std::fs::remove_file(dir.join("agency-csv.yaml")).unwrap();
+
     let runs = text(&mcms(&["pipeline", "runs", "agency-csv"], &dir, "").stdout);
     let ran: Vec<&str> = runs.lines().filter_map(|l| l.split_whitespace().nth(1)).filter(|n| n.contains('@')).collect();
     assert_eq!(ran, ["agency-csv@1", "agency-csv@1"], "newest first: {runs}");

@@ -151,6 +151,16 @@ fn parameters_must_be_declared_and_have_a_value_of_their_type() {
 }
 
 #[test]
+fn pipeline_names_are_plain_and_new_is_the_page_that_makes_one() {
+    for good in ["month-batch", "a", "agency-csv-2"] {
+        assert!(is_pipeline_name(good), "{good}");
+    }
+    for bad in ["new", "Month", "9lives", "with_underscore", "", "a/b", &"x".repeat(64)] {
+        assert!(!is_pipeline_name(bad), "{bad}");
+    }
+}
+
+#[test]
 fn a_draft_is_checked_with_stand_ins_for_parameters_without_a_default() {
     let no_default = GOOD.replace("{ type: month, default: previous }", "{ type: month }");
     let checked = check_draft(&no_default).expect("the run gives the month; the rest is fine");
