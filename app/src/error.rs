@@ -67,8 +67,11 @@ pub struct PipelineProblem {
     pub column: u64,
     /// `domain::pipeline::ProblemKind::code`.
     pub code: String,
-    /// What is wrong, with the names involved (the engine's words for SQL).
+    /// What is wrong, with the names involved, in English (the engine's words for SQL).
     pub message: String,
+    /// The values the message names (`ProblemKind::args`), for the other languages' sentences.
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 impl AppError {

@@ -612,6 +612,8 @@ const RULES: RuleTexts = RuleTexts {
 };
 
 const PIPELINES: PipelineTexts = PipelineTexts {
+    // The engine's messages are English already.
+    problem: |_, _| None,
     at: |line, column| format!("Line {line}, column {column}:"),
     by: "By",
     bytes: "Bytes",

@@ -596,6 +596,7 @@ const RULES: RuleTexts = RuleTexts {
 };
 
 const PIPELINES: PipelineTexts = PipelineTexts {
+    problem: pipeline_problem,
     at: |line, column| format!("{line}행 {column}열:"),
     by: "실행자",
     bytes: "바이트",
@@ -662,3 +663,48 @@ const PIPELINES: PipelineTexts = PipelineTexts {
     whole_file: "파일 전체:",
     wrote: "출력 위치",
 };
+
+/// A pipeline problem in Korean; the values (step names, the reader's and the engine's words)
+/// stay as they are.
+fn pipeline_problem(code: &str, args: &[String]) -> Option<String> {
+    let a = |i: usize| args.get(i).map_or("", String::as_str);
+    Some(match code {
+        "pipeline.syntax" => format!("파일을 읽을 수 없습니다: {}", a(0)),
+        "pipeline.too_large" => {
+            format!("파일이 {} KB보다 큽니다. 파이프라인은 데이터가 아니라 한 페이지 분량의 설정입니다", a(0))
+        }
+        "pipeline.version" => format!("이 파일은 버전 {}입니다. 이 MCMS는 버전 1을 읽습니다", a(0)),
+        "pipeline.no_steps" => "파이프라인에 단계가 없습니다".to_owned(),
+        "pipeline.step_name" => format!(
+            "단계 이름은 영문 소문자, 숫자, _ 로 쓰고 영문자로 시작하며 63자 이내입니다: `{}`은(는) 쓸 수 없습니다",
+            a(0)
+        ),
+        "pipeline.duplicate_step" => format!("`{}`이라는 단계가 둘 있습니다", a(0)),
+        "pipeline.no_kind" => {
+            format!(
+                "`{}` 단계가 하는 일이 없습니다: source, clean, transform, aggregate, check, sink 중 하나를 주세요",
+                a(0)
+            )
+        }
+        "pipeline.several_kinds" => format!(
+            "`{}` 단계에 종류가 둘 이상입니다: 단계는 source, clean, transform, aggregate, check, sink 중 하나입니다",
+            a(0)
+        ),
+        "pipeline.unknown_step" => format!("`{}`이라는 단계가 없습니다", a(0)),
+        "pipeline.reads_sink" => format!("`{}`은(는) 싱크입니다: 행을 쓰기만 하고 다음 단계로 넘기지 않습니다", a(0)),
+        "pipeline.cycle" => format!("이 단계들이 서로를 돌아가며 읽습니다: {}", a(0)),
+        "pipeline.unknown_connection" => format!("`{}`이라는 연결이 없습니다", a(0)),
+        "pipeline.wrong_connection" => format!("`{}` 연결은 {}입니다. 여기에는 {}이(가) 필요합니다", a(0), a(1), a(2)),
+        "pipeline.query_or_table" => "데이터베이스 소스는 query나 table 중 하나를 읽습니다".to_owned(),
+        "pipeline.table_name" => {
+            format!("`{}`은(는) 테이블 이름이 아닙니다: 영문자, 숫자, _ 로 `name` 또는 `schema.name`처럼 쓰세요", a(0))
+        }
+        "pipeline.needs_keys" => format!("`{}` 모드에는 keys가 필요합니다: {}을(를) 가리키는 열", a(0), a(1)),
+        "pipeline.step" => format!("`{}` 단계를 실행할 수 없습니다: {}", a(0), a(1)),
+        "pipeline.unknown_param" => format!("`${{{}}}`은(는) 이 파이프라인의 매개변수가 아닙니다", a(0)),
+        "pipeline.missing_param" => format!("매개변수 `{}`에 값이 없습니다: 값을 주거나 기본값을 정하세요", a(0)),
+        "pipeline.bad_param" => format!("`{}`은(는) 매개변수 `{}`의 {}이(가) 아닙니다", a(1), a(0), a(2)),
+        "pipeline.cron" => format!("`{}`은(는) 다섯 필드(분 시 일 월 요일)의 크론 식이 아닙니다", a(0)),
+        _ => return None,
+    })
+}

@@ -452,6 +452,9 @@ impl PartnerTexts {
 
 /// The pipeline pages' texts.
 pub struct PipelineTexts {
+    /// A pipeline problem in this language, from its code and values (`ProblemKind::args`); None:
+    /// the engine's English message stands.
+    pub problem: fn(&str, &[String]) -> Option<String>,
     pub at: fn(&dyn Display, &dyn Display) -> String,
     pub by: &'static str,
     pub bytes: &'static str,
@@ -853,6 +856,46 @@ mod tests {
             }
             assert_eq!(t.errors.len(), CODES.len(), "{lang:?} has messages for codes nobody sends");
         }
+    }
+
+    /// Every kind of pipeline problem has its Korean sentence, naming the same values.
+    #[test]
+    fn every_pipeline_problem_speaks_korean_with_its_values() {
+        use domain::pipeline::ProblemKind as K;
+        let v = |s: &str| s.to_owned();
+        let kinds = [
+            K::Syntax(v("v0")),
+            K::TooLarge,
+            K::Version(7),
+            K::NoSteps,
+            K::StepName(v("v0")),
+            K::DuplicateStep(v("v0")),
+            K::NoKind(v("v0")),
+            K::SeveralKinds(v("v0")),
+            K::UnknownStep(v("v0")),
+            K::ReadsSink(v("v0")),
+            K::Cycle(v("v0")),
+            K::UnknownConnection(v("v0")),
+            K::WrongConnection { name: v("v0"), kind: "v1", needs: "v2" },
+            K::QueryOrTable,
+            K::TableName(v("v0")),
+            K::NeedsKeys("v0", "v1"),
+            K::Step { step: v("v0"), reason: v("v1") },
+            K::UnknownParam(v("v0")),
+            K::MissingParam(v("v0")),
+            K::BadParam { name: v("v0"), value: v("v1"), kind: "v2" },
+        ];
+        let ko = Texts::for_lang(Lang::Ko).pipelines;
+        for kind in kinds {
+            let text =
+                (ko.problem)(kind.code(), &kind.args()).unwrap_or_else(|| panic!("{} has no Korean", kind.code()));
+            for arg in kind.args() {
+                assert!(text.contains(&arg), "{}: {text} names {arg}", kind.code());
+            }
+            assert!(kind.to_string().chars().all(|c| c.is_ascii() || c == '…'), "English stays English");
+            assert!(text.chars().any(|c| ('가'..='힣').contains(&c)), "{text}");
+        }
+        assert_eq!((Texts::for_lang(Lang::En).pipelines.problem)("pipeline.cycle", &[]), None);
     }
 
     #[test]

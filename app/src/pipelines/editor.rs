@@ -31,6 +31,7 @@ fn local_problems(text: &str) -> Vec<PipelineProblem> {
                 column: p.column,
                 code: p.kind.code().to_owned(),
                 message: p.kind.to_string(),
+                args: p.kind.args(),
             })
             .collect(),
     }

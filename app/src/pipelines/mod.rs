@@ -273,6 +273,7 @@ mod server {
                 column: p.column,
                 code: p.kind.code().to_owned(),
                 message: p.kind.to_string(),
+                args: p.kind.args(),
             })
             .collect()
     }
@@ -413,6 +414,7 @@ pub async fn save_pipeline(
             message: format!(
                 "`{cron}` is not a cron expression of five fields (minute hour day-of-month month day-of-week)"
             ),
+            args: vec![cron.clone()],
         };
         return Err(AppError::Pipeline { problems: vec![problem], name, submitted: text });
     }

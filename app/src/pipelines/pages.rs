@@ -35,7 +35,8 @@ pub(super) fn ProblemList(#[prop(into)] problems: Signal<Vec<PipelineProblem>>) 
                 <ul class="problems">
                     {problems.into_iter().map(|p| {
                         let place = if p.line == 0 { t.pipelines.whole_file.to_owned() } else { (t.pipelines.at)(&p.line, &p.column) };
-                        view! { <li data-line=p.line><span class="problem-place">{place}</span>" "{p.message}</li> }
+                        let message = (t.pipelines.problem)(&p.code, &p.args).unwrap_or(p.message);
+                        view! { <li data-line=p.line><span class="problem-place">{place}</span>" "{message}</li> }
                     }).collect_view()}
                 </ul>
             }

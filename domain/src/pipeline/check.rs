@@ -96,6 +96,32 @@ impl ProblemKind {
             ProblemKind::BadParam { .. } => "pipeline.bad_param",
         }
     }
+
+    /// The values a message names, in the order of the variant's fields (the catalogues of other
+    /// languages than the English of `Display` put them into their own sentences).
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            ProblemKind::TooLarge => vec![(MAX_FILE_BYTES / 1024).to_string()],
+            ProblemKind::Version(v) => vec![v.to_string()],
+            ProblemKind::NoSteps | ProblemKind::QueryOrTable => Vec::new(),
+            ProblemKind::Syntax(a)
+            | ProblemKind::StepName(a)
+            | ProblemKind::DuplicateStep(a)
+            | ProblemKind::NoKind(a)
+            | ProblemKind::SeveralKinds(a)
+            | ProblemKind::UnknownStep(a)
+            | ProblemKind::ReadsSink(a)
+            | ProblemKind::Cycle(a)
+            | ProblemKind::UnknownConnection(a)
+            | ProblemKind::TableName(a)
+            | ProblemKind::UnknownParam(a)
+            | ProblemKind::MissingParam(a) => vec![a.clone()],
+            ProblemKind::WrongConnection { name, kind, needs } => vec![name.clone(), (*kind).into(), (*needs).into()],
+            ProblemKind::NeedsKeys(mode, what) => vec![(*mode).into(), (*what).into()],
+            ProblemKind::Step { step, reason } => vec![step.clone(), reason.clone()],
+            ProblemKind::BadParam { name, value, kind } => vec![name.clone(), value.clone(), (*kind).into()],
+        }
+    }
 }
 
 /// A problem at a name's place in the file.
