@@ -858,6 +858,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     tokio::spawn(clean_up_hourly(db.clone()));
+    // Runs a stopped server left recorded as running are ended: on SQLite (one server) all of
+    // them; on PostgreSQL those older than a schedule's lease (another instance may run the rest).
+    let stranded = match db {
+        Db::Sqlite(_) => time::OffsetDateTime::now_utc(),
+        Db::Postgres(_) => time::OffsetDateTime::now_utc() - server::schedules::LEASE,
+    };
+    match db.abandon_pipeline_runs(stranded).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(runs = n, "pipeline runs left running by a stopped server are recorded as failed"),
+        Err(e) => tracing::warn!(error = %e, "could not end the runs a stopped server left running"),
+    }
     // Scheduled pipelines run here, in every instance; each scheduled time runs once.
     let stop_scheduler = tokio_util::sync::CancellationToken::new();
     let scheduler = server::schedules::Scheduler {

@@ -17,6 +17,8 @@ use time::{OffsetDateTime, UtcOffset};
 
 /// How long a claim holds: a run still going after this may be taken over by another instance.
 const LEASE_SECS: i64 = 6 * 3600;
+/// The same, as a duration: a run recorded as running for longer is taken as stranded.
+pub const LEASE: time::Duration = time::Duration::seconds(LEASE_SECS);
 
 /// A five-field cron expression (`0 6 * * *`: 06:00 every day), read by croner (POSIX
 /// weekdays: 0 and 7 are Sunday), or why it is not one.

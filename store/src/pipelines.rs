@@ -129,6 +129,19 @@ impl Db {
         Ok(())
     }
 
+    /// Ends, as failed, the runs still recorded as running that started before `started_before`:
+    /// runs whose server stopped (a crash, a kill) before it could record their end. Returns how
+    /// many.
+    pub async fn abandon_pipeline_runs(&self, started_before: OffsetDateTime) -> Result<u64> {
+        let sql = "UPDATE pipeline_runs SET finished_at = $1, state = 'failed', \
+                   reason = 'the server stopped before the run ended; nothing it wrote was published' \
+                   WHERE state = 'running' AND started_at < $2";
+        let now = OffsetDateTime::now_utc();
+        let done = on_db!(self, pool => sqlx::query(sql).bind(now).bind(started_before).execute(pool).await
+            .map(|r| r.rows_affected()))?;
+        Ok(done)
+    }
+
     /// Saves `text` as `name`'s next version (its first makes the pipeline), unless it is the
     /// current version's text. `based_on` is what the writer started from: if someone has saved
     /// since, nothing is saved (`Changed`), so no edit is silently lost. Audited.
@@ -240,6 +253,13 @@ mod tests {
             let second = db.start_pipeline_run(&NewRun { pipeline: "agency-csv", ..new.clone() }).await.unwrap();
             let runs = db.pipeline_runs(Some("month-batch"), 10).await.unwrap();
             assert_eq!(runs.len(), 1);
+            let before_both = runs[0].started_at - time::Duration::seconds(1);
+            assert_eq!(
+                db.abandon_pipeline_runs(before_both).await.unwrap(),
+                0,
+                "{}: none started before",
+                db.backend()
+            );
             assert_eq!(db.pipeline_run(first).await.unwrap().map(|r| r.pipeline), Some("month-batch".into()));
             assert!(db.pipeline_run(second + 1).await.unwrap().is_none());
             assert_eq!((runs[0].id, runs[0].state.as_str(), runs[0].finished_at), (first, "running", None));
@@ -257,6 +277,15 @@ mod tests {
             );
             assert!(failed.finished_at.is_some());
             assert_eq!((all[0].state.as_str(), all[0].started_via.as_str()), ("succeeded", "command"));
+
+            // A run whose server stopped is ended as failed when a server starts; ended runs stay.
+            let stranded = db.start_pipeline_run(&new).await.unwrap();
+            let later = OffsetDateTime::now_utc() + time::Duration::seconds(1);
+            assert_eq!(db.abandon_pipeline_runs(later).await.unwrap(), 1, "{}", db.backend());
+            let run = db.pipeline_run(stranded).await.unwrap().unwrap();
+            assert_eq!(run.state, "failed");
+            assert!(run.reason.unwrap().starts_with("the server stopped before the run ended"));
+            assert_eq!(db.pipeline_run(second).await.unwrap().unwrap().state, "succeeded");
             t.finish().await;
         }
     }
