@@ -113,6 +113,16 @@ ensure_s3_server() {
     (setsid "$TOOLS/moto/bin/moto_server" -H 127.0.0.1 -p "$port" >"$CACHE/moto.log" 2>&1 &)
     for _ in $(seq 30); do curl -fs -o /dev/null "$MCMS_TEST_S3_ENDPOINT/moto-api/" && break; sleep 1; done
   fi
+  # A second one that checks the keys (authentication on from the first request): it refuses the
+  # tests' keys as AWS refuses keys it does not know, for the tests of a bucket that says no.
+  local checking=$((port + 1))
+  export MCMS_TEST_S3_CHECKING_ENDPOINT="http://127.0.0.1:$checking"
+  if ! curl -fs -o /dev/null "$MCMS_TEST_S3_CHECKING_ENDPOINT/moto-api/"; then
+    say "starting moto's S3 server that checks keys on port $checking"
+    (INITIAL_NO_AUTH_ACTION_COUNT=0 setsid "$TOOLS/moto/bin/moto_server" -H 127.0.0.1 -p "$checking" \
+      >"$CACHE/moto-checking.log" 2>&1 &)
+    for _ in $(seq 30); do curl -fs -o /dev/null "$MCMS_TEST_S3_CHECKING_ENDPOINT/moto-api/" && break; sleep 1; done
+  fi
   export MCMS_REQUIRE_S3=1
 }
 

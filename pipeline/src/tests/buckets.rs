@@ -173,3 +173,47 @@ async fn the_redshift_sink_writes_parquet_to_the_bucket_and_gives_the_copy_state
     assert_eq!(error.to_string(), "step `store`: the environment variable `LOAD_ROLE` is not set");
     assert_eq!(keys(&bucket).await, ["lake/in/agency.csv"]);
 }
+
+/// A server that checks the keys (moto with authentication on: the test command starts one at
+/// `MCMS_TEST_S3_CHECKING_ENDPOINT`), so keys it does not know are refused as AWS refuses them.
+fn checking_endpoint() -> Option<String> {
+    match std::env::var("MCMS_TEST_S3_CHECKING_ENDPOINT") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("MCMS_REQUIRE_S3").as_deref() == Ok("1") => {
+            panic!("MCMS_REQUIRE_S3=1 but MCMS_TEST_S3_CHECKING_ENDPOINT is not set")
+        }
+        Err(_) => {
+            eprintln!("skipped: no S3-compatible server that checks keys (set MCMS_TEST_S3_CHECKING_ENDPOINT)");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_bucket_that_refuses_the_keys_fails_its_step_with_the_refusal_and_nothing_is_left() {
+    let (Some(endpoint), Some(checking)) = (endpoint(), checking_endpoint()) else { return };
+    let f = Folder::new("refused");
+    let settings = Settings { secrets: secrets(&endpoint).with("S3_CHECKING", &checking), ..f.settings() };
+    let refused = |reason: &str| reason.contains("403 Forbidden") && reason.contains("InvalidAccessKeyId");
+
+    // Reading from it: the source's step fails, saying the server refused.
+    let text = in_bucket("mcms-guarded").replace("endpoint_env: S3_URL", "endpoint_env: S3_CHECKING");
+    match run(&text, &BTreeMap::new(), &settings, &Outside).await.unwrap_err() {
+        RunError::Step { step, reason } => assert!(step == "agency" && refused(&reason), "{step}: {reason}"),
+        other => panic!("{other:?}"),
+    }
+
+    // Writing to it: the sink fails, and the readable bucket holds only what it held.
+    let (name, bucket) = new_bucket(&endpoint, "to-guarded").await;
+    bucket.store.put(&"lake/in/agency.csv".into(), AGENCY.into()).await.unwrap();
+    let text = in_bucket(&name).replace(
+        "  files: { kind: s3",
+        "  out: { kind: s3, bucket: mcms-guarded, endpoint_env: S3_CHECKING }\n  files: { kind: s3",
+    );
+    let text = text.replace("input: sane, connection: files", "input: sane, connection: out");
+    match run(&text, &BTreeMap::new(), &settings, &Outside).await.unwrap_err() {
+        RunError::Step { step, reason } => assert!(step == "store" && refused(&reason), "{step}: {reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(keys(&bucket).await, ["lake/in/agency.csv"]);
+}
