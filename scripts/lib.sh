@@ -99,6 +99,18 @@ ensure_postgres() {
 
 # A real S3-compatible server for the pipelines' bucket tests: moto's server (PyPI), on
 # 127.0.0.1:5055, started when not already answering; then those tests are required.
+# A small disk (a 256 KB tmpfs) for the test of a sink that fills its disk; mounting needs root, and
+# without it that test says it is skipped.
+ensure_small_disk() {
+  local dir="$CACHE/small-disk"
+  mkdir -p "$dir"
+  if mountpoint -q "$dir" || mount -t tmpfs -o size=256k mcms-small-disk "$dir" 2>/dev/null; then
+    export MCMS_TEST_SMALL_DISK="$dir"
+  else
+    say "cannot mount a small disk at $dir (needs root): the full-disk test is skipped"
+  fi
+}
+
 ensure_s3_server() {
   local port="${MCMS_TEST_S3_PORT:-5055}"
   export MCMS_TEST_S3_ENDPOINT="http://127.0.0.1:$port"

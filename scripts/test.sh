@@ -8,6 +8,7 @@ ensure_chromium
 ensure_e2e_packages
 ensure_postgres
 ensure_s3_server
+ensure_small_disk
 ensure_schemathesis
 ensure_wasm_opt
 ensure_spreadsheet

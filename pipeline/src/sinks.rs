@@ -147,7 +147,19 @@ pub(crate) async fn stage_files(
             FileFormat::Csv => df.write_csv(&dir, options, None).await,
             FileFormat::Jsonl => df.write_json(&dir, options, None).await,
         }
-        .map_err(&failed)?;
+        .map_err(|e| match &staged.at {
+            // DataFusion reports a write that ran out of space as an internal error of its own
+            // ("error encountered while finalizing writes"): the disk is asked directly.
+            At::Folder { temporary, .. } if disk_full(temporary) => refuse(
+                step,
+                format!(
+                    "the disk holding {} is full (No space left on device): free some space or write elsewhere; \
+                     nothing was published",
+                    staged.target
+                ),
+            ),
+            _ => failed(e),
+        })?;
         let bytes = match &staged.at {
             At::Folder { temporary, .. } => folder_size(temporary),
             At::Bucket { bucket, temporary, .. } => bucket
@@ -169,6 +181,15 @@ pub(crate) async fn stage_files(
             Err(e)
         }
     }
+}
+
+/// Whether the disk holding `dir` has no room for 64 KB more.
+fn disk_full(dir: &Path) -> bool {
+    let probe = dir.join(".mcms-space-probe");
+    let full =
+        matches!(std::fs::write(&probe, vec![0u8; 64 * 1024]), Err(e) if e.kind() == std::io::ErrorKind::StorageFull);
+    let _ = std::fs::remove_file(&probe);
+    full
 }
 
 /// The size of the files under `dir`, however deep.

@@ -165,18 +165,10 @@ pub(crate) async fn clean(
     if let Some(key) = c.dedupe.iter().find(|k| !names.contains(&k.as_str())) {
         return Err(refuse(step, format!("the dedupe key `{key}` is not a column")));
     }
+    let mut df = ctx.sql(&query).await.map_err(failed(step))?;
     if !c.dedupe.is_empty() {
-        // The rows numbered, and per key the smallest number kept: two hash passes. (DISTINCT ON
-        // keeps a first value per column and key: twelve times slower on a million rows.)
-        let keys: Vec<String> = c.dedupe.iter().map(|k| ident(k)).collect();
-        query = format!(
-            "WITH mcms_numbered AS (SELECT *, row_number() OVER () AS __mcms_row FROM ({query})) \
-             SELECT * EXCLUDE (__mcms_row) FROM mcms_numbered \
-             WHERE __mcms_row IN (SELECT min(__mcms_row) FROM mcms_numbered GROUP BY {})",
-            keys.join(", ")
-        );
+        df = first_per_key(ctx, df, &c.dedupe).await.map_err(failed(step))?;
     }
-    let df = ctx.sql(&query).await.map_err(failed(step))?;
     if !c.required.is_empty() {
         let made = df.cache().await.map_err(failed(step))?;
         for column in &c.required {
@@ -189,6 +181,115 @@ pub(crate) async fn clean(
         return Ok(made);
     }
     Ok(df)
+}
+
+/// The first row of each key, in the order the rows come (each partition in order, the
+/// partitions one after another: for one file, its order). Each batch's keys are hashed at once
+/// (DataFusion's `create_hashes`, as its joins do); a row is compared with earlier rows only when
+/// their hashes meet, so no key is copied out of its batch. Measured against the SQL it replaced
+/// (row numbers, then the smallest per key: two hash passes) in docs/benchmarks.md.
+async fn first_per_key(ctx: &SessionContext, df: DataFrame, keys: &[String]) -> datafusion::error::Result<DataFrame> {
+    use datafusion::arrow::array::{ArrayRef, BooleanArray, BooleanBufferBuilder, make_comparator};
+    use datafusion::arrow::compute::{SortOptions, filter_record_batch};
+    use datafusion::common::hash_utils::{RandomState, create_hashes};
+    use std::collections::HashMap;
+
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let partitions = df.collect_partitioned().await?;
+    let batches: Vec<_> = partitions.iter().flatten().collect();
+    let columns: Vec<usize> = keys.iter().map(|k| schema.index_of(k)).collect::<Result<_, _>>()?;
+    let key_columns = |b: usize| -> Vec<ArrayRef> { columns.iter().map(|&c| batches[b].column(c).clone()).collect() };
+    let same_key = |a: (usize, usize), b: (usize, usize)| -> datafusion::error::Result<bool> {
+        for (x, y) in key_columns(a.0).iter().zip(key_columns(b.0).iter()) {
+            // Two empty values are the same key (as GROUP BY has it).
+            let (nx, ny) = (x.is_null(a.1), y.is_null(b.1));
+            if nx || ny {
+                if nx != ny {
+                    return Ok(false);
+                }
+                continue;
+            }
+            if make_comparator(x.as_ref(), y.as_ref(), SortOptions::default())?(a.1, b.1).is_ne() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    let state = RandomState::with_seed(0x4d43_4d53);
+    // Hash → the first row with it; rows whose hash met an earlier different key, by hash.
+    let mut first: HashMap<u64, (usize, usize), PassThrough> = HashMap::with_hasher(PassThrough);
+    let mut more: HashMap<u64, Vec<(usize, usize)>, PassThrough> = HashMap::with_hasher(PassThrough);
+    let mut hashes = Vec::new();
+    let mut kept = Vec::with_capacity(batches.len());
+    for (b, batch) in batches.iter().enumerate() {
+        let rows = batch.num_rows();
+        hashes.clear();
+        hashes.resize(rows, 0);
+        create_hashes(key_columns(b), &state, &mut hashes)?;
+        first.reserve(rows);
+        let mut keep = BooleanBufferBuilder::new(rows);
+        for (r, &h) in hashes.iter().enumerate() {
+            let new = match first.get(&h) {
+                None => {
+                    first.insert(h, (b, r));
+                    true
+                }
+                Some(&earlier) if same_key(earlier, (b, r))? => false,
+                Some(_) => {
+                    let others = more.entry(h).or_default();
+                    let mut seen = false;
+                    for &o in others.iter() {
+                        if same_key(o, (b, r))? {
+                            seen = true;
+                            break;
+                        }
+                    }
+                    if !seen {
+                        others.push((b, r));
+                    }
+                    !seen
+                }
+            };
+            keep.append(new);
+        }
+        kept.push(filter_record_batch(batch, &BooleanArray::new(keep.finish(), None))?);
+    }
+    // As many partitions as came in, for the steps after to read in parallel.
+    let n = partitions.len().max(1);
+    let mut out = vec![Vec::new(); n];
+    for (i, batch) in kept.into_iter().enumerate() {
+        out[i % n].push(batch);
+    }
+    let table = datafusion::datasource::MemTable::try_new(schema, out)?;
+    ctx.read_table(std::sync::Arc::new(table))
+}
+
+/// The hashes are hashes already: used as they are.
+#[derive(Clone, Copy, Default)]
+struct PassThrough;
+
+impl std::hash::BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+#[derive(Default)]
+struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// `aggregate`: one row per group with the sums, count, extremes and distinct counts asked for.

@@ -243,6 +243,58 @@ steps:
 mod buckets;
 mod databases;
 
+/// A disk that fills while a sink writes: a small tmpfs the test command mounts
+/// (`MCMS_TEST_SMALL_DISK`; mounting needs root, elsewhere the test says it is skipped).
+#[tokio::test]
+async fn a_disk_that_fills_fails_the_sink_naming_it_and_leaves_nothing_half_written() {
+    let Ok(disk) = std::env::var("MCMS_TEST_SMALL_DISK") else {
+        eprintln!("skipped: no small disk (MCMS_TEST_SMALL_DISK; the test command mounts one as root)");
+        return;
+    };
+    let disk = std::path::PathBuf::from(disk);
+    for entry in std::fs::read_dir(&disk).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { std::fs::remove_dir_all(path).unwrap() } else { std::fs::remove_file(path).unwrap() }
+    }
+    let f = Folder(disk.clone());
+    std::fs::create_dir_all(disk.join("in")).unwrap();
+    // 40 KB of rows in, every row out as CSV twice over: more than the disk has left.
+    let mut rows = String::from("day,game,memo\n");
+    for i in 0..1_000 {
+        rows.push_str(&format!("2026-11-01,STARFALL,row {i:>20}\n"));
+    }
+    f.write("in/a.csv", &rows);
+    let free = fs_free(&disk);
+    f.write("filler", &"x".repeat(free.saturating_sub(48 * 1024) as usize));
+    let text = r#"version: 1
+connections:
+  here: { kind: folder, path: . }
+steps:
+  - name: rows
+    source: { files: { connection: here, glob: "in/*.csv", format: csv } }
+  - name: twice
+    transform: { sql: "SELECT * FROM rows UNION ALL SELECT * FROM rows" }
+  - name: store
+    sink: { files: { input: twice, connection: here, path: out, format: csv } }
+"#;
+    let error = run(text, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
+    match &error {
+        RunError::Step { step, reason } => {
+            assert_eq!(step, "store");
+            assert!(reason.contains("is full (No space left on device)"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.entries(""), ["filler", "in"], "no output and no temporary folder left");
+    std::fs::remove_file(disk.join("filler")).unwrap();
+}
+
+/// Bytes free on the file system holding `dir` (`df`'s answer).
+fn fs_free(dir: &std::path::Path) -> u64 {
+    let out = std::process::Command::new("df").args(["--output=avail", "-B1"]).arg(dir).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap()
+}
+
 #[tokio::test]
 async fn progress_shows_each_step_as_it_ends_with_the_report_s_rows() {
     let f = Folder::new("progress");
@@ -275,6 +327,18 @@ steps:
     let kept: Vec<String> = run.steps[1].preview.as_ref().unwrap().rows.iter().map(|r| r[2].clone()).collect();
     // (A file this small is read as one partition: the first of each key, in file order.)
     assert_eq!(kept, ["first", "only", "no day"], "an empty key is one key too");
+    // Many batches, each key seen every thousand rows: the first row of each key stays.
+    let mut big = String::from("day,game,memo\n");
+    for i in 0..50_000 {
+        big.push_str(&format!("2026-11-{:02},G{},{i}\n", 1 + i % 10, i % 100));
+    }
+    f.write("in/a.csv", &big);
+    let all = Settings { mode: Mode::DryRun { rows: 100_000 }, ..f.settings() };
+    let run = super::run(text, &BTreeMap::new(), &all, &Outside).await.unwrap();
+    assert_eq!((run.steps[0].rows, run.steps[1].rows), (50_000, 100), "one key per i % 100");
+    let firsts: Vec<&str> = run.steps[1].preview.as_ref().unwrap().rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(firsts, ["0", "1", "2", "3", "4"], "each key's first row, in file order");
+    f.write("in/a.csv", "day,game,memo\n2026-11-01,STARFALL,first\n2026-11-01,MOONRISE,only\n2026-11-01,STARFALL,second\n,STARFALL,no day\n,STARFALL,no day again\n");
     let missing = text.replace("dedupe: [day, game]", "dedupe: [day, title]");
     let error = super::run(&missing, &BTreeMap::new(), &dry, &Outside).await.unwrap_err();
     assert_eq!(error.to_string(), "step `once`: the dedupe key `title` is not a column");
