@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, MARKETER, VIEWER, navLinks, open, signInAs } from './helpers';
+import { ADMIN, BUILDER, MARKETER, VIEWER, navLinks, open, signInAs } from './helpers';
 
 test('a viewer sees the reading sections only and is refused the admin pages', async ({ page }, info) => {
   await signInAs(page, info, VIEWER);
-  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines']);
   await navLinks(page).filter({ hasText: 'PoC reports' }).click();
   await expect(page).toHaveURL(/\/poc$/);
   await expect(page.getByRole('heading', { level: 1, name: /Redshift vs Snowflake/ })).toBeVisible();
@@ -14,17 +14,26 @@ test('a viewer sees the reading sections only and is refused the admin pages', a
   }
 });
 
-test('a marketer sees costs and reports, not partners or admin', async ({ page }, info) => {
+test('a marketer sees costs, reports and pipelines, not partners or admin', async ({ page }, info) => {
   await signInAs(page, info, MARKETER);
-  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines']);
   await navLinks(page).filter({ hasText: 'Costs' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Costs' })).toBeVisible();
   await expect(navLinks(page).filter({ hasText: 'Costs' })).toHaveAttribute('aria-current', 'page');
 });
 
+test('a pipeline builder sees the reading sections and pipelines, and may not enter costs', async ({ page }, info) => {
+  await signInAs(page, info, BUILDER);
+  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines']);
+  await open(page, info, '/costs/new');
+  await expect(page.getByRole('heading', { name: 'Not available for your role' })).toBeVisible();
+  await open(page, info, '/pipelines/new');
+  await expect(page.getByRole('heading', { level: 1, name: 'New pipeline' })).toBeVisible();
+});
+
 test('an admin sees every section', async ({ page }, info) => {
   await signInAs(page, info, ADMIN);
-  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Admin']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Pipelines', 'Admin']);
   await navLinks(page).filter({ hasText: 'Partners & keys' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Partners & keys' })).toBeVisible();
 });
@@ -33,7 +42,7 @@ test('the interface switches to Korean and back', async ({ page }, info) => {
   await signInAs(page, info, VIEWER);
   await page.getByRole('button', { name: '한국어' }).click();
   await expect(page.getByRole('heading', { level: 1, name: '환영합니다' })).toBeVisible();
-  await expect(navLinks(page, '주 메뉴')).toHaveText(['비용', 'PoC 보고서']);
+  await expect(navLinks(page, '주 메뉴')).toHaveText(['비용', 'PoC 보고서', '파이프라인']);
   await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Welcome' })).toBeVisible();
