@@ -446,13 +446,10 @@ async fn save_pipeline(
         store::pipelines::Saved::New(v) => println!("{name}: saved as version {v}"),
         store::pipelines::Saved::Unchanged(v) => println!("{name}: unchanged (version {v} has this text)"),
     }
-    if let Some(cron) = cron {
-        let now = db.schedules().await?.into_iter().find(|s| s.name == name);
-        if now.as_ref().is_none_or(|s| s.cron != cron) {
-            let (params, retries) = now.map_or(("{}".to_owned(), 2), |s| (s.params, s.retries));
-            db.set_schedule(&name, Some((&cron, &params, retries)), actor.id).await?;
-            println!("{name}: scheduled \"{cron}\" (from the file)");
-        }
+    if let Some(cron) = cron
+        && db.schedule_from_file(&name, &cron, actor.id).await?
+    {
+        println!("{name}: scheduled \"{cron}\" (from the file)");
     }
     Ok(())
 }

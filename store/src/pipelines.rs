@@ -225,6 +225,15 @@ impl Db {
         on_db!(self, pool => sqlx::query_as(&sql).bind(pipeline).bind(limit).fetch_all(pool).await).map_err(Into::into)
     }
 
+    /// Each pipeline's latest run.
+    pub async fn latest_pipeline_runs(&self) -> Result<Vec<PipelineRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM pipeline_runs WHERE id IN (SELECT max(id) FROM pipeline_runs GROUP BY pipeline) \
+             ORDER BY pipeline"
+        );
+        on_db!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await).map_err(Into::into)
+    }
+
     /// One run, by id.
     pub async fn pipeline_run(&self, id: i64) -> Result<Option<PipelineRun>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM pipeline_runs WHERE id = $1");
@@ -269,6 +278,9 @@ mod tests {
             db.finish_pipeline_run(second, r#"[{"name":"sheets"}]"#, None).await.unwrap();
             let all = db.pipeline_runs(None, 10).await.unwrap();
             assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), [second, first], "newest first");
+            let latest: Vec<(String, i64)> =
+                db.latest_pipeline_runs().await.unwrap().into_iter().map(|r| (r.pipeline, r.id)).collect();
+            assert_eq!(latest, [("agency-csv".to_owned(), second), ("month-batch".to_owned(), first)]);
             let failed = &all[1];
             assert_eq!(
                 (failed.state.as_str(), failed.failed_step.as_deref(), failed.reason.as_deref(), failed.steps.as_str()),

@@ -56,6 +56,19 @@ impl Db {
         })
     }
 
+    /// Sets the schedule a pipeline's file names (`schedule:`), keeping the parameters and retries
+    /// of the one it replaces (none: no parameters, 2 retries). The same cron again changes
+    /// nothing (setting it would move the time it counts from). True if it changed.
+    pub async fn schedule_from_file(&self, name: &str, cron: &str, actor: i64) -> Result<bool> {
+        let now = self.schedules().await?.into_iter().find(|s| s.name == name);
+        if now.as_ref().is_some_and(|s| s.cron == cron) {
+            return Ok(false);
+        }
+        let (params, retries) = now.map_or(("{}".to_owned(), 2), |s| (s.params, s.retries));
+        self.set_schedule(name, Some((cron, &params, retries)), actor).await?;
+        Ok(true)
+    }
+
     /// Every schedule, by pipeline name.
     pub async fn schedules(&self) -> Result<Vec<Schedule>> {
         let sql = "SELECT p.name, s.cron, s.params, s.retries, s.set_at FROM pipeline_schedules s \

@@ -288,7 +288,7 @@ pub async fn list_pipelines() -> Result<PipelineList, AppError> {
     let db = &caller.state.db;
     let names = names(db).await?;
     let schedules = db.schedules().await?;
-    let runs = db.pipeline_runs(None, 500).await?;
+    let runs = db.latest_pipeline_runs().await?;
     let mut pipelines = Vec::new();
     for p in db.pipelines().await? {
         let schedule = schedules.iter().find(|s| s.name == p.name);
@@ -418,7 +418,7 @@ pub async fn save_pipeline(
         };
         return Err(AppError::Pipeline { problems: vec![problem], name, submitted: text });
     }
-    let sha = hex_sha(&sha2::Sha256::digest(text.as_bytes()));
+    let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
     let based_on = match base {
         Some(v) => store::pipelines::Base::Version(v),
         None => store::pipelines::Base::New,
@@ -434,12 +434,7 @@ pub async fn save_pipeline(
         Err(e) => return Err(e.into()),
     };
     if let Some(cron) = cron {
-        let db = &caller.state.db;
-        let now = db.schedules().await?.into_iter().find(|s| s.name == name);
-        if now.as_ref().is_none_or(|s| s.cron != cron) {
-            let (params, retries) = now.map_or(("{}".to_owned(), 2), |s| (s.params, s.retries));
-            db.set_schedule(&name, Some((&cron, &params, retries)), actor).await?;
-        }
+        caller.state.db.schedule_from_file(&name, &cron, actor).await?;
     }
     leptos_axum::redirect(&format!("/pipelines/{name}"));
     Ok(version)
@@ -449,11 +444,6 @@ pub async fn save_pipeline(
 #[cfg(feature = "ssr")]
 fn plain_lines(text: String) -> String {
     if text.contains('\r') { text.replace("\r\n", "\n") } else { text }
-}
-
-#[cfg(feature = "ssr")]
-fn hex_sha(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Starts a run of the pipeline's current version with these parameter values (empty ones take
