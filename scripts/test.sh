@@ -20,6 +20,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
 # The browser's side of the app (the `hydrate` feature), as the wasm build compiles it.
 cargo clippy -p frontend --target wasm32-unknown-unknown --profile wasm-release --locked -- -D warnings
+# Pipelines on Apache Ballista: a build of its own (the `ballista` feature brings DataFusion's
+# default features with it).
+cargo clippy -p pipeline --features ballista --all-targets --locked -- -D warnings
 say "Rust tests"
 # The server's HTTP suites run one test at a time: each test has its own tokio runtime, and with
 # several at once a server-rendered page now and then stalled until the request timeout (seen only
@@ -28,6 +31,8 @@ say "Rust tests"
 {
   cargo test --workspace --exclude frontend --locked --lib --bins
   cargo test --workspace --exclude frontend --locked --test '*' -- --test-threads=1
+  # The same pipeline on Ballista's standalone cluster (in the test's process) and embedded.
+  cargo test -p pipeline --features ballista --locked --lib ballista
 } 2>&1 | tee "$logs/rust.log"
 
 say "partner API contract (schemathesis)"

@@ -12,11 +12,13 @@
 //! writes Parquet to a bucket and reports the `COPY` statement that loads it.
 
 mod db;
+mod engine;
 mod objects;
 mod sinks;
 mod sql;
 
 pub use datafusion::arrow;
+pub use engine::Engine;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
@@ -45,6 +47,8 @@ pub struct Settings {
     pub cancel: CancellationToken,
     /// Where the run says how far it is, for whoever watches it (the run page).
     pub progress: Progress,
+    /// Where the steps execute: here, or on a Ballista cluster.
+    pub engine: Engine,
 }
 
 /// How far a run is, step by step, as it runs: each step as it starts, the rows it has made so
@@ -382,7 +386,9 @@ async fn run_steps(
     // DATAFUSION_EXECUTION_TARGET_PARTITIONS), else its defaults.
     let config = SessionConfig::from_env()
         .map_err(|e| RunError::Step { step: "(DataFusion's settings)".into(), reason: plain(&e) })?;
-    let ctx = SessionContext::new_with_config(config);
+    let ctx = engine::context(&settings.engine, config)
+        .await
+        .map_err(|e| RunError::Step { step: format!("({})", settings.engine), reason: plain(&e) })?;
     let mut steps = Vec::new();
     let mut sinks = Vec::new();
     let sample = settings.mode.sample();

@@ -24,6 +24,7 @@ impl Folder {
             mode: Mode::Run,
             cancel: CancellationToken::new(),
             progress: Default::default(),
+            engine: Engine::Embedded,
         }
     }
 
@@ -240,6 +241,8 @@ steps:
     assert_eq!(f.entries(""), ["in"]);
 }
 
+#[cfg(feature = "ballista")]
+mod ballista;
 mod buckets;
 mod databases;
 

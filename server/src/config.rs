@@ -32,6 +32,10 @@ pub struct WebConfig {
     pub data_dir: std::path::PathBuf,
     /// Pipeline connections' secrets from the server's configuration (else the environment).
     pub pipeline_secrets: pipeline::Secrets,
+    /// Where pipelines run: here, or on a Ballista cluster.
+    pub pipeline_engine: pipeline::Engine,
+    /// Stops the pipeline runs started from the pages when the server stops.
+    pub stopping: crate::runs::Stopping,
 }
 
 impl Default for WebConfig {
@@ -51,6 +55,8 @@ impl Default for WebConfig {
             api_cache: std::time::Duration::from_secs(1),
             data_dir: "data".into(),
             pipeline_secrets: pipeline::Secrets::default(),
+            pipeline_engine: pipeline::Engine::Embedded,
+            stopping: Default::default(),
         }
     }
 }

@@ -286,6 +286,8 @@ struct PipelineArgs {
     /// A parameter's value, `name=value`; repeat for each parameter.
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, String)>,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 impl PipelineArgs {
@@ -309,6 +311,7 @@ impl PipelineArgs {
             mode,
             cancel: Default::default(),
             progress: Default::default(),
+            engine: self.engine.engine.clone(),
         };
         let mcms: Box<dyn pipeline::Mcms> = match db {
             Some(db) => Box::new(server::pipelines::McmsData {
@@ -692,6 +695,18 @@ struct ServeArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (a separate, private address; off without it).
     #[arg(long, env = "MCMS_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Where pipelines run.
+#[derive(Args, Clone)]
+struct EngineArgs {
+    /// `embedded` (DataFusion in this process), or Apache Ballista: a scheduler as
+    /// `df://HOST:PORT`, or `standalone` (a scheduler and an executor in this process). Ballista
+    /// needs a build with `--features ballista`.
+    #[arg(long = "pipeline-engine", env = "MCMS_PIPELINE_ENGINE", default_value = "embedded")]
+    engine: pipeline::Engine,
 }
 
 fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
@@ -847,6 +862,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_in_flight: args.max_in_flight,
         api_cache: std::time::Duration::from_millis(args.api_cache_ms),
         data_dir: args.db.data_dir.clone(),
+        pipeline_engine: args.engine.engine.clone(),
         ..WebConfig::default()
     };
     let limits = server::serve::ServeLimits {
@@ -867,7 +883,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "could not end the runs a stopped server left running"),
     }
     // Scheduled pipelines run here, in every instance; each scheduled time runs once.
-    let stop_scheduler = tokio_util::sync::CancellationToken::new();
     let scheduler = server::schedules::Scheduler {
         db: db.clone(),
         instance: server::schedules::Scheduler::instance_name(),
@@ -875,8 +890,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         costs: args.ledger.settings(),
         data_dir: args.db.data_dir.clone(),
         secrets: pipeline::Secrets::default(),
+        engine: args.engine.engine.clone(),
     };
-    tokio::spawn(scheduler.run_forever(stop_scheduler.clone()));
+    config.stopping.spawn(|stop| scheduler.run_forever(stop));
     let app = server::router(db.clone(), &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -888,7 +904,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(backend = db.backend(), "MCMS listening on http://{}", args.addr);
     server::serve::serve(listener, app, limits, shutdown_signal()).await.context("server error")?;
-    stop_scheduler.cancel();
+    // Runs going on are cancelled (nothing they wrote is published) and recorded as ended by the
+    // stop, before the database closes.
+    if !config.stopping.stop(std::time::Duration::from_secs(30)).await {
+        tracing::warn!("pipeline runs still going 30 s after the stop: the next start records them as failed");
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -47,13 +47,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         import_progress: Default::default(),
         import_limits: config.import_limits,
         trusted_proxies: config.trusted_proxies.clone().into(),
-        pipelines: std::sync::Arc::new(crate::runs::Runs::new(
-            db.clone(),
-            config.costs,
-            config.business_offset,
-            config.data_dir.clone(),
-            config.pipeline_secrets.clone(),
-        )),
+        pipelines: std::sync::Arc::new(crate::runs::Runs::new(db.clone(), config)),
     };
     let import_limits = config.import_limits;
     // Downloads and uploads outside the pages: plain handlers with their state and typed queries.

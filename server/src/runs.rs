@@ -5,7 +5,7 @@
 
 use crate::pipelines::{McmsData, Start, record_end, record_start};
 use app::state::{Answer, PipelineHost, RunStart};
-use pipeline::{CancellationToken, Progress};
+use pipeline::{CancellationToken, Progress, RunError};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,8 @@ pub struct Runs {
     /// Folder and SQLite connections' paths are inside it.
     pub data_dir: PathBuf,
     pub secrets: pipeline::Secrets,
+    pub engine: pipeline::Engine,
+    stopping: Stopping,
     going: Arc<Mutex<HashMap<i64, (CancellationToken, Progress)>>>,
 }
 
@@ -34,8 +36,17 @@ impl std::fmt::Debug for Runs {
 }
 
 impl Runs {
-    pub fn new(db: Db, costs: CostSettings, offset: UtcOffset, data_dir: PathBuf, secrets: pipeline::Secrets) -> Runs {
-        Runs { db, costs, offset, data_dir, secrets, going: Default::default() }
+    pub fn new(db: Db, config: &crate::WebConfig) -> Runs {
+        Runs {
+            db,
+            costs: config.costs,
+            offset: config.business_offset,
+            data_dir: config.data_dir.clone(),
+            secrets: config.pipeline_secrets.clone(),
+            engine: config.pipeline_engine.clone(),
+            stopping: config.stopping.clone(),
+            going: Default::default(),
+        }
     }
 
     fn today(&self) -> time::Date {
@@ -48,13 +59,40 @@ impl Runs {
             base_dir: self.data_dir.clone(),
             secrets: self.secrets.clone(),
             mode,
-            cancel: CancellationToken::new(),
+            cancel: self.stopping.token.child_token(),
             progress: Progress::default(),
+            engine: self.engine.clone(),
         }
     }
 
     fn mcms(&self) -> McmsData {
         McmsData { db: self.db.clone(), settings: self.costs, today: self.today() }
+    }
+}
+
+/// The server's stop, for the work it runs in the background (page runs, the scheduler): cancelled
+/// when the server stops, which then waits a while for that work to record how it ended.
+#[derive(Debug, Clone, Default)]
+pub struct Stopping {
+    token: CancellationToken,
+    tasks: tokio_util::task::TaskTracker,
+}
+
+impl Stopping {
+    /// Runs `work` until it ends or the server stops (its token, cancelled then, is given).
+    pub fn spawn<F>(&self, work: impl FnOnce(CancellationToken) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(work(self.token.clone()));
+    }
+
+    /// Cancels the runs going on and waits, at most `within`, until each has recorded its end.
+    /// Whether they all did.
+    pub async fn stop(&self, within: std::time::Duration) -> bool {
+        self.token.cancel();
+        self.tasks.close();
+        tokio::time::timeout(within, self.tasks.wait()).await.is_ok()
     }
 }
 
@@ -88,9 +126,15 @@ impl PipelineHost for Runs {
                 going.insert(id, (settings.cancel.clone(), settings.progress.clone()));
             }
             let this = self.clone();
-            tokio::spawn(async move {
+            self.stopping.tasks.spawn(async move {
                 let mcms = this.mcms();
-                let outcome = pipeline::run(&run.text, &run.params, &settings, &mcms).await;
+                let outcome = match pipeline::run(&run.text, &run.params, &settings, &mcms).await {
+                    Err(RunError::Cancelled) if this.stopping.token.is_cancelled() => Err(RunError::Step {
+                        step: String::new(),
+                        reason: "the server stopped during the run; nothing was written".into(),
+                    }),
+                    outcome => outcome,
+                };
                 if let Err(e) = record_end(&this.db, id, &outcome).await {
                     tracing::error!(run = id, error = %e, "a pipeline run's end could not be recorded");
                 }

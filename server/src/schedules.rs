@@ -68,6 +68,8 @@ pub struct Scheduler {
     /// Folder and SQLite connections' paths are inside it.
     pub data_dir: PathBuf,
     pub secrets: pipeline::Secrets,
+    /// Where the runs execute: here, or on a Ballista cluster.
+    pub engine: pipeline::Engine,
 }
 
 impl Scheduler {
@@ -153,6 +155,7 @@ impl Scheduler {
             // lets the next instance to start run it again.
             cancel: stop.child_token(),
             progress: Default::default(),
+            engine: self.engine.clone(),
         };
         let mcms = McmsData { db: self.db.clone(), settings: self.costs, today };
         let start = Start {

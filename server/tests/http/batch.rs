@@ -296,6 +296,7 @@ async fn the_ledger_source_gives_the_export_as_typed_columns() {
             mode: pipeline::Mode::Run,
             cancel: Default::default(),
             progress: Default::default(),
+            engine: pipeline::Engine::Embedded,
         };
         let file = format!(
             "version: 1\nconnections:\n  out: {{ kind: folder, path: . }}\nsteps:\n  \

@@ -254,6 +254,20 @@ steps:
         "step `known`: column `game` has 1 value(s) outside those accepted, for example `SKYFALL`; nothing was written";
     assert!(text(&out.stderr).contains(expected), "{}", text(&out.stderr));
     assert!(!dir.join("data/out/day=2026-12-01").exists());
+
+    // This build has no Ballista (the `ballista` feature): an engine naming a cluster is refused
+    // before anything runs, saying how to get one; a misspelt engine is named.
+    let out = mcms(&["pipeline", "run", "p.yaml", "--pipeline-engine", "df://scheduler:50050"], &dir, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("built without Ballista"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--features ballista"), "{}", text(&out.stderr));
+    let out = mcms(&["pipeline", "run", "p.yaml", "--pipeline-engine", "spark://x"], &dir, "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("names no engine"), "{}", text(&out.stderr));
+    std::fs::remove_file(dir.join("data/in/b.csv")).unwrap();
+    let out =
+        mcms(&["pipeline", "run", "p.yaml", "--pipeline-engine", "embedded", "--param", "day=2026-11-29"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -139,6 +139,36 @@ async fn a_page_run_is_watched_step_by_step_and_cancel_stops_it_writing_nothing(
     }
 }
 
+#[tokio::test]
+async fn stopping_the_server_cancels_its_page_runs_and_records_why_before_it_ends() {
+    let dir = std::env::temp_dir().join(format!("mcms-page-runs-stop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("scratch.db"), "").unwrap();
+    let stopping = server::runs::Stopping::default();
+    let config = WebConfig { data_dir: dir.clone(), stopping: stopping.clone(), ..WebConfig::default() };
+    let apps = TestApp::each_with(config).await;
+    // A long run on each database, both seen running, then the stop (one server's, both apps').
+    let mut going = Vec::new();
+    for app in &apps {
+        let (mut b, builder) = app.signed_in("builder@mcms.test", Role::Builder).await;
+        app.t.db.save_pipeline("slow", SLOW, "a", Base::New, "", builder.id).await.unwrap();
+        let id: i64 = b.call("/api/pipelines/run", &[("name", "slow")]).await.body.parse().unwrap();
+        wait_for(&mut b, id, |v| v["live"].as_array().is_some_and(|l| !l.is_empty())).await;
+        going.push((b, id));
+    }
+    assert!(stopping.stop(std::time::Duration::from_secs(30)).await, "every run recorded its end");
+    for (app, (mut b, id)) in apps.iter().zip(going) {
+        let ended = run_view(&mut b, id).await;
+        assert_eq!(ended["run"]["state"], "failed", "{}: {ended}", app.backend());
+        assert_eq!(ended["run"]["reason"], "the server stopped during the run; nothing was written");
+    }
+    assert!(!dir.join("out").exists(), "nothing written");
+    for app in apps {
+        app.finish().await;
+    }
+}
+
 /// Saves `text` as `weekly`, from version `base` ("": a new pipeline), as the editor posts it.
 async fn save(b: &mut crate::common::Browser, base: &str, text: String) -> crate::common::Reply {
     let mut form = vec![("name", "weekly"), ("text", text.as_str())];

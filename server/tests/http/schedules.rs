@@ -34,6 +34,7 @@ fn scheduler(app: &TestApp, dir: &std::path::Path, instance: &str) -> Scheduler 
         costs: Default::default(),
         data_dir: dir.to_owned(),
         secrets: Default::default(),
+        engine: Default::default(),
     }
 }
 
