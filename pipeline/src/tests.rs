@@ -241,6 +241,64 @@ steps:
     assert_eq!(f.entries(""), ["in"]);
 }
 
+/// Output partitioned by columns: a folder per value (Hive's `KEY=VALUE`, the empty value as
+/// `__HIVE_DEFAULT_PARTITION__`), one file in each, every row once; a value that cannot name a
+/// folder refuses the run and nothing is published.
+#[tokio::test]
+async fn partitioned_output_has_a_folder_per_value_and_refuses_values_that_are_not_folder_names() {
+    let f = Folder::new("partitioned");
+    let mut csv = String::from("day,game,channel,amount\n");
+    for i in 0..30_000 {
+        let game = ["STARFALL", "MOONRISE", ""][i % 3];
+        csv.push_str(&format!("2026-11-{:02},{game},{},{}\n", 1 + i % 2, ["GOOGLE_ADS", "META_ADS"][i % 2], i));
+    }
+    f.write("in/agency.csv", &csv);
+    let text = |format: &str| {
+        format!(
+            r#"version: 1
+connections:
+  files: {{ kind: folder, path: . }}
+steps:
+  - name: agency
+    source: {{ files: {{ connection: files, glob: "in/*.csv", format: csv }} }}
+  - name: store
+    sink: {{ files: {{ input: agency, connection: files, path: out, format: {format}, partition_by: [game, day] }} }}
+"#
+        )
+    };
+    let run = run(&text("parquet"), &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
+    assert_eq!(run.steps[1].rows, 30_000);
+    assert_eq!(f.entries("out"), ["game=MOONRISE", "game=STARFALL", "game=__HIVE_DEFAULT_PARTITION__"]);
+    assert_eq!(f.entries("out/game=STARFALL"), ["day=2026-11-01", "day=2026-11-02"]);
+    assert_eq!(f.entries("out/game=STARFALL/day=2026-11-01"), ["part-0.parquet"]);
+    // Each folder holds its rows only, without the columns its name gives.
+    let rows = read_back(
+        &f.0.join("out/game=MOONRISE/day=2026-11-02"),
+        "SELECT count(*), min(channel), max(channel), sum(amount % 3) FROM out",
+    )
+    .await;
+    assert_eq!(rows, ["5000 META_ADS META_ADS 5000"]);
+    let all = read_back(&f.0.join("out"), "SELECT count(*), sum(amount) FROM out").await;
+    assert_eq!(all, [format!("30000 {}", (0..30_000u64).sum::<u64>())]);
+
+    // CSV the same way; then a value with a slash: refused at the sink, the earlier output kept.
+    run_ok(&f, &text("csv")).await;
+    assert_eq!(f.entries("out/game=MOONRISE/day=2026-11-01"), ["part-0.csv"]);
+    f.write("in/agency.csv", &csv.replace(",MOONRISE,", ",MOON/RISE,"));
+    let error = super::run(&text("csv"), &BTreeMap::new(), &f.settings(), &Outside).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "step `store`: the column `game` has the value `MOON/RISE`, which cannot name a folder of the output \
+         (partition_by): change the value or partition by another column"
+    );
+    assert_eq!(f.entries("out/game=MOONRISE/day=2026-11-01"), ["part-0.csv"], "the last output stays");
+    assert_eq!(f.entries(""), ["in", "out"], "nothing temporary left");
+}
+
+async fn run_ok(f: &Folder, text: &str) {
+    run(text, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
+}
+
 #[cfg(feature = "ballista")]
 mod ballista;
 mod buckets;
