@@ -713,15 +713,19 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
     domain::net::parse_entry(text).map_err(|e| e.to_string())
 }
 
-/// mimalloc, not glibc's malloc: pipelines allocate and free columns in blocks of megabytes,
-/// which glibc (its mmap threshold fixed at 1 MiB here until session 13, so that argon2's 19 MiB
-/// per password check went back to the system) mapped and unmapped each time; mimalloc reuses
-/// them and still returns freed memory to the system. The CSV → Parquet benchmark's `clean`
-/// went from 0.21–0.34 s to 0.14–0.17 s (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// glibc keeps large freed blocks (argon2's 19 MiB per password check) in per-thread arenas once
+/// its adaptive mmap threshold has risen, so resident memory only grows. A fixed threshold makes
+/// every block over 1 MiB its own mapping, returned to the system when freed.
+fn return_large_allocations_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; called once before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
 
 fn main() -> ExitCode {
+    return_large_allocations_to_the_system();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match runtime {
         Ok(runtime) => runtime.block_on(run()),
