@@ -216,7 +216,7 @@ async fn write(
 /// each batch's keys are compared in arrow's row format and the parts are written in parallel
 /// (measured in docs/benchmarks.md).
 async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: FileFormat) -> Result<(), WriteError> {
-    use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+    use datafusion::arrow::array::{RecordBatch, UInt32Array};
     use datafusion::arrow::compute::{cast, take_record_batch};
     use datafusion::arrow::datatypes::DataType;
     use datafusion::arrow::error::ArrowError;
@@ -229,12 +229,12 @@ async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: Fi
     let at: Vec<usize> = keys.iter().map(|k| schema.index_of(k)).collect::<Result<_, _>>().map_err(engine)?;
     let kept: Vec<usize> = (0..schema.fields().len()).filter(|i| !at.contains(i)).collect();
     let converter = RowConverter::new(vec![SortField::new(DataType::Utf8); keys.len()]).map_err(engine)?;
-    let (state, plan) = df.into_parts();
-    let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+    // The parts are written in the run's session (its object stores, its engine).
+    let ctx = datafusion::prelude::SessionContext::new_with_state(df.clone().into_parts().0);
     // Each part's folder and its rows, and where each part's keys (as rows) are.
     let mut parts: Vec<(String, Vec<RecordBatch>)> = Vec::new();
     let mut part_of: HashMap<OwnedRow, usize> = HashMap::new();
-    for batch in DataFrame::new(ctx.state(), plan).collect().await? {
+    for batch in df.collect().await? {
         let values: Vec<_> =
             at.iter().map(|&i| cast(batch.column(i), &DataType::Utf8)).collect::<Result<_, _>>().map_err(engine)?;
         let rows = converter.convert_columns(&values).map_err(engine)?;
@@ -244,34 +244,18 @@ async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: Fi
         }
         let batch = batch.project(&kept).map_err(engine)?;
         for (row, indices) in taken {
-            let part = match part_of.get(&row.owned()) {
+            let row = row.owned();
+            let part = match part_of.get(&row) {
                 Some(&part) => part,
                 None => {
                     parts.push((folder(keys, &values, indices[0] as usize)?, Vec::new()));
-                    part_of.insert(row.owned(), parts.len() - 1);
+                    part_of.insert(row, parts.len() - 1);
                     parts.len() - 1
                 }
             };
             parts[part].1.push(take_record_batch(&batch, &UInt32Array::from(indices)).map_err(engine)?);
         }
     }
-    /// `KEY=VALUE/…` of the row `r`.
-    fn folder(keys: &[String], values: &[datafusion::arrow::array::ArrayRef], r: usize) -> Result<String, WriteError> {
-        let mut path = Vec::new();
-        for (key, v) in keys.iter().zip(values) {
-            let v = v.as_string::<i32>();
-            let value = if v.is_null(r) || v.value(r).is_empty() { "__HIVE_DEFAULT_PARTITION__" } else { v.value(r) };
-            if value.contains(['/', '\\']) || value == "." || value == ".." {
-                return Err(WriteError::Value(format!(
-                    "the column `{key}` has the value `{value}`, which cannot name a folder of the output \
-                     (partition_by): change the value or partition by another column"
-                )));
-            }
-            path.push(format!("{key}={value}"));
-        }
-        Ok(path.join("/"))
-    }
-
     let schema = Arc::new(schema.project(&kept).map_err(engine)?);
     let extension = match format {
         FileFormat::Parquet => "parquet",
@@ -291,6 +275,24 @@ async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: Fi
         done.map_err(|e| WriteError::Engine(datafusion::error::DataFusionError::External(Box::new(e))))??;
     }
     Ok(())
+}
+
+/// `KEY=VALUE/…` of the row `r` of the keys' `values` (as text).
+fn folder(keys: &[String], values: &[datafusion::arrow::array::ArrayRef], r: usize) -> Result<String, WriteError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    let mut path = Vec::new();
+    for (key, v) in keys.iter().zip(values) {
+        let v = v.as_string::<i32>();
+        let value = if v.is_null(r) || v.value(r).is_empty() { "__HIVE_DEFAULT_PARTITION__" } else { v.value(r) };
+        if value.contains(['/', '\\']) || value == "." || value == ".." {
+            return Err(WriteError::Value(format!(
+                "the column `{key}` has the value `{value}`, which cannot name a folder of the output \
+                 (partition_by): change the value or partition by another column"
+            )));
+        }
+        path.push(format!("{key}={value}"));
+    }
+    Ok(path.join("/"))
 }
 
 /// A part's rows, taken a few hundred from each batch, joined into batches of up to 131,072 rows:

@@ -126,7 +126,7 @@ impl PipelineHost for Runs {
                 going.insert(id, (settings.cancel.clone(), settings.progress.clone()));
             }
             let this = self.clone();
-            self.stopping.tasks.spawn(async move {
+            self.stopping.spawn(|_| async move {
                 let mcms = this.mcms();
                 let outcome = match pipeline::run(&run.text, &run.params, &settings, &mcms).await {
                     Err(RunError::Cancelled) if this.stopping.token.is_cancelled() => Err(RunError::Step {

@@ -85,13 +85,19 @@ async fn wait_for(b: &mut crate::common::Browser, id: i64, done: impl Fn(&Value)
     panic!("run {id} never got there: {}", run_view(b, id).await);
 }
 
-#[tokio::test]
-async fn a_page_run_is_watched_step_by_step_and_cancel_stops_it_writing_nothing() {
-    let dir = std::env::temp_dir().join(format!("mcms-page-runs-{}", std::process::id()));
+/// An empty data folder of the test's own, with the empty SQLite database `SLOW` reads.
+fn data_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcms-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     // An empty file is an empty SQLite database.
     std::fs::write(dir.join("scratch.db"), "").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_page_run_is_watched_step_by_step_and_cancel_stops_it_writing_nothing() {
+    let dir = data_dir("page-runs");
     for app in TestApp::each_with(WebConfig { data_dir: dir.clone(), ..WebConfig::default() }).await {
         let (mut b, builder) = app.signed_in("builder@mcms.test", Role::Builder).await;
         let db = &app.t.db;
@@ -141,10 +147,7 @@ async fn a_page_run_is_watched_step_by_step_and_cancel_stops_it_writing_nothing(
 
 #[tokio::test]
 async fn stopping_the_server_cancels_its_page_runs_and_records_why_before_it_ends() {
-    let dir = std::env::temp_dir().join(format!("mcms-page-runs-stop-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("scratch.db"), "").unwrap();
+    let dir = data_dir("page-runs-stop");
     let stopping = server::runs::Stopping::default();
     let config = WebConfig { data_dir: dir.clone(), stopping: stopping.clone(), ..WebConfig::default() };
     let apps = TestApp::each_with(config).await;
