@@ -871,13 +871,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     tokio::spawn(clean_up_hourly(db.clone()));
-    // Runs a stopped server left recorded as running are ended: on SQLite (one server) all of
-    // them; on PostgreSQL those older than a schedule's lease (another instance may run the rest).
-    let stranded = match db {
-        Db::Sqlite(_) => time::OffsetDateTime::now_utc(),
-        Db::Postgres(_) => time::OffsetDateTime::now_utc() - server::schedules::LEASE,
-    };
-    match db.abandon_pipeline_runs(stranded).await {
+    // Runs a stopped server left recorded as running are ended: those that have not beaten for
+    // a while (a run going on, here or on another instance or in `mcms pipeline run`, beats every
+    // second). The scheduler looks again every 30 seconds.
+    match db.abandon_pipeline_runs(time::OffsetDateTime::now_utc() - server::pipelines::SILENT).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(runs = n, "pipeline runs left running by a stopped server are recorded as failed"),
         Err(e) => tracing::warn!(error = %e, "could not end the runs a stopped server left running"),

@@ -107,9 +107,61 @@ pub async fn run_recorded(
     mcms: &dyn pipeline::Mcms,
 ) -> Result<Recorded, store::StoreError> {
     let id = record_start(db, start, given, settings.today).await?;
-    let outcome = pipeline::run(start.text, given, settings, mcms).await;
+    let outcome = run_watched(db, id, start.text, given, settings, mcms).await;
     record_end(db, id, &outcome).await?;
     Ok(Recorded { id, outcome })
+}
+
+/// How often a run going on records how far it is and looks whether it was asked to stop.
+pub const BEAT: std::time::Duration = std::time::Duration::from_secs(1);
+/// A run recorded as running that has not beaten for this long is taken as abandoned: the
+/// server running it stopped without recording its end.
+pub const SILENT: time::Duration = time::Duration::minutes(2);
+
+/// Runs the pipeline of the recorded run `id`, beating every [`BEAT`] meanwhile: the steps so far
+/// are recorded for every instance to show, and a cancel asked on any instance (or the run ended
+/// by another as abandoned) cancels it here. The beats run in a task of their own, so a slow
+/// database never holds up the run.
+pub async fn run_watched(
+    db: &Db,
+    id: i64,
+    text: &str,
+    given: &BTreeMap<String, String>,
+    settings: &pipeline::Settings,
+    mcms: &dyn pipeline::Mcms,
+) -> Result<pipeline::Run, RunError> {
+    let beats = tokio::spawn(beat(db.clone(), id, settings.progress.clone(), settings.cancel.clone()));
+    let outcome = pipeline::run(text, given, settings, mcms).await;
+    beats.abort();
+    outcome
+}
+
+async fn beat(db: Db, id: i64, progress: pipeline::Progress, cancel: pipeline::CancellationToken) {
+    use store::pipelines::Beat;
+    let mut every = tokio::time::interval(BEAT);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match db.beat_pipeline_run(id, &progress_json(&progress.snapshot())).await {
+            Ok(Beat::Going) => {}
+            Ok(Beat::CancelAsked) => cancel.cancel(),
+            Ok(Beat::Ended) => {
+                tracing::warn!(run = id, "a pipeline run was ended elsewhere as abandoned: it stops, writing nothing");
+                cancel.cancel();
+            }
+            Err(e) => tracing::warn!(run = id, error = %e, "a pipeline run's progress could not be recorded"),
+        }
+    }
+}
+
+/// The steps of a run going on as the run page reads them (`LiveStep`).
+pub fn progress_json(steps: &[pipeline::Live]) -> String {
+    let steps: Vec<serde_json::Value> = steps
+        .iter()
+        .map(|s| serde_json::json!({ "name": s.name, "kind": s.kind, "rows": s.rows, "done": s.done }))
+        .collect();
+    serde_json::Value::Array(steps).to_string()
 }
 
 /// Records a run as started: the text's SHA-256, the version, each parameter's value.

@@ -1,9 +1,10 @@
 //! Pipelines for the pages: checked by planning every step, and run in the background on this
-//! instance, where the run page watches each step's rows and can cancel the run. The record of
-//! a run is in the database (every instance shows it); the live progress is on the instance
-//! that runs it.
+//! instance. The record of a run is in the database, with its progress as of its last beat
+//! (every second), so every instance shows it and a cancel asked on any instance reaches it
+//! (`pipelines::run_watched`); the instance running it shows its progress as it is and cancels
+//! it at once.
 
-use crate::pipelines::{McmsData, Start, record_end, record_start};
+use crate::pipelines::{McmsData, Start, record_end, record_start, run_watched};
 use app::state::{Answer, PipelineHost, RunStart};
 use pipeline::{CancellationToken, Progress, RunError};
 use std::collections::HashMap;
@@ -128,7 +129,7 @@ impl PipelineHost for Runs {
             let this = self.clone();
             self.stopping.spawn(|_| async move {
                 let mcms = this.mcms();
-                let outcome = match pipeline::run(&run.text, &run.params, &settings, &mcms).await {
+                let outcome = match run_watched(&this.db, id, &run.text, &run.params, &settings, &mcms).await {
                     Err(RunError::Cancelled) if this.stopping.token.is_cancelled() => Err(RunError::Step {
                         step: String::new(),
                         reason: "the server stopped during the run; nothing was written".into(),

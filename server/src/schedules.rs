@@ -17,8 +17,6 @@ use time::{OffsetDateTime, UtcOffset};
 
 /// How long a claim holds: a run still going after this may be taken over by another instance.
 const LEASE_SECS: i64 = 6 * 3600;
-/// The same, as a duration: a run recorded as running for longer is taken as stranded.
-pub const LEASE: time::Duration = time::Duration::seconds(LEASE_SECS);
 
 /// A five-field cron expression (`0 6 * * *`: 06:00 every day), read by croner (POSIX
 /// weekdays: 0 and 7 are Sunday), or why it is not one.
@@ -102,6 +100,11 @@ impl Scheduler {
         now: OffsetDateTime,
         stop: &tokio_util::sync::CancellationToken,
     ) -> Result<Vec<i64>, StoreError> {
+        // Runs whose server stopped before recording their end (they no longer beat) are ended.
+        let abandoned = self.db.abandon_pipeline_runs(now - crate::pipelines::SILENT).await?;
+        if abandoned > 0 {
+            tracing::warn!(runs = abandoned, "pipeline runs whose server stopped are recorded as failed");
+        }
         let at = now.unix_timestamp();
         let schedules = self.db.schedules().await?;
         let mut work: Vec<(&Schedule, i64)> = Vec::new();

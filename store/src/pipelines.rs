@@ -56,6 +56,24 @@ pub struct PipelineRun {
     /// JSON array: each step's name, kind, rows in and out, bytes, milliseconds and where it wrote.
     pub steps: String,
     pub version: Option<i32>,
+    /// While it runs: JSON array of the steps so far (name, kind, rows so far, done), as of
+    /// `beat_at`, the last time the instance running it said it was alive.
+    pub progress: Option<String>,
+    pub beat_at: Option<OffsetDateTime>,
+    /// When someone asked it to stop (the instance running it stops it at its next beat).
+    pub cancel_asked_at: Option<OffsetDateTime>,
+}
+
+/// What a running run's beat learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beat {
+    /// Go on.
+    Going,
+    /// Someone asked it to stop.
+    CancelAsked,
+    /// It is no longer recorded as running (another server ended it as abandoned): stop, and
+    /// write nothing.
+    Ended,
 }
 
 /// One saved text of a pipeline.
@@ -100,7 +118,7 @@ pub enum Saved {
 }
 
 const RUN_COLUMNS: &str = "id, pipeline, file_sha256, params, started_by, started_via, started_at, finished_at, \
-                           state, failed_step, reason, steps, version";
+                           state, failed_step, reason, steps, version, progress, beat_at, cancel_asked_at";
 const VERSION_COLUMNS: &str = "p.name, v.version, v.text, v.sha256, v.saved_by, v.saved_at, v.note";
 
 impl Db {
@@ -129,15 +147,41 @@ impl Db {
         Ok(())
     }
 
-    /// Ends, as failed, the runs still recorded as running that started before `started_before`:
-    /// runs whose server stopped (a crash, a kill) before it could record their end. Returns how
-    /// many.
-    pub async fn abandon_pipeline_runs(&self, started_before: OffsetDateTime) -> Result<u64> {
+    /// A running run's beat: records how far it is (`progress`, JSON) and that it is alive, and
+    /// answers whether someone asked it to stop or it was ended meanwhile.
+    pub async fn beat_pipeline_run(&self, id: i64, progress: &str) -> Result<Beat> {
+        let sql = "UPDATE pipeline_runs SET progress = $1, beat_at = $2 WHERE id = $3 AND state = 'running' \
+                   RETURNING cancel_asked_at";
+        let now = OffsetDateTime::now_utc();
+        let asked: Option<(Option<OffsetDateTime>,)> = on_db!(self, pool => sqlx::query_as(sql)
+            .bind(progress).bind(now).bind(id).fetch_optional(pool).await)?;
+        Ok(match asked {
+            None => Beat::Ended,
+            Some((None,)) => Beat::Going,
+            Some((Some(_),)) => Beat::CancelAsked,
+        })
+    }
+
+    /// Asks a running run to stop, on whichever instance runs it; false if it is not running.
+    /// The first ask is kept.
+    pub async fn ask_to_cancel_pipeline_run(&self, id: i64, by: i64) -> Result<bool> {
+        let sql = "UPDATE pipeline_runs SET cancel_asked_at = COALESCE(cancel_asked_at, $1), \
+                   cancel_asked_by = COALESCE(cancel_asked_by, $2) WHERE id = $3 AND state = 'running'";
+        let now = OffsetDateTime::now_utc();
+        let asked = on_db!(self, pool => sqlx::query(sql).bind(now).bind(by).bind(id).execute(pool).await
+            .map(|r| r.rows_affected()))?;
+        Ok(asked > 0)
+    }
+
+    /// Ends, as failed, the runs still recorded as running whose last sign of life (their last
+    /// beat, else their start) is before `silent_since`: runs whose server stopped (a crash, a
+    /// kill) before it could record their end. Returns how many.
+    pub async fn abandon_pipeline_runs(&self, silent_since: OffsetDateTime) -> Result<u64> {
         let sql = "UPDATE pipeline_runs SET finished_at = $1, state = 'failed', \
                    reason = 'the server stopped before the run ended; nothing it wrote was published' \
-                   WHERE state = 'running' AND started_at < $2";
+                   WHERE state = 'running' AND COALESCE(beat_at, started_at) < $2";
         let now = OffsetDateTime::now_utc();
-        let done = on_db!(self, pool => sqlx::query(sql).bind(now).bind(started_before).execute(pool).await
+        let done = on_db!(self, pool => sqlx::query(sql).bind(now).bind(silent_since).execute(pool).await
             .map(|r| r.rows_affected()))?;
         Ok(done)
     }
@@ -298,6 +342,62 @@ mod tests {
             assert_eq!(run.state, "failed");
             assert!(run.reason.unwrap().starts_with("the server stopped before the run ended"));
             assert_eq!(db.pipeline_run(second).await.unwrap().unwrap().state, "succeeded");
+            t.finish().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_running_run_beats_is_asked_to_cancel_from_anywhere_and_is_ended_only_when_silent() {
+        for t in TestDb::each().await {
+            let db = &t.db;
+            let asker = db
+                .create_user(
+                    &domain::Email::parse("asker@mcms.example").unwrap(),
+                    &domain::PersonName::parse("Run Asker").unwrap(),
+                    domain::Role::Builder,
+                    &domain::NewPassword::parse("a long enough password").unwrap(),
+                )
+                .await
+                .unwrap()
+                .id;
+            let new = NewRun {
+                pipeline: "agency-csv",
+                file_sha256: "cd34",
+                params: "{}",
+                started_by: None,
+                via: StartedVia::Page,
+                version: Some(1),
+            };
+            let id = db.start_pipeline_run(&new).await.unwrap();
+            let fresh = db.pipeline_run(id).await.unwrap().unwrap();
+            assert_eq!((fresh.progress, fresh.beat_at, fresh.cancel_asked_at), (None, None, None));
+
+            let progress = r#"[{"name":"sheets","kind":"source","rows":1200,"done":false}]"#;
+            assert_eq!(db.beat_pipeline_run(id, progress).await.unwrap(), Beat::Going, "{}", db.backend());
+            let beating = db.pipeline_run(id).await.unwrap().unwrap();
+            assert_eq!(beating.progress.as_deref(), Some(progress));
+            let beat = beating.beat_at.expect("the beat's time");
+            // Silent since before its beat: alive, not ended.
+            assert_eq!(db.abandon_pipeline_runs(beat - time::Duration::seconds(1)).await.unwrap(), 0);
+
+            assert!(db.ask_to_cancel_pipeline_run(id, asker).await.unwrap());
+            let asked = db.pipeline_run(id).await.unwrap().unwrap().cancel_asked_at.expect("asked");
+            assert!(db.ask_to_cancel_pipeline_run(id, asker).await.unwrap(), "asking again is no error");
+            assert_eq!(db.pipeline_run(id).await.unwrap().unwrap().cancel_asked_at, Some(asked), "the first ask kept");
+            assert_eq!(db.beat_pipeline_run(id, progress).await.unwrap(), Beat::CancelAsked);
+
+            db.finish_pipeline_run(id, "[]", Some(("", "the run was cancelled"))).await.unwrap();
+            assert_eq!(db.beat_pipeline_run(id, progress).await.unwrap(), Beat::Ended);
+            assert!(!db.ask_to_cancel_pipeline_run(id, asker).await.unwrap(), "an ended run is not asked");
+
+            // A run whose beats stopped is ended by whoever looks later; the ender's run, which
+            // beats on, then learns it was ended.
+            let silent = db.start_pipeline_run(&new).await.unwrap();
+            db.beat_pipeline_run(silent, "[]").await.unwrap();
+            let later = OffsetDateTime::now_utc() + time::Duration::seconds(1);
+            assert_eq!(db.abandon_pipeline_runs(later).await.unwrap(), 1, "{}", db.backend());
+            assert_eq!(db.pipeline_run(silent).await.unwrap().unwrap().state, "failed");
+            assert_eq!(db.beat_pipeline_run(silent, "[]").await.unwrap(), Beat::Ended);
             t.finish().await;
         }
     }

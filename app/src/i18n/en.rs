@@ -218,7 +218,6 @@ pub const TEXTS: Texts = Texts {
             "Someone saved a newer version while you edited. Your text is kept below: compare it with the newest version (Versions), then save again.",
         ),
         ("pipeline.not_running", "This run has already ended."),
-        ("pipeline.elsewhere", "This run goes on on another server instance: cancel it there, or wait for it to end."),
         (
             "pipeline.cron",
             "Not a cron expression: give five fields, minute hour day-of-month month day-of-week (0 6 * * *).",
@@ -619,6 +618,7 @@ const PIPELINES: PipelineTexts = PipelineTexts {
     bytes: "Bytes",
     cancel_button: "Cancel the run",
     cancel_sent: "Cancelling: the run stops and removes what it wrote.",
+    cancel_asked: "Cancel asked: the server running it stops it within seconds and removes what it wrote.",
     check_button: "Check now",
     checking_sql: "Checking the SQL on the server…",
     cron: "Cron expression",
@@ -660,6 +660,11 @@ const PIPELINES: PipelineTexts = PipelineTexts {
     run_title: "Run now",
     running: "Running",
     running_note: "This page reloads every two seconds while the run goes on.",
+    quiet_since: |at| {
+        format!(
+            "No word from the server running this run since {at}. If it stopped, the run is recorded as failed within two minutes."
+        )
+    },
     save_button: "Save as a new version",
     saved: "Saved",
     schedule: "Schedule",

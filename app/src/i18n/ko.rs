@@ -218,10 +218,6 @@ pub const TEXTS: Texts = Texts {
             "편집하는 동안 다른 사람이 새 버전을 저장했습니다. 작성한 내용은 아래에 남아 있습니다. 최신 버전(버전 메뉴)과 비교한 뒤 다시 저장하세요.",
         ),
         ("pipeline.not_running", "이 실행은 이미 끝났습니다."),
-        (
-            "pipeline.elsewhere",
-            "이 실행은 다른 서버 인스턴스에서 진행 중입니다. 그곳에서 취소하거나 끝날 때까지 기다리세요.",
-        ),
         ("pipeline.cron", "크론 식이 아닙니다. 분 시 일 월 요일 다섯 필드로 적으세요 (0 6 * * *)."),
         ("pipeline.retries", "재시도 횟수는 0에서 10 사이의 정수입니다."),
         (
@@ -602,6 +598,7 @@ const PIPELINES: PipelineTexts = PipelineTexts {
     bytes: "바이트",
     cancel_button: "실행 취소",
     cancel_sent: "취소 중: 실행을 멈추고 쓴 내용을 지웁니다.",
+    cancel_asked: "취소를 요청했습니다. 실행 중인 서버가 몇 초 안에 멈추고 쓴 내용을 지웁니다.",
     check_button: "지금 검사",
     checking_sql: "서버에서 SQL을 검사하는 중…",
     cron: "크론 식",
@@ -643,6 +640,9 @@ const PIPELINES: PipelineTexts = PipelineTexts {
     run_title: "지금 실행",
     running: "실행 중",
     running_note: "실행 중에는 이 페이지가 2초마다 새로 고쳐집니다.",
+    quiet_since: |at| {
+        format!("{at} 이후 이 실행을 맡은 서버에서 소식이 없습니다. 서버가 멈췄다면 2분 안에 실패로 기록됩니다.")
+    },
     save_button: "새 버전으로 저장",
     saved: "저장",
     schedule: "예약",

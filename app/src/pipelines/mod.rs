@@ -130,9 +130,14 @@ pub struct RunView {
     pub run: RunLine,
     pub params: Vec<(String, String)>,
     pub steps: Vec<StepLine>,
-    /// While it runs on the instance that answers: each step so far.
+    /// While it runs: each step so far (as it is on the instance running it, else as of its
+    /// last beat).
     pub live: Option<Vec<LiveStep>>,
     pub can_cancel: bool,
+    /// Someone asked it to stop; it stops at the next beat of the instance running it.
+    pub cancel_asked: bool,
+    /// While it runs: when the instance running it was last heard from, if that is a while ago.
+    pub quiet_since: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -477,11 +482,21 @@ pub async fn get_run(id: i64) -> Result<RunView, AppError> {
     let params: BTreeMap<String, String> = serde_json::from_str(&run.params).unwrap_or_default();
     let steps: Vec<StepLine> = serde_json::from_str(&run.steps).unwrap_or_default();
     let running = run.state == "running";
-    let live = running.then(|| caller.state.pipelines.progress(id)).flatten().map(|steps| {
+    let here = running.then(|| caller.state.pipelines.progress(id)).flatten().map(|steps| {
         steps.into_iter().map(|(name, kind, rows, done)| LiveStep { name, kind: kind.to_owned(), rows, done }).collect()
     });
+    let live = match here {
+        Some(steps) => Some(steps),
+        None if running => run.progress.as_deref().and_then(|p| serde_json::from_str(p).ok()),
+        None => None,
+    };
+    // A beat comes every second: a few missed say the instance is busy or gone.
+    let heard = run.beat_at.unwrap_or(run.started_at);
+    let quiet = running && time::OffsetDateTime::now_utc() - heard > time::Duration::seconds(10);
     Ok(RunView {
-        can_cancel: running && caller.user()?.role.includes(Role::Builder),
+        can_cancel: running && run.cancel_asked_at.is_none() && caller.user()?.role.includes(Role::Builder),
+        cancel_asked: running && run.cancel_asked_at.is_some(),
+        quiet_since: quiet.then(|| when(heard)),
         run: run_line(run, &names),
         params: params.into_iter().collect(),
         steps,
@@ -489,17 +504,18 @@ pub async fn get_run(id: i64) -> Result<RunView, AppError> {
     })
 }
 
-/// Asks a run going on to stop: what it wrote so far is removed and it is recorded as cancelled.
+/// Asks a run going on to stop, on whichever instance runs it: what it wrote so far is removed
+/// and it is recorded as cancelled. The ask is recorded (who, when); a run on this instance is
+/// cancelled at once, one elsewhere at its next beat.
 #[server(endpoint = "pipelines/run/cancel", output = crate::codec::Json)]
 pub async fn cancel_run(id: i64) -> Result<(), AppError> {
     let caller = authorize(Access::AtLeast(Role::Builder)).await?;
-    let run = caller.state.db.pipeline_run(id).await?.ok_or(AppError::NotFound)?;
-    if run.state != "running" {
+    let db = &caller.state.db;
+    db.pipeline_run(id).await?.ok_or(AppError::NotFound)?;
+    if !db.ask_to_cancel_pipeline_run(id, caller.user()?.id).await? {
         return Err(AppError::Conflict { code: "pipeline.not_running".into() });
     }
-    if !caller.state.pipelines.cancel(id) {
-        return Err(AppError::Conflict { code: "pipeline.elsewhere".into() });
-    }
+    caller.state.pipelines.cancel(id);
     Ok(())
 }
 

@@ -434,6 +434,8 @@ fn RunView(view: RunView, cancel: ServerAction<CancelRun>) -> impl IntoView {
         </header>
         {failure}
         {running.then(|| view! { <p class="muted" role="status">{tp.running_note}</p> })}
+        {view.quiet_since.map(|at| view! { <p class="alert alert-warning" role="status">{(tp.quiet_since)(&at)}</p> })}
+        {view.cancel_asked.then(|| view! { <p class="alert alert-info" role="status">{tp.cancel_asked}</p> })}
         {live}
         {view.can_cancel.then(|| view! {
             <ActionForm action=cancel>

@@ -146,6 +146,44 @@ async fn a_page_run_is_watched_step_by_step_and_cancel_stops_it_writing_nothing(
 }
 
 #[tokio::test]
+async fn another_instance_sees_a_page_run_going_on_and_its_cancel_stops_it() {
+    let dir = data_dir("page-runs-elsewhere");
+    let config = WebConfig { data_dir: dir.clone(), ..WebConfig::default() };
+    for app in TestApp::each_with(config.clone()).await {
+        // A second instance on the same database, with its own runs going on (none).
+        let other = server::router(app.t.db.clone(), &config);
+        let (mut here, builder) = app.signed_in("builder@mcms.test", Role::Builder).await;
+        app.t.db.save_pipeline("slow", SLOW, "a", Base::New, "", builder.id).await.unwrap();
+        let id: i64 = here.call("/api/pipelines/run", &[("name", "slow")]).await.body.parse().unwrap();
+        let mut there = here.clone();
+        there.use_router(other);
+
+        // The other instance shows the steps as of the run's last beat.
+        let seen = wait_for(&mut there, id, |v| v["live"].as_array().is_some_and(|l| !l.is_empty())).await;
+        assert_eq!(seen["run"]["state"], "running", "{}", app.backend());
+        assert_eq!((seen["live"][0]["name"].as_str(), seen["live"][0]["done"].as_bool()), (Some("slow"), Some(false)));
+        assert_eq!((seen["can_cancel"].as_bool(), seen["cancel_asked"].as_bool()), (Some(true), Some(false)));
+        assert_eq!(seen["quiet_since"], Value::Null, "it beats");
+
+        // Cancelled there: asked in the database, seen by the instance running it at its next beat.
+        let r = there.call("/api/pipelines/run/cancel", &[("id", &id.to_string())]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", app.backend(), r.body);
+        let asked = run_view(&mut here, id).await;
+        if asked["run"]["state"] == "running" {
+            assert_eq!((asked["cancel_asked"].as_bool(), asked["can_cancel"].as_bool()), (Some(true), Some(false)));
+        }
+        let ended = wait_for(&mut there, id, |v| v["run"]["state"] != "running").await;
+        assert_eq!(ended["run"]["state"], "failed", "{}: {ended}", app.backend());
+        assert_eq!(ended["run"]["reason"], "the run was cancelled");
+        assert_eq!((ended["live"].clone(), ended["cancel_asked"].as_bool()), (Value::Null, Some(false)));
+        assert!(!dir.join("out").exists(), "{}: nothing written", app.backend());
+        let again = there.call("/api/pipelines/run/cancel", &[("id", &id.to_string())]).await;
+        assert_eq!((again.status, again.body.contains("pipeline.not_running")), (StatusCode::CONFLICT, true));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn stopping_the_server_cancels_its_page_runs_and_records_why_before_it_ends() {
     let dir = data_dir("page-runs-stop");
     let stopping = server::runs::Stopping::default();
