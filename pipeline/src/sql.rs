@@ -186,18 +186,41 @@ pub(crate) async fn clean(
 /// The first row of each key, in the order the rows come (each partition in order, the
 /// partitions one after another: for one file, its order). Each batch's keys are hashed at once
 /// (DataFusion's `create_hashes`, as its joins do); a row is compared with earlier rows only when
-/// their hashes meet, so no key is copied out of its batch. Measured against the SQL it replaced
-/// (row numbers, then the smallest per key: two hash passes) in docs/benchmarks.md.
+/// their hashes meet, so no key is copied out of its batch. The keys are shared among the
+/// session's threads by their hash (a key's rows all meet in one thread, in order), which each
+/// pass over every batch looking at their own rows only. Measured against the SQL it replaced (row
+/// numbers, then the smallest per key: two hash passes) and against one thread in
+/// docs/benchmarks.md.
 async fn first_per_key(ctx: &SessionContext, df: DataFrame, keys: &[String]) -> datafusion::error::Result<DataFrame> {
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let partitions = df.collect_partitioned().await?;
+    let columns: Vec<usize> = keys.iter().map(|k| schema.index_of(k)).collect::<Result<_, _>>()?;
+    let threads = ctx.state().config().target_partitions().clamp(1, 64);
+    // As many partitions as came in, for the steps after to read in parallel.
+    let n = partitions.len().max(1);
+    let batches: Vec<_> = partitions.into_iter().flatten().collect();
+    let kept = tokio::task::spawn_blocking(move || keep_first(&batches, &columns, threads))
+        .await
+        .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))??;
+    let mut out = vec![Vec::new(); n];
+    for (i, batch) in kept.into_iter().enumerate() {
+        out[i % n].push(batch);
+    }
+    let table = datafusion::datasource::MemTable::try_new(schema, out)?;
+    ctx.read_table(std::sync::Arc::new(table))
+}
+
+/// `batches` without the rows whose key (the `columns`) an earlier row had, on `threads` threads.
+fn keep_first(
+    batches: &[datafusion::arrow::array::RecordBatch],
+    columns: &[usize],
+    threads: usize,
+) -> datafusion::error::Result<Vec<datafusion::arrow::array::RecordBatch>> {
     use datafusion::arrow::array::{ArrayRef, BooleanArray, BooleanBufferBuilder, make_comparator};
     use datafusion::arrow::compute::{SortOptions, filter_record_batch};
     use datafusion::common::hash_utils::{RandomState, create_hashes};
     use std::collections::HashMap;
 
-    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-    let partitions = df.collect_partitioned().await?;
-    let batches: Vec<_> = partitions.iter().flatten().collect();
-    let columns: Vec<usize> = keys.iter().map(|k| schema.index_of(k)).collect::<Result<_, _>>()?;
     let key_columns = |b: usize| -> Vec<ArrayRef> { columns.iter().map(|&c| batches[b].column(c).clone()).collect() };
     let same_key = |a: (usize, usize), b: (usize, usize)| -> datafusion::error::Result<bool> {
         for (x, y) in key_columns(a.0).iter().zip(key_columns(b.0).iter()) {
@@ -216,52 +239,101 @@ async fn first_per_key(ctx: &SessionContext, df: DataFrame, keys: &[String]) -> 
         Ok(true)
     };
     let state = RandomState::with_seed(0x4d43_4d53);
-    // Hash → the first row with it; rows whose hash met an earlier different key, by hash.
-    let mut first: HashMap<u64, (usize, usize), PassThrough> = HashMap::with_hasher(PassThrough);
-    let mut more: HashMap<u64, Vec<(usize, usize)>, PassThrough> = HashMap::with_hasher(PassThrough);
-    let mut hashes = Vec::new();
-    let mut kept = Vec::with_capacity(batches.len());
-    for (b, batch) in batches.iter().enumerate() {
-        let rows = batch.num_rows();
-        hashes.clear();
-        hashes.resize(rows, 0);
+    let hashes = in_parallel(threads, batches.len(), |b| {
+        let mut hashes = vec![0; batches[b].num_rows()];
         create_hashes(key_columns(b), &state, &mut hashes)?;
-        first.reserve(rows);
-        let mut keep = BooleanBufferBuilder::new(rows);
-        for (r, &h) in hashes.iter().enumerate() {
-            let new = match first.get(&h) {
-                None => {
-                    first.insert(h, (b, r));
-                    true
+        Ok(hashes)
+    })?;
+    // A thread's keys: those whose hash has its number (a bit the hash map's buckets hardly use).
+    let thread_of = |h: u64| (h >> 40) as usize % threads;
+    let total: usize = hashes.iter().map(Vec::len).sum();
+    // Each thread's rows that repeat an earlier row's key, in order.
+    let repeats = in_parallel(threads, threads, |thread| {
+        // Hash → the first row with it; rows whose hash met an earlier different key, by hash.
+        let mut first: HashMap<u64, (usize, usize), PassThrough> =
+            HashMap::with_capacity_and_hasher(total / threads + 1, PassThrough);
+        let mut more: HashMap<u64, Vec<(usize, usize)>, PassThrough> = HashMap::with_hasher(PassThrough);
+        let mut repeats = Vec::new();
+        for (b, hashes) in hashes.iter().enumerate() {
+            for (r, &h) in hashes.iter().enumerate() {
+                if thread_of(h) != thread {
+                    continue;
                 }
-                Some(&earlier) if same_key(earlier, (b, r))? => false,
-                Some(_) => {
-                    let others = more.entry(h).or_default();
-                    let mut seen = false;
-                    for &o in others.iter() {
-                        if same_key(o, (b, r))? {
-                            seen = true;
-                            break;
+                let new = match first.get(&h) {
+                    None => {
+                        first.insert(h, (b, r));
+                        true
+                    }
+                    Some(&earlier) if same_key(earlier, (b, r))? => false,
+                    Some(_) => {
+                        let others = more.entry(h).or_default();
+                        let mut seen = false;
+                        for &o in others.iter() {
+                            if same_key(o, (b, r))? {
+                                seen = true;
+                                break;
+                            }
                         }
+                        if !seen {
+                            others.push((b, r));
+                        }
+                        !seen
                     }
-                    if !seen {
-                        others.push((b, r));
-                    }
-                    !seen
+                };
+                if !new {
+                    repeats.push((b, r));
                 }
-            };
-            keep.append(new);
+            }
         }
-        kept.push(filter_record_batch(batch, &BooleanArray::new(keep.finish(), None))?);
+        Ok(repeats)
+    })?;
+    let mut dropped: Vec<Vec<usize>> = vec![Vec::new(); batches.len()];
+    for (b, r) in repeats.into_iter().flatten() {
+        dropped[b].push(r);
     }
-    // As many partitions as came in, for the steps after to read in parallel.
-    let n = partitions.len().max(1);
-    let mut out = vec![Vec::new(); n];
-    for (i, batch) in kept.into_iter().enumerate() {
-        out[i % n].push(batch);
+    in_parallel(threads, batches.len(), |b| {
+        if dropped[b].is_empty() {
+            return Ok(batches[b].clone());
+        }
+        let mut keep = BooleanBufferBuilder::new(batches[b].num_rows());
+        keep.append_n(batches[b].num_rows(), true);
+        for &r in &dropped[b] {
+            keep.set_bit(r, false);
+        }
+        Ok(filter_record_batch(&batches[b], &BooleanArray::new(keep.finish(), None))?)
+    })
+}
+
+/// `work(0)`, …, `work(n - 1)` on up to `threads` threads (thread `t` takes `t`, `t + threads`, …),
+/// in order; the first error, if any.
+fn in_parallel<T: Send>(
+    threads: usize,
+    n: usize,
+    work: impl Fn(usize) -> datafusion::error::Result<T> + Sync,
+) -> datafusion::error::Result<Vec<T>> {
+    let threads = threads.clamp(1, n.max(1));
+    let done: Vec<Vec<datafusion::error::Result<T>>> = std::thread::scope(|s| {
+        let work = &work;
+        let running: Vec<_> =
+            (0..threads).map(|t| s.spawn(move || (t..n).step_by(threads).map(work).collect::<Vec<_>>())).collect();
+        running
+            .into_iter()
+            .map(|r| {
+                r.join().unwrap_or_else(|_| {
+                    vec![Err(datafusion::error::DataFusionError::Execution("a thread of the run failed".into()))]
+                })
+            })
+            .collect()
+    });
+    let mut each: Vec<std::vec::IntoIter<_>> = done.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        match each[i % threads].next() {
+            Some(result) => out.push(result?),
+            None => return Err(datafusion::error::DataFusionError::Execution("a thread of the run failed".into())),
+        }
     }
-    let table = datafusion::datasource::MemTable::try_new(schema, out)?;
-    ctx.read_table(std::sync::Arc::new(table))
+    Ok(out)
 }
 
 /// The hashes are hashes already: used as they are.

@@ -395,6 +395,25 @@ steps:
     assert_eq!((run.steps[0].rows, run.steps[1].rows), (50_000, 100), "one key per i % 100");
     let firsts: Vec<&str> = run.steps[1].preview.as_ref().unwrap().rows.iter().map(|r| r[2].as_str()).collect();
     assert_eq!(firsts, ["0", "1", "2", "3", "4"], "each key's first row, in file order");
+    // Run whole: the keys are shared among threads by hash, and every key's first row is kept.
+    let run = super::run(text, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
+    assert_eq!(run.steps[2].rows, 100);
+    let mut memos: Vec<u32> = f
+        .entries("out")
+        .iter()
+        .flat_map(|file| {
+            std::fs::read_to_string(f.0.join("out").join(file))
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .map(|line| line.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    memos.sort_unstable();
+    assert_eq!(memos, (0..100).collect::<Vec<u32>>(), "the first row of each of the hundred keys");
+    std::fs::remove_dir_all(f.0.join("out")).unwrap();
     f.write("in/a.csv", "day,game,memo\n2026-11-01,STARFALL,first\n2026-11-01,MOONRISE,only\n2026-11-01,STARFALL,second\n,STARFALL,no day\n,STARFALL,no day again\n");
     let missing = text.replace("dedupe: [day, game]", "dedupe: [day, title]");
     let error = super::run(&missing, &BTreeMap::new(), &dry, &Outside).await.unwrap_err();
