@@ -198,15 +198,52 @@ async fn write(
 ) -> Result<(), WriteError> {
     match format {
         FileFormat::Parquet => {
-            // Snappy: what Redshift and Snowflake load fastest, and cheap to write.
-            let mut parquet = TableParquetOptions::default();
-            parquet.global.compression = Some("snappy".into());
-            df.write_parquet(&dir, options, Some(parquet)).await?
+            let sample = df.clone().limit(0, Some(SAMPLE))?.collect().await?;
+            let sample = datafusion::arrow::compute::concat_batches(&df.schema().inner().clone(), &sample)
+                .map_err(|e| WriteError::Engine(e.into()))?;
+            df.write_parquet(&dir, options, Some(parquet_options(&sample))).await?
         }
         FileFormat::Csv => df.write_csv(&dir, options, None).await?,
         FileFormat::Jsonl => df.write_json(&dir, options, None).await?,
     };
     Ok(())
+}
+
+/// The first rows of a Parquet file's rows, looked at to choose each column's encoding.
+const SAMPLE: usize = 4096;
+
+/// How the Parquet files of rows that begin as `sample` are written: Snappy (what Redshift and
+/// Snowflake load fastest, and cheap to write), and dictionary encoding except for text columns
+/// whose values hardly repeat in the sample (ids, invoice numbers, notes), for which a dictionary
+/// is work that saves nothing: the writer builds one until it reaches its size limit (1 MB) and
+/// then writes the values plainly anyway. Measured in docs/benchmarks.md.
+fn parquet_options(sample: &datafusion::arrow::array::RecordBatch) -> TableParquetOptions {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::config::ParquetColumnOptions;
+
+    let mut parquet = TableParquetOptions::default();
+    parquet.global.compression = Some("snappy".into());
+    let rows = sample.num_rows().min(SAMPLE);
+    // A few hundred rows say nothing of the rest.
+    if rows < 1024 {
+        return parquet;
+    }
+    for (field, column) in sample.schema().fields().iter().zip(sample.columns()) {
+        let text = match field.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                datafusion::arrow::compute::cast(&column.slice(0, rows), &DataType::Utf8)
+            }
+            _ => continue,
+        };
+        let Ok(text) = text else { continue };
+        let distinct: std::collections::HashSet<&str> = text.as_string::<i32>().iter().flatten().collect();
+        if distinct.len() * 2 > rows {
+            let plain = ParquetColumnOptions { dictionary_enabled: Some(false), ..Default::default() };
+            parquet.column_specific_options.insert(field.name().clone(), plain);
+        }
+    }
+    parquet
 }
 
 /// The rows split by the values of the `keys` columns, each part written as one file in its
