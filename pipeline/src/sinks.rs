@@ -250,17 +250,21 @@ fn parquet_options(sample: &datafusion::arrow::array::RecordBatch) -> TableParqu
 /// own folder, `dir/KEY=VALUE/…/part-0.EXT` (Hive's layout; an empty value is Hive's
 /// `__HIVE_DEFAULT_PARTITION__`), the parts at the same time. DataFusion's own partitioned write
 /// sends every row through one task that makes strings of each row's keys to find its part; here
-/// each batch's keys are compared in arrow's row format and the parts are written in parallel
+/// the batches' keys are compared in arrow's row format on every thread, and each part's rows are
+/// copied once, straight into the batches it is written from, in the task that writes it
 /// (measured in docs/benchmarks.md).
 async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: FileFormat) -> Result<(), WriteError> {
-    use datafusion::arrow::array::{RecordBatch, UInt32Array};
-    use datafusion::arrow::compute::{cast, take_record_batch};
+    use datafusion::arrow::array::RecordBatch;
+    use datafusion::arrow::compute::{cast, interleave_record_batch};
     use datafusion::arrow::datatypes::DataType;
     use datafusion::arrow::error::ArrowError;
-    use datafusion::arrow::row::{OwnedRow, Row, RowConverter, SortField};
+    use datafusion::arrow::row::{Row, RowConverter, SortField};
     use std::collections::HashMap;
     use std::sync::Arc;
 
+    /// Rows per batch a part is written from: the Parquet writer took 0.78 s for the benchmark's
+    /// parts as taken from each batch (a few hundred rows each) and 0.55 s joined.
+    const ROWS: usize = 131_072;
     let engine = |e: ArrowError| WriteError::Engine(e.into());
     let schema = df.schema().as_arrow().clone();
     let at: Vec<usize> = keys.iter().map(|k| schema.index_of(k)).collect::<Result<_, _>>().map_err(engine)?;
@@ -268,31 +272,47 @@ async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: Fi
     let converter = RowConverter::new(vec![SortField::new(DataType::Utf8); keys.len()]).map_err(engine)?;
     // The parts are written in the run's session (its object stores, its engine).
     let ctx = datafusion::prelude::SessionContext::new_with_state(df.clone().into_parts().0);
-    // Each part's folder and its rows, and where each part's keys (as rows) are.
-    let mut parts: Vec<(String, Vec<RecordBatch>)> = Vec::new();
-    let mut part_of: HashMap<OwnedRow, usize> = HashMap::new();
-    for batch in df.collect().await? {
-        let values: Vec<_> =
-            at.iter().map(|&i| cast(batch.column(i), &DataType::Utf8)).collect::<Result<_, _>>().map_err(engine)?;
-        let rows = converter.convert_columns(&values).map_err(engine)?;
-        let mut taken: HashMap<Row<'_>, Vec<u32>> = HashMap::new();
+    let threads = ctx.state().config().target_partitions().clamp(1, 64);
+    let batches = df.collect().await?;
+    // Each batch's parts: the key (in the row format), its folder, and the batch's rows in it.
+    let split = crate::in_parallel(threads, batches.len(), |b| {
+        let batch = &batches[b];
+        let values: Vec<_> = at.iter().map(|&i| cast(batch.column(i), &DataType::Utf8)).collect::<Result<_, _>>()?;
+        let rows = converter.convert_columns(&values)?;
+        let mut taken: HashMap<Row<'_>, Vec<usize>> = HashMap::new();
         for (r, row) in rows.iter().enumerate() {
-            taken.entry(row).or_default().push(r as u32);
+            taken.entry(row).or_default().push(r);
         }
-        let batch = batch.project(&kept).map_err(engine)?;
-        for (row, indices) in taken {
-            let row = row.owned();
-            let part = match part_of.get(&row) {
-                Some(&part) => part,
-                None => {
-                    parts.push((folder(keys, &values, indices[0] as usize)?, Vec::new()));
-                    part_of.insert(row, parts.len() - 1);
-                    parts.len() - 1
-                }
-            };
-            parts[part].1.push(take_record_batch(&batch, &UInt32Array::from(indices)).map_err(engine)?);
+        taken
+            .into_iter()
+            .map(|(row, rows)| {
+                let folder = folder(keys, &values, rows[0])
+                    .map_err(|e| datafusion::error::DataFusionError::External(e.into()))?;
+                Ok((row.data().to_vec(), folder, rows))
+            })
+            .collect::<datafusion::error::Result<Vec<_>>>()
+    })
+    .map_err(|e| match e {
+        datafusion::error::DataFusionError::External(e) if e.is::<WriteError>() => match e.downcast::<WriteError>() {
+            Ok(e) => *e,
+            Err(e) => WriteError::Engine(datafusion::error::DataFusionError::External(e)),
+        },
+        e => WriteError::Engine(e),
+    })?;
+    // Each part's folder and rows, (batch, row) in the order they came.
+    let mut parts: Vec<(String, Vec<(usize, usize)>)> = Vec::new();
+    let mut part_of: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (b, batch_parts) in split.into_iter().enumerate() {
+        for (key, folder, rows) in batch_parts {
+            let part = *part_of.entry(key).or_insert_with(|| {
+                parts.push((folder, Vec::new()));
+                parts.len() - 1
+            });
+            parts[part].1.extend(rows.into_iter().map(|r| (b, r)));
         }
     }
+    let batches: Arc<Vec<RecordBatch>> =
+        Arc::new(batches.iter().map(|b| b.project(&kept)).collect::<Result<_, _>>().map_err(engine)?);
     let schema = Arc::new(schema.project(&kept).map_err(engine)?);
     let extension = match format {
         FileFormat::Parquet => "parquet",
@@ -301,12 +321,20 @@ async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: Fi
     };
     // Each part in a task of its own; dropped (a failure, a cancel), the others stop.
     let mut writing = tokio::task::JoinSet::new();
-    for (folder, batches) in parts {
-        let batches = joined(&schema, batches).map_err(engine)?;
-        let table = datafusion::datasource::MemTable::try_new(schema.clone(), vec![batches])?;
-        let part = ctx.read_table(Arc::new(table))?;
+    for (folder, rows) in parts {
+        let (ctx, batches, schema) = (ctx.clone(), batches.clone(), schema.clone());
         let path = format!("{dir}{folder}/part-0.{extension}");
-        writing.spawn(write(part, path, DataFrameWriteOptions::new().with_single_file_output(true), format));
+        writing.spawn(async move {
+            let from: Vec<&RecordBatch> = batches.iter().collect();
+            let part = rows
+                .chunks(ROWS)
+                .map(|rows| interleave_record_batch(&from, rows))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(engine)?;
+            let table = datafusion::datasource::MemTable::try_new(schema, vec![part])?;
+            let part = ctx.read_table(Arc::new(table))?;
+            write(part, path, DataFrameWriteOptions::new().with_single_file_output(true), format).await
+        });
     }
     while let Some(done) = writing.join_next().await {
         done.map_err(|e| WriteError::Engine(datafusion::error::DataFusionError::External(Box::new(e))))??;
@@ -330,31 +358,6 @@ fn folder(keys: &[String], values: &[datafusion::arrow::array::ArrayRef], r: usi
         path.push(format!("{key}={value}"));
     }
     Ok(path.join("/"))
-}
-
-/// A part's rows, taken a few hundred from each batch, joined into batches of up to 131,072 rows:
-/// the Parquet writer took 0.78 s for the benchmark's parts as taken and 0.55 s joined (DataFusion's
-/// own partitioned write 0.63–0.70 s; docs/benchmarks.md).
-fn joined(
-    schema: &datafusion::arrow::datatypes::SchemaRef,
-    batches: Vec<datafusion::arrow::array::RecordBatch>,
-) -> Result<Vec<datafusion::arrow::array::RecordBatch>, datafusion::arrow::error::ArrowError> {
-    const ROWS: usize = 131_072;
-    let mut out = Vec::new();
-    let mut group = Vec::new();
-    let mut rows = 0;
-    for batch in batches {
-        if rows + batch.num_rows() > ROWS && !group.is_empty() {
-            out.push(datafusion::arrow::compute::concat_batches(schema, &group)?);
-            (group, rows) = (Vec::new(), 0);
-        }
-        rows += batch.num_rows();
-        group.push(batch);
-    }
-    if !group.is_empty() {
-        out.push(datafusion::arrow::compute::concat_batches(schema, &group)?);
-    }
-    Ok(out)
 }
 
 /// Whether the disk holding `dir` has no room for 64 KB more.

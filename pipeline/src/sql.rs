@@ -239,7 +239,7 @@ fn keep_first(
         Ok(true)
     };
     let state = RandomState::with_seed(0x4d43_4d53);
-    let hashes = in_parallel(threads, batches.len(), |b| {
+    let hashes = crate::in_parallel(threads, batches.len(), |b| {
         let mut hashes = vec![0; batches[b].num_rows()];
         create_hashes(key_columns(b), &state, &mut hashes)?;
         Ok(hashes)
@@ -248,7 +248,7 @@ fn keep_first(
     let thread_of = |h: u64| (h >> 40) as usize % threads;
     let total: usize = hashes.iter().map(Vec::len).sum();
     // Each thread's rows that repeat an earlier row's key, in order.
-    let repeats = in_parallel(threads, threads, |thread| {
+    let repeats = crate::in_parallel(threads, threads, |thread| {
         // Hash → the first row with it; rows whose hash met an earlier different key, by hash.
         let mut first: HashMap<u64, (usize, usize), PassThrough> =
             HashMap::with_capacity_and_hasher(total / threads + 1, PassThrough);
@@ -291,7 +291,7 @@ fn keep_first(
     for (b, r) in repeats.into_iter().flatten() {
         dropped[b].push(r);
     }
-    in_parallel(threads, batches.len(), |b| {
+    crate::in_parallel(threads, batches.len(), |b| {
         if dropped[b].is_empty() {
             return Ok(batches[b].clone());
         }
@@ -302,38 +302,6 @@ fn keep_first(
         }
         Ok(filter_record_batch(&batches[b], &BooleanArray::new(keep.finish(), None))?)
     })
-}
-
-/// `work(0)`, …, `work(n - 1)` on up to `threads` threads (thread `t` takes `t`, `t + threads`, …),
-/// in order; the first error, if any.
-fn in_parallel<T: Send>(
-    threads: usize,
-    n: usize,
-    work: impl Fn(usize) -> datafusion::error::Result<T> + Sync,
-) -> datafusion::error::Result<Vec<T>> {
-    let threads = threads.clamp(1, n.max(1));
-    let done: Vec<Vec<datafusion::error::Result<T>>> = std::thread::scope(|s| {
-        let work = &work;
-        let running: Vec<_> =
-            (0..threads).map(|t| s.spawn(move || (t..n).step_by(threads).map(work).collect::<Vec<_>>())).collect();
-        running
-            .into_iter()
-            .map(|r| {
-                r.join().unwrap_or_else(|_| {
-                    vec![Err(datafusion::error::DataFusionError::Execution("a thread of the run failed".into()))]
-                })
-            })
-            .collect()
-    });
-    let mut each: Vec<std::vec::IntoIter<_>> = done.into_iter().map(Vec::into_iter).collect();
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        match each[i % threads].next() {
-            Some(result) => out.push(result?),
-            None => return Err(datafusion::error::DataFusionError::Execution("a thread of the run failed".into())),
-        }
-    }
-    Ok(out)
 }
 
 /// The hashes are hashes already: used as they are.
