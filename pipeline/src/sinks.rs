@@ -201,7 +201,9 @@ async fn write(
             let sample = df.clone().limit(0, Some(SAMPLE))?.collect().await?;
             let sample = datafusion::arrow::compute::concat_batches(&df.schema().inner().clone(), &sample)
                 .map_err(|e| WriteError::Engine(e.into()))?;
-            df.write_parquet(&dir, options, Some(parquet_options(&sample))).await?
+            // The session's Parquet settings (`DATAFUSION_EXECUTION_PARQUET_*`), with MCMS's choices.
+            let session = df.clone().into_parts().0.default_table_options().parquet;
+            df.write_parquet(&dir, options, Some(parquet_options(session, &sample))).await?
         }
         FileFormat::Csv => df.write_csv(&dir, options, None).await?,
         FileFormat::Jsonl => df.write_json(&dir, options, None).await?,
@@ -212,18 +214,23 @@ async fn write(
 /// The first rows of a Parquet file's rows, looked at to choose each column's encoding.
 const SAMPLE: usize = 4096;
 
-/// How the Parquet files of rows that begin as `sample` are written: Snappy (what Redshift and
-/// Snowflake load fastest, and cheap to write), and dictionary encoding except for text columns
-/// whose values hardly repeat in the sample (ids, invoice numbers, notes), for which a dictionary
-/// is work that saves nothing: the writer builds one until it reaches its size limit (1 MB) and
-/// then writes the values plainly anyway. Measured in docs/benchmarks.md.
-fn parquet_options(sample: &datafusion::arrow::array::RecordBatch) -> TableParquetOptions {
+/// How the Parquet files of rows that begin as `sample` are written: the session's settings,
+/// except that the compression is Snappy unless a setting chose another (what Redshift and
+/// Snowflake load fastest, and cheap to write), and that text columns whose values hardly repeat
+/// in the sample (ids, invoice numbers, notes) get no dictionary, which is work that saves
+/// nothing there: the writer builds one until it reaches its size limit (1 MB) and then writes
+/// the values plainly anyway. Measured in docs/benchmarks.md.
+fn parquet_options(
+    mut parquet: TableParquetOptions,
+    sample: &datafusion::arrow::array::RecordBatch,
+) -> TableParquetOptions {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::DataType;
-    use datafusion::config::ParquetColumnOptions;
+    use datafusion::config::{ParquetColumnOptions, ParquetOptions};
 
-    let mut parquet = TableParquetOptions::default();
-    parquet.global.compression = Some("snappy".into());
+    if parquet.global.compression == ParquetOptions::default().compression {
+        parquet.global.compression = Some("snappy".into());
+    }
     let rows = sample.num_rows().min(SAMPLE);
     // A few hundred rows say nothing of the rest.
     if rows < 1024 {
@@ -240,7 +247,7 @@ fn parquet_options(sample: &datafusion::arrow::array::RecordBatch) -> TableParqu
         let distinct: std::collections::HashSet<&str> = text.as_string::<i32>().iter().flatten().collect();
         if distinct.len() * 2 > rows {
             let plain = ParquetColumnOptions { dictionary_enabled: Some(false), ..Default::default() };
-            parquet.column_specific_options.insert(field.name().clone(), plain);
+            parquet.column_specific_options.entry(field.name().clone()).or_insert(plain);
         }
     }
     parquet
@@ -385,4 +392,34 @@ fn folder_size(dir: &Path) -> u64 {
 pub(crate) enum Place {
     Folder(PathBuf),
     Bucket(Bucket),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+
+    fn sample(rows: usize) -> RecordBatch {
+        let repeating: ArrayRef = Arc::new(StringArray::from_iter_values((0..rows).map(|i| ["KR", "JP", "US"][i % 3])));
+        let unique: ArrayRef = Arc::new(StringArray::from_iter_values((0..rows).map(|i| format!("INV-{i}"))));
+        let numbers: ArrayRef = Arc::new(Int64Array::from_iter_values((0..rows).map(|i| i as i64)));
+        RecordBatch::try_from_iter([("country", repeating), ("invoice", unique), ("amount", numbers)]).unwrap()
+    }
+
+    #[test]
+    fn parquet_is_snappy_unless_set_and_text_that_hardly_repeats_gets_no_dictionary() {
+        let options = parquet_options(TableParquetOptions::default(), &sample(5_000));
+        assert_eq!(options.global.compression.as_deref(), Some("snappy"));
+        let plain: Vec<&String> = options.column_specific_options.keys().collect();
+        assert_eq!(plain, ["invoice"], "only the text column of distinct values");
+        assert_eq!(options.column_specific_options["invoice"].dictionary_enabled, Some(false));
+
+        // A compression the session chose (DATAFUSION_EXECUTION_PARQUET_COMPRESSION) stays.
+        let mut chosen = TableParquetOptions::default();
+        chosen.global.compression = Some("zstd(1)".into());
+        assert_eq!(parquet_options(chosen, &sample(5_000)).global.compression.as_deref(), Some("zstd(1)"));
+        // A few hundred rows say nothing of the rest: every column keeps its dictionary.
+        assert!(parquet_options(TableParquetOptions::default(), &sample(500)).column_specific_options.is_empty());
+    }
 }
