@@ -321,32 +321,23 @@ async fn collect(df: DataFrame, progress: &Progress, step: usize) -> datafusion:
 
 /// `work(0)`, …, `work(n - 1)` on up to `threads` threads (thread `t` takes `t`, `t + threads`, …),
 /// in order; the first error, if any.
-pub(crate) fn in_parallel<T: Send>(
+pub(crate) fn in_parallel<T: Send, E: Send + From<datafusion::error::DataFusionError>>(
     threads: usize,
     n: usize,
-    work: impl Fn(usize) -> datafusion::error::Result<T> + Sync,
-) -> datafusion::error::Result<Vec<T>> {
+    work: impl Fn(usize) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
     let threads = threads.clamp(1, n.max(1));
-    let done: Vec<Vec<datafusion::error::Result<T>>> = std::thread::scope(|s| {
+    let failed = || E::from(datafusion::error::DataFusionError::Execution("a thread of the run failed".into()));
+    let done: Vec<Vec<Result<T, E>>> = std::thread::scope(|s| {
         let work = &work;
         let running: Vec<_> =
             (0..threads).map(|t| s.spawn(move || (t..n).step_by(threads).map(work).collect::<Vec<_>>())).collect();
-        running
-            .into_iter()
-            .map(|r| {
-                r.join().unwrap_or_else(|_| {
-                    vec![Err(datafusion::error::DataFusionError::Execution("a thread of the run failed".into()))]
-                })
-            })
-            .collect()
+        running.into_iter().map(|r| r.join().unwrap_or_else(|_| vec![Err(failed())])).collect()
     });
     let mut each: Vec<std::vec::IntoIter<_>> = done.into_iter().map(Vec::into_iter).collect();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        match each[i % threads].next() {
-            Some(result) => out.push(result?),
-            None => return Err(datafusion::error::DataFusionError::Execution("a thread of the run failed".into())),
-        }
+        out.push(each[i % threads].next().ok_or_else(failed)??);
     }
     Ok(out)
 }

@@ -199,7 +199,7 @@ async fn write(
     match format {
         FileFormat::Parquet => {
             let sample = df.clone().limit(0, Some(SAMPLE))?.collect().await?;
-            let sample = datafusion::arrow::compute::concat_batches(&df.schema().inner().clone(), &sample)
+            let sample = datafusion::arrow::compute::concat_batches(df.schema().inner(), &sample)
                 .map_err(|e| WriteError::Engine(e.into()))?;
             // The session's Parquet settings (`DATAFUSION_EXECUTION_PARQUET_*`), with MCMS's choices.
             let session = df.clone().into_parts().0.default_table_options().parquet;
@@ -284,27 +284,17 @@ async fn write_partitioned(df: DataFrame, dir: &str, keys: &[String], format: Fi
     // Each batch's parts: the key (in the row format), its folder, and the batch's rows in it.
     let split = crate::in_parallel(threads, batches.len(), |b| {
         let batch = &batches[b];
-        let values: Vec<_> = at.iter().map(|&i| cast(batch.column(i), &DataType::Utf8)).collect::<Result<_, _>>()?;
-        let rows = converter.convert_columns(&values)?;
+        let values: Vec<_> =
+            at.iter().map(|&i| cast(batch.column(i), &DataType::Utf8)).collect::<Result<_, _>>().map_err(engine)?;
+        let rows = converter.convert_columns(&values).map_err(engine)?;
         let mut taken: HashMap<Row<'_>, Vec<usize>> = HashMap::new();
         for (r, row) in rows.iter().enumerate() {
             taken.entry(row).or_default().push(r);
         }
         taken
             .into_iter()
-            .map(|(row, rows)| {
-                let folder = folder(keys, &values, rows[0])
-                    .map_err(|e| datafusion::error::DataFusionError::External(e.into()))?;
-                Ok((row.data().to_vec(), folder, rows))
-            })
-            .collect::<datafusion::error::Result<Vec<_>>>()
-    })
-    .map_err(|e| match e {
-        datafusion::error::DataFusionError::External(e) if e.is::<WriteError>() => match e.downcast::<WriteError>() {
-            Ok(e) => *e,
-            Err(e) => WriteError::Engine(datafusion::error::DataFusionError::External(e)),
-        },
-        e => WriteError::Engine(e),
+            .map(|(row, rows)| Ok((row.data().to_vec(), folder(keys, &values, rows[0])?, rows)))
+            .collect::<Result<Vec<_>, WriteError>>()
     })?;
     // Each part's folder and rows, (batch, row) in the order they came.
     let mut parts: Vec<(String, Vec<(usize, usize)>)> = Vec::new();

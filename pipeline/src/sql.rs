@@ -239,7 +239,7 @@ fn keep_first(
         Ok(true)
     };
     let state = RandomState::with_seed(0x4d43_4d53);
-    let hashes = crate::in_parallel(threads, batches.len(), |b| {
+    let hashes = crate::in_parallel::<_, datafusion::error::DataFusionError>(threads, batches.len(), |b| {
         let mut hashes = vec![0; batches[b].num_rows()];
         create_hashes(key_columns(b), &state, &mut hashes)?;
         Ok(hashes)
@@ -248,7 +248,7 @@ fn keep_first(
     let thread_of = |h: u64| (h >> 40) as usize % threads;
     let total: usize = hashes.iter().map(Vec::len).sum();
     // Each thread's rows that repeat an earlier row's key, in order.
-    let repeats = crate::in_parallel(threads, threads, |thread| {
+    let repeats = crate::in_parallel::<_, datafusion::error::DataFusionError>(threads, threads, |thread| {
         // Hash → the first row with it; rows whose hash met an earlier different key, by hash.
         let mut first: HashMap<u64, (usize, usize), PassThrough> =
             HashMap::with_capacity_and_hasher(total / threads + 1, PassThrough);
@@ -291,7 +291,7 @@ fn keep_first(
     for (b, r) in repeats.into_iter().flatten() {
         dropped[b].push(r);
     }
-    crate::in_parallel(threads, batches.len(), |b| {
+    crate::in_parallel::<_, datafusion::error::DataFusionError>(threads, batches.len(), |b| {
         if dropped[b].is_empty() {
             return Ok(batches[b].clone());
         }

@@ -156,7 +156,7 @@ async fn beat(db: Db, id: i64, progress: pipeline::Progress, cancel: pipeline::C
 }
 
 /// The steps of a run going on as the run page reads them (`LiveStep`).
-pub fn progress_json(steps: &[pipeline::Live]) -> String {
+fn progress_json(steps: &[pipeline::Live]) -> String {
     let steps: Vec<serde_json::Value> = steps
         .iter()
         .map(|s| serde_json::json!({ "name": s.name, "kind": s.kind, "rows": s.rows, "done": s.done }))

@@ -350,16 +350,7 @@ mod tests {
     async fn a_running_run_beats_is_asked_to_cancel_from_anywhere_and_is_ended_only_when_silent() {
         for t in TestDb::each().await {
             let db = &t.db;
-            let asker = db
-                .create_user(
-                    &domain::Email::parse("asker@mcms.example").unwrap(),
-                    &domain::PersonName::parse("Run Asker").unwrap(),
-                    domain::Role::Builder,
-                    &domain::NewPassword::parse("a long enough password").unwrap(),
-                )
-                .await
-                .unwrap()
-                .id;
+            let asker = t.user("asker@mcms.example", domain::Role::Builder).await;
             let new = NewRun {
                 pipeline: "agency-csv",
                 file_sha256: "cd34",
@@ -406,16 +397,7 @@ mod tests {
     async fn saving_numbers_versions_keeps_each_and_refuses_a_stale_base() {
         for t in TestDb::each().await {
             let db = &t.db;
-            let admin = db
-                .create_user(
-                    &domain::Email::parse("builder@mcms.example").unwrap(),
-                    &domain::PersonName::parse("Pipeline Builder").unwrap(),
-                    domain::Role::Admin,
-                    &domain::NewPassword::parse("a long enough password").unwrap(),
-                )
-                .await
-                .unwrap()
-                .id;
+            let admin = t.user("builder@mcms.example", domain::Role::Admin).await;
             let save = |text: &'static str, base| async move {
                 let sha = format!("{:x}", text.len());
                 db.save_pipeline("agency-csv", text, &sha, base, "why", admin).await

@@ -151,16 +151,7 @@ mod tests {
     async fn a_slot_is_claimed_once_retried_when_due_and_taken_over_when_its_lease_runs_out() {
         for t in TestDb::each().await {
             let db = &t.db;
-            let admin = db
-                .create_user(
-                    &domain::Email::parse("scheduler@mcms.example").unwrap(),
-                    &domain::PersonName::parse("Pipeline Builder").unwrap(),
-                    domain::Role::Admin,
-                    &domain::NewPassword::parse("a long enough password").unwrap(),
-                )
-                .await
-                .unwrap()
-                .id;
+            let admin = t.user("scheduler@mcms.example", domain::Role::Admin).await;
             db.save_pipeline("nightly", "version: 1", "ab", Base::New, "", admin).await.unwrap();
             assert!(matches!(
                 db.set_schedule("nope", Some(("0 6 * * *", "{}", 2)), admin).await,

@@ -50,6 +50,20 @@ fn remove(url: &str, pg: Option<(String, String)>) {
 }
 
 impl TestDb {
+    /// A new active user with `role` (the tests' password); its id.
+    pub async fn user(&self, email: &str, role: domain::Role) -> i64 {
+        self.db
+            .create_user(
+                &domain::Email::parse(email).expect("a test email"),
+                &domain::PersonName::parse("Test User").expect("a test name"),
+                role,
+                &domain::NewPassword::parse("a long enough password").expect("a test password"),
+            )
+            .await
+            .expect("the test user is created")
+            .id
+    }
+
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join("mcms-tests");
         std::fs::create_dir_all(&dir).expect("temp dir is writable");
