@@ -378,7 +378,7 @@ pub async fn check(
                 },
                 None => &checked.pipeline.steps[0].name,
             };
-            let (line, column) = (place.referenced.line(), place.referenced.column());
+            let (line, column) = (place.at.line, place.at.column);
             Err(vec![Problem { line, column, kind: pipeline::ProblemKind::Step { step, reason } }])
         }
     }

@@ -413,8 +413,8 @@ pub async fn save_pipeline(
         && caller.state.pipelines.next_time(cron).is_err()
     {
         let problem = crate::error::PipelineProblem {
-            line: place.referenced.line(),
-            column: place.referenced.column(),
+            line: place.at.line,
+            column: place.at.column,
             code: "pipeline.cron".into(),
             message: format!(
                 "`{cron}` is not a cron expression of five fields (minute hour day-of-month month day-of-week)"

@@ -1,7 +1,7 @@
 //! Reading a pipeline file and checking its structure, every problem with its line and column.
 
 use super::model::*;
-use serde_saphyr::Spanned;
+use super::tree::{self, Spanned};
 use std::collections::BTreeMap;
 
 /// The largest pipeline file read (a pipeline is a page of YAML, not data).
@@ -126,7 +126,7 @@ impl ProblemKind {
 
 /// A problem at a name's place in the file.
 fn at(s: &Spanned<String>, kind: ProblemKind) -> Problem {
-    Problem { line: s.referenced.line(), column: s.referenced.column(), kind }
+    Problem { line: s.at.line, column: s.at.column, kind }
 }
 
 /// A table's name, `name` or `schema.name`, each part an identifier (the runner quotes them).
@@ -161,12 +161,17 @@ pub fn parse(text: &str) -> Result<Pipeline, Problem> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Problem { line: 0, column: 0, kind: ProblemKind::TooLarge });
     }
-    serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        let message = e.without_snippet().to_string();
-        // The reader may repeat the position in its message; the problem carries it already.
-        let message = message.split(" at line ").next().unwrap_or(&message).trim().to_owned();
-        Problem { line, column, kind: ProblemKind::Syntax(message) }
+    tree::read(text).map_err(|e| match e {
+        tree::ReadError::Syntax(e) => {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let message = e.without_snippet().to_string();
+            // The reader may repeat the position in its message; the problem carries it already.
+            let message = message.split(" at line ").next().unwrap_or(&message).trim().to_owned();
+            Problem { line, column, kind: ProblemKind::Syntax(message) }
+        }
+        tree::ReadError::Shape(e) => {
+            Problem { line: e.at.line, column: e.at.column, kind: ProblemKind::Syntax(e.message) }
+        }
     })
 }
 
@@ -202,8 +207,8 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
 
     if pipeline.version.value != VERSION {
         problems.push(Problem {
-            line: pipeline.version.referenced.line(),
-            column: pipeline.version.referenced.column(),
+            line: pipeline.version.at.line,
+            column: pipeline.version.at.column,
             kind: ProblemKind::Version(pipeline.version.value),
         });
     }
@@ -370,7 +375,7 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
                 ParamKind::Integer => "whole number",
             };
             let (line, column) = match (given.contains_key(name), &param.default) {
-                (false, Some(d)) => (d.referenced.line(), d.referenced.column()),
+                (false, Some(d)) => (d.at.line, d.at.column),
                 _ => (0, 0),
             };
             problems.push(Problem { line, column, kind: ProblemKind::BadParam { name: name.clone(), value, kind } });

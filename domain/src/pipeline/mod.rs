@@ -24,11 +24,13 @@
 
 mod check;
 mod model;
+mod tree;
 
 pub use check::{
     Checked, MAX_FILE_BYTES, Problem, ProblemKind, check, check_draft, days_ago, is_pipeline_name, param_refs, parse,
 };
 pub use model::*;
+pub use tree::{Place, Spanned};
 
 /// The JSON Schema of pipeline files (draft 2020-12), from the same types that read them.
 pub fn json_schema() -> schemars::Schema {

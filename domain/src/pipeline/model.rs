@@ -2,9 +2,9 @@
 //! so a misspelt key is named with its line instead of being ignored. Names that other parts of
 //! the file refer to carry their location (`Spanned`), so a wrong reference is named where it is.
 
+use super::tree::Spanned;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
 /// The one file version this build reads.
