@@ -319,6 +319,30 @@ async fn collect(df: DataFrame, progress: &Progress, step: usize) -> datafusion:
     Ok(partitions)
 }
 
+/// Per place in the run's order, the steps whose rows no step after it reads: read by steps only
+/// (not sinks, which write after every step has run), all of them at or before that place.
+fn done_with(checked: &pipeline::Checked) -> Vec<Vec<usize>> {
+    let n = checked.pipeline.steps.len();
+    let mut last = vec![None::<usize>; n];
+    let mut kept = vec![false; n];
+    for (at, &i) in checked.order.iter().enumerate() {
+        let sink = checked.pipeline.steps[i].sink.is_some();
+        for &j in &checked.reads[i] {
+            match sink {
+                true => kept[j] = true,
+                false => last[j] = last[j].max(Some(at)),
+            }
+        }
+    }
+    let mut done = vec![Vec::new(); checked.order.len()];
+    for (j, at) in last.into_iter().enumerate() {
+        if let (Some(at), false) = (at, kept[j]) {
+            done[at].push(j);
+        }
+    }
+    done
+}
+
 /// `work(0)`, …, `work(n - 1)` on up to `threads` threads (thread `t` takes `t`, `t + threads`, …),
 /// in order; the first error, if any.
 pub(crate) fn in_parallel<T: Send, E: Send + From<datafusion::error::DataFusionError>>(
@@ -419,9 +443,10 @@ async fn run_steps(
 
     // Each step's rows, by index, for the steps that read it.
     let mut made = vec![0u64; p.steps.len()];
+    let done_with = done_with(&checked);
     // Until the sinks, nothing is written: a cancelled run simply stops.
     let steps_run = async {
-        for &i in &checked.order {
+        for (at, &i) in checked.order.iter().enumerate() {
             let step = &p.steps[i];
             let name = step.name.value.as_str();
             let started = Instant::now();
@@ -517,6 +542,10 @@ async fn run_steps(
             made[i] = rows;
             let table = MemTable::try_new(schema, partitions).map_err(failed(name))?;
             ctx.register_table(name, Arc::new(table)).map_err(failed(name))?;
+            // The steps no later step reads are let go, their memory used again for the next.
+            for &j in &done_with[at] {
+                ctx.deregister_table(p.steps[j].name.value.as_str()).map_err(failed(name))?;
+            }
             let preview = match dry {
                 true => Some(preview(&ctx.table(name).await.map_err(failed(name))?, name).await?),
                 false => None,

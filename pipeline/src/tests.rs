@@ -419,3 +419,56 @@ steps:
     let error = super::run(&missing, &BTreeMap::new(), &dry, &Outside).await.unwrap_err();
     assert_eq!(error.to_string(), "step `once`: the dedupe key `title` is not a column");
 }
+
+/// A step is let go once the last step that reads it has run, unless a sink reads it; a run in
+/// which a step is read at several places (a join, a referential check, a sink) still has each
+/// step's rows wherever they are read.
+#[tokio::test]
+async fn a_step_is_let_go_after_its_last_reader_and_kept_for_sinks() {
+    let f = Folder::new("let-go");
+    f.write("in/agency.csv", AGENCY);
+    let text = r#"version: 1
+connections:
+  files: { kind: folder, path: . }
+steps:
+  - name: agency
+    source: { files: { connection: files, glob: "in/*.csv", format: csv } }
+  - name: games
+    transform: { sql: "SELECT DISTINCT trim(game) AS game FROM agency" }
+  - name: cleaned
+    clean: { input: agency, trim: ["*"] }
+  - name: known
+    check: { input: cleaned, references: [{ column: game, step: games, step_column: game }] }
+  - name: joined
+    transform: { sql: "SELECT c.day, c.game, c.amount FROM known c JOIN games g ON c.game = g.game" }
+  - name: out
+    sink: { files: { input: joined, connection: files, path: out, format: csv } }
+  - name: games_out
+    sink: { files: { input: games, connection: files, path: games, format: csv } }
+"#;
+    let checked = domain::pipeline::check(text, &BTreeMap::new()).unwrap();
+    let names =
+        |steps: &[usize]| steps.iter().map(|&j| checked.pipeline.steps[j].name.value.as_str()).collect::<Vec<_>>();
+    let order: Vec<&str> = names(&checked.order);
+    let let_go: Vec<(&str, Vec<&str>)> =
+        done_with(&checked).iter().zip(&order).map(|(done, &at)| (at, names(done))).collect();
+    assert_eq!(
+        let_go,
+        [
+            ("agency", vec![]),
+            ("games", vec![]),
+            ("games_out", vec![]),
+            ("cleaned", vec!["agency"]),
+            ("known", vec!["cleaned"]),
+            ("joined", vec!["known"]),
+            ("out", vec![]),
+        ],
+        "games is read by a sink: kept; joined too"
+    );
+    let run = run(text, &BTreeMap::new(), &f.settings(), &Outside).await.unwrap();
+    let rows: Vec<(&str, u64)> = run.steps.iter().map(|s| (s.name.as_str(), s.rows)).collect();
+    assert_eq!(
+        rows,
+        [("agency", 4), ("games", 2), ("cleaned", 4), ("known", 4), ("joined", 4), ("games_out", 2), ("out", 4)]
+    );
+}

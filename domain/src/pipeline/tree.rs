@@ -116,11 +116,11 @@ impl Node {
                 k.keep_text(source);
                 v.keep_text(source);
             }),
-            Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
                 let written = self.span.and_then(|(from, len)| source.get(from..from + len)).unwrap_or("");
                 self.written = Some(written.trim().to_owned());
             }
-            Value::Null | Value::Text(_) => {}
+            Value::Text(_) => {}
         }
     }
 
@@ -416,6 +416,11 @@ impl<'de> Deserializer<'de> for &'de Node {
                 visitor.visit_enum(Variant { name: &entries[0].0, content: &entries[0].1 })
             }
             (_, Some(name)) => visitor.visit_enum(name.into_deserializer()),
+            // A variant named `null` (`on_error: null`) is written as YAML's null.
+            (Value::Null, _) if self.written.as_deref().is_some_and(|w| !w.is_empty()) => {
+                let name = self.written.as_deref().unwrap_or("null");
+                visitor.visit_enum(name.into_deserializer())
+            }
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
         .map_err(|e: Error| e.at(self.at))
@@ -541,6 +546,8 @@ mod tests {
         assert!(e.message.contains("invalid value: integer `-1`"), "{e:?}");
         assert_eq!(e.at, Place { line: 3, column: 20 });
         // An unknown variant: at its name, with or without content.
+        let e = shape("name: a\nkinds: [plain, null]\n");
+        assert!(e.message.contains("unknown variant `null`"), "a variant named as YAML's null: {e:?}");
         let e = shape("name: a\nkinds: [plain, bent]\n");
         assert!(e.message.contains("unknown variant `bent`"), "{e:?}");
         assert_eq!(e.at, Place { line: 2, column: 16 });
