@@ -411,15 +411,14 @@ impl<'de> Deserializer<'de> for &'de Node {
         _: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match (&self.value, self.text()) {
-            (Value::Map(entries), _) if entries.len() == 1 => {
+        match (&self.value, self.text(), self.written.as_deref()) {
+            (Value::Map(entries), _, _) if entries.len() == 1 => {
                 visitor.visit_enum(Variant { name: &entries[0].0, content: &entries[0].1 })
             }
-            (_, Some(name)) => visitor.visit_enum(name.into_deserializer()),
+            (_, Some(name), _) => visitor.visit_enum(name.into_deserializer()),
             // A variant named `null` (`on_error: null`) is written as YAML's null.
-            (Value::Null, _) if self.written.as_deref().is_some_and(|w| !w.is_empty()) => {
-                let name = self.written.as_deref().unwrap_or("null");
-                visitor.visit_enum(name.into_deserializer())
+            (Value::Null, None, Some(written)) if !written.is_empty() => {
+                visitor.visit_enum(written.into_deserializer())
             }
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
