@@ -11,6 +11,7 @@ pub mod fx;
 pub mod import;
 pub mod keys;
 pub mod lang;
+pub mod models;
 pub mod money;
 pub mod net;
 pub mod pipeline;

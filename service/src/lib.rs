@@ -7,6 +7,9 @@
 pub mod costs;
 pub mod imports;
 pub mod keys;
+pub mod models;
+#[cfg(test)]
+mod models_tests;
 pub mod poc;
 #[cfg(test)]
 mod tests;
@@ -91,6 +94,9 @@ pub enum Error {
     /// differs from what was submitted.
     #[error("version {} was saved meanwhile", .current.version)]
     Stale { current: Box<store::costs::StoredCost>, changed: Vec<&'static str> },
+    /// Refused for a reason only words can give (a model that does not load, and why).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

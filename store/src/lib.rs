@@ -5,6 +5,7 @@ pub mod audit;
 pub mod costs;
 pub mod imports;
 mod ledger;
+pub mod models;
 pub mod partners;
 mod password;
 pub mod pipelines;
@@ -67,6 +68,9 @@ pub enum StoreError {
     /// What the caller changed is no longer what it saw: someone (another tab) changed it first.
     #[error("{0} was changed elsewhere since it was read")]
     Changed(&'static str),
+    /// A change the data's own rules do not allow, said in words for the person asking.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// SQLite migrations applied before both backends used the same number for the same change:
@@ -278,6 +282,8 @@ pub mod testing;
 
 #[cfg(test)]
 mod imports_tests;
+#[cfg(test)]
+mod models_tests;
 #[cfg(test)]
 mod partners_tests;
 #[cfg(test)]

@@ -24,7 +24,7 @@
 
 mod check;
 mod model;
-mod tree;
+pub(crate) mod tree;
 
 pub use check::{
     Checked, MAX_FILE_BYTES, Problem, ProblemKind, check, check_draft, days_ago, is_pipeline_name, param_refs, parse,

@@ -1,0 +1,324 @@
+//! One instance, `{feature: value, …}`, checked against a signature and turned into the numbers
+//! the model reads: every feature present, of its type, within its range or among its categories,
+//! finite, and nothing else. Every problem of the instance is named, not only the first.
+
+use super::signature::{Feature, FeatureKind, Signature};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A feature's value as a client sent it. Anything JSON or YAML can hold reads into one, so a
+/// value of the wrong kind is reported against its feature, not as a broken request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    /// A list or an object: never a feature's value.
+    Nested(&'static str),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("no value"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{n}"),
+            Value::Text(t) if t.chars().count() > 40 => {
+                write!(f, "text \"{}…\"", t.chars().take(40).collect::<String>())
+            }
+            Value::Text(t) => write!(f, "text \"{t}\""),
+            Value::Nested(what) => f.write_str(what),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null | Value::Nested(_) => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            // Whole numbers stay whole (a seed, a row count), as they were written.
+            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => s.serialize_i64(*n as i64),
+            Value::Number(n) => s.serialize_f64(*n),
+            Value::Text(t) => s.serialize_str(t),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a feature's value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::Number(n))
+    }
+    fn visit_str<E>(self, t: &str) -> Result<Value, E> {
+        Ok(Value::Text(t.to_owned()))
+    }
+    fn visit_string<E>(self, t: String) -> Result<Value, E> {
+        Ok(Value::Text(t))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Value::Nested("a list"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Ok(Value::Nested("an object"))
+    }
+}
+
+/// A problem with one feature of an instance (the caller says which instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureError {
+    pub feature: String,
+    pub message: String,
+}
+
+impl fmt::Display for FeatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.feature, self.message)
+    }
+}
+
+/// What a feature takes, in words: "an integer from 0 to 3650", "one of android, ios".
+pub fn describe(feature: &Feature) -> String {
+    let range = match (feature.min, feature.max) {
+        (Some(min), Some(max)) => format!(" from {min} to {max}"),
+        (Some(min), None) => format!(" of at least {min}"),
+        (None, Some(max)) => format!(" of at most {max}"),
+        (None, None) => String::new(),
+    };
+    match feature.kind {
+        FeatureKind::Integer => format!("a whole number{range}"),
+        FeatureKind::Float => format!("a number{range}"),
+        FeatureKind::Boolean => "true or false".to_owned(),
+        FeatureKind::Category => format!("one of {}", feature.categories.join(", ")),
+    }
+}
+
+/// The number `feature` feeds the model for `value`, or what is wrong with it.
+fn feed(feature: &Feature, value: &Value) -> Result<f32, String> {
+    let wrong = || format!("expected {}, got {value}", describe(feature));
+    match (feature.kind, value) {
+        (_, Value::Null) => Err(format!("missing; expected {}", describe(feature))),
+        (FeatureKind::Integer | FeatureKind::Float, Value::Number(n)) => {
+            if !n.is_finite() {
+                return Err(format!("must be a finite number, got {n}"));
+            }
+            if feature.kind == FeatureKind::Integer && n.fract() != 0.0 {
+                return Err(format!("expected a whole number, got {n}"));
+            }
+            if let Some(min) = feature.min.filter(|min| n < min) {
+                return Err(format!("{n} is below the minimum {min}"));
+            }
+            if let Some(max) = feature.max.filter(|max| n > max) {
+                return Err(format!("{n} is above the maximum {max}"));
+            }
+            if n.abs() > f64::from(f32::MAX) {
+                return Err(format!("{n} is too large"));
+            }
+            Ok(*n as f32)
+        }
+        (FeatureKind::Boolean, Value::Bool(b)) => Ok(if *b { 1.0 } else { 0.0 }),
+        (FeatureKind::Category, Value::Text(t)) => match feature.categories.iter().position(|c| c == t) {
+            Some(i) => Ok(i as f32),
+            None => Err(format!("{value} is not one of {}", feature.categories.join(", "))),
+        },
+        _ => Err(wrong()),
+    }
+}
+
+/// Checks `instance` against `signature` and appends its row (one number per feature, in the
+/// signature's order) to `row`. On a problem nothing is appended and every problem is returned.
+pub fn encode(
+    signature: &Signature,
+    instance: &BTreeMap<String, Value>,
+    row: &mut Vec<f32>,
+) -> Result<(), Vec<FeatureError>> {
+    let features = &signature.input.features;
+    let start = row.len();
+    let mut errors = Vec::new();
+    let mut present = 0;
+    for feature in features {
+        let value = instance.get(&feature.name);
+        present += usize::from(value.is_some());
+        match feed(feature, value.unwrap_or(&Value::Null)) {
+            Ok(x) => row.push(x),
+            Err(message) => errors.push(FeatureError { feature: feature.name.clone(), message }),
+        }
+    }
+    if instance.len() > present {
+        let known: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
+        for name in instance.keys().filter(|k| !known.contains(&k.as_str())) {
+            let message = format!("not a feature of this model (its features: {})", known.join(", "));
+            errors.push(FeatureError { feature: name.clone(), message });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        row.truncate(start);
+        Err(errors)
+    }
+}
+
+/// The value a form field's text means for `feature`: a number for numbers, true or false for a
+/// boolean (a checkbox sends `on`), the text itself for a category; empty text is no value.
+pub fn from_text(feature: &Feature, text: &str) -> Value {
+    let text = text.trim();
+    if text.is_empty() {
+        return Value::Null;
+    }
+    match feature.kind {
+        FeatureKind::Integer | FeatureKind::Float => {
+            text.replace(',', "").parse::<f64>().map_or_else(|_| Value::Text(text.to_owned()), Value::Number)
+        }
+        FeatureKind::Boolean => match text.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" | "1" => Value::Bool(true),
+            "false" | "off" | "no" | "0" => Value::Bool(false),
+            _ => Value::Text(text.to_owned()),
+        },
+        FeatureKind::Category => Value::Text(text.to_owned()),
+    }
+}
+
+/// [`encode`] for a form: each feature's text by its name (`fields`), as [`from_text`] reads it.
+pub fn encode_text<'a>(
+    signature: &Signature,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<f32>, Vec<FeatureError>> {
+    let texts: BTreeMap<&str, &str> = fields.into_iter().collect();
+    let instance = signature
+        .input
+        .features
+        .iter()
+        .filter_map(|f| texts.get(f.name.as_str()).map(|t| (f.name.clone(), from_text(f, t))))
+        .collect();
+    let mut row = Vec::with_capacity(signature.width());
+    encode(signature, &instance, &mut row).map(|()| row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn churn() -> Signature {
+        Signature::parse(super::super::signature::tests::CHURN).unwrap()
+    }
+
+    fn instance(json: &str) -> BTreeMap<String, Value> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn problems(json: &str) -> Vec<String> {
+        let mut row = vec![9.0];
+        let errors = encode(&churn(), &instance(json), &mut row).unwrap_err();
+        assert_eq!(row, [9.0], "nothing is appended on a problem");
+        errors.into_iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn a_valid_instance_feeds_its_row_in_the_signatures_order() {
+        let mut row = Vec::new();
+        let json = r#"{"platform": "ios", "payer": true, "minutes_7d": 20.5, "days_since_last_session": 4}"#;
+        encode(&churn(), &instance(json), &mut row).unwrap();
+        assert_eq!(row, [4.0, 20.5, 1.0, 1.0]);
+        let json = r#"{"platform": "android", "payer": false, "minutes_7d": 0, "days_since_last_session": 3650}"#;
+        encode(&churn(), &instance(json), &mut row).unwrap();
+        assert_eq!(row[4..], [3650.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn every_problem_of_an_instance_is_named() {
+        let found = problems(r#"{"minutes_7d": "20", "payer": 1, "platform": "web", "level": 3}"#);
+        assert_eq!(
+            found,
+            [
+                "days_since_last_session: missing; expected a whole number from 0 to 3650",
+                "minutes_7d: expected a number from 0 to 10080, got text \"20\"",
+                "payer: expected true or false, got 1",
+                "platform: text \"web\" is not one of android, ios",
+                "level: not a feature of this model (its features: days_since_last_session, minutes_7d, payer, platform)",
+            ]
+        );
+    }
+
+    #[test]
+    fn ranges_wholeness_and_kinds() {
+        let base = |field: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(
+                r#"{"days_since_last_session": 4, "minutes_7d": 1.5, "payer": false, "platform": "ios"}"#,
+            )
+            .unwrap();
+            let (k, x) = field.split_once('=').unwrap();
+            v[k] = serde_json::from_str(x).unwrap();
+            problems(&v.to_string())
+        };
+        assert_eq!(base("days_since_last_session=3651"), ["days_since_last_session: 3651 is above the maximum 3650"]);
+        assert_eq!(base("days_since_last_session=-1"), ["days_since_last_session: -1 is below the minimum 0"]);
+        assert_eq!(base("days_since_last_session=2.5"), ["days_since_last_session: expected a whole number, got 2.5"]);
+        assert_eq!(
+            base("days_since_last_session=null"),
+            ["days_since_last_session: missing; expected a whole number from 0 to 3650"]
+        );
+        assert_eq!(base("minutes_7d=[1]"), ["minutes_7d: expected a number from 0 to 10080, got a list"]);
+        assert_eq!(base("platform={\"a\":1}"), ["platform: expected one of android, ios, got an object"]);
+        assert_eq!(base("platform=\"IOS\""), ["platform: text \"IOS\" is not one of android, ios"]);
+    }
+
+    #[test]
+    fn form_text_is_read_by_the_features_kind() {
+        let s = churn();
+        let row = encode_text(
+            &s,
+            [("days_since_last_session", " 4 "), ("minutes_7d", "1,020.5"), ("payer", "on"), ("platform", "ios")],
+        );
+        assert_eq!(row.unwrap(), [4.0, 1020.5, 1.0, 1.0]);
+        let errors = encode_text(
+            &s,
+            [("days_since_last_session", "NaN"), ("minutes_7d", "inf"), ("payer", "maybe"), ("platform", "")],
+        );
+        let errors: Vec<String> = errors.unwrap_err().into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "days_since_last_session: must be a finite number, got NaN",
+                "minutes_7d: must be a finite number, got inf",
+                "payer: expected true or false, got text \"maybe\"",
+                "platform: missing; expected one of android, ios",
+            ]
+        );
+    }
+}

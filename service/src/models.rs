@@ -1,0 +1,341 @@
+//! Model serving's use cases: upload a model version (checked by loading it), promote, roll back,
+//! archive and canary (confirmed by the generation the person saw), and [`Serving`], which
+//! answers predictions from the models in memory and swaps them when any instance changes what
+//! answers.
+//!
+//! Who may: builders (the data team) and admins change the registry; everyone signed in reads it.
+//! Predictions come through the partner API's gate (scope `models:predict:NAME`), not here.
+
+use crate::{Actor, Error, Result, Service};
+use domain::Role;
+use domain::models::{FeatureError, Signature, Stage, Value, is_model_name};
+use inference::{Model, Predictions};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use store::Db;
+use store::models::{NewVersion, RollOut, Routing, Uploaded};
+
+/// How a version came in, for its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via<'a> {
+    Page,
+    Command,
+    /// Over the API, with this key (its prefix).
+    Key(&'a str),
+}
+
+/// An upload: the ONNX file and the signature file beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub model: &'a str,
+    pub onnx: &'a [u8],
+    pub signature: &'a str,
+    pub note: &'a str,
+    pub via: Via<'a>,
+}
+
+/// What an upload did: a new version (staging) or the version that already has this file and
+/// signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadOutcome {
+    pub version: i32,
+    pub new: bool,
+    pub sha256: String,
+}
+
+/// Reads and checks a signature and the graph against it, off the async threads. The refusal
+/// says what to fix.
+pub async fn check_model(onnx: Vec<u8>, signature: &str) -> Result<(Model, Signature)> {
+    let signature = Signature::parse(signature).map_err(|e| Error::Refused(e.to_string()))?;
+    let for_load = signature.clone();
+    let model = tokio::task::spawn_blocking(move || Model::load(&onnx, for_load))
+        .await
+        .map_err(|e| Error::Refused(format!("the model could not be checked: {e}")))?
+        .map_err(|e| Error::Refused(e.to_string()))?;
+    Ok((model, signature))
+}
+
+impl Service<'_> {
+    /// Stores an upload as the model's next version, in staging, if the graph loads, fits its
+    /// signature and predicts the signature's example. Builders and admins.
+    pub async fn upload_model(&self, actor: &Actor, up: Upload<'_>) -> Result<UploadOutcome> {
+        actor.require(Role::Builder)?;
+        if !is_model_name(up.model) {
+            return Err(Error::Refused(format!(
+                "“{}” is not a model name: 1 to 64 lowercase letters, digits, _ or -, starting with a letter",
+                up.model
+            )));
+        }
+        if up.note.chars().count() > 500 {
+            return Err(Error::Refused("the note is longer than 500 characters".into()));
+        }
+        let (_, signature) = check_model(up.onnx.to_vec(), up.signature).await?;
+        let sha256 = hex::encode(Sha256::digest(up.onnx));
+        let signature_json = serde_json::to_string(&signature).map_err(|e| Error::Refused(e.to_string()))?;
+        let via = match up.via {
+            Via::Page => "page".to_owned(),
+            Via::Command => "command".to_owned(),
+            Via::Key(prefix) => format!("key {prefix}"),
+        };
+        let uploaded = self
+            .db
+            .add_model_version(&NewVersion {
+                model: up.model,
+                bytes: up.onnx,
+                sha256: &sha256,
+                task: signature.task.as_str(),
+                signature: &signature_json,
+                uploaded_by: actor.id,
+                via: &via,
+                note: up.note,
+            })
+            .await?;
+        let (version, new) = match uploaded {
+            Uploaded::New(v) => (v, true),
+            Uploaded::Same(v) => (v, false),
+        };
+        tracing::info!(by = actor.id, model = up.model, version, new, %sha256, via, "model uploaded");
+        Ok(UploadOutcome { version, new, sha256 })
+    }
+
+    /// Changes what answers a model's predictions (promote, roll back, archive, canary), as
+    /// confirmed by someone who saw the model at generation `seen`.
+    pub async fn change_roll_out(
+        &self,
+        actor: &Actor,
+        model: &str,
+        change: RollOut,
+        seen: Option<i64>,
+        reason: &str,
+    ) -> Result<i64> {
+        actor.require(Role::Builder)?;
+        let generation = self.db.change_model_roll_out(model, change, seen, actor.id, reason).await?;
+        tracing::info!(by = actor.id, model, ?change, generation, "model roll-out changed");
+        Ok(generation)
+    }
+}
+
+/// A version in memory, ready to answer.
+pub struct Loaded {
+    pub model: String,
+    pub version: i32,
+    pub inner: Model,
+}
+
+/// Why a prediction was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("there is no model {0}")]
+    NoModel(String),
+    #[error("{0} has no production version yet")]
+    NoProduction(String),
+    #[error("{0} has no version {1}")]
+    NoVersion(String, i32),
+    #[error("version {1} of {0} is archived and answers nothing; use the production version or a staging one")]
+    Archived(String, i32),
+    /// Instances that do not fit the signature: (instance index, problem).
+    #[error("{} problem(s) with the instances", .0.len())]
+    Instances(Vec<(usize, FeatureError)>),
+    #[error("send 1 to {max} instances, not {0}", max = domain::models::MAX_BATCH)]
+    BatchSize(usize),
+    #[error(transparent)]
+    Predict(#[from] inference::PredictError),
+    #[error("the stored version does not load any more: {0}")]
+    Broken(String),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// What answered a request: the version, and its predictions in the instances' order.
+pub struct Answer {
+    pub model: Arc<Loaded>,
+    pub predictions: Predictions,
+}
+
+/// A model's roll-out as this instance last read it, with each version's stage.
+#[derive(Debug, Clone)]
+struct Route {
+    routing: Routing,
+    stages: HashMap<i32, Stage>,
+}
+
+/// The roll-outs by model, and when they were read.
+type Routes = (Option<Instant>, HashMap<String, Arc<Route>>);
+
+/// The models in memory and what answers each, refreshed from the database at most once a
+/// second (a promotion on any instance is served by every instance within about a second). A
+/// request holds its version by `Arc`, so a swap never drops a request in flight.
+pub struct Serving {
+    db: Db,
+    routes: RwLock<Routes>,
+    loaded: Mutex<HashMap<(String, i32), Arc<Loaded>>>,
+    /// One refresh at a time, and one load at a time.
+    refreshing: tokio::sync::Mutex<()>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+/// How long the roll-outs read are trusted.
+pub const ROUTES_TTL: Duration = Duration::from_secs(1);
+/// Versions kept loaded (the least recently asked for goes first beyond it).
+const MAX_LOADED: usize = 32;
+
+impl Serving {
+    pub fn new(db: Db) -> Arc<Serving> {
+        Arc::new(Serving {
+            db,
+            routes: RwLock::new((None, HashMap::new())),
+            loaded: Mutex::default(),
+            refreshing: tokio::sync::Mutex::new(()),
+            loading: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    async fn route(&self, model: &str) -> Result<Option<Arc<Route>>, ServeError> {
+        let fresh = |r: &Routes| r.0.is_some_and(|at| at.elapsed() < ROUTES_TTL);
+        if let Ok(r) = self.routes.read()
+            && fresh(&r)
+        {
+            return Ok(r.1.get(model).cloned());
+        }
+        let _one = self.refreshing.lock().await;
+        if let Ok(r) = self.routes.read()
+            && fresh(&r)
+        {
+            return Ok(r.1.get(model).cloned());
+        }
+        let known: HashMap<String, Arc<Route>> = self.routes.read().map(|r| r.1.clone()).unwrap_or_default();
+        let mut next = HashMap::new();
+        for routing in self.db.model_routing().await? {
+            let route = match known.get(&routing.name) {
+                Some(r) if r.routing.generation == routing.generation => r.clone(),
+                _ => {
+                    let versions = self.db.model_versions(&routing.name).await?;
+                    let stages = versions.iter().map(|v| (v.version, v.stage())).collect();
+                    Arc::new(Route { routing, stages })
+                }
+            };
+            next.insert(route.routing.name.clone(), route);
+        }
+        let found = next.get(model).cloned();
+        if let Ok(mut r) = self.routes.write() {
+            *r = (Some(Instant::now()), next);
+        }
+        Ok(found)
+    }
+
+    /// The version that answers `model` for this request: `version` if asked for (not archived),
+    /// else production, or the canary for its share of callers (`sticky`, the caller's id, keeps
+    /// a caller on one side; without it each request is drawn).
+    pub async fn pick(
+        &self,
+        model: &str,
+        version: Option<i32>,
+        sticky: Option<&str>,
+    ) -> Result<Arc<Loaded>, ServeError> {
+        let route = self.route(model).await?.ok_or_else(|| ServeError::NoModel(model.to_owned()))?;
+        let version = match version {
+            Some(v) => match route.stages.get(&v) {
+                None => return Err(ServeError::NoVersion(model.to_owned(), v)),
+                Some(Stage::Archived) => return Err(ServeError::Archived(model.to_owned(), v)),
+                Some(_) => v,
+            },
+            None => {
+                let r = &route.routing;
+                let production = r.production.ok_or_else(|| ServeError::NoProduction(model.to_owned()))?;
+                match r.canary {
+                    Some(c) if bucket(model, sticky) < u64::try_from(r.canary_percent).unwrap_or(0) => c,
+                    _ => production,
+                }
+            }
+        };
+        self.load(model, version).await
+    }
+
+    async fn load(&self, model: &str, version: i32) -> Result<Arc<Loaded>, ServeError> {
+        let key = (model.to_owned(), version);
+        if let Some(l) = self.loaded.lock().ok().and_then(|l| l.get(&key).cloned()) {
+            return Ok(l);
+        }
+        let _one = self.loading.lock().await;
+        if let Some(l) = self.loaded.lock().ok().and_then(|l| l.get(&key).cloned()) {
+            return Ok(l);
+        }
+        let v = self
+            .db
+            .model_version(model, version)
+            .await?
+            .ok_or_else(|| ServeError::NoVersion(model.to_owned(), version))?;
+        let bytes =
+            self.db.model_file(&v.sha256).await?.ok_or_else(|| ServeError::Broken("its file is missing".into()))?;
+        let signature: Signature = serde_json::from_str(&v.signature).map_err(|e| ServeError::Broken(e.to_string()))?;
+        let inner = tokio::task::spawn_blocking(move || Model::load(&bytes, signature))
+            .await
+            .map_err(|e| ServeError::Broken(e.to_string()))?
+            .map_err(|e| ServeError::Broken(e.to_string()))?;
+        let loaded = Arc::new(Loaded { model: model.to_owned(), version, inner });
+        if let Ok(mut l) = self.loaded.lock() {
+            if l.len() >= MAX_LOADED {
+                // Keep what answers now; the rest load again when asked for.
+                let keep: Vec<(String, i32)> = self
+                    .routes
+                    .read()
+                    .map(|r| {
+                        r.1.values()
+                            .flat_map(|r| {
+                                [r.routing.production, r.routing.canary]
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|v| (r.routing.name.clone(), v))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                l.retain(|k, _| keep.contains(k));
+            }
+            l.insert(key, loaded.clone());
+        }
+        tracing::info!(model, version, "model version loaded");
+        Ok(loaded)
+    }
+
+    /// Checks every instance against the version's signature and predicts them in one batch.
+    pub fn predict(loaded: Arc<Loaded>, instances: &[BTreeMap<String, Value>]) -> Result<Answer, ServeError> {
+        if instances.is_empty() || instances.len() > domain::models::MAX_BATCH {
+            return Err(ServeError::BatchSize(instances.len()));
+        }
+        let signature = loaded.inner.signature();
+        let mut rows = Vec::with_capacity(instances.len() * signature.width());
+        let mut problems = Vec::new();
+        for (i, instance) in instances.iter().enumerate() {
+            if let Err(errors) = domain::models::encode(signature, instance, &mut rows) {
+                problems.extend(errors.into_iter().map(|e| (i, e)));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ServeError::Instances(problems));
+        }
+        let predictions = loaded.inner.predict(&rows)?;
+        Ok(Answer { model: loaded, predictions })
+    }
+
+    /// Predicts rows already encoded and checked (a tensor of numbers, the KServe protocol).
+    pub fn predict_rows(loaded: Arc<Loaded>, rows: &[f32]) -> Result<Answer, ServeError> {
+        let predictions = loaded.inner.predict(rows)?;
+        Ok(Answer { model: loaded, predictions })
+    }
+}
+
+/// Which hundredth of callers `sticky` falls in for `model`; without it, requests take the
+/// hundredths in turn (so a 10% canary answers every tenth).
+fn bucket(model: &str, sticky: Option<&str>) -> u64 {
+    static TURN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Some(id) = sticky else {
+        return TURN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100;
+    };
+    let digest = Sha256::digest(format!("{model}\u{0}{id}"));
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first) % 100
+}

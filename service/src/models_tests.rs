@@ -1,0 +1,167 @@
+//! Uploading, rolling out and serving models, on SQLite and PostgreSQL, with the demo's models
+//! (models/, made by models/train.py).
+
+use crate::models::{ServeError, Serving, Upload, Via};
+use crate::{Actor, Error, Service};
+use domain::models::Value;
+use domain::{Email, NewPassword, PersonName, Role};
+use std::collections::BTreeMap;
+use store::costs::CostSettings;
+use store::models::RollOut;
+use store::testing::TestDb;
+
+fn file(model: &str, name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../models/{model}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn text(model: &str) -> String {
+    String::from_utf8(file(model, "signature.yaml")).unwrap()
+}
+
+async fn actor(t: &TestDb, email: &str, role: Role) -> Actor {
+    let (e, n) = (Email::parse(email).unwrap(), PersonName::parse("Data Person").unwrap());
+    let user = t.db.create_user(&e, &n, role, &NewPassword::parse("a long enough password").unwrap()).await.unwrap();
+    Actor::user(&user).unwrap()
+}
+
+fn instance(json: &str) -> BTreeMap<String, Value> {
+    serde_json::from_str(json).unwrap()
+}
+
+const PLAYER: &str = r#"{"days_since_install": 244, "days_since_last_session": 4, "sessions_7d": 2, "minutes_7d": 20.9,
+    "level": 41, "purchases_28d": 0, "spend_28d_krw": 0, "platform": "android"}"#;
+
+#[tokio::test]
+async fn uploads_are_checked_before_they_are_stored() {
+    for t in TestDb::each().await {
+        let costs = CostSettings::default();
+        let service = Service { db: &t.db, costs: &costs, today: time::OffsetDateTime::now_utc().date() };
+        let builder = actor(&t, "data@example.com", Role::Builder).await;
+        let viewer = actor(&t, "viewer@example.com", Role::Viewer).await;
+        let (onnx, sig) = (file("churn", "model.onnx"), text("churn"));
+        let (typo, segment) = (sig.replace("task:", "tsak:"), file("segment", "model.onnx"));
+        let up = |model, onnx, signature| Upload { model, onnx, signature, note: "", via: Via::Command };
+
+        assert!(matches!(service.upload_model(&viewer, up("churn", &onnx, &sig)).await, Err(Error::Forbidden)));
+        let refused = |r: crate::Result<_>| match r {
+            Err(Error::Refused(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        let m = refused(service.upload_model(&builder, up("Churn!", &onnx, &sig)).await);
+        assert!(m.contains("not a model name"), "{m}");
+        let m = refused(service.upload_model(&builder, up("churn", b"not onnx", &sig)).await);
+        assert!(m.starts_with("not an ONNX model"), "{m}");
+        let m = refused(service.upload_model(&builder, up("churn", &onnx, &typo)).await);
+        assert!(m.starts_with("signature, line 3, column 1: unknown field `tsak`"), "{m}");
+        // The segment model under the churn signature: the outputs do not match.
+        let m = refused(service.upload_model(&builder, up("churn", &segment, &sig)).await);
+        assert!(m.starts_with("the graph's outputs do not match the signature"), "{m}");
+        assert!(t.db.models().await.unwrap().is_empty(), "nothing refused is stored");
+
+        let first = service.upload_model(&builder, up("churn", &onnx, &sig)).await.unwrap();
+        assert_eq!((first.version, first.new), (1, true));
+        assert_eq!(first.sha256.len(), 64);
+        let again = service.upload_model(&builder, up("churn", &onnx, &sig)).await.unwrap();
+        assert_eq!((again.version, again.new), (1, false));
+        let v = t.db.model_version("churn", 1).await.unwrap().unwrap();
+        assert_eq!(
+            (v.task.as_str(), v.uploaded_via.as_str(), v.stage.as_str()),
+            ("binary_classification", "command", "staging")
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn serving_follows_promotions_canaries_and_archives() {
+    for t in TestDb::each().await {
+        let costs = CostSettings::default();
+        let service = Service { db: &t.db, costs: &costs, today: time::OffsetDateTime::now_utc().date() };
+        let builder = actor(&t, "data@example.com", Role::Builder).await;
+        let (onnx, sig) = (file("churn", "model.onnx"), text("churn"));
+        for note in ["one", "two"] {
+            // The same file under a second signature text (a new description) is a second version.
+            let signature = sig.replace("description: Chance", &format!("description: ({note}) Chance"));
+            service
+                .upload_model(
+                    &builder,
+                    Upload { model: "churn", onnx: &onnx, signature: &signature, note, via: Via::Page },
+                )
+                .await
+                .unwrap();
+        }
+        let serving = Serving::new(t.db.clone());
+        assert!(matches!(serving.pick("churn", None, None).await, Err(ServeError::NoProduction(_))));
+        assert!(matches!(serving.pick("nope", None, None).await, Err(ServeError::NoModel(_))));
+        assert!(matches!(serving.pick("churn", Some(7), None).await, Err(ServeError::NoVersion(_, 7))));
+        // A staging version answers when asked for by number.
+        let two = serving.pick("churn", Some(2), None).await.unwrap();
+        let answer = Serving::predict(two.clone(), &[instance(PLAYER), instance(PLAYER)]).unwrap();
+        assert_eq!((answer.model.version, answer.predictions.rows, answer.predictions.classes), (2, 2, 2));
+        let p = answer.predictions.probabilities(0);
+        assert!((p[0] + p[1] - 1.0).abs() < 1e-5 && p[1] > 0.0, "{p:?}");
+
+        service.change_roll_out(&builder, "churn", RollOut::Promote(1), None, "first").await.unwrap();
+        tokio::time::sleep(crate::models::ROUTES_TTL).await;
+        assert_eq!(serving.pick("churn", None, None).await.unwrap().version, 1);
+
+        // A 30% canary: each caller id stays on one side, and about 30% of ids land on it.
+        service.change_roll_out(&builder, "churn", RollOut::Canary(Some((2, 30))), None, "").await.unwrap();
+        tokio::time::sleep(crate::models::ROUTES_TTL).await;
+        let mut on_canary = 0;
+        for id in 0..400 {
+            let id = format!("player-{id}");
+            let first = serving.pick("churn", None, Some(&id)).await.unwrap().version;
+            assert_eq!(serving.pick("churn", None, Some(&id)).await.unwrap().version, first, "sticky");
+            on_canary += usize::from(first == 2);
+        }
+        assert!((80..=160).contains(&on_canary), "{on_canary} of 400 on a 30% canary");
+        // Without an id, requests take turns: exactly 30 of 100.
+        let mut turns = 0;
+        for _ in 0..100 {
+            turns += usize::from(serving.pick("churn", None, None).await.unwrap().version == 2);
+        }
+        assert_eq!(turns, 30);
+
+        // A request holding version 1 finishes after 2 is promoted and 1 archived.
+        let held = serving.pick("churn", Some(1), None).await.unwrap();
+        service.change_roll_out(&builder, "churn", RollOut::Promote(2), None, "canary was good").await.unwrap();
+        tokio::time::sleep(crate::models::ROUTES_TTL).await;
+        assert_eq!(serving.pick("churn", None, Some("player-1")).await.unwrap().version, 2);
+        assert_eq!(Serving::predict(held, &[instance(PLAYER)]).unwrap().model.version, 1);
+        assert!(matches!(serving.pick("churn", Some(1), None).await, Err(ServeError::Archived(_, 1))));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_instances_are_named_by_index_and_feature() {
+    let t = TestDb::sqlite().await;
+    let costs = CostSettings::default();
+    let service = Service { db: &t.db, costs: &costs, today: time::OffsetDateTime::now_utc().date() };
+    let builder = actor(&t, "data@example.com", Role::Builder).await;
+    let (onnx, sig) = (file("segment", "model.onnx"), text("segment"));
+    service
+        .upload_model(&builder, Upload { model: "segment", onnx: &onnx, signature: &sig, note: "", via: Via::Page })
+        .await
+        .unwrap();
+    let serving = Serving::new(t.db.clone());
+    let v1 = serving.pick("segment", Some(1), None).await.unwrap();
+    let bad = PLAYER.replace("\"level\": 41", "\"level\": 0").replace("\"android\"", "\"web\"");
+    match Serving::predict(v1.clone(), &[instance(PLAYER), instance(&bad)]) {
+        Err(ServeError::Instances(problems)) => {
+            let named: Vec<String> = problems.iter().map(|(i, e)| format!("{i} {e}")).collect();
+            assert_eq!(
+                named,
+                ["1 level: 0 is below the minimum 1", "1 platform: text \"web\" is not one of android, ios"]
+            );
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    assert!(matches!(Serving::predict(v1.clone(), &[]), Err(ServeError::BatchSize(0))));
+    let many = vec![instance(PLAYER); domain::models::MAX_BATCH + 1];
+    assert!(matches!(Serving::predict(v1.clone(), &many), Err(ServeError::BatchSize(_))));
+    let answer = Serving::predict(v1, &[instance(PLAYER)]).unwrap();
+    assert_eq!(answer.predictions.clusters, 4);
+    t.finish().await;
+}
