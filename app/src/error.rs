@@ -50,6 +50,10 @@ pub enum AppError {
     /// (`code` says which). Carries the text sent, which is not lost.
     #[error("conflict: {code}")]
     PipelineConflict { code: String, name: String, submitted: String },
+    /// Refused for a reason only the engine's words give (a model that does not load, and why;
+    /// a roll-out change the registry does not allow), shown as it is.
+    #[error("{message}")]
+    Refused { message: String },
     #[error("not found")]
     NotFound,
     /// The request could not be decoded (missing or malformed form fields).
@@ -101,6 +105,7 @@ impl AppError {
                 code.clone()
             }
             AppError::Pipeline { .. } => "pipeline.problems".into(),
+            AppError::Refused { .. } => "refused".into(),
             AppError::Rules { .. } => "cost.rules".into(),
             AppError::Rows { .. } => "file.rows".into(),
             AppError::Stale { .. } => "cost.stale".into(),
@@ -120,7 +125,8 @@ impl AppError {
             | AppError::BadRequest(_)
             | AppError::Rules { .. }
             | AppError::Rows { .. }
-            | AppError::Pipeline { .. } => 422,
+            | AppError::Pipeline { .. }
+            | AppError::Refused { .. } => 422,
             AppError::Stale { .. } => 409,
             AppError::Conflict { .. } | AppError::PipelineConflict { .. } => 409,
             AppError::NotFound => 404,
@@ -157,6 +163,7 @@ impl From<service::Error> for AppError {
                 changed: changed.into_iter().map(str::to_owned).collect(),
                 submitted: None,
             },
+            Error::Refused(message) => AppError::Refused { message },
             Error::Store(e) => e.into(),
         }
     }
@@ -172,6 +179,8 @@ impl From<store::StoreError> for AppError {
             }
             StoreError::LastAdmin => AppError::Conflict { code: "user.last_admin".into() },
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Refused(message) => AppError::Refused { message },
+            StoreError::Changed(_) => AppError::Conflict { code: "changed_elsewhere".into() },
             StoreError::Stale(current) => {
                 AppError::Stale { version: current.version, changed: Vec::new(), submitted: None }
             }

@@ -22,6 +22,8 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<[domain::net::IpNet]>,
     /// Pipelines planned and run by the server's engine (the `server` crate provides it).
     pub pipelines: std::sync::Arc<dyn PipelineHost>,
+    /// The registered models in memory (the prediction API and the pages' "try it" share them).
+    pub serving: std::sync::Arc<service::models::Serving>,
 }
 
 /// A future the pipeline host answers with.

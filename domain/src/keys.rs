@@ -97,15 +97,29 @@ pub enum Scope {
     /// Daily statistics of those games, for the partner's channels.
     #[serde(rename = "stats:read")]
     Stats,
+    /// Uploads model versions to the registry (the data team's notebooks and jobs).
+    #[serde(rename = "models:write")]
+    ModelsWrite,
+}
+
+/// A key's grant to predict with one model is the scope `models:predict:NAME`
+/// (`models:predict:*`: every model), kept beside the [`Scope`]s.
+pub const PREDICT_SCOPE: &str = "models:predict:";
+
+/// The model a `models:predict:NAME` scope grants (`*` for every model), if `text` is one.
+pub fn predict_grant(text: &str) -> Option<&str> {
+    let name = text.trim().strip_prefix(PREDICT_SCOPE)?;
+    (name == "*" || crate::models::is_model_name(name)).then_some(name)
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::Games, Scope::Stats];
+    pub const ALL: [Scope; 3] = [Scope::Games, Scope::Stats, Scope::ModelsWrite];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Games => "games:read",
             Scope::Stats => "stats:read",
+            Scope::ModelsWrite => "models:write",
         }
     }
 
@@ -207,6 +221,12 @@ mod tests {
             assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
         }
         assert_eq!(Scope::parse("admin"), None);
+        assert_eq!(Scope::parse("models:predict:churn"), None);
+        assert_eq!(predict_grant("models:predict:churn"), Some("churn"));
+        assert_eq!(predict_grant(" models:predict:* "), Some("*"));
+        for bad in ["models:predict:", "models:predict:Churn", "models:predict", "games:read"] {
+            assert_eq!(predict_grant(bad), None, "{bad}");
+        }
     }
 }
 

@@ -31,6 +31,7 @@ fn gate(c: &mut Criterion) {
         let settings = KeySettings {
             label: "bench".into(),
             scopes: vec![Scope::Stats],
+            models: vec![],
             expires_at: None,
             rate_per_minute: i32::MAX,
             daily_quota: None,

@@ -70,6 +70,47 @@ pub async fn load_pipelines(db: &Db) -> Result<usize, StoreError> {
     Ok(added)
 }
 
+/// The demo's three models (trained by models/train.py): name, ONNX file, signature.
+pub const SHIPPED_MODELS: [(&str, &[u8], &str); 3] = [
+    (
+        "first_purchase",
+        include_bytes!("../../models/first_purchase/model.onnx"),
+        include_str!("../../models/first_purchase/signature.yaml"),
+    ),
+    ("churn", include_bytes!("../../models/churn/model.onnx"), include_str!("../../models/churn/signature.yaml")),
+    ("segment", include_bytes!("../../models/segment/model.onnx"), include_str!("../../models/segment/signature.yaml")),
+];
+
+/// Registers the shipped models that are not registered yet, each checked like any upload and
+/// put in production, recorded under the demo's pipeline builder. A model already registered
+/// (perhaps with newer versions) is left as it is.
+pub async fn load_models(db: &Db) -> Result<usize, service::Error> {
+    let builder = db
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.email.eq_ignore_ascii_case(DEMO_USERS[4].0))
+        .ok_or(StoreError::NotFound)?;
+    let actor = service::Actor::user(&builder)?;
+    let costs = CostSettings::default();
+    let service = service::Service { db, costs: &costs, today: time::OffsetDateTime::now_utc().date() };
+    let registered: Vec<String> = db.models().await?.into_iter().map(|m| m.name).collect();
+    let mut added = 0;
+    for (name, onnx, signature) in SHIPPED_MODELS {
+        if registered.iter().any(|m| m == name) {
+            continue;
+        }
+        let via = service::models::Via::Command;
+        let up =
+            service::models::Upload { model: name, onnx, signature, note: "shipped with MCMS (models/train.py)", via };
+        let done = service.upload_model(&actor, up).await?;
+        let promote = store::models::RollOut::Promote(done.version);
+        service.change_roll_out(&actor, name, promote, None, "the demo's first version").await?;
+        added += 1;
+    }
+    Ok(added)
+}
+
 /// Master data, rates, campaigns, budgets and about three months of entries, each entry checked by
 /// the same rules as the form. Loaded once: skipped when the ledger already has entries.
 pub async fn load_costs(db: &Db, settings: &CostSettings, today: Date) -> Result<usize, StoreError> {

@@ -1,5 +1,7 @@
 //! `mcms`: the MCMS server and its administration commands.
 
+mod model_cli;
+
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use server::{WebConfig, config, demo};
@@ -40,9 +42,10 @@ enum Command {
         /// The partner's name, as in the console.
         #[arg(long)]
         partner: String,
-        /// Scopes, comma-separated: games:read, stats:read.
+        /// Scopes, comma-separated: games:read, stats:read, models:write, and models:predict:NAME
+        /// per model (models:predict:* for every model).
         #[arg(long, value_delimiter = ',', default_value = "games:read,stats:read", value_parser = parse_scope)]
-        scopes: Vec<domain::keys::Scope>,
+        scopes: Vec<String>,
         /// What the key is for, shown in the console.
         #[arg(long, default_value = "issued from the command line")]
         label: String,
@@ -141,6 +144,9 @@ enum Command {
     /// Pipelines: data jobs written as YAML or JSON files (docs/pipelines.md).
     #[command(subcommand)]
     Pipeline(PipelineCommand),
+    /// The model registry: upload, list, promote, roll back, archive, canary (docs/models.md).
+    #[command(subcommand)]
+    Model(model_cli::ModelCommand),
     /// Create an administrator; the password is read from standard input.
     CreateAdmin {
         #[command(flatten)]
@@ -769,10 +775,13 @@ async fn run() -> ExitCode {
         Some(Command::PocTokens { db }) => poc_tokens(&db).await,
         Some(Command::RevokePocToken { db, prefix, as_email }) => revoke_poc_token(&db, &prefix, &as_email).await,
         Some(Command::IssueKey { db, partner, scopes, label, rate_per_minute, daily_quota, as_email }) => {
+            let models = scopes.iter().filter_map(|s| domain::keys::predict_grant(s)).map(str::to_owned).collect();
+            let scopes = scopes.iter().filter_map(|s| domain::keys::Scope::parse(s)).collect();
             let settings =
-                store::partners::KeySettings { label, scopes, expires_at: None, rate_per_minute, daily_quota };
+                store::partners::KeySettings { label, scopes, models, expires_at: None, rate_per_minute, daily_quota };
             issue_key(&db, &partner, &settings, &as_email).await
         }
+        Some(Command::Model(command)) => model_cli::run(command).await,
         Some(Command::Pipeline(PipelineCommand::Check(args))) => check_pipeline(&args).await,
         Some(Command::Pipeline(PipelineCommand::Save { db, file, name, note, as_email })) => {
             save_pipeline(&db, &file, name, &note, &as_email).await
@@ -921,6 +930,7 @@ async fn load_demo(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let sheets = demo::pipeline_files(data_dir, today)
         .with_context(|| format!("cannot write the demo pipelines' files in {}", data_dir.display()))?;
     let pipelines = demo::load_pipelines(db).await.context("cannot store the shipped pipelines")?;
+    let models = demo::load_models(db).await.context("cannot register the shipped models")?;
     tracing::info!(
         accounts = added,
         cost_entries = costs,
@@ -928,6 +938,7 @@ async fn load_demo(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
         poc_runs = runs,
         agency_sheets = sheets,
         pipelines,
+        models,
         "demo data loaded"
     );
     Ok(())
@@ -1068,8 +1079,13 @@ fn parse_month(text: &str) -> Result<store::costs::YearMonth, String> {
     store::costs::YearMonth::parse(text).ok_or_else(|| format!("expected YYYY-MM (2000-01 to 2099-12), got {text:?}"))
 }
 
-fn parse_scope(text: &str) -> Result<domain::keys::Scope, String> {
-    domain::keys::Scope::parse(text.trim()).ok_or_else(|| format!("unknown scope {text:?}"))
+/// A scope of `mcms issue-key`: one of [`domain::keys::Scope`], or `models:predict:NAME`.
+fn parse_scope(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    match domain::keys::Scope::parse(text).is_some() || domain::keys::predict_grant(text).is_some() {
+        true => Ok(text.to_owned()),
+        false => Err(format!("unknown scope {text:?}")),
+    }
 }
 
 async fn batch_check(args: &DbArgs, ledger: &LedgerArgs, month: store::costs::YearMonth) -> anyhow::Result<()> {

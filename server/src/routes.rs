@@ -48,7 +48,9 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         import_limits: config.import_limits,
         trusted_proxies: config.trusted_proxies.clone().into(),
         pipelines: std::sync::Arc::new(crate::runs::Runs::new(db.clone(), config)),
+        serving: service::models::Serving::new(db.clone()),
     };
+    let serving = state.serving.clone();
     let import_limits = config.import_limits;
     // Downloads and uploads outside the pages: plain handlers with their state and typed queries.
     let files = Router::new()
@@ -117,6 +119,10 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         ));
 
     let gate = crate::api::gate::Gate::new(db.clone(), config.trusted_proxies.clone());
+    // The models' API: predictions take bodies (2 MB), uploads a model file (its own limit).
+    let models_api =
+        crate::api::models::routes(crate::api::models::Models { gate: gate.clone(), serving, costs: config.costs })
+            .layer(observability.clone());
     // The partner API carries no cookies: it gets the request ids and tracing, not sessions.
     let partner_api = crate::api::routes(gate, config.api_cache)
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
@@ -138,6 +144,7 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .layer(observability)
         .merge(partner_api)
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .merge(models_api)
         .layer(GlobalConcurrencyLimitLayer::new(config.max_in_flight.max(1)))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(axum::middleware::from_fn(crate::metrics::record_requests))

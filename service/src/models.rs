@@ -43,6 +43,8 @@ pub struct UploadOutcome {
     pub version: i32,
     pub new: bool,
     pub sha256: String,
+    /// The version's stage now (an upload the model already had may be in production).
+    pub stage: Stage,
 }
 
 /// Reads and checks a signature and the graph against it, off the async threads. The refusal
@@ -97,7 +99,9 @@ impl Service<'_> {
             Uploaded::Same(v) => (v, false),
         };
         tracing::info!(by = actor.id, model = up.model, version, new, %sha256, via, "model uploaded");
-        Ok(UploadOutcome { version, new, sha256 })
+        let stored = self.db.model_version(up.model, version).await?;
+        let stage = stored.map_or(Stage::Staging, |v| v.stage());
+        Ok(UploadOutcome { version, new, sha256, stage })
     }
 
     /// Changes what answers a model's predictions (promote, roll back, archive, canary), as
@@ -181,6 +185,13 @@ pub const ROUTES_TTL: Duration = Duration::from_secs(1);
 /// Versions kept loaded (the least recently asked for goes first beyond it).
 const MAX_LOADED: usize = 32;
 
+impl std::fmt::Debug for Serving {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let loaded = self.loaded.lock().map(|l| l.len()).unwrap_or(0);
+        f.debug_struct("Serving").field("loaded", &loaded).finish_non_exhaustive()
+    }
+}
+
 impl Serving {
     pub fn new(db: Db) -> Arc<Serving> {
         Arc::new(Serving {
@@ -233,7 +244,7 @@ impl Serving {
         model: &str,
         version: Option<i32>,
         sticky: Option<&str>,
-    ) -> Result<Arc<Loaded>, ServeError> {
+    ) -> Result<(Arc<Loaded>, Stage), ServeError> {
         let route = self.route(model).await?.ok_or_else(|| ServeError::NoModel(model.to_owned()))?;
         let version = match version {
             Some(v) => match route.stages.get(&v) {
@@ -250,7 +261,8 @@ impl Serving {
                 }
             }
         };
-        self.load(model, version).await
+        let stage = route.stages.get(&version).copied().unwrap_or(Stage::Staging);
+        Ok((self.load(model, version).await?, stage))
     }
 
     async fn load(&self, model: &str, version: i32) -> Result<Arc<Loaded>, ServeError> {

@@ -95,7 +95,8 @@ async fn serving_follows_promotions_canaries_and_archives() {
         assert!(matches!(serving.pick("nope", None, None).await, Err(ServeError::NoModel(_))));
         assert!(matches!(serving.pick("churn", Some(7), None).await, Err(ServeError::NoVersion(_, 7))));
         // A staging version answers when asked for by number.
-        let two = serving.pick("churn", Some(2), None).await.unwrap();
+        let (two, stage) = serving.pick("churn", Some(2), None).await.unwrap();
+        assert_eq!(stage, domain::models::Stage::Staging);
         let answer = Serving::predict(two.clone(), &[instance(PLAYER), instance(PLAYER)]).unwrap();
         assert_eq!((answer.model.version, answer.predictions.rows, answer.predictions.classes), (2, 2, 2));
         let p = answer.predictions.probabilities(0);
@@ -103,7 +104,7 @@ async fn serving_follows_promotions_canaries_and_archives() {
 
         service.change_roll_out(&builder, "churn", RollOut::Promote(1), None, "first").await.unwrap();
         tokio::time::sleep(crate::models::ROUTES_TTL).await;
-        assert_eq!(serving.pick("churn", None, None).await.unwrap().version, 1);
+        assert_eq!(serving.pick("churn", None, None).await.unwrap().0.version, 1);
 
         // A 30% canary: each caller id stays on one side, and about 30% of ids land on it.
         service.change_roll_out(&builder, "churn", RollOut::Canary(Some((2, 30))), None, "").await.unwrap();
@@ -111,23 +112,23 @@ async fn serving_follows_promotions_canaries_and_archives() {
         let mut on_canary = 0;
         for id in 0..400 {
             let id = format!("player-{id}");
-            let first = serving.pick("churn", None, Some(&id)).await.unwrap().version;
-            assert_eq!(serving.pick("churn", None, Some(&id)).await.unwrap().version, first, "sticky");
+            let first = serving.pick("churn", None, Some(&id)).await.unwrap().0.version;
+            assert_eq!(serving.pick("churn", None, Some(&id)).await.unwrap().0.version, first, "sticky");
             on_canary += usize::from(first == 2);
         }
         assert!((80..=160).contains(&on_canary), "{on_canary} of 400 on a 30% canary");
         // Without an id, requests take turns: exactly 30 of 100.
         let mut turns = 0;
         for _ in 0..100 {
-            turns += usize::from(serving.pick("churn", None, None).await.unwrap().version == 2);
+            turns += usize::from(serving.pick("churn", None, None).await.unwrap().0.version == 2);
         }
         assert_eq!(turns, 30);
 
         // A request holding version 1 finishes after 2 is promoted and 1 archived.
-        let held = serving.pick("churn", Some(1), None).await.unwrap();
+        let (held, _) = serving.pick("churn", Some(1), None).await.unwrap();
         service.change_roll_out(&builder, "churn", RollOut::Promote(2), None, "canary was good").await.unwrap();
         tokio::time::sleep(crate::models::ROUTES_TTL).await;
-        assert_eq!(serving.pick("churn", None, Some("player-1")).await.unwrap().version, 2);
+        assert_eq!(serving.pick("churn", None, Some("player-1")).await.unwrap().0.version, 2);
         assert_eq!(Serving::predict(held, &[instance(PLAYER)]).unwrap().model.version, 1);
         assert!(matches!(serving.pick("churn", Some(1), None).await, Err(ServeError::Archived(_, 1))));
         t.finish().await;
@@ -146,7 +147,7 @@ async fn bad_instances_are_named_by_index_and_feature() {
         .await
         .unwrap();
     let serving = Serving::new(t.db.clone());
-    let v1 = serving.pick("segment", Some(1), None).await.unwrap();
+    let (v1, _) = serving.pick("segment", Some(1), None).await.unwrap();
     let bad = PLAYER.replace("\"level\": 41", "\"level\": 0").replace("\"android\"", "\"web\"");
     match Serving::predict(v1.clone(), &[instance(PLAYER), instance(&bad)]) {
         Err(ServeError::Instances(problems)) => {

@@ -17,6 +17,7 @@ fn key_settings() -> KeySettings {
     KeySettings {
         label: "test".into(),
         scopes: vec![domain::keys::Scope::Stats],
+        models: vec![],
         expires_at: None,
         rate_per_minute: 60,
         daily_quota: None,

@@ -54,6 +54,16 @@ impl KeyInfo {
     pub fn scopes(&self) -> Vec<Scope> {
         self.scopes.split_whitespace().filter_map(Scope::parse).collect()
     }
+
+    /// The models this key may predict with (`*`: every model), from its `models:predict:NAME`
+    /// scopes.
+    pub fn models(&self) -> Vec<String> {
+        self.scopes.split_whitespace().filter_map(domain::keys::predict_grant).map(str::to_owned).collect()
+    }
+
+    pub fn may_predict(&self, model: &str) -> bool {
+        self.scopes.split_whitespace().filter_map(domain::keys::predict_grant).any(|m| m == "*" || m == model)
+    }
 }
 
 const KEY_COLUMNS: &str = "id, partner_id, label, prefix, scopes, rate_per_minute, daily_quota, expires_at, revoked_at, \
@@ -64,6 +74,8 @@ const KEY_COLUMNS: &str = "id, partner_id, label, prefix, scopes, rate_per_minut
 pub struct KeySettings {
     pub label: String,
     pub scopes: Vec<Scope>,
+    /// The models it may predict with (`*`: every model), kept as `models:predict:NAME` scopes.
+    pub models: Vec<String>,
     pub expires_at: Option<OffsetDateTime>,
     pub rate_per_minute: i32,
     pub daily_quota: Option<i64>,
@@ -119,8 +131,9 @@ pub(crate) fn new_key() -> ApiKey {
     })
 }
 
-fn scopes_text(scopes: &[Scope]) -> String {
-    let mut s: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+fn scopes_text(settings: &KeySettings) -> String {
+    let mut s: Vec<String> = settings.scopes.iter().map(|s| s.as_str().to_owned()).collect();
+    s.extend(settings.models.iter().map(|m| format!("{}{m}", domain::keys::PREDICT_SCOPE)));
     s.sort_unstable();
     s.dedup();
     s.join(" ")
@@ -241,6 +254,12 @@ impl Db {
         Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
     }
 
+    /// The account that issued a key (what its uploads are recorded under).
+    pub async fn key_issuer(&self, id: i64) -> Result<Option<i64>> {
+        let sql = "SELECT created_by FROM api_keys WHERE id = $1";
+        Ok(on_db!(self, pool => sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await)?)
+    }
+
     /// Issues a key: returned whole this once, stored only as its hash.
     pub async fn issue_key(&self, partner: i64, settings: &KeySettings, actor: i64) -> Result<(KeyInfo, ApiKey)> {
         self.partner(partner).await?.ok_or(StoreError::NotFound)?;
@@ -257,7 +276,7 @@ impl Db {
     ) -> Result<(KeyInfo, ApiKey)> {
         let now = OffsetDateTime::now_utc();
         let key = new_key();
-        let scopes = scopes_text(&s.scopes);
+        let scopes = scopes_text(s);
         let id = in_tx!(self, tx => {
             let id: i64 = sqlx::query_scalar("INSERT INTO api_keys (partner_id, label, prefix, hash, scopes, \
                 rate_per_minute, daily_quota, expires_at, created_at, created_by) \
@@ -294,6 +313,7 @@ impl Db {
         let settings = KeySettings {
             label: old.label.clone(),
             scopes: old.scopes(),
+            models: old.models(),
             expires_at: old.expires_at.filter(|e| *e > grace_until),
             rate_per_minute: old.rate_per_minute,
             daily_quota: old.daily_quota,
@@ -322,7 +342,7 @@ impl Db {
         let partner = before.partner_id;
         let list_before: Vec<String> = self.allowlist(partner, Some(id)).await?.iter().map(IpNet::to_string).collect();
         let list_after: Vec<String> = allowlist.iter().map(IpNet::to_string).collect();
-        let scopes = scopes_text(&s.scopes);
+        let scopes = scopes_text(s);
         in_tx!(self, tx => {
             replace_allowlist!(tx, now, actor, partner, Some(id), &list_before, &list_after);
             sqlx::query("UPDATE api_keys SET label = $1, scopes = $2, expires_at = $3, rate_per_minute = $4, \

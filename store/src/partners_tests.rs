@@ -12,6 +12,7 @@ fn settings() -> KeySettings {
     KeySettings {
         label: "reporting job".into(),
         scopes: vec![Scope::Stats, Scope::Games, Scope::Stats],
+        models: vec![],
         expires_at: None,
         rate_per_minute: 600,
         daily_quota: Some(10_000),

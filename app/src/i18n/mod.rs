@@ -423,6 +423,10 @@ pub struct PartnerTexts {
     pub by_status: &'static str,
     pub scope_games: &'static str,
     pub scope_stats: &'static str,
+    pub scope_models_write: &'static str,
+    /// The fieldset of a key's `models:predict:NAME` scopes.
+    pub predict_scopes: &'static str,
+    pub every_model: &'static str,
     pub status_live: &'static str,
     pub status_grace: &'static str,
     pub status_expired: &'static str,
@@ -446,6 +450,7 @@ impl PartnerTexts {
         match s {
             domain::keys::Scope::Games => self.scope_games,
             domain::keys::Scope::Stats => self.scope_stats,
+            domain::keys::Scope::ModelsWrite => self.scope_models_write,
         }
     }
 }
@@ -717,6 +722,8 @@ mod tests {
         "not_found",
         "bad_request",
         "internal",
+        "refused",
+        "changed_elsewhere",
         "user.duplicate_email",
         "user.last_admin",
         "user.self_change",

@@ -202,7 +202,7 @@ pub fn PartnerPage() -> impl IntoView {
                     </header>
                     <section class="card" aria-labelledby="partner-keys">
                         <h2 id="partner-keys">{p.keys}</h2>
-                        <KeyConsole partner=partner_id keys=d.keys.clone()/>
+                        <KeyConsole partner=partner_id keys=d.keys.clone() models=d.models.clone()/>
                     </section>
                     <section class="card" aria-labelledby="partner-usage">
                         <h2 id="partner-usage">{p.usage}</h2>
@@ -234,7 +234,7 @@ pub fn PartnerPage() -> impl IntoView {
 /// with the outcome and the history).
 #[cfg_attr(any(not(feature = "only-islands"), feature = "key-console"), island)]
 #[cfg_attr(all(feature = "only-islands", not(feature = "key-console")), component)]
-fn KeyConsole(partner: i64, keys: Vec<KeyLine>) -> impl IntoView {
+fn KeyConsole(partner: i64, keys: Vec<KeyLine>, models: Vec<String>) -> impl IntoView {
     let issue = FormPost::new::<IssueKey>();
     let rotate = FormPost::new::<RotateKey>();
     let keys = RwSignal::new(keys);
@@ -253,8 +253,11 @@ fn KeyConsole(partner: i64, keys: Vec<KeyLine>) -> impl IntoView {
         <NewKey issue rotate/>
         <FormAlert action=issue/>
         <FormAlert action=rotate/>
-        {move || view! { <KeyTable keys=keys.get() rotate/> }}
-        <IssueForm partner issue/>
+        {
+            let models = models.clone();
+            move || view! { <KeyTable keys=keys.get() rotate models=models.clone()/> }
+        }
+        <IssueForm partner issue models/>
     }
 }
 
@@ -296,7 +299,7 @@ fn NewKey(issue: FormPost<IssuedKey>, rotate: FormPost<IssuedKey>) -> impl IntoV
 }
 
 #[component]
-fn KeyTable(keys: Vec<KeyLine>, rotate: FormPost<IssuedKey>) -> impl IntoView {
+fn KeyTable(keys: Vec<KeyLine>, rotate: FormPost<IssuedKey>, models: Vec<String>) -> impl IntoView {
     let t = use_texts();
     let p = t.partners;
     if keys.is_empty() {
@@ -327,7 +330,7 @@ fn KeyTable(keys: Vec<KeyLine>, rotate: FormPost<IssuedKey>) -> impl IntoView {
                                 <td>{k.last_used.clone().unwrap_or_else(|| p.never.into())}</td>
                                 <td class="num">{k.requests}</td>
                                 <td class="num">{k.p95_ms.clone().map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
-                                <td>{live.then(|| view! { <KeyActions k=k.clone() rotate/> })}</td>
+                                <td>{live.then(|| view! { <KeyActions k=k.clone() rotate models=models.clone()/> })}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -339,7 +342,7 @@ fn KeyTable(keys: Vec<KeyLine>, rotate: FormPost<IssuedKey>) -> impl IntoView {
 }
 
 #[component]
-fn KeyActions(k: KeyLine, rotate: FormPost<IssuedKey>) -> impl IntoView {
+fn KeyActions(k: KeyLine, rotate: FormPost<IssuedKey>, models: Vec<String>) -> impl IntoView {
     let t = use_texts();
     let p = t.partners;
     let ready = hydrated();
@@ -380,7 +383,7 @@ fn KeyActions(k: KeyLine, rotate: FormPost<IssuedKey>) -> impl IntoView {
             <form method="post" action=UpdateKey::url() class="stack">
                 <input type="hidden" name="key" value=id/>
                 <KeySettingsFields prefix=f("edit") label=k.label.clone() scopes=k.scopes.clone() expires_on=k.expires_on.clone()
-                    rate=k.rate_per_minute quota=k.daily_quota/>
+                    rate=k.rate_per_minute quota=k.daily_quota models/>
                 <AllowlistField id=f("allowlist") current=k.allowlist.join("\n")/>
                 <div class="field field-check">
                     <input id=f("update-confirm") name="confirm" type="checkbox" value="true" required/>
@@ -400,6 +403,8 @@ fn KeySettingsFields(
     expires_on: String,
     rate: i32,
     quota: Option<i64>,
+    /// The registered models, each a `models:predict:NAME` scope of its own.
+    models: Vec<String>,
 ) -> impl IntoView {
     let p = use_texts().partners;
     let f = move |what: &str| format!("{prefix}-{what}");
@@ -435,20 +440,35 @@ fn KeySettingsFields(
                 }
             }).collect_view()}
         </fieldset>
+        <fieldset>
+            <legend>{p.predict_scopes}</legend>
+            {std::iter::once(("*".to_owned(), p.every_model)).chain(models.into_iter().map(|m| (m, ""))).enumerate().map(|(i, (m, note))| {
+                let box_id = f(&format!("predict-{i}"));
+                let scope = format!("{}{m}", domain::keys::PREDICT_SCOPE);
+                let checked = scopes.contains(&scope);
+                view! {
+                    <span class="field-check inline">
+                        <input id=box_id.clone() type="checkbox" name=format!("scopes[{}]", Scope::ALL.len() + i) value=scope.clone() checked=checked/>
+                        <label for=box_id>{scope} {(!note.is_empty()).then(|| format!(" — {note}"))}</label>
+                    </span>
+                }
+            }).collect_view()}
+        </fieldset>
     }
 }
 
 #[component]
-fn IssueForm(partner: i64, issue: FormPost<IssuedKey>) -> impl IntoView {
+fn IssueForm(partner: i64, issue: FormPost<IssuedKey>, models: Vec<String>) -> impl IntoView {
     let p = use_texts().partners;
     let ready = hydrated();
-    let all: Vec<String> = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    // A new key reads the partner's data; uploading and predicting are ticked on purpose.
+    let all: Vec<String> = [Scope::Games, Scope::Stats].iter().map(|s| s.as_str().to_owned()).collect();
     view! {
         <details>
             <summary class="btn">{p.issue}</summary>
             <PostForm post=issue attr:class="stack">
                 <input type="hidden" name="partner" value=partner/>
-                <KeySettingsFields prefix="issue".to_owned() label=String::new() scopes=all expires_on=String::new() rate=600 quota=None/>
+                <KeySettingsFields prefix="issue".to_owned() label=String::new() scopes=all expires_on=String::new() rate=600 quota=None models/>
                 {move || (!ready.get()).then(|| view! { <p class="hint">{p.needs_script}</p> })}
                 <div class="form-actions"><button type="submit" class="btn btn-primary" disabled=move || !ready.get()>{p.issue}</button></div>
             </PostForm>

@@ -77,6 +77,8 @@ pub struct PartnerView {
     pub history: Vec<HistoryLine>,
     pub games: Vec<Choice>,
     pub channels: Vec<Choice>,
+    /// The registered models, for the keys' `models:predict:NAME` scopes.
+    pub models: Vec<String>,
 }
 
 /// A key as issued: shown this once.
@@ -198,7 +200,8 @@ pub async fn partner_detail(id: i64) -> Result<PartnerView, AppError> {
     statuses.sort_unstable();
     let history = partner_history(db, id, &keys).await?;
     let (games, channels) = choices(db, caller.state.today()).await?;
-    Ok(PartnerView { partner: partner_line(partner), keys, days, statuses, history, games, channels })
+    let models = db.models().await?.into_iter().map(|m| m.name).collect();
+    Ok(PartnerView { partner: partner_line(partner), keys, days, statuses, history, games, channels, models })
 }
 
 /// The partner's keys alone, as the key console reads them again after issuing or rotating one.
@@ -229,7 +232,7 @@ async fn key_lines(
         let allowlist = db.allowlist(partner, Some(k.id)).await?.iter().map(ToString::to_string).collect();
         keys.push(KeyLine {
             id: k.id,
-            scopes: k.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
+            scopes: k.scopes.split_whitespace().map(str::to_owned).collect(),
             status,
             expires_at: k.expires_at.map(when),
             expires_on: k.expires_at.map(|e| e.date().to_string()).unwrap_or_default(),
@@ -294,11 +297,18 @@ fn key_settings(
     if label.is_empty() || label.chars().count() > 100 {
         return Err(AppError::invalid("label", "key.label"));
     }
-    let scopes = scopes
-        .iter()
-        .map(|s| domain::keys::Scope::parse(s).ok_or_else(|| AppError::invalid("scopes", "key.scope_unknown")))
-        .collect::<Result<Vec<_>, _>>()?;
-    if scopes.is_empty() {
+    // A key's scopes, and the models it may predict with (`models:predict:NAME`).
+    let mut models = Vec::new();
+    let mut granted = Vec::new();
+    for s in scopes {
+        match (domain::keys::Scope::parse(s), domain::keys::predict_grant(s)) {
+            (Some(scope), _) => granted.push(scope),
+            (None, Some(model)) => models.push(model.to_owned()),
+            (None, None) => return Err(AppError::invalid("scopes", "key.scope_unknown")),
+        }
+    }
+    let scopes = granted;
+    if scopes.is_empty() && models.is_empty() {
         return Err(AppError::invalid("scopes", "key.scopes_empty"));
     }
     let expires_at = match expires_on.trim() {
@@ -327,7 +337,14 @@ fn key_settings(
                 .ok_or_else(|| AppError::invalid("daily_quota", "key.quota_invalid"))?,
         ),
     };
-    Ok(store::partners::KeySettings { label: label.to_owned(), scopes, expires_at, rate_per_minute, daily_quota })
+    Ok(store::partners::KeySettings {
+        label: label.to_owned(),
+        scopes,
+        models,
+        expires_at,
+        rate_per_minute,
+        daily_quota,
+    })
 }
 
 /// Issues a key. The answer carries the whole key: it is shown this once, then only its prefix.

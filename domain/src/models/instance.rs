@@ -194,6 +194,44 @@ pub fn encode(
     }
 }
 
+/// [`encode`] for an instance already in numbers, one per feature in the signature's order (the
+/// KServe v2 tensor form): each checked as its feature's value would be, a category by its index
+/// and a boolean as 0 or 1.
+pub fn encode_numbers(signature: &Signature, values: &[f64], row: &mut Vec<f32>) -> Result<(), Vec<FeatureError>> {
+    let features = &signature.input.features;
+    let start = row.len();
+    let mut errors = Vec::new();
+    for (feature, &x) in features.iter().zip(values) {
+        let fed = match feature.kind {
+            FeatureKind::Category if x.fract() == 0.0 && x >= 0.0 && (x as usize) < feature.categories.len() => {
+                Ok(x as f32)
+            }
+            FeatureKind::Category => Err(format!(
+                "{x} is not a category's index (0 to {}: {})",
+                feature.categories.len() - 1,
+                feature.categories.join(", ")
+            )),
+            FeatureKind::Boolean if x == 0.0 || x == 1.0 => Ok(x as f32),
+            FeatureKind::Boolean => Err(format!("expected 0 or 1 (false or true), got {x}")),
+            FeatureKind::Integer | FeatureKind::Float => feed(feature, &Value::Number(x)),
+        };
+        match fed {
+            Ok(v) => row.push(v),
+            Err(message) => errors.push(FeatureError { feature: feature.name.clone(), message }),
+        }
+    }
+    if values.len() != features.len() {
+        let message = format!("{} values for {} features", values.len(), features.len());
+        errors.push(FeatureError { feature: "*".into(), message });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        row.truncate(start);
+        Err(errors)
+    }
+}
+
 /// The value a form field's text means for `feature`: a number for numbers, true or false for a
 /// boolean (a checkbox sends `on`), the text itself for a category; empty text is no value.
 pub fn from_text(feature: &Feature, text: &str) -> Value {
@@ -296,6 +334,28 @@ mod tests {
         assert_eq!(base("minutes_7d=[1]"), ["minutes_7d: expected a number from 0 to 10080, got a list"]);
         assert_eq!(base("platform={\"a\":1}"), ["platform: expected one of android, ios, got an object"]);
         assert_eq!(base("platform=\"IOS\""), ["platform: text \"IOS\" is not one of android, ios"]);
+    }
+
+    #[test]
+    fn numbers_are_checked_as_their_features_values() {
+        let s = churn();
+        let mut row = Vec::new();
+        encode_numbers(&s, &[4.0, 20.5, 1.0, 1.0], &mut row).unwrap();
+        assert_eq!(row, [4.0, 20.5, 1.0, 1.0]);
+        let errors = encode_numbers(&s, &[4.5, -1.0, 2.0, 2.0], &mut row).unwrap_err();
+        let errors: Vec<String> = errors.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "days_since_last_session: expected a whole number, got 4.5",
+                "minutes_7d: -1 is below the minimum 0",
+                "payer: expected 0 or 1 (false or true), got 2",
+                "platform: 2 is not a category's index (0 to 1: android, ios)",
+            ]
+        );
+        assert_eq!(row.len(), 4, "nothing appended");
+        let short = encode_numbers(&s, &[4.0, 20.5, 1.0], &mut row).unwrap_err();
+        assert_eq!(short[0].to_string(), "*: 3 values for 4 features");
     }
 
     #[test]

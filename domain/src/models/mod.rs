@@ -24,7 +24,7 @@
 mod instance;
 mod signature;
 
-pub use instance::{FeatureError, Value, describe, encode, encode_text, from_text};
+pub use instance::{FeatureError, Value, describe, encode, encode_numbers, encode_text, from_text};
 pub use signature::{
     Feature, FeatureKind, Input, LabelOutput, Outputs, ProbabilityOutput, ScoreOutput, Signature, SignatureError, Task,
     ValueOutput, is_model_name,

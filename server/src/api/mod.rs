@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod gate;
+pub mod models;
 pub mod problem;
 
 use axum::Router;
@@ -34,10 +35,14 @@ pub const MAX_LIMIT: i64 = 500;
     info(title = "MCMS partner data API", version = "1",
         description = "Game statistics for channeling partners. Every request carries the partner's API key as \
             `Authorization: Bearer mcms_…`; refusals are `application/problem+json`."),
-    paths(me, games, daily_stats),
+    paths(me, games, daily_stats, models::list, models::describe, models::predict, models::predict_version, models::upload,
+        models::v2_server, models::v2_live, models::v2_metadata, models::v2_version_metadata, models::v2_ready,
+        models::v2_version_ready, models::v2_infer, models::v2_version_infer),
     components(schemas(Document, FieldError)),
     modifiers(&BearerKey),
-    tags((name = "partner", description = "What a partner's key may read")),
+    tags((name = "partner", description = "What a partner's key may read"),
+        (name = "models", description = "Predictions from the model registry (scope `models:predict:NAME` per model), and uploads (`models:write`)"),
+        (name = "kserve-v2", description = "The same models over the KServe Open Inference Protocol v2, for its existing clients")),
 )]
 pub struct ApiDoc;
 

@@ -99,15 +99,27 @@ impl From<store::StoreError> for Problem {
     }
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
+impl Problem {
+    /// The refusal as the KServe v2 protocol gives it: `{"error": detail}`, same status and
+    /// headers.
+    pub fn into_v2_response(self) -> Response {
+        self.respond(true)
+    }
+
+    fn respond(self, v2: bool) -> Response {
         let Problem(doc) = self;
         let doc = *doc;
         let status = StatusCode::from_u16(doc.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&doc).unwrap_or_default();
+        let (body, content_type) = match v2 {
+            false => (serde_json::to_vec(&doc).unwrap_or_default(), "application/problem+json"),
+            true => (
+                serde_json::to_vec(&serde_json::json!({ "error": doc.detail })).unwrap_or_default(),
+                "application/json",
+            ),
+        };
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"mcms partner API\""));
         }
@@ -118,5 +130,11 @@ impl IntoResponse for Problem {
             response.extensions_mut().insert(super::UsedKey(key));
         }
         response
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        self.respond(false)
     }
 }

@@ -17,11 +17,11 @@ fn partner_form(name: &'static str, game: &str, channel: &str, active: bool) -> 
 }
 use time::OffsetDateTime;
 
-struct Served {
+pub(crate) struct Served {
     addr: SocketAddr,
 }
 
-async fn serve(db: &Db, trusted: &str) -> Served {
+pub(crate) async fn serve(db: &Db, trusted: &str) -> Served {
     let config = server::WebConfig {
         trusted_proxies: domain::net::parse_list(trusted).unwrap(),
         ..server::WebConfig::default()
@@ -35,23 +35,23 @@ async fn serve(db: &Db, trusted: &str) -> Served {
     Served { addr }
 }
 
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The problem's kind, after checking it is a problem document.
-    fn problem(&self) -> String {
+    pub(crate) fn problem(&self) -> String {
         assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.body);
         let p = self.json();
         assert_eq!(p["status"].as_u64(), Some(u64::from(self.status)), "{p}");
@@ -62,18 +62,29 @@ impl Answer {
 
 impl Served {
     /// One GET over a fresh connection, with hyper's HTTP/1.1 client.
-    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        self.send(http::Method::GET, path, headers, Vec::new()).await
+    }
+
+    /// One request over a fresh connection, with hyper's HTTP/1.1 client.
+    pub(crate) async fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Answer {
         use http_body_util::BodyExt;
         let stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
         tokio::spawn(connection);
-        let mut request = http::Request::get(path).header(http::header::HOST, "partner.test");
+        let mut request = http::Request::builder().method(method).uri(path).header(http::header::HOST, "partner.test");
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let empty = http_body_util::Empty::<axum::body::Bytes>::new();
-        let response = sender.send_request(request.body(empty).unwrap()).await.unwrap();
+        let body = http_body_util::Full::new(axum::body::Bytes::from(body));
+        let response = sender.send_request(request.body(body).unwrap()).await.unwrap();
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -84,28 +95,29 @@ impl Served {
         Answer { status, headers, body: String::from_utf8(body.to_vec()).unwrap() }
     }
 
-    async fn with_key(&self, path: &str, key: &str) -> Answer {
+    pub(crate) async fn with_key(&self, path: &str, key: &str) -> Answer {
         self.get(path, &[("Authorization", &format!("Bearer {key}"))]).await
     }
 }
 
-fn settings(scopes: &[Scope]) -> KeySettings {
+pub(crate) fn settings(scopes: &[Scope]) -> KeySettings {
     KeySettings {
         label: "nightly sync".into(),
         scopes: scopes.to_vec(),
+        models: vec![],
         expires_at: None,
         rate_per_minute: 6_000,
         daily_quota: None,
     }
 }
 
-struct World {
-    partner: i64,
-    other: i64,
-    admin: i64,
+pub(crate) struct World {
+    pub(crate) partner: i64,
+    pub(crate) other: i64,
+    pub(crate) admin: i64,
 }
 
-async fn world(app: &TestApp) -> World {
+pub(crate) async fn world(app: &TestApp) -> World {
     let db = &app.t.db;
     let admin = app.user("admin@mcms.test", domain::Role::Admin).await.id;
     db.put_code(MasterTable::Games, "STARFALL", "Starfall", true).await.unwrap();

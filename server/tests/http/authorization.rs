@@ -284,6 +284,7 @@ async fn each_role_reaches_exactly_what_it_should() {
             let settings = store::partners::KeySettings {
                 label: "k".into(),
                 scopes: vec![domain::keys::Scope::Games],
+                models: vec![],
                 expires_at: None,
                 rate_per_minute: 60,
                 daily_quota: None,
