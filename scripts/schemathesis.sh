@@ -13,7 +13,8 @@ work="$(mktemp -d)"
 url="sqlite://$work/api.db"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 MCMS_LOG=warn "$bin" migrate --demo --database-url "$url" >/dev/null
-key="$(MCMS_LOG=warn "$bin" issue-key --partner "Kakao Games Channeling" --rate-per-minute 1000000 --database-url "$url")"
+key="$(MCMS_LOG=warn "$bin" issue-key --partner "Kakao Games Channeling" --rate-per-minute 1000000 \
+  --scopes "games:read,stats:read,models:write,models:predict:*" --database-url "$url")"
 MCMS_LOG=warn "$bin" serve --addr "127.0.0.1:$port" --database-url "$url" >"$work/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT

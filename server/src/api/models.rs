@@ -736,7 +736,7 @@ pub struct InferRequest {
     pub outputs: Option<Vec<RequestedOutput>>,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    pub parameters: Option<serde_json::Value>,
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -750,7 +750,7 @@ pub struct InferInput {
     pub data: serde_json::Value,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    pub parameters: Option<serde_json::Value>,
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -758,7 +758,7 @@ pub struct RequestedOutput {
     pub name: String,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    pub parameters: Option<serde_json::Value>,
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
