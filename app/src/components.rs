@@ -58,9 +58,12 @@ pub fn FormAlert<A: Outcome>(action: A, #[prop(optional)] success: Option<&'stat
     let t = use_texts();
     let sent_back_ok = crate::url::flash().is_some_and(|path| path == action.path());
     let message = move || match action.outcome() {
-        Some(Err(err)) => Some(("alert alert-error", t.error(&err))),
-        Some(Ok(())) => success.map(|m| ("alert alert-ok", m)),
-        None => success.filter(|_| sent_back_ok).map(|m| ("alert alert-ok", m)),
+        Some(Err(AppError::Refused { message })) => {
+            Some(("alert alert-error", format!("{} {message}", t.error_code("refused"))))
+        }
+        Some(Err(err)) => Some(("alert alert-error", t.error(&err).to_owned())),
+        Some(Ok(())) => success.map(|m| ("alert alert-ok", m.to_owned())),
+        None => success.filter(|_| sent_back_ok).map(|m| ("alert alert-ok", m.to_owned())),
     };
     view! {
         <div aria-live="polite">

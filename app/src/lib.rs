@@ -17,6 +17,7 @@ mod components;
 pub mod costs;
 pub mod error;
 pub mod i18n;
+pub mod models;
 pub mod partners;
 pub mod pipelines;
 pub mod poc;
@@ -189,6 +190,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("pipelines/:name/runs/:id") view=move || view! {
                         <Title text=t.pipelines.run/>
                         <RequireRole role=Role::Viewer><pipelines::RunPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("models") view=move || view! {
+                        <Title text=t.section(Section::Models).0/>
+                        <RequireRole role=Role::Viewer><models::ModelsPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("models/:name") view=move || view! {
+                        <Title text=t.section(Section::Models).0/>
+                        <RequireRole role=Role::Viewer><models::ModelPage/></RequireRole>
                     } ssr=SsrMode::Async/>
                     <Route path=path!("admin/audit") view=move || view! {
                         <Title text=t.audit_title/>

@@ -52,16 +52,17 @@ pub enum Section {
     Partners,
     PocReports,
     Pipelines,
+    Models,
     Admin,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] =
-        [Section::Costs, Section::Partners, Section::PocReports, Section::Pipelines, Section::Admin];
+    pub const ALL: [Section; 6] =
+        [Section::Costs, Section::Partners, Section::PocReports, Section::Pipelines, Section::Models, Section::Admin];
 
     pub fn required_role(self) -> Role {
         match self {
-            Section::Costs | Section::PocReports | Section::Pipelines => Role::Viewer,
+            Section::Costs | Section::PocReports | Section::Pipelines | Section::Models => Role::Viewer,
             Section::Partners | Section::Admin => Role::Admin,
         }
     }
@@ -72,6 +73,7 @@ impl Section {
             Section::Partners => "/partners",
             Section::PocReports => "/poc",
             Section::Pipelines => "/pipelines",
+            Section::Models => "/models",
             Section::Admin => "/admin/users",
         }
     }
@@ -112,7 +114,7 @@ mod tests {
     #[test]
     fn navigation_follows_the_role() {
         let seen = |r| Section::visible_to(r).collect::<Vec<_>>();
-        let everyone = vec![Section::Costs, Section::PocReports, Section::Pipelines];
+        let everyone = vec![Section::Costs, Section::PocReports, Section::Pipelines, Section::Models];
         assert_eq!(seen(Role::Viewer), everyone);
         assert_eq!(seen(Role::Marketer), everyone);
         assert_eq!(seen(Role::Builder), everyone);

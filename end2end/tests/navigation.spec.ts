@@ -3,7 +3,7 @@ import { ADMIN, BUILDER, MARKETER, VIEWER, navLinks, open, signInAs } from './he
 
 test('a viewer sees the reading sections only and is refused the admin pages', async ({ page }, info) => {
   await signInAs(page, info, VIEWER);
-  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines', 'Models']);
   await navLinks(page).filter({ hasText: 'PoC reports' }).click();
   await expect(page).toHaveURL(/\/poc$/);
   await expect(page.getByRole('heading', { level: 1, name: /Redshift vs Snowflake/ })).toBeVisible();
@@ -16,7 +16,7 @@ test('a viewer sees the reading sections only and is refused the admin pages', a
 
 test('a marketer sees costs, reports and pipelines, not partners or admin', async ({ page }, info) => {
   await signInAs(page, info, MARKETER);
-  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines', 'Models']);
   await navLinks(page).filter({ hasText: 'Costs' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Costs' })).toBeVisible();
   await expect(navLinks(page).filter({ hasText: 'Costs' })).toHaveAttribute('aria-current', 'page');
@@ -24,7 +24,7 @@ test('a marketer sees costs, reports and pipelines, not partners or admin', asyn
 
 test('a pipeline builder sees the reading sections and pipelines, and may not enter costs', async ({ page }, info) => {
   await signInAs(page, info, BUILDER);
-  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines', 'Models']);
   await open(page, info, '/costs/new');
   await expect(page.getByRole('heading', { name: 'Not available for your role' })).toBeVisible();
   await open(page, info, '/pipelines/new');
@@ -33,7 +33,7 @@ test('a pipeline builder sees the reading sections and pipelines, and may not en
 
 test('an admin sees every section', async ({ page }, info) => {
   await signInAs(page, info, ADMIN);
-  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Pipelines', 'Admin']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Pipelines', 'Models', 'Admin']);
   await navLinks(page).filter({ hasText: 'Partners & keys' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Partners & keys' })).toBeVisible();
 });

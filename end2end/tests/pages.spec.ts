@@ -6,9 +6,9 @@ import { ADMIN, BUILDER, MARKETER, VIEWER, open, signInAs } from './helpers';
 // command runs this file against the release build too, which is what gets deployed.
 const PAGES: Record<string, string[]> = {
   [VIEWER]: ['/', '/costs', '/costs/budgets', '/costs/master', '/costs/rates', '/poc', '/pipelines',
-    '/pipelines/month-batch', '/pipelines/month-batch/versions'],
+    '/pipelines/month-batch', '/pipelines/month-batch/versions', '/models', '/models/churn'],
   [BUILDER]: ['/', '/costs', '/poc', '/pipelines', '/pipelines/new', '/pipelines/agency-csv',
-    '/pipelines/agency-csv/edit', '/pipelines/agency-csv/versions'],
+    '/pipelines/agency-csv/edit', '/pipelines/agency-csv/versions', '/models', '/models/segment'],
   [MARKETER]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
     '/poc'],
   [ADMIN]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
@@ -66,6 +66,8 @@ test('only what changes in the browser is an island; everything else is server-r
   expect(await islands('/pipelines')).toEqual([]);
   expect(await islands('/pipelines/month-batch')).toEqual([]);
   expect(await islands('/pipelines/month-batch/edit')).toEqual(['PipelineEditor']);
+  expect(await islands('/models')).toEqual([]);
+  expect(await islands('/models/churn')).toEqual([]);
   await open(page, info, '/partners');
   await page.getByRole('link', { name: 'Kakao Games Channeling' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();

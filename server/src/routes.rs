@@ -64,6 +64,12 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .route("/poc/export.csv", get(crate::poc::export))
         .route("/api/poc/runs", post(crate::poc::record))
         .route("/pipelines/schema.json", get(pipeline_schema))
+        .route(
+            "/models/upload",
+            post(upload_model).layer(DefaultBodyLimit::max(
+                domain::models::MAX_MODEL_BYTES + domain::models::MAX_SIGNATURE_BYTES + (64 << 10),
+            )),
+        )
         .with_state(state.clone());
     let visitor_state = state.clone();
     let bundles = app::Bundles(serde_json::to_string(&config.site.bundles()).expect("plain strings serialise").into());
@@ -201,6 +207,65 @@ async fn export_month(
     let disposition = format!("attachment; filename=\"mcms-costs-{month}.{ext}\"");
     Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response())
+}
+
+/// `POST /models/upload` (multipart: `name`, `model`, `signature`, `note`), the models pages' upload
+/// form (pipeline builders and admins): a version checked like any upload, then the model's page
+/// with `uploaded=VERSION`, or the page the form was on with `refused=` and the reason.
+async fn upload_model(State(state): State<AppState>, req: Request<Body>) -> Response {
+    use axum::extract::{FromRequest, Multipart};
+    use axum::response::Redirect;
+    let (parts, body) = req.into_parts();
+    let caller = match authorize_request(state.clone(), &parts, Access::AtLeast(domain::Role::Builder)).await {
+        Ok(caller) => caller,
+        Err(err) => return err.into_response(),
+    };
+    let Some(user) = caller.user else { return AppError::Unauthenticated.into_response() };
+    let (mut name, mut onnx, mut signature, mut note) = (String::new(), Vec::new(), String::new(), String::new());
+    let back = |name: &str, why: &str| {
+        let page = if domain::models::is_model_name(name) { format!("/models/{name}") } else { "/models".to_owned() };
+        Redirect::to(&format!("{page}?refused={}", app::url::query_value(why))).into_response()
+    };
+    let mut form = match Multipart::from_request(Request::from_parts(parts, body), &()).await {
+        Ok(m) => m,
+        Err(e) => return back("", &e.body_text()),
+    };
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let field_name = field.name().unwrap_or_default().to_owned();
+                let data = match field.bytes().await {
+                    Ok(d) => d,
+                    Err(e) => return back(&name, &e.body_text()),
+                };
+                match field_name.as_str() {
+                    "name" => name = String::from_utf8_lossy(&data).trim().to_owned(),
+                    "model" => onnx = data.to_vec(),
+                    "signature" => signature = String::from_utf8_lossy(&data).into_owned(),
+                    "note" => note = String::from_utf8_lossy(&data).trim().to_owned(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return back(&name, &e.body_text()),
+        }
+    }
+    let actor = match service::Actor::user(&user) {
+        Ok(a) => a,
+        Err(_) => return AppError::Forbidden.into_response(),
+    };
+    let up = service::models::Upload {
+        model: &name,
+        onnx: &onnx,
+        signature: &signature,
+        note: &note,
+        via: service::models::Via::Page,
+    };
+    match state.service().upload_model(&actor, up).await {
+        Ok(done) => Redirect::to(&format!("/models/{name}?uploaded={}", done.version)).into_response(),
+        Err(service::Error::Refused(why)) => back(&name, &why),
+        Err(e) => AppError::from(e).into_response(),
+    }
 }
 
 /// `POST /costs/import/upload` (multipart: `file` or `pasted`, optional `vendor`): reads the file

@@ -152,6 +152,7 @@ impl RuleTexts {
 pub struct Texts {
     pub poc: &'static PocTexts,
     pub pipelines: &'static PipelineTexts,
+    pub models: &'static ModelTexts,
     pub rules: &'static RuleTexts,
     pub partners: &'static PartnerTexts,
     pub dashboard: &'static DashboardTexts,
@@ -338,7 +339,7 @@ pub struct Texts {
     pub band_max: &'static str,
     pub currencies_in_use: &'static str,
     /// Section (title, one-line description), in [`Section::ALL`] order.
-    pub sections: [(&'static str, &'static str); 5],
+    pub sections: [(&'static str, &'static str); 6],
     /// Role names, in [`Role::ALL`] order.
     pub roles: [&'static str; 4],
     /// Messages for error codes; unknown codes fall back to `error_generic`.
@@ -453,6 +454,49 @@ impl PartnerTexts {
             domain::keys::Scope::ModelsWrite => self.scope_models_write,
         }
     }
+}
+
+/// The model pages' texts.
+pub struct ModelTexts {
+    pub intro: &'static str,
+    pub none_yet: &'static str,
+    pub name: &'static str,
+    pub name_hint: &'static str,
+    pub task: &'static str,
+    pub production: &'static str,
+    pub staging: &'static str,
+    pub archived: &'static str,
+    pub canary: &'static str,
+    pub latest: &'static str,
+    pub metrics: &'static str,
+    pub versions: &'static str,
+    pub version_col: &'static str,
+    pub stage: &'static str,
+    pub uploaded_by: &'static str,
+    pub note: &'static str,
+    pub actions: &'static str,
+    pub training_data: &'static str,
+    pub upload_title: &'static str,
+    pub onnx_file: &'static str,
+    pub signature_file: &'static str,
+    pub signature_hint: &'static str,
+    pub upload_button: &'static str,
+    pub promote: &'static str,
+    pub archive: &'static str,
+    pub start_canary: &'static str,
+    pub end_canary: &'static str,
+    pub rollback: &'static str,
+    pub percent: &'static str,
+    pub reason: &'static str,
+    pub changed: &'static str,
+    pub try_title: &'static str,
+    pub try_button: &'static str,
+    pub scores_meaning: &'static str,
+    pub version: fn(&dyn Display) -> String,
+    pub canary_at: fn(&dyn Display, &dyn Display) -> String,
+    pub bytes: fn(&dyn Display) -> String,
+    pub uploaded: fn(&dyn Display) -> String,
+    pub confirm: fn(&str, &dyn Display) -> String,
 }
 
 /// The pipeline pages' texts.
@@ -724,6 +768,9 @@ mod tests {
         "internal",
         "refused",
         "changed_elsewhere",
+        "model.confirm",
+        "model.reason_long",
+        "model.version_required",
         "user.duplicate_email",
         "user.last_admin",
         "user.self_change",

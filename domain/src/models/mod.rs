@@ -33,7 +33,7 @@ pub use signature::{
 /// The most instances one prediction request may carry.
 pub const MAX_BATCH: usize = 1_000;
 /// The largest model file the registry takes.
-pub const MAX_MODEL_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_MODEL_BYTES: usize = 32 * 1024 * 1024;
 /// The largest signature file the registry takes.
 pub const MAX_SIGNATURE_BYTES: usize = 256 * 1024;
 
