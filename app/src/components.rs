@@ -132,3 +132,31 @@ pub fn LanguageSwitch() -> impl IntoView {
         </form>
     }
 }
+
+/// A page's data once loaded, shown by `show`, or why it could not be.
+pub(crate) fn loaded<T>(
+    data: Resource<Result<T, AppError>>,
+    show: impl Fn(T) -> AnyView + Copy + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(value) => show(value),
+                    Err(err) => error_view(err),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn error_view(err: AppError) -> AnyView {
+    let t = use_texts();
+    if err == AppError::NotFound {
+        crate::shell::set_status(404);
+    }
+    view! { <p class="alert alert-error" role="alert">{t.error(&err)}</p> }.into_any()
+}

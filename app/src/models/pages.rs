@@ -1,36 +1,10 @@
 //! The model pages, rendered on the server; their forms are plain forms.
 
 use super::*;
-use crate::components::FormAlert;
+use crate::components::{FormAlert, loaded};
 use crate::i18n::use_texts;
-use crate::shell::set_status;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-fn loaded<T>(
-    data: Resource<Result<T, AppError>>,
-    show: impl Fn(T) -> AnyView + Copy + Send + Sync + 'static,
-) -> impl IntoView
-where
-    T: Clone + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static,
-{
-    let t = use_texts();
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(value) => show(value),
-                    Err(err) => {
-                        if err == AppError::NotFound {
-                            set_status(404);
-                        }
-                        view! { <p class="alert alert-error" role="alert">{t.error(&err)}</p> }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
-    }
-}
 
 fn metrics_text(metrics: &[(String, f64)]) -> String {
     metrics.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")

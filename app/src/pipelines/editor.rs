@@ -17,7 +17,7 @@ pub fn EditorPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name");
     let data = Resource::new_blocking(name, load_editor);
-    super::pages::loaded(data, move |data| view! { <PipelineEditor data/> }.into_any())
+    crate::components::loaded(data, move |data| view! { <PipelineEditor data/> }.into_any())
 }
 
 /// The problems the browser finds in `text` (the file's own check).

@@ -4,10 +4,9 @@
 
 use super::lineage::LineageGraph;
 use super::*;
-use crate::components::{FormAlert, Outcome};
+use crate::components::{FormAlert, Outcome, loaded};
 use crate::error::PipelineProblem;
 use crate::i18n::use_texts;
-use crate::shell::set_status;
 use leptos_meta::Meta;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -52,34 +51,6 @@ fn state_badge(state: &str) -> impl IntoView + use<> {
         _ => ("badge badge-running", t.pipelines.running),
     };
     view! { <span class=class>{text}</span> }
-}
-
-/// A page's data once loaded, shown by `show`, or why it could not be.
-pub(super) fn loaded<T>(
-    data: Resource<Result<T, AppError>>,
-    show: impl Fn(T) -> AnyView + Copy + Send + Sync + 'static,
-) -> impl IntoView
-where
-    T: Clone + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static,
-{
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(value) => show(value),
-                    Err(err) => error_view(err),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-fn error_view(err: AppError) -> AnyView {
-    let t = use_texts();
-    if err == AppError::NotFound {
-        set_status(404);
-    }
-    view! { <p class="alert alert-error" role="alert">{t.error(&err)}</p> }.into_any()
 }
 
 #[component]
