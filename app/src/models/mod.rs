@@ -257,14 +257,15 @@ async fn try_it(
 }
 
 /// Changes what answers a model's predictions: `action` is promote, rollback, archive, canary or
-/// end_canary; `generation` is what the page showed (a change made since refuses this one).
+/// end_canary; `generation` is what the page showed (a change made since refuses this one; the
+/// pages always send it).
 #[server(endpoint = "models/roll-out", output = crate::codec::Json)]
 pub async fn change_roll_out(
     name: String,
     action: String,
     #[server(default)] version: Option<i32>,
     #[server(default)] percent: Option<i32>,
-    generation: i64,
+    #[server(default)] generation: Option<i64>,
     #[server(default)] reason: String,
     #[server(default)] confirm: bool,
 ) -> Result<(), AppError> {
@@ -285,6 +286,6 @@ pub async fn change_roll_out(
         "end_canary" => RollOut::Canary(None),
         _ => return Err(AppError::BadRequest(format!("unknown action {action:?}"))),
     };
-    caller.state.service().change_roll_out(&caller.actor()?, &name, change, Some(generation), reason.trim()).await?;
+    caller.state.service().change_roll_out(&caller.actor()?, &name, change, generation, reason.trim()).await?;
     Ok(())
 }

@@ -392,7 +392,32 @@ async fn the_api_documents_itself_and_serves_its_own_swagger_ui() {
     let doc = doc.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
     let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(paths, ["/api/v1/games", "/api/v1/games/{game}/daily-stats", "/api/v1/me"]);
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/games",
+            "/api/v1/games/{game}/daily-stats",
+            "/api/v1/me",
+            "/api/v1/models",
+            "/api/v1/models/{name}",
+            "/api/v1/models/{name}/predict",
+            "/api/v1/models/{name}/versions",
+            "/api/v1/models/{name}/versions/{version}/predict",
+            "/v2",
+            "/v2/health/live",
+            "/v2/models/{name}",
+            "/v2/models/{name}/infer",
+            "/v2/models/{name}/ready",
+            "/v2/models/{name}/versions/{version}",
+            "/v2/models/{name}/versions/{version}/infer",
+            "/v2/models/{name}/versions/{version}/ready",
+        ]
+    );
+    let predict = &doc["paths"]["/api/v1/models/{name}/predict"]["post"];
+    for status in ["200", "400", "401", "403", "404", "413", "429"] {
+        assert!(predict["responses"][status].is_object(), "predict: response {status} is documented");
+    }
+    assert!(predict["responses"]["400"]["content"]["application/problem+json"].is_object());
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     let stats = &doc["paths"]["/api/v1/games/{game}/daily-stats"]["get"];
     for status in ["200", "400", "401", "403", "404", "429"] {

@@ -75,6 +75,9 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/pipelines/run", Some(Role::Builder)),
     ("/api/pipelines/run/cancel", Some(Role::Builder)),
     ("/api/pipelines/schedule", Some(Role::Builder)),
+    ("/api/models/list", Some(Role::Viewer)),
+    ("/api/models/get", Some(Role::Viewer)),
+    ("/api/models/roll-out", Some(Role::Builder)),
 ];
 
 /// A pipeline that plans and runs with nothing outside MCMS: partner statistics into a folder.
@@ -234,6 +237,12 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             vec![("name", "stored".into())]
         }
         "/api/pipelines/check" => vec![("text", PIPELINE.into())],
+        "/api/models/get" => vec![("name", "churn".into())],
+        // Ends a canary that is not there: allowed whatever the model's state, so any refusal is
+        // authorization's.
+        "/api/models/roll-out" => {
+            vec![("name", "churn".into()), ("action", "end_canary".into()), ("confirm", "true".into())]
+        }
         "/api/pipelines/save" => vec![("name", format!("saved-{n}")), ("text", PIPELINE.into())],
         "/api/pipelines/run/get" | "/api/pipelines/run/cancel" => vec![("id", RUN.lock().unwrap().to_string())],
         "/api/pipelines/schedule" => {
@@ -306,6 +315,18 @@ async fn each_role_reaches_exactly_what_it_should() {
         *POC_TOKEN.lock().unwrap() = token.prefix().to_owned();
         let db = &app.t.db;
         db.save_pipeline("stored", PIPELINE, "sha", store::pipelines::Base::New, "", admin).await.unwrap();
+        let (_, onnx, signature) = server::demo::SHIPPED_MODELS[1];
+        let version = store::models::NewVersion {
+            model: "churn",
+            bytes: onnx,
+            sha256: "sha",
+            task: "binary_classification",
+            signature: &serde_json::to_string(&domain::models::Signature::parse(signature).unwrap()).unwrap(),
+            uploaded_by: admin,
+            via: "command",
+            note: "",
+        };
+        db.add_model_version(&version).await.unwrap();
         let run = store::pipelines::NewRun {
             pipeline: "stored",
             file_sha256: "sha",

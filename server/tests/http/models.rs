@@ -336,3 +336,33 @@ async fn model_requests_count_against_the_keys_rate_limit() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_pages_upload_form_is_for_builders_and_says_why_a_file_was_refused() {
+    for app in TestApp::each().await {
+        register(&app).await;
+        let (_, _, signature) = server::demo::SHIPPED_MODELS[1];
+        let form = [
+            ("name", None, "churn"),
+            ("model", Some("model.onnx"), "not a model"),
+            ("signature", Some("s.yaml"), signature),
+        ];
+        let (mut viewer, _) = app.signed_in("v@mcms.test", domain::Role::Viewer).await;
+        assert_eq!(
+            viewer.upload("/models/upload", &form).await.status,
+            http::StatusCode::FORBIDDEN,
+            "{}",
+            app.backend()
+        );
+        let (mut builder, _) = app.signed_in("b@mcms.test", domain::Role::Builder).await;
+        let refused = builder.upload("/models/upload", &form).await;
+        assert_eq!(refused.status, http::StatusCode::SEE_OTHER, "{}", refused.body);
+        let back = refused.location().unwrap().to_owned();
+        assert!(back.starts_with("/models/churn?refused=not%20an%20ONNX%20model"), "{back}");
+        let page = builder.page(&back).await;
+        let alert = page.body.split("role=\"alert\"").nth(1).unwrap_or_default();
+        assert!(alert.contains("That was refused:") && alert.contains("not an ONNX model"), "shown without JavaScript");
+        assert_eq!(app.t.db.model_versions("churn").await.unwrap().len(), 1, "nothing stored");
+        app.finish().await;
+    }
+}

@@ -64,10 +64,14 @@ fn nav(html: &str) -> Vec<&str> {
 async fn navigation_and_pages_follow_the_role() {
     for app in TestApp::each().await {
         for (role, email, expected_nav) in [
-            (Role::Viewer, "viewer@mcms.test", vec!["Costs", "PoC reports", "Pipelines"]),
-            (Role::Marketer, "marketer@mcms.test", vec!["Costs", "PoC reports", "Pipelines"]),
-            (Role::Builder, "builder@mcms.test", vec!["Costs", "PoC reports", "Pipelines"]),
-            (Role::Admin, "admin@mcms.test", vec!["Costs", "Partners &amp; keys", "PoC reports", "Pipelines", "Admin"]),
+            (Role::Viewer, "viewer@mcms.test", vec!["Costs", "PoC reports", "Pipelines", "Models"]),
+            (Role::Marketer, "marketer@mcms.test", vec!["Costs", "PoC reports", "Pipelines", "Models"]),
+            (Role::Builder, "builder@mcms.test", vec!["Costs", "PoC reports", "Pipelines", "Models"]),
+            (
+                Role::Admin,
+                "admin@mcms.test",
+                vec!["Costs", "Partners &amp; keys", "PoC reports", "Pipelines", "Models", "Admin"],
+            ),
         ] {
             let (mut b, _) = app.signed_in(email, role).await;
             let home = b.page("/").await;
@@ -80,6 +84,7 @@ async fn navigation_and_pages_follow_the_role() {
                 ("/admin/users", Role::Admin),
                 ("/pipelines", Role::Viewer),
                 ("/pipelines/new", Role::Builder),
+                ("/models", Role::Viewer),
                 ("/costs/new", Role::Marketer),
             ] {
                 let page = b.page(path).await;
