@@ -50,14 +50,15 @@ test('a builder uploads a version, is refused a bad one with the reason, promote
 
   await page.getByLabel('ONNX file').setInputFiles(join(models, 'segment', 'model.onnx'));
   await page.getByLabel('Signature (YAML or JSON)').setInputFiles(join(dir, 'signature.yaml'));
-  await page.getByLabel('Note').fill('from the browser');
+  const note = `from the browser (${info.project.name})`;
+  await page.getByLabel('Note').fill(note);
   await page.getByRole('button', { name: 'Upload' }).click();
   await waitForApp(page, info);
   const uploaded = page.getByRole('alert').filter({ hasText: 'Uploaded: version' });
   await expect(uploaded).toBeVisible();
   const version = (await uploaded.textContent())!.match(/version (\d+)/)![1];
 
-  const row = page.getByRole('row').filter({ hasText: 'from the browser' });
+  const row = page.getByRole('row').filter({ hasText: note });
   await expect(row).toContainText('Staging');
   const promote = row.locator('details', { hasText: 'Promote to production' });
   await promote.locator('summary').click();
@@ -74,5 +75,5 @@ test('a builder uploads a version, is refused a bad one with the reason, promote
   await rollback.getByRole('button', { name: 'Roll back' }).click();
   await waitForApp(page, info);
   await expect(page.getByRole('alert').filter({ hasText: 'Done' })).toBeVisible();
-  await expect(page.getByRole('row').filter({ hasText: 'from the browser' })).toContainText('Archived');
+  await expect(page.getByRole('row').filter({ hasText: note })).toContainText('Archived');
 });

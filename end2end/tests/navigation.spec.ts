@@ -42,7 +42,7 @@ test('the interface switches to Korean and back', async ({ page }, info) => {
   await signInAs(page, info, VIEWER);
   await page.getByRole('button', { name: '한국어' }).click();
   await expect(page.getByRole('heading', { level: 1, name: '환영합니다' })).toBeVisible();
-  await expect(navLinks(page, '주 메뉴')).toHaveText(['비용', 'PoC 보고서', '파이프라인']);
+  await expect(navLinks(page, '주 메뉴')).toHaveText(['비용', 'PoC 보고서', '파이프라인', '모델']);
   await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Welcome' })).toBeVisible();
