@@ -4,13 +4,16 @@
 
 Needs the packages in models/requirements.txt (PyPI: `python3 -m venv V && V/bin/pip install -r
 models/requirements.txt`); onnxruntime, if present, checks each export against scikit-learn. The
-players are generated here with a fixed seed, so those versions give the same files byte for byte. For each model it writes, under OUT_DIR/NAME/:
+players are generated here with a fixed seed, so those versions give the same files byte for byte on
+one machine; on another CPU the logistic regressions' coefficients can differ in their last bits
+(seen once: the committed files were kept, and only the signatures' training distributions taken). For each model it writes, under OUT_DIR/NAME/:
 
 - model.onnx       the scikit-learn pipeline exported by skl2onnx, in the form tract runs: logistic
                    regressions without ZipMap (probabilities as a plain tensor), scalers as `Div`;
 - signature.yaml   what the registry reads beside the graph: the task, each feature with its type and
                    allowed range or categories (in the graph's input order), what the outputs mean, the
-                   training metrics, where the training data came from, and an example instance;
+                   training metrics, where the training data came from, how the held-out predictions
+                   spread over the score bins (the drift chart's reference), and an example instance;
 - fixture.json     inputs with scikit-learn's own outputs, which tract must reproduce to 1e-5.
 
 The models:
@@ -74,7 +77,7 @@ def players(rng):
     return x, will_pay.astype(int), will_leave.astype(int)
 
 
-def signature(name, task, outputs, metrics, example, description):
+def signature(name, task, outputs, metrics, distribution, example, description):
     features = []
     for fname, ftype, bounds, categories, about in FEATURES:
         f = {"name": fname, "type": ftype, "description": about}
@@ -95,8 +98,15 @@ def signature(name, task, outputs, metrics, example, description):
             "seed": SEED,
             "rows": PLAYERS,
         },
+        "training_distribution": {"shares": distribution},
         "example": example,
     }
+
+
+def shares(counts):
+    """Each bin's share of the held-out predictions, rounded (they still add up to 1 within 0.01)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return [round(float(c), 4) for c in counts / counts.sum()]
 
 
 def instance(row):
@@ -181,7 +191,9 @@ def main():
             "label": {"output": "label", "classes": ["no", "yes"]},
             "probabilities": {"output": "probabilities", "positive": 1},
         }
-        sig = signature(name, "binary_classification", outputs, metrics, instance(fx[0]), about)
+        # The drift chart's reference: the held-out players' positive probability in tenths.
+        distribution = shares(np.histogram(p[:, 1], bins=10, range=(0.0, 1.0))[0])
+        sig = signature(name, "binary_classification", outputs, metrics, distribution, instance(fx[0]), about)
         export(model, train_x, binary_options, out_dir, name, sig, fixture)
         print(f"{name}: {metrics}")
 
@@ -203,7 +215,8 @@ def main():
         "label": {"output": "label", "classes": names},
         "scores": {"output": "scores", "meaning": "distance to each cluster's centre, in scaled units"},
     }
-    sig = signature("segment", "clustering", outputs, metrics, instance(fx[0]),
+    distribution = shares(np.bincount(model.predict(test_x), minlength=4))
+    sig = signature("segment", "clustering", outputs, metrics, distribution, instance(fx[0]),
                     "The player's segment: the nearest of four cluster centres.")
     export(model, train_x, {StandardScaler: {"div": "div"}}, out_dir, "segment", sig, fixture)
     print(f"segment: {metrics} {names}")

@@ -233,6 +233,12 @@ mod tests {
 /// The latency under which `percent` of requests were answered, from counts per bucket (bucket
 /// `b`: under 2^b microseconds), as the bucket's upper bound; `None` without requests.
 pub fn percentile_micros(buckets: &[(i32, i64)], percent: u32) -> Option<u64> {
+    percentile_bucket(buckets, percent).map(|b| 1u64.checked_shl(b.clamp(0, 63) as u32).unwrap_or(u64::MAX))
+}
+
+/// The bucket holding the `percent`th percentile of requests counted per bucket (buckets in
+/// increasing order of latency); `None` without requests.
+pub fn percentile_bucket(buckets: &[(i32, i64)], percent: u32) -> Option<i32> {
     let total: i64 = buckets.iter().map(|(_, n)| n).sum();
     if total <= 0 {
         return None;
@@ -243,7 +249,7 @@ pub fn percentile_micros(buckets: &[(i32, i64)], percent: u32) -> Option<u64> {
     let mut seen = 0;
     sorted.into_iter().find_map(|(bucket, n)| {
         seen += n;
-        (seen >= wanted).then(|| 1u64.checked_shl(bucket.clamp(0, 63) as u32).unwrap_or(u64::MAX))
+        (seen >= wanted).then_some(bucket)
     })
 }
 

@@ -43,34 +43,27 @@ pub enum ModelCommand {
     /// Make a version production (the one before is archived). Audited.
     Promote {
         #[command(flatten)]
-        db: DbArgs,
-        name: String,
+        change: Change,
         version: i32,
-        #[arg(long, default_value = "")]
-        reason: String,
-        #[arg(long = "as")]
-        as_email: String,
     },
     /// Promote again the version that was production before the current one. Audited.
     Rollback {
         #[command(flatten)]
-        db: DbArgs,
-        name: String,
-        #[arg(long, default_value = "")]
-        reason: String,
-        #[arg(long = "as")]
-        as_email: String,
+        change: Change,
     },
     /// Archive a version: it answers nothing from then on. Audited.
     Archive {
         #[command(flatten)]
-        db: DbArgs,
-        name: String,
+        change: Change,
         version: i32,
-        #[arg(long, default_value = "")]
-        reason: String,
-        #[arg(long = "as")]
-        as_email: String,
+    },
+    /// Keep this share of the prediction requests' instances and answers (0 to 100; 0, the
+    /// default, keeps none), shown on the model's page. Audited.
+    Sample {
+        #[command(flatten)]
+        change: Change,
+        #[arg(value_parser = clap::value_parser!(i32).range(0..=100))]
+        percent: i32,
     },
     /// Send a share of the production requests to a staging version (`--off`: end the canary).
     Canary {
@@ -88,6 +81,19 @@ pub enum ModelCommand {
     },
 }
 
+/// Who changes which model, and why (kept in the audit log).
+#[derive(clap::Args)]
+pub struct Change {
+    #[command(flatten)]
+    db: DbArgs,
+    name: String,
+    #[arg(long, default_value = "")]
+    reason: String,
+    /// The email of the pipeline builder or administrator the change is recorded under.
+    #[arg(long = "as")]
+    as_email: String,
+}
+
 fn read(path: &Path, what: &str, most: usize) -> anyhow::Result<Vec<u8>> {
     let size = std::fs::metadata(path).with_context(|| format!("cannot read the {what} {}", path.display()))?.len();
     if size > most as u64 {
@@ -97,7 +103,6 @@ fn read(path: &Path, what: &str, most: usize) -> anyhow::Result<Vec<u8>> {
 }
 
 pub async fn run(command: ModelCommand) -> anyhow::Result<()> {
-    let change = |db, name, change, reason, as_email| roll_out(db, name, change, reason, as_email);
     match command {
         ModelCommand::Push { db, file, name, signature, note, as_email } => {
             let onnx = read(&file, "model", domain::models::MAX_MODEL_BYTES)?;
@@ -149,24 +154,35 @@ pub async fn run(command: ModelCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        ModelCommand::Promote { db, name, version, reason, as_email } => {
-            change(db, name, RollOut::Promote(version), reason, as_email).await
-        }
-        ModelCommand::Rollback { db, name, reason, as_email } => {
-            change(db, name, RollOut::Rollback, reason, as_email).await
-        }
-        ModelCommand::Archive { db, name, version, reason, as_email } => {
-            change(db, name, RollOut::Archive(version), reason, as_email).await
+        ModelCommand::Promote { change, version } => roll_out(change, RollOut::Promote(version)).await,
+        ModelCommand::Rollback { change } => roll_out(change, RollOut::Rollback).await,
+        ModelCommand::Archive { change, version } => roll_out(change, RollOut::Archive(version)).await,
+        ModelCommand::Sample { change, percent } => {
+            let db = open(&change.db).await?;
+            let actor = service::Actor::by_email(&db, &change.as_email).await?;
+            let costs = store::costs::CostSettings::default();
+            let service = service::Service { db: &db, costs: &costs, today: time::OffsetDateTime::now_utc().date() };
+            match service.set_sampling(&actor, &change.name, percent, &change.reason).await {
+                Err(service::Error::Store(store::StoreError::NotFound)) => {
+                    anyhow::bail!("there is no model {}", change.name)
+                }
+                Err(e) => Err(e.into()),
+                Ok(()) => {
+                    println!("{}: {percent}% of prediction requests kept", change.name);
+                    Ok(())
+                }
+            }
         }
         ModelCommand::Canary { db, name, version, percent, off, as_email } => {
             let canary = if off { None } else { version.map(|v| (v, percent)) };
-            change(db, name, RollOut::Canary(canary), String::new(), as_email).await
+            roll_out(Change { db, name, reason: String::new(), as_email }, RollOut::Canary(canary)).await
         }
     }
 }
 
-async fn roll_out(args: DbArgs, name: String, change: RollOut, reason: String, as_email: String) -> anyhow::Result<()> {
-    let db = open(&args).await?;
+async fn roll_out(who: Change, change: RollOut) -> anyhow::Result<()> {
+    let Change { db, name, reason, as_email } = who;
+    let db = open(&db).await?;
     let actor = service::Actor::by_email(&db, &as_email).await?;
     let costs = store::costs::CostSettings::default();
     let service = service::Service { db: &db, costs: &costs, today: time::OffsetDateTime::now_utc().date() };

@@ -7,6 +7,7 @@
 pub mod costs;
 pub mod imports;
 pub mod keys;
+mod model_monitor;
 pub mod models;
 #[cfg(test)]
 mod models_tests;

@@ -6,6 +6,8 @@
 //! Who may: builders (the data team) and admins change the registry; everyone signed in reads it.
 //! Predictions come through the partner API's gate (scope `models:predict:NAME`), not here.
 
+use crate::model_monitor::Outcome;
+pub use crate::model_monitor::Sent;
 use crate::{Actor, Error, Result, Service};
 use domain::Role;
 use domain::models::{FeatureError, Signature, Stage, Value, is_model_name};
@@ -121,6 +123,17 @@ impl Service<'_> {
     }
 }
 
+impl Service<'_> {
+    /// Sets the share of a model's prediction requests whose instances and answers are kept
+    /// (0 to 100%; 0, the default, keeps none). Builders and admins; audited.
+    pub async fn set_sampling(&self, actor: &Actor, model: &str, percent: i32, reason: &str) -> Result<()> {
+        actor.require(Role::Builder)?;
+        self.db.set_model_sampling(model, percent, actor.id, reason).await?;
+        tracing::info!(by = actor.id, model, percent, "model sampling changed");
+        Ok(())
+    }
+}
+
 /// A version in memory, ready to answer.
 pub struct Loaded {
     pub model: String,
@@ -173,6 +186,7 @@ type Routes = (Option<Instant>, HashMap<String, Arc<Route>>);
 /// request holds its version by `Arc`, so a swap never drops a request in flight.
 pub struct Serving {
     db: Db,
+    monitor: crate::model_monitor::Monitor,
     routes: RwLock<Routes>,
     loaded: Mutex<HashMap<(String, i32), Arc<Loaded>>>,
     /// One refresh at a time, and one load at a time.
@@ -196,6 +210,7 @@ impl Serving {
     pub fn new(db: Db) -> Arc<Serving> {
         Arc::new(Serving {
             db,
+            monitor: Default::default(),
             routes: RwLock::new((None, HashMap::new())),
             loaded: Mutex::default(),
             refreshing: tokio::sync::Mutex::new(()),
@@ -220,7 +235,10 @@ impl Serving {
         let mut next = HashMap::new();
         for routing in self.db.model_routing().await? {
             let route = match known.get(&routing.name) {
-                Some(r) if r.routing.generation == routing.generation => r.clone(),
+                // Same generation, same stages; the sample rate may have changed.
+                Some(r) if r.routing.generation == routing.generation => {
+                    Arc::new(Route { routing, stages: r.stages.clone() })
+                }
                 _ => {
                     let versions = self.db.model_versions(&routing.name).await?;
                     let stages = versions.iter().map(|v| (v.version, v.stage())).collect();
@@ -332,6 +350,35 @@ impl Serving {
         Ok(Answer { model: loaded, predictions })
     }
 
+    /// Counts an answered (or refused) request for the version's monitoring; the counts are
+    /// written by a task every couple of seconds.
+    pub fn record(
+        self: &Arc<Self>,
+        model: &str,
+        version: i32,
+        status: u16,
+        elapsed: Duration,
+        answered: Option<(&Answer, Sent<'_>)>,
+    ) {
+        let sample_percent =
+            self.routes.read().ok().and_then(|r| r.1.get(model).map(|r| r.routing.sample_percent)).unwrap_or(0);
+        let outcome = Outcome { model, version, status, elapsed, answered, sample_percent };
+        if self.monitor.count(&outcome) {
+            let serving = Arc::downgrade(self);
+            tokio::spawn(async move {
+                tokio::time::sleep(crate::model_monitor::FLUSH_EVERY).await;
+                if let Some(serving) = serving.upgrade() {
+                    serving.flush().await;
+                }
+            });
+        }
+    }
+
+    /// Writes the monitoring counted so far (also called by tests).
+    pub async fn flush(&self) {
+        self.monitor.flush(&self.db).await;
+    }
+
     /// Predicts rows already encoded and checked (a tensor of numbers, the KServe protocol).
     pub fn predict_rows(loaded: Arc<Loaded>, rows: &[f32]) -> Result<Answer, ServeError> {
         let predictions = loaded.inner.predict(rows)?;
@@ -350,4 +397,57 @@ fn bucket(model: &str, sticky: Option<&str>) -> u64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     u64::from_le_bytes(first) % 100
+}
+
+/// One instance's prediction as the API answers it, read from the batch's columns: `label`
+/// (class or segment name) and `class`, binary models' `probability` and `probabilities` by
+/// class, clustering models' `scores` by segment, regression models' `value`.
+pub struct Row<'a> {
+    pub signature: &'a Signature,
+    pub p: &'a Predictions,
+    pub i: usize,
+}
+
+/// Class (or segment) names paired with numbers, as a JSON object.
+struct Named<'a>(&'a [String], &'a [f32]);
+
+impl serde::Serialize for Named<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.1.len()))?;
+        for (i, x) in self.1.iter().enumerate() {
+            match self.0.get(i) {
+                Some(name) => m.serialize_entry(name, x)?,
+                None => m.serialize_entry(&i.to_string(), x)?,
+            }
+        }
+        m.end()
+    }
+}
+
+impl serde::Serialize for Row<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (sig, p, i) = (self.signature, self.p, self.i);
+        let classes: &[String] = sig.outputs.label.as_ref().map_or(&[], |l| &l.classes);
+        let mut m = s.serialize_map(None)?;
+        if let Some(class) = p.label(i) {
+            m.serialize_entry("label", &sig.class_name(class))?;
+            m.serialize_entry("class", &class)?;
+        }
+        if !p.probabilities.is_empty() {
+            let probabilities = p.probabilities(i);
+            if let Some(positive) = sig.outputs.probabilities.as_ref().and_then(|o| o.positive) {
+                m.serialize_entry("probability", &probabilities.get(positive))?;
+            }
+            m.serialize_entry("probabilities", &Named(classes, probabilities))?;
+        }
+        if !p.scores.is_empty() {
+            m.serialize_entry("scores", &Named(classes, p.scores(i)))?;
+        }
+        if let Some(v) = p.value(i) {
+            m.serialize_entry("value", &v)?;
+        }
+        m.end()
+    }
 }

@@ -166,3 +166,72 @@ async fn bad_instances_are_named_by_index_and_feature() {
     assert_eq!(answer.predictions.clusters, 4);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn serving_counts_requests_latencies_and_scores_and_keeps_samples_at_the_set_rate() {
+    use crate::models::Sent;
+    use std::time::Duration;
+    for t in TestDb::each().await {
+        let costs = CostSettings::default();
+        let service = Service { db: &t.db, costs: &costs, today: time::OffsetDateTime::now_utc().date() };
+        let builder = actor(&t, "data@example.com", Role::Builder).await;
+        let viewer = actor(&t, "viewer@example.com", Role::Viewer).await;
+        let (onnx, sig) = (file("churn", "model.onnx"), text("churn"));
+        let up = Upload { model: "churn", onnx: &onnx, signature: &sig, note: "", via: Via::Page };
+        service.upload_model(&builder, up).await.unwrap();
+        let serving = Serving::new(t.db.clone());
+        let (v1, _) = serving.pick("churn", Some(1), None).await.unwrap();
+        let players = [
+            instance(PLAYER),
+            instance(&PLAYER.replace("\"days_since_last_session\": 4", "\"days_since_last_session\": 30")),
+        ];
+        let answer = Serving::predict(v1.clone(), &players).unwrap();
+        let p = |i: usize| answer.predictions.probabilities(i)[1];
+        // Churn's probability rises with the days since the last session: two different bins.
+        let (low, high) = ((p(0) * 10.0) as i32, (p(1) * 10.0) as i32);
+        assert!(low < high, "{low} {high}");
+
+        // Sampling is off by default: counts only.
+        for _ in 0..3 {
+            serving.record("churn", 1, 200, Duration::from_micros(150), Some((&answer, Sent::Named(&players))));
+        }
+        serving.record("churn", 1, 400, Duration::from_micros(90), None);
+        serving.flush().await;
+        let today = time::OffsetDateTime::now_utc().date();
+        let usage = t.db.model_usage("churn", today).await.unwrap();
+        let by_status = |s: i32| usage.iter().filter(|u| u.2 == s).map(|u| u.4).sum::<i64>();
+        assert_eq!((by_status(200), by_status(400)), (3, 1));
+        let b150 = domain::models::latency_bucket(150);
+        assert!(usage.iter().any(|u| u.2 == 200 && u.3 == b150), "{usage:?}");
+        let scores = t.db.model_scores("churn", today).await.unwrap();
+        let bins: Vec<(i32, i64)> = scores.iter().map(|s| (s.2, s.3)).collect();
+        assert_eq!(bins, [(low, 3), (high, 3)]);
+        assert!(t.db.model_samples("churn", 10).await.unwrap().is_empty(), "nothing kept at 0%");
+
+        // At 100%, each answered request keeps its instances and answers (up to 10 per request).
+        assert!(matches!(service.set_sampling(&viewer, "churn", 100, "").await, Err(Error::Forbidden)));
+        assert!(matches!(
+            service.set_sampling(&builder, "churn", 101, "").await,
+            Err(Error::Store(store::StoreError::Refused(_)))
+        ));
+        service.set_sampling(&builder, "churn", 100, "drift check").await.unwrap();
+        tokio::time::sleep(crate::models::ROUTES_TTL).await;
+        serving.pick("churn", Some(1), None).await.unwrap();
+        serving.record("churn", 1, 200, Duration::from_micros(150), Some((&answer, Sent::Named(&players))));
+        // A KServe request: rows of numbers, kept as the instance a client would send.
+        let rows = [244.0, 4.0, 2.0, 20.9, 41.0, 0.0, 0.0, 1.0];
+        let tensor = Serving::predict_rows(v1.clone(), &rows).unwrap();
+        serving.record("churn", 1, 200, Duration::from_micros(150), Some((&tensor, Sent::Rows(&rows))));
+        serving.flush().await;
+        let kept = t.db.model_samples("churn", 10).await.unwrap();
+        assert_eq!(kept.len(), 3);
+        let named: serde_json::Value =
+            serde_json::from_str(&kept.iter().find(|s| s.instance.contains("\"ios\"")).unwrap().instance).unwrap();
+        assert_eq!((named["platform"].as_str(), named["level"].as_f64()), (Some("ios"), Some(41.0)));
+        let answered: serde_json::Value = serde_json::from_str(&kept[0].prediction).unwrap();
+        assert!(answered["probability"].as_f64().is_some() && answered["label"].is_string(), "{answered}");
+        let audit = t.db.audit_trail("model", "churn").await.unwrap();
+        assert!(audit.iter().any(|a| a.action == "sampling" && a.after.as_deref() == Some("100% of requests kept")));
+        t.finish().await;
+    }
+}

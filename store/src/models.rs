@@ -7,7 +7,7 @@ use crate::tx::{Audit, in_tx, write_audit};
 use crate::{Db, Result, StoreError, on_db};
 use domain::models::Stage;
 use serde::Serialize;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 /// An upload, checked by the caller (the graph loads and answers its signature's example).
 #[derive(Debug, Clone)]
@@ -66,6 +66,7 @@ pub struct StoredModel {
     pub canary: Option<i32>,
     pub canary_percent: i32,
     pub generation: i64,
+    pub sample_percent: i32,
 }
 
 /// What answers a model's predictions, as of its generation.
@@ -76,6 +77,8 @@ pub struct Routing {
     pub production: Option<i32>,
     pub canary: Option<i32>,
     pub canary_percent: i32,
+    /// The share of requests whose instances and answers are kept (docs/models.md, monitoring).
+    pub sample_percent: i32,
 }
 
 const VERSION_COLUMNS: &str = "m.name AS model, v.version, v.sha256, f.size, v.task, v.signature, v.stage, v.uploaded_by, \
@@ -83,9 +86,15 @@ const VERSION_COLUMNS: &str = "m.name AS model, v.version, v.sha256, f.size, v.t
      FROM model_versions v JOIN models m ON m.id = v.model_id JOIN model_files f ON f.sha256 = v.sha256 \
      JOIN users u ON u.id = v.uploaded_by";
 
+const MODELS: &str = "SELECT m.name, \
+     (SELECT task FROM model_versions WHERE model_id = m.id ORDER BY version DESC LIMIT 1) AS task, \
+     (SELECT MAX(version) FROM model_versions WHERE model_id = m.id) AS latest, \
+     (SELECT version FROM model_versions WHERE model_id = m.id AND stage = 'production') AS production, \
+     m.canary, m.canary_percent, m.generation, m.sample_percent FROM models m";
+
 const ROUTING: &str = "SELECT m.name, m.generation, \
      (SELECT version FROM model_versions WHERE model_id = m.id AND stage = 'production') AS production, \
-     m.canary, m.canary_percent FROM models m";
+     m.canary, m.canary_percent, m.sample_percent FROM models m";
 
 /// Makes `version` production inside transaction `$tx`: the current production version is
 /// archived (and remembered as retired now, for a rollback), a canary of `version` ends.
@@ -136,12 +145,14 @@ impl Db {
 
     /// The registered models by name, each with its latest and production versions.
     pub async fn models(&self) -> Result<Vec<StoredModel>> {
-        let sql = "SELECT m.name, \
-                   (SELECT task FROM model_versions WHERE model_id = m.id ORDER BY version DESC LIMIT 1) AS task, \
-                   (SELECT MAX(version) FROM model_versions WHERE model_id = m.id) AS latest, \
-                   (SELECT version FROM model_versions WHERE model_id = m.id AND stage = 'production') AS production, \
-                   m.canary, m.canary_percent, m.generation FROM models m ORDER BY m.name";
-        Ok(on_db!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?)
+        let sql = format!("{MODELS} ORDER BY m.name");
+        Ok(on_db!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+    }
+
+    /// One model as the registry's list shows it.
+    pub async fn model(&self, name: &str) -> Result<Option<StoredModel>> {
+        let sql = format!("{MODELS} WHERE m.name = $1");
+        Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(name).fetch_optional(pool).await)?)
     }
 
     /// Every version of a model, newest first (empty: no such model).
@@ -257,6 +268,110 @@ impl Db {
             write_audit!(tx, Audit::new(now, actor, change.action(), "model", model).before(before).after(describe(&to)).reason(reason));
             to.generation
         })
+    }
+}
+
+/// Counts from one instance since its last write: requests per (day, model, version, status,
+/// latency bucket), predictions per (day, model, version, score bin), and sampled predictions.
+#[derive(Debug, Clone, Default)]
+pub struct Monitoring {
+    pub usage: Vec<(Date, String, i32, i32, i32, i64)>,
+    pub scores: Vec<(Date, String, i32, i32, i64)>,
+    pub samples: Vec<NewSample>,
+}
+
+/// One kept prediction: the instance as sent and the answer for it, as JSON. No key, no caller.
+#[derive(Debug, Clone)]
+pub struct NewSample {
+    pub model: String,
+    pub version: i32,
+    pub at: OffsetDateTime,
+    pub instance: String,
+    pub prediction: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Sample {
+    pub version: i32,
+    pub at: OffsetDateTime,
+    pub instance: String,
+    pub prediction: String,
+}
+
+/// How long kept predictions stay.
+pub const SAMPLE_DAYS: i64 = 30;
+/// At most this many kept predictions per version per day.
+pub const MAX_SAMPLES_PER_DAY: usize = 1_000;
+
+impl Db {
+    /// Sets the share of requests whose instances and answers are kept (0: none). Audited.
+    pub async fn set_model_sampling(&self, model: &str, percent: i32, actor: i64, reason: &str) -> Result<()> {
+        if !(0..=100).contains(&percent) {
+            return Err(StoreError::Refused(format!("the sample rate is 0 to 100%, not {percent}")));
+        }
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            let before: Option<i32> = sqlx::query_scalar("SELECT sample_percent FROM models WHERE name = $1")
+                .bind(model).fetch_optional(&mut *tx).await?;
+            let Some(before) = before else { return Err(StoreError::NotFound) };
+            sqlx::query("UPDATE models SET sample_percent = $1 WHERE name = $2")
+                .bind(percent).bind(model).execute(&mut *tx).await?;
+            write_audit!(tx, Audit::new(now, actor, "sampling", "model", model)
+                .before(format!("{before}% of requests kept")).after(format!("{percent}% of requests kept")).reason(reason));
+        })
+    }
+
+    /// Adds one instance's counts and kept predictions, and forgets kept predictions older than
+    /// [`SAMPLE_DAYS`]. Counts of a model no longer registered are dropped.
+    pub async fn add_model_monitoring(&self, m: &Monitoring) -> Result<()> {
+        const ID: &str = "(SELECT id FROM models WHERE name = $2)";
+        let old = OffsetDateTime::now_utc() - time::Duration::days(SAMPLE_DAYS);
+        in_tx!(self, tx => {
+            for (day, model, version, status, bucket, n) in &m.usage {
+                sqlx::query(&format!("INSERT INTO model_usage (day, model_id, version, status, bucket, requests) \
+                    SELECT $1, {ID}, $3, $4, $5, $6 WHERE {ID} IS NOT NULL \
+                    ON CONFLICT (model_id, version, day, status, bucket) DO UPDATE SET requests = model_usage.requests + excluded.requests"))
+                    .bind(*day).bind(model).bind(*version).bind(*status).bind(*bucket).bind(*n).execute(&mut *tx).await?;
+            }
+            for (day, model, version, bin, n) in &m.scores {
+                sqlx::query(&format!("INSERT INTO model_scores (day, model_id, version, bin, predictions) \
+                    SELECT $1, {ID}, $3, $4, $5 WHERE {ID} IS NOT NULL \
+                    ON CONFLICT (model_id, version, day, bin) DO UPDATE SET predictions = model_scores.predictions + excluded.predictions"))
+                    .bind(*day).bind(model).bind(*version).bind(*bin).bind(*n).execute(&mut *tx).await?;
+            }
+            for s in &m.samples {
+                sqlx::query(&format!("INSERT INTO model_samples (at, model_id, version, instance, prediction) \
+                    SELECT $1, {ID}, $3, $4, $5 WHERE {ID} IS NOT NULL"))
+                    .bind(s.at).bind(&s.model).bind(s.version).bind(&s.instance).bind(&s.prediction).execute(&mut *tx).await?;
+            }
+            if !m.samples.is_empty() {
+                sqlx::query("DELETE FROM model_samples WHERE at < $1").bind(old).execute(&mut *tx).await?;
+            }
+        })
+    }
+
+    /// A model's requests since `from`: (day, version, status, latency bucket, requests).
+    pub async fn model_usage(&self, model: &str, from: Date) -> Result<Vec<(Date, i32, i32, i32, i64)>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT u.day, u.version, u.status, u.bucket, u.requests FROM model_usage u JOIN models m ON m.id = u.model_id \
+             WHERE m.name = $1 AND u.day >= $2 ORDER BY u.day, u.version, u.status, u.bucket")
+            .bind(model).bind(from).fetch_all(pool).await)?)
+    }
+
+    /// A model's predictions per score bin since `from`: (day, version, bin, predictions).
+    pub async fn model_scores(&self, model: &str, from: Date) -> Result<Vec<(Date, i32, i32, i64)>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT s.day, s.version, s.bin, s.predictions FROM model_scores s JOIN models m ON m.id = s.model_id \
+             WHERE m.name = $1 AND s.day >= $2 ORDER BY s.day, s.version, s.bin")
+            .bind(model).bind(from).fetch_all(pool).await)?)
+    }
+
+    /// A model's latest kept predictions, newest first.
+    pub async fn model_samples(&self, model: &str, limit: i64) -> Result<Vec<Sample>> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT s.version, s.at, s.instance, s.prediction FROM model_samples s JOIN models m ON m.id = s.model_id \
+             WHERE m.name = $1 ORDER BY s.at DESC, s.id DESC LIMIT $2")
+            .bind(model).bind(limit).fetch_all(pool).await)?)
     }
 }
 

@@ -35,6 +35,16 @@ impl fmt::Display for Value {
     }
 }
 
+impl Value {
+    /// The value as a person reads it: a number, true or false, the text itself.
+    pub fn plain(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -128,8 +138,9 @@ pub fn describe(feature: &Feature) -> String {
     }
 }
 
-/// The number `feature` feeds the model for `value`, or what is wrong with it.
-fn feed(feature: &Feature, value: &Value) -> Result<f32, String> {
+/// The number `feature` feeds the model for `value`, or what is wrong with it (the rule every
+/// instance's values are checked by, in the browser and on the server).
+pub fn feed(feature: &Feature, value: &Value) -> Result<f32, String> {
     let wrong = || format!("expected {}, got {value}", describe(feature));
     match (feature.kind, value) {
         (_, Value::Null) => Err(format!("missing; expected {}", describe(feature))),
@@ -230,6 +241,27 @@ pub fn encode_numbers(signature: &Signature, values: &[f64], row: &mut Vec<f32>)
         row.truncate(start);
         Err(errors)
     }
+}
+
+/// A row of numbers in the signature's order (checked by [`encode_numbers`]) as the instance a
+/// client would send: a category by its name, a boolean as true or false.
+pub fn decode(signature: &Signature, row: &[f32]) -> BTreeMap<String, Value> {
+    signature
+        .input
+        .features
+        .iter()
+        .zip(row)
+        .map(|(f, &x)| {
+            let value = match f.kind {
+                FeatureKind::Category => {
+                    f.categories.get(x as usize).map_or(Value::Number(f64::from(x)), |c| Value::Text(c.clone()))
+                }
+                FeatureKind::Boolean => Value::Bool(x != 0.0),
+                FeatureKind::Integer | FeatureKind::Float => Value::Number(f64::from(x)),
+            };
+            (f.name.clone(), value)
+        })
+        .collect()
 }
 
 /// The value a form field's text means for `feature`: a number for numbers, true or false for a
@@ -354,6 +386,15 @@ mod tests {
             ]
         );
         assert_eq!(row.len(), 4, "nothing appended");
+        let back = decode(&s, &row);
+        assert_eq!(
+            back,
+            instance(r#"{"days_since_last_session": 4, "minutes_7d": 20.5, "payer": true, "platform": "ios"}"#)
+        );
+        let mut again = Vec::new();
+        encode(&s, &back, &mut again).unwrap();
+        assert_eq!(again, row, "decode is encode's inverse");
+        assert_eq!((Value::Text("ios".into()).plain(), Value::Number(3.0).plain()), ("ios".into(), "3".into()));
         let short = encode_numbers(&s, &[4.0, 20.5, 1.0], &mut row).unwrap_err();
         assert_eq!(short[0].to_string(), "*: 3 values for 4 features");
     }

@@ -21,10 +21,13 @@
 //! example: { level: 41, platform: android }
 //! ```
 
+mod drift;
 mod instance;
 mod signature;
 
-pub use instance::{FeatureError, Value, describe, encode, encode_numbers, encode_text, from_text};
+pub use drift::{Distribution, RANGE_BINS, Scored, bucket_bound, latency_bucket, latency_percentile};
+
+pub use instance::{FeatureError, Value, decode, describe, encode, encode_numbers, encode_text, feed, from_text};
 pub use signature::{
     Feature, FeatureKind, Input, LabelOutput, Outputs, ProbabilityOutput, ScoreOutput, Signature, SignatureError, Task,
     ValueOutput, is_model_name,

@@ -65,6 +65,9 @@ pub struct Signature {
     /// Where the training data came from (source, seed, rows, …).
     #[serde(default)]
     pub training_data: BTreeMap<String, Value>,
+    /// How the training predictions spread over the score bins (the drift chart's reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_distribution: Option<super::drift::Distribution>,
     /// One instance the registry predicts before it accepts the model (the smoke test).
     pub example: BTreeMap<String, Value>,
 }
@@ -301,6 +304,7 @@ impl Signature {
                 return bad(format!("outputs.probabilities.positive: {p} is not a class index"));
             }
         }
+        self.check_distribution().map_err(SignatureError::Invalid)?;
         if self.example.is_empty() {
             return bad(
                 "example is missing: give one instance, which the registry predicts before it accepts the model".into(),

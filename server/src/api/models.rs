@@ -14,13 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::keys::Scope;
 use domain::models::{MAX_BATCH, Signature, Value};
-use inference::Predictions;
-use serde::ser::{SerializeMap, SerializeStruct};
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
-use service::models::{Answer, ServeError, Serving, Upload, Via};
+use service::models::{Answer, Loaded, Row, Sent, ServeError, Serving, Upload, Via};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 use utoipa::ToSchema;
 
 /// Problems a refusal names at most (a batch of 1,000 empty instances has 8,000).
@@ -175,55 +175,6 @@ impl Serialize for Predicted<'_> {
     }
 }
 
-/// One instance's prediction, read from the batch's columns.
-struct Row<'a> {
-    signature: &'a Signature,
-    p: &'a Predictions,
-    i: usize,
-}
-
-/// Class (or segment) names paired with numbers, as a JSON object.
-struct Named<'a>(&'a [String], &'a [f32]);
-
-impl Serialize for Named<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.1.len()))?;
-        for (i, x) in self.1.iter().enumerate() {
-            match self.0.get(i) {
-                Some(name) => m.serialize_entry(name, x)?,
-                None => m.serialize_entry(&i.to_string(), x)?,
-            }
-        }
-        m.end()
-    }
-}
-
-impl Serialize for Row<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (sig, p, i) = (self.signature, self.p, self.i);
-        let classes: &[String] = sig.outputs.label.as_ref().map_or(&[], |l| &l.classes);
-        let mut m = s.serialize_map(None)?;
-        if let Some(class) = p.label(i) {
-            m.serialize_entry("label", &sig.class_name(class))?;
-            m.serialize_entry("class", &class)?;
-        }
-        if !p.probabilities.is_empty() {
-            let probabilities = p.probabilities(i);
-            if let Some(positive) = sig.outputs.probabilities.as_ref().and_then(|o| o.positive) {
-                m.serialize_entry("probability", &probabilities.get(positive))?;
-            }
-            m.serialize_entry("probabilities", &Named(classes, probabilities))?;
-        }
-        if !p.scores.is_empty() {
-            m.serialize_entry("scores", &Named(classes, p.scores(i)))?;
-        }
-        if let Some(v) = p.value(i) {
-            m.serialize_entry("value", &v)?;
-        }
-        m.end()
-    }
-}
-
 async fn run_predict(
     m: Models,
     peer: SocketAddr,
@@ -232,13 +183,26 @@ async fn run_predict(
     version: Option<i32>,
     body: Bytes,
 ) -> Result<Response, Problem> {
+    let started = Instant::now();
     let caller = admit_for(&m, &headers, peer, &name).await?;
     let key = caller.key.key.id;
     let req: PredictRequest = json_body(&body).map_err(|p| p.for_key(key))?;
     let (loaded, stage) =
         m.serving.pick(&name, version, req.sticky_id.as_deref()).await.map_err(|e| serve_problem(e).for_key(key))?;
-    let answer = Serving::predict(loaded, &req.instances).map_err(|e| serve_problem(e).for_key(key))?;
-    json_response(key, StatusCode::OK, &Predicted { answer: &answer, stage: stage.as_str() })
+    let answered = loaded.version;
+    match Serving::predict(loaded, &req.instances) {
+        Ok(answer) => {
+            let response = json_response(key, StatusCode::OK, &Predicted { answer: &answer, stage: stage.as_str() });
+            let sent = Sent::Named(&req.instances);
+            m.serving.record(&name, answered, 200, started.elapsed(), Some((&answer, sent)));
+            response
+        }
+        Err(e) => {
+            let problem = serve_problem(e).for_key(key);
+            m.serving.record(&name, answered, problem.status(), started.elapsed(), None);
+            Err(problem)
+        }
+    }
 }
 
 /// Predicts with the model's production version (or, for its share of callers, its canary).
@@ -822,38 +786,56 @@ async fn run_infer(
     version: Option<&str>,
     body: Bytes,
 ) -> Result<Response, V2Error> {
+    let started = Instant::now();
     let caller = admit_for(&m, &headers, peer, &name).await?;
     let key = caller.key.key.id;
     let fail = |p: Problem| V2Error(p.for_key(key));
     let version = parse_version(version).map_err(fail)?;
     let req: InferRequest = json_body(&body).map_err(fail)?;
     let (loaded, _) = m.serving.pick(&name, version, None).await.map_err(|e| fail(serve_problem(e)))?;
+    let answered = loaded.version;
+    let result = infer_with(&m, loaded, req, name.clone(), key, started);
+    if let Err(problem) = &result {
+        m.serving.record(&name, answered, problem.status(), started.elapsed(), None);
+    }
+    result.map_err(fail)
+}
+
+/// Answers an inference request with the version picked for it.
+fn infer_with(
+    m: &Models,
+    loaded: Arc<Loaded>,
+    req: InferRequest,
+    name: String,
+    key: i64,
+    started: Instant,
+) -> Result<Response, Problem> {
     let s = loaded.inner.signature();
     let width = s.width();
     let [input] = &req.inputs[..] else {
-        return Err(fail(invalid("inputs", format!("send one input, `{}`, not {}", s.input.name, req.inputs.len()))));
+        return Err(invalid("inputs", format!("send one input, `{}`, not {}", s.input.name, req.inputs.len())));
     };
     if input.name != s.input.name {
-        return Err(fail(invalid(
+        return Err(invalid(
             "inputs[0].name",
             format!("the model's input is `{}`, not `{}`", s.input.name, input.name),
-        )));
+        ));
     }
     if !["FP32", "FP64", "INT32", "INT64"].contains(&input.datatype.as_str()) {
-        return Err(fail(invalid("inputs[0].datatype", format!("FP32, FP64, INT32 or INT64, not {}", input.datatype))));
+        return Err(invalid("inputs[0].datatype", format!("FP32, FP64, INT32 or INT64, not {}", input.datatype)));
     }
     let rows = match input.shape[..] {
         [n, w] if w == width as i64 && n >= 1 => n as usize,
         [w] if w == width as i64 => 1,
-        _ => return Err(fail(invalid("inputs[0].shape", format!("[instances, {width}], not {:?}", input.shape)))),
+        _ => return Err(invalid("inputs[0].shape", format!("[instances, {width}], not {:?}", input.shape))),
     };
     if rows > MAX_BATCH {
-        return Err(fail(invalid("inputs[0].shape", format!("at most {MAX_BATCH} instances, not {rows}"))));
+        return Err(invalid("inputs[0].shape", format!("at most {MAX_BATCH} instances, not {rows}")));
     }
     let mut values = Vec::with_capacity(rows * width);
-    flat_numbers(&input.data, &mut values, 0).map_err(|m| fail(invalid("inputs[0].data", m)))?;
+    flat_numbers(&input.data, &mut values, 0).map_err(|m| invalid("inputs[0].data", m))?;
     if values.len() != rows * width {
-        return Err(fail(invalid("inputs[0].data", format!("{} numbers for shape {:?}", values.len(), input.shape))));
+        return Err(invalid("inputs[0].data", format!("{} numbers for shape {:?}", values.len(), input.shape)));
     }
     let mut encoded = Vec::with_capacity(values.len());
     let mut problems = Vec::new();
@@ -872,9 +854,10 @@ async fn run_infer(
         if more > 0 {
             problems.push(FieldError { field: "inputs[0].data".into(), message: format!("and {more} more problems") });
         }
-        return Err(fail(Problem::invalid(problems)));
+        return Err(Problem::invalid(problems));
     }
-    let answer = Serving::predict_rows(loaded.clone(), &encoded).map_err(|e| fail(serve_problem(e)))?;
+    let answer = Serving::predict_rows(loaded.clone(), &encoded).map_err(serve_problem)?;
+    m.serving.record(&name, answer.model.version, 200, started.elapsed(), Some((&answer, Sent::Rows(&encoded))));
     let p = answer.predictions;
     let mut outputs = Vec::new();
     let o = &s.outputs;
@@ -913,16 +896,16 @@ async fn run_infer(
     if let Some(wanted) = &req.outputs {
         if let Some(unknown) = wanted.iter().find(|w| !outputs.iter().any(|o| o.name == w.name)) {
             let names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
-            return Err(fail(invalid(
+            return Err(invalid(
                 "outputs",
                 format!("the model has no output `{}` (its outputs: {})", unknown.name, names.join(", ")),
-            )));
+            ));
         }
         outputs.retain(|o| wanted.iter().any(|w| w.name == o.name));
     }
     let response =
         InferResponse { model_name: name, model_version: answer.model.version.to_string(), id: req.id, outputs };
-    Ok(json_response(key, StatusCode::OK, &response)?)
+    json_response(key, StatusCode::OK, &response)
 }
 
 /// Inference with the production version (KServe Open Inference Protocol v2).

@@ -41,6 +41,10 @@ pub struct FieldError {
 
 impl Problem {
     /// The refusal's `type`, `/api/v1/problems/<kind>`.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
     pub fn kind(&self) -> &str {
         &self.0.kind
     }

@@ -366,3 +366,56 @@ async fn the_pages_upload_form_is_for_builders_and_says_why_a_file_was_refused()
         app.finish().await;
     }
 }
+
+/// Polls until `f` holds (the monitoring is written every couple of seconds).
+async fn eventually<F: AsyncFn() -> bool>(f: F) -> bool {
+    for _ in 0..40 {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn predictions_are_monitored_per_version_and_sampled_only_when_asked_without_the_key() {
+    for app in TestApp::each().await {
+        let w = world(&app).await;
+        let actor = register(&app).await;
+        let api = serve(&app.t.db, "").await;
+        let churn = key(&app, w.partner, w.admin, &[], &["churn"], 6_000).await;
+        let ok = api.post_json("/api/v1/models/churn/predict", &churn, &instances(&[PLAYER, PLAYER])).await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        let bad = api.post_json("/api/v1/models/churn/predict", &churn, &instances(&[r#"{"level": 0}"#])).await;
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        let tensor = json!({"inputs": [{"name": "features", "shape": [1, 8], "datatype": "FP32",
+            "data": [244, 4, 2, 20.9, 41, 0, 0, 0]}]});
+        let v2 = api.post_json("/v2/models/churn/infer", &churn, &tensor.to_string()).await;
+        assert_eq!(v2.status, 200, "{}", v2.body);
+
+        let today = time::OffsetDateTime::now_utc().date();
+        let counted = async || {
+            let u = app.t.db.model_usage("churn", today).await.unwrap();
+            let n = |s: i32| u.iter().filter(|r| r.1 == 1 && r.2 == s).map(|r| r.4).sum::<i64>();
+            (n(200), n(400)) == (2, 1)
+        };
+        assert!(eventually(counted).await, "{}: {:?}", app.backend(), app.t.db.model_usage("churn", today).await);
+        // Three predictions scored (two instances and one row), all in the first player's bin.
+        let scores = app.t.db.model_scores("churn", today).await.unwrap();
+        assert_eq!(scores.iter().map(|s| (s.1, s.2, s.3)).collect::<Vec<_>>(), [(1, 3, 3)], "p = 0.31");
+        assert!(app.t.db.model_samples("churn", 10).await.unwrap().is_empty(), "kept nothing by default");
+
+        app.t.db.set_model_sampling("churn", 100, actor.id, "drift").await.unwrap();
+        tokio::time::sleep(service::models::ROUTES_TTL).await;
+        let ok = api.post_json("/api/v1/models/churn/predict", &churn, &instances(&[PLAYER])).await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        assert!(eventually(async || !app.t.db.model_samples("churn", 10).await.unwrap().is_empty()).await);
+        let kept = app.t.db.model_samples("churn", 10).await.unwrap();
+        assert_eq!(kept.len(), 1);
+        let instance: serde_json::Value = serde_json::from_str(&kept[0].instance).unwrap();
+        assert_eq!(instance, serde_json::from_str::<serde_json::Value>(PLAYER).unwrap());
+        let prefix = domain::keys::ApiKey::parse(&churn).unwrap().prefix().to_owned();
+        assert!(!kept[0].instance.contains(&prefix) && !kept[0].prediction.contains(&prefix));
+    }
+}

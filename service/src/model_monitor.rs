@@ -1,0 +1,141 @@
+//! What serving keeps of each prediction request: per version and day, requests by answer status
+//! and latency bucket, every prediction's score bin (the drift chart), and, at the model's sample
+//! rate (0 unless the data team sets it), whole predictions, instances included. Counted in memory
+//! and written every two seconds by one task, so a request never waits on the database for it.
+//! Nothing kept names a key, a partner or an address.
+
+use crate::models::{Answer, Row};
+use domain::models::{Scored, Value, latency_bucket};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use store::Db;
+use store::models::{MAX_SAMPLES_PER_DAY, Monitoring, NewSample};
+use time::{Date, OffsetDateTime};
+
+/// How often counts are written.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(2);
+/// At most this many instances of one sampled request are kept.
+const SAMPLE_PER_REQUEST: usize = 10;
+
+/// The instances of an answered request, as sent.
+#[derive(Debug, Clone, Copy)]
+pub enum Sent<'a> {
+    /// `{feature: value}` objects (the prediction API, the pages).
+    Named(&'a [BTreeMap<String, Value>]),
+    /// Rows of numbers in the signature's order (KServe tensors).
+    Rows(&'a [f32]),
+}
+
+/// One request as the monitoring counts it.
+pub struct Outcome<'a> {
+    pub model: &'a str,
+    pub version: i32,
+    /// The HTTP status answered.
+    pub status: u16,
+    pub elapsed: Duration,
+    /// The answer and what was sent, when there was one.
+    pub answered: Option<(&'a Answer, Sent<'a>)>,
+    /// The model's sample rate in percent, as last read.
+    pub sample_percent: i32,
+}
+
+#[derive(Default)]
+struct Counts {
+    usage: HashMap<(Date, String, i32, i32, i32), i64>,
+    scores: HashMap<(Date, String, i32, i32), i64>,
+    samples: Vec<NewSample>,
+    /// Per (model, version): the day and how many predictions were kept that day.
+    kept: HashMap<(String, i32), (Date, usize)>,
+    /// Per model: answered requests seen, to sample an even share of them.
+    turns: HashMap<String, u64>,
+    flushed: Option<Instant>,
+}
+
+#[derive(Default)]
+pub(crate) struct Monitor {
+    counts: Mutex<Counts>,
+}
+
+impl Monitor {
+    /// Counts one request; returns whether a write is due.
+    pub(crate) fn count(&self, o: &Outcome<'_>) -> bool {
+        let now = OffsetDateTime::now_utc();
+        let day = now.date();
+        let bucket = latency_bucket(u64::try_from(o.elapsed.as_micros()).unwrap_or(u64::MAX));
+        let Ok(mut c) = self.counts.lock() else { return false };
+        *c.usage.entry((day, o.model.to_owned(), o.version, i32::from(o.status), bucket)).or_default() += 1;
+        if let Some((answer, sent)) = o.answered {
+            let signature = answer.model.inner.signature();
+            let p = &answer.predictions;
+            let mut bins = vec![0i64; signature.bins()];
+            for i in 0..p.rows {
+                let scored = Scored { label: p.label(i), probabilities: p.probabilities(i), value: p.value(i) };
+                if let Some(b) = signature.bin(scored) {
+                    bins[b] += 1;
+                }
+            }
+            for (bin, n) in bins.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                *c.scores.entry((day, o.model.to_owned(), o.version, bin as i32)).or_default() += n;
+            }
+            let turn = c.turns.entry(o.model.to_owned()).or_default();
+            *turn += 1;
+            // Spread evenly: at 10%, every tenth request; at 50%, every other.
+            let percent = u64::try_from(o.sample_percent).unwrap_or(0);
+            let sampled = (*turn * percent) / 100 != ((*turn - 1) * percent) / 100;
+            if sampled {
+                let kept = c.kept.entry((o.model.to_owned(), o.version)).or_insert((day, 0));
+                if kept.0 != day {
+                    *kept = (day, 0);
+                }
+                let room = MAX_SAMPLES_PER_DAY.saturating_sub(kept.1).min(SAMPLE_PER_REQUEST).min(p.rows);
+                kept.1 += room;
+                for i in 0..room {
+                    let instance = match sent {
+                        Sent::Named(all) => all.get(i).and_then(|x| serde_json::to_string(x).ok()),
+                        Sent::Rows(rows) => rows
+                            .chunks(signature.width())
+                            .nth(i)
+                            .and_then(|row| serde_json::to_string(&domain::models::decode(signature, row)).ok()),
+                    };
+                    let prediction = serde_json::to_string(&Row { signature, p, i }).ok();
+                    if let (Some(instance), Some(prediction)) = (instance, prediction) {
+                        c.samples.push(NewSample {
+                            model: o.model.to_owned(),
+                            version: o.version,
+                            at: now,
+                            instance,
+                            prediction,
+                        });
+                    }
+                }
+            }
+        }
+        let due = c.flushed.is_none_or(|at| at.elapsed() >= FLUSH_EVERY);
+        if due {
+            c.flushed = Some(Instant::now());
+        }
+        due
+    }
+
+    /// Writes what was counted since the last write.
+    pub(crate) async fn flush(&self, db: &Db) {
+        let taken = match self.counts.lock() {
+            Ok(mut c) => Monitoring {
+                usage: std::mem::take(&mut c.usage)
+                    .into_iter()
+                    .map(|((d, m, v, s, b), n)| (d, m, v, s, b, n))
+                    .collect(),
+                scores: std::mem::take(&mut c.scores).into_iter().map(|((d, m, v, b), n)| (d, m, v, b, n)).collect(),
+                samples: std::mem::take(&mut c.samples),
+            },
+            Err(_) => return,
+        };
+        if taken.usage.is_empty() && taken.scores.is_empty() && taken.samples.is_empty() {
+            return;
+        }
+        if let Err(e) = db.add_model_monitoring(&taken).await {
+            tracing::warn!(error = %e, "model monitoring not recorded");
+        }
+    }
+}
