@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILDER, VIEWER, open, signInAs, waitForApp } from './helpers';
+import { ADMIN, BUILDER, VIEWER, hydrated, open, signInAs, waitForApp } from './helpers';
 
 const models = join(__dirname, '..', '..', 'models');
 
@@ -27,6 +27,15 @@ test('anyone signed in reads the registry and tries a model; a mistake is named 
 
   await page.getByLabel('level', { exact: true }).fill('0');
   await page.getByLabel('minutes_7d').fill('NaN');
+  if (hydrated(info)) {
+    // Checked as typed, by the API's rule, before anything is sent.
+    await expect(page.getByLabel('level', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.locator('#try-minutes_7d-problem')).toHaveText('must be a finite number, got NaN');
+    await page.getByLabel('level', { exact: true }).fill('41');
+    await expect(page.locator('#try-level-problem')).toHaveText('');
+    await page.getByLabel('level', { exact: true }).fill('0');
+    await expect(page.locator('#try-level-problem')).toHaveText('0 is below the minimum 1');
+  }
   await page.getByRole('button', { name: 'Predict' }).click();
   await waitForApp(page, info);
   const problems = page.getByRole('alert').locator('li');
@@ -76,4 +85,44 @@ test('a builder uploads a version, is refused a bad one with the reason, promote
   await waitForApp(page, info);
   await expect(page.getByRole('alert').filter({ hasText: 'Done' })).toBeVisible();
   await expect(page.getByRole('row').filter({ hasText: note })).toContainText('Archived');
+});
+
+test('predictions over the API show on the model page: requests, latency, drift; kept only when the rate is set', async ({ page }, info) => {
+  test.skip(!hydrated(info), 'a new key is shown once, by JavaScript');
+  await signInAs(page, info, ADMIN);
+  await open(page, info, '/partners');
+  await page.getByRole('link', { name: 'Kakao Games Channeling' }).click();
+  await waitForApp(page, info);
+  const issue = page.locator('details', { has: page.locator('summary', { hasText: 'Issue a key' }) });
+  await issue.locator('summary').click();
+  await issue.getByLabel('What the key is for').fill(`e2e segment scoring ${Date.now()}`);
+  await issue.getByLabel('models:predict:segment').check();
+  await issue.getByRole('button', { name: 'Issue a key' }).click();
+  const key = await page.getByRole('alert').filter({ hasText: 'New key' }).getByLabel('Key').inputValue();
+  const headers = { Authorization: `Bearer ${key}` };
+  const player = { days_since_install: 244, days_since_last_session: 4, sessions_7d: 2, minutes_7d: 20.9, level: 41,
+    purchases_28d: 0, spend_28d_krw: 0, platform: 'android' };
+  const predict = (instances) => page.request.post('/api/v1/models/segment/predict', { headers, data: { instances } });
+  expect((await predict([player, player, player])).status()).toBe(200);
+  expect((await predict([{ ...player, level: 0 }])).status()).toBe(400);
+
+  // Kept predictions: off until set (the form works without JavaScript too).
+  await open(page, info, '/models/segment');
+  const sampling = page.locator('section', { has: page.getByRole('heading', { name: 'Kept predictions' }) });
+  await expect(sampling).toContainText('0% of prediction requests are kept.');
+  await sampling.getByLabel('Requests kept (%)').fill('100');
+  await sampling.getByLabel('Yes: change the rate').check();
+  await sampling.getByRole('button', { name: 'Set the rate' }).click();
+  await expect(sampling.getByRole('alert')).toContainText('Done');
+  await page.waitForTimeout(1_200); // every server reads the rate within a second
+  expect((await predict([{ ...player, platform: 'ios' }])).status()).toBe(200);
+
+  await page.waitForTimeout(2_500); // counts are written every 2 s
+  await open(page, info, '/models/segment');
+  const monitoring = page.locator('section', { has: page.getByRole('heading', { name: 'Monitoring' }) });
+  await expect(monitoring).toContainText(/\d+ requests in 14 days · latency p50 ≤ [\d.]+ ms, p95 ≤ [\d.]+ ms/);
+  await expect(monitoring.getByRole('img', { name: /Requests per day/ })).toBeVisible();
+  const drift = monitoring.getByRole('img', { name: /Score distribution today \(\d+ predictions\) against training/ });
+  for (const segment of ['casual', 'engaged', 'spender', 'lapsing']) await expect(drift).toContainText(segment);
+  await expect(page.getByRole('row').filter({ hasText: '"platform":"ios"' }).first()).toContainText('"label":');
 });

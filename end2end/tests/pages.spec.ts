@@ -67,7 +67,8 @@ test('only what changes in the browser is an island; everything else is server-r
   expect(await islands('/pipelines/month-batch')).toEqual([]);
   expect(await islands('/pipelines/month-batch/edit')).toEqual(['PipelineEditor']);
   expect(await islands('/models')).toEqual([]);
-  expect(await islands('/models/churn')).toEqual([]);
+  // "Try it": each number checked as typed (the category is a list).
+  expect(await islands('/models/churn')).toEqual(Array(7).fill('TryInput'));
   await open(page, info, '/partners');
   await page.getByRole('link', { name: 'Kakao Games Channeling' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();

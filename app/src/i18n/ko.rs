@@ -639,11 +639,27 @@ const MODELS: ModelTexts = ModelTexts {
     try_title: "직접 예측해 보기",
     try_button: "예측",
     scores_meaning: "점수는 각 세그먼트 중심까지의 거리이며, 가장 작은 값이 선택됩니다.",
+    monitoring: "모니터링",
+    no_requests: "최근 14일 동안 예측 요청이 없습니다.",
+    today: "오늘",
+    training: "학습",
+    sampling_percent: "보관할 요청 비율(%)",
+    sampling_changed: "완료: 1초 안에 모든 서버가 이 비율로 보관합니다.",
+    sampling_title: "보관된 예측",
+    sampling_hint: "보관된 예측에는 보낸 그대로의 입력(파트너의 입력)과 답이 들어 있으며, 키나 호출자는 절대 들어가지 않습니다. 30일 동안, 버전당 하루 최대 1,000건 보관합니다. 드리프트 차트의 점수는 이 비율과 관계없이 집계됩니다.",
+    sampling_confirm: "예: 비율을 바꿉니다",
+    sampling_button: "비율 설정",
+    when: "시각",
+    instance: "입력",
+    prediction: "예측",
     version: |v| format!("버전 {v}"),
     canary_at: |v, p| format!("버전 {v}, {p}%"),
     bytes: |n| format!("{n}바이트"),
     uploaded: |v| format!("업로드됨: 버전 {v} (스테이징). 아래에서 시험한 뒤 승격하세요."),
     confirm: |what, v| format!("예: {what} (버전 {v})"),
+    latency: |n, p50, p95| format!("14일 동안 요청 {n}건 · 지연 p50 {p50}, p95 {p95}"),
+    drift_caption: |n| format!("오늘의 점수 분포({n}건)와 학습 분포"),
+    sampling_now: |p| format!("예측 요청의 {p}%를 보관합니다."),
 };
 
 const PIPELINES: PipelineTexts = PipelineTexts {
@@ -737,15 +753,20 @@ fn pipeline_problem(code: &str, args: &[String]) -> Option<String> {
         "pipeline.duplicate_step" => format!("`{}`이라는 단계가 둘 있습니다", a(0)),
         "pipeline.no_kind" => {
             format!(
-                "`{}` 단계가 하는 일이 없습니다: source, clean, transform, aggregate, check, sink 중 하나를 주세요",
+                "`{}` 단계가 하는 일이 없습니다: source, clean, transform, aggregate, check, predict, sink 중 하나를 주세요",
                 a(0)
             )
         }
         "pipeline.several_kinds" => format!(
-            "`{}` 단계에 종류가 둘 이상입니다: 단계는 source, clean, transform, aggregate, check, sink 중 하나입니다",
+            "`{}` 단계에 종류가 둘 이상입니다: 단계는 source, clean, transform, aggregate, check, predict, sink 중 하나입니다",
             a(0)
         ),
         "pipeline.unknown_step" => format!("`{}`이라는 단계가 없습니다", a(0)),
+        "pipeline.model_name" => {
+            format!("`{}`은(는) 모델 이름이 아닙니다: 영문 소문자, 숫자, _ 또는 - 로 쓰고 영문자로 시작합니다", a(0))
+        }
+        "pipeline.model_version" => format!("모델 버전은 1부터 매깁니다: {}은(는) 쓸 수 없습니다", a(0)),
+        "pipeline.column_prefix" => format!("`{}`은(는) 열 접두어가 아닙니다: 영문자, 숫자, _ 로 40자 이내", a(0)),
         "pipeline.reads_sink" => format!("`{}`은(는) 싱크입니다: 행을 쓰기만 하고 다음 단계로 넘기지 않습니다", a(0)),
         "pipeline.cycle" => format!("이 단계들이 서로를 돌아가며 읽습니다: {}", a(0)),
         "pipeline.unknown_connection" => format!("`{}`이라는 연결이 없습니다", a(0)),

@@ -55,6 +55,7 @@ pub struct VersionLine {
 /// the value last tried.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TryField {
+    pub feature: domain::models::Feature,
     pub name: String,
     pub kind: String,
     pub takes: String,
@@ -71,6 +72,40 @@ pub enum Tried {
     Problems(Vec<String>),
 }
 
+/// One score bin of the drift chart: its name, its share of today's predictions and of the
+/// training predictions (when the signature gives them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftBin {
+    pub name: String,
+    pub today: f64,
+    pub training: Option<f64>,
+}
+
+/// One version's monitoring over the last [`MONITOR_DAYS`] days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Monitored {
+    pub version: i32,
+    pub days: Vec<crate::partners::DayUsage>,
+    pub requests: i64,
+    /// Over the days shown, in milliseconds (each the upper bound of its latency bucket).
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub scored_today: i64,
+    pub drift: Vec<DriftBin>,
+}
+
+/// A kept prediction: the instance as sent and the answer, as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleLine {
+    pub version: i32,
+    pub at: String,
+    pub instance: String,
+    pub prediction: String,
+}
+
+/// Days of monitoring a model's page shows.
+pub const MONITOR_DAYS: i64 = 14;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelView {
     pub line: ModelLine,
@@ -82,6 +117,11 @@ pub struct ModelView {
     /// The signature's example, as the form's starting values.
     pub tried: Option<Tried>,
     pub can_write: bool,
+    /// Versions that answered in the days shown, newest first.
+    pub monitoring: Vec<Monitored>,
+    pub sample_percent: i32,
+    /// The latest kept predictions (builders and admins only: they may hold partners' inputs).
+    pub samples: Vec<SampleLine>,
 }
 
 #[cfg(feature = "ssr")]
@@ -145,7 +185,7 @@ pub async fn get_model(
 ) -> Result<ModelView, AppError> {
     let caller = authorize(Access::AtLeast(Role::Viewer)).await?;
     let db = &caller.state.db;
-    let stored = db.models().await?.into_iter().find(|m| m.name == name).ok_or(AppError::NotFound)?;
+    let stored = db.model(&name).await?.ok_or(AppError::NotFound)?;
     let versions = db.model_versions(&name).await?;
     let shown_version = version.or(stored.production).unwrap_or(stored.latest);
     let shown = versions.iter().find(|v| v.version == shown_version).and_then(|v| signature(&v.signature));
@@ -162,6 +202,7 @@ pub async fn get_model(
                 .features
                 .iter()
                 .map(|f| TryField {
+                    feature: f.clone(),
                     name: f.name.clone(),
                     kind: f.kind.as_str().to_owned(),
                     takes: domain::models::describe(f),
@@ -196,16 +237,22 @@ pub async fn get_model(
                 note: v.note.clone(),
                 metrics: metrics(s.as_ref()),
                 training: s
-                    .map(|s| {
-                        s.training_data
-                            .iter()
-                            .map(|(k, v)| (k.clone(), v.to_string().trim_matches('"').to_owned()))
-                            .collect()
-                    })
+                    .map(|s| s.training_data.iter().map(|(k, v)| (k.clone(), v.plain())).collect())
                     .unwrap_or_default(),
             }
         })
         .collect();
+    let can_write = caller.user()?.role.includes(Role::Builder);
+    let monitoring = monitoring(db, &name, &versions).await?;
+    let samples = if can_write {
+        db.model_samples(&name, 20)
+            .await?
+            .into_iter()
+            .map(|s| SampleLine { version: s.version, at: when(s.at), instance: s.instance, prediction: s.prediction })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ModelView {
         line: line(&stored, shown.as_ref()),
         generation: stored.generation,
@@ -213,8 +260,108 @@ pub async fn get_model(
         rollback_to,
         fields,
         tried,
-        can_write: caller.user()?.role.includes(Role::Builder),
+        can_write,
+        monitoring,
+        sample_percent: stored.sample_percent,
+        samples,
     })
+}
+
+/// Each version's requests per day (answered, refused, failed), latency percentiles and today's
+/// score distribution beside its training distribution.
+#[cfg(feature = "ssr")]
+async fn monitoring(
+    db: &store::Db,
+    name: &str,
+    versions: &[store::models::ModelVersion],
+) -> Result<Vec<Monitored>, AppError> {
+    use domain::models::latency_percentile;
+    let today = time::OffsetDateTime::now_utc().date();
+    let since = today - time::Duration::days(MONITOR_DAYS - 1);
+    let usage = db.model_usage(name, since).await?;
+    let scores = db.model_scores(name, today).await?;
+    let mut shown: Vec<Monitored> = Vec::new();
+    for v in versions {
+        let mine: Vec<_> = usage.iter().filter(|u| u.1 == v.version).collect();
+        let scored: Vec<(i32, i64)> = scores.iter().filter(|s| s.1 == v.version).map(|s| (s.2, s.3)).collect();
+        if mine.is_empty() && scored.is_empty() {
+            continue;
+        }
+        let mut days: Vec<crate::partners::DayUsage> = (0..MONITOR_DAYS)
+            .map(|back| crate::partners::DayUsage {
+                day: (since + time::Duration::days(back)).to_string(),
+                ok: 0,
+                refused: 0,
+                failed: 0,
+            })
+            .collect();
+        let mut buckets: Vec<(i32, i64)> = Vec::new();
+        for (day, _, status, bucket, n) in &mine {
+            if let Some(d) = usize::try_from((*day - since).whole_days()).ok().and_then(|i| days.get_mut(i)) {
+                match status {
+                    500.. => d.failed += n,
+                    400.. => d.refused += n,
+                    _ => d.ok += n,
+                }
+            }
+            buckets.push((*bucket, *n));
+        }
+        let ms = |p: u32| latency_percentile(&buckets, p).map(|micros| micros / 1000.0);
+        let s = signature(&v.signature);
+        let scored_today: i64 = scored.iter().map(|(_, n)| n).sum();
+        let drift = s
+            .as_ref()
+            .map(|s| {
+                let training = s.training_distribution.as_ref().map(|d| d.shares.clone());
+                (0..s.bins())
+                    .map(|bin| {
+                        let n: i64 = scored.iter().filter(|(b, _)| *b as usize == bin).map(|(_, n)| n).sum();
+                        DriftBin {
+                            name: s.bin_name(bin),
+                            today: if scored_today > 0 { n as f64 / scored_today as f64 } else { 0.0 },
+                            training: training.as_ref().and_then(|t| t.get(bin).copied()),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        shown.push(Monitored {
+            version: v.version,
+            requests: mine.iter().map(|u| u.4).sum(),
+            days,
+            p50_ms: ms(50),
+            p95_ms: ms(95),
+            scored_today,
+            drift,
+        });
+    }
+    Ok(shown)
+}
+
+/// A change is made only when confirmed, with a reason of at most 500 characters.
+#[cfg(feature = "ssr")]
+fn confirmed(confirm: bool, reason: &str) -> Result<(), AppError> {
+    if !confirm {
+        return Err(AppError::invalid("confirm", "model.confirm"));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::invalid("reason", "model.reason_long"));
+    }
+    Ok(())
+}
+
+/// Sets the share of prediction requests whose instances and answers are kept (0 to 100).
+#[server(endpoint = "models/sampling", output = crate::codec::Json)]
+pub async fn set_sampling(
+    name: String,
+    percent: i32,
+    #[server(default)] reason: String,
+    #[server(default)] confirm: bool,
+) -> Result<(), AppError> {
+    let caller = authorize(Access::AtLeast(Role::Builder)).await?;
+    confirmed(confirm, &reason)?;
+    caller.state.service().set_sampling(&caller.actor()?, &name, percent, reason.trim()).await?;
+    Ok(())
 }
 
 /// The form's values checked by the same code as the API (`domain::models::encode_text`), then
@@ -271,12 +418,7 @@ pub async fn change_roll_out(
 ) -> Result<(), AppError> {
     use store::models::RollOut;
     let caller = authorize(Access::AtLeast(Role::Builder)).await?;
-    if !confirm {
-        return Err(AppError::invalid("confirm", "model.confirm"));
-    }
-    if reason.chars().count() > 500 {
-        return Err(AppError::invalid("reason", "model.reason_long"));
-    }
+    confirmed(confirm, &reason)?;
     let need = |v: Option<i32>| v.ok_or_else(|| AppError::invalid("version", "model.version_required"));
     let change = match action.as_str() {
         "promote" => RollOut::Promote(need(version)?),

@@ -244,7 +244,127 @@ fn ModelView(view: ModelView) -> impl IntoView {
             </div>
         </section>
         <TryForm name=name.clone() fields=view.fields.clone() tried=view.tried.clone()/>
-        {can_write.then(|| view! { <UploadForm name=Some(name.clone())/> })}
+        <Monitoring monitoring=view.monitoring.clone()/>
+        {can_write.then(|| view! {
+            <Sampling name=name.clone() percent=view.sample_percent samples=view.samples.clone()/>
+            <UploadForm name=Some(name.clone())/>
+        })}
+    }
+}
+
+/// Per version: requests per day, latency percentiles, and today's scores against training.
+#[component]
+fn Monitoring(monitoring: Vec<Monitored>) -> impl IntoView {
+    let tm = use_texts().models;
+    let ms = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("≤ {v:.2} ms"));
+    view! {
+        <section aria-labelledby="monitoring-title">
+            <h2 id="monitoring-title">{tm.monitoring}</h2>
+            {monitoring.is_empty().then(|| view! { <p class="muted">{tm.no_requests}</p> })}
+            {monitoring.into_iter().map(|m| view! {
+                <article class="card">
+                    <h3>{(tm.version)(&m.version)}</h3>
+                    <p>{(tm.latency)(&m.requests, &ms(m.p50_ms), &ms(m.p95_ms))}</p>
+                    <crate::partners::UsageChart days=m.days/>
+                    {(!m.drift.is_empty()).then(|| view! { <DriftChart bins=m.drift scored=m.scored_today/> })}
+                </article>
+            }).collect_view()}
+        </section>
+    }
+}
+
+/// Today's share of predictions per score bin (solid) beside the training share (outlined),
+/// drawn on the server; each pair names its numbers on hover and to screen readers.
+#[component]
+fn DriftChart(bins: Vec<DriftBin>, scored: i64) -> impl IntoView {
+    let tm = use_texts().models;
+    let top = bins.iter().map(|b| b.today.max(b.training.unwrap_or(0.0))).fold(0.0_f64, f64::max).max(0.01);
+    let (label_w, plot_w, row_h) = (110.0_f64, 300.0_f64, 26.0_f64);
+    let height = bins.len() as f64 * row_h + 6.0;
+    let scale = move |x: f64| x / top * plot_w;
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let caption = (tm.drift_caption)(&scored);
+    view! {
+        <figure class="chart chart-narrow">
+            <svg viewBox=format!("0 0 {} {height}", label_w + plot_w + 120.0) role="img" aria-label=caption.clone()>
+                {bins.into_iter().enumerate().map(|(i, b)| {
+                    let y = i as f64 * row_h + 3.0;
+                    let training = b.training.map_or("—".to_owned(), pct);
+                    let title = format!("{}: {} {}, {} {}", b.name, tm.today, pct(b.today), tm.training, training);
+                    view! {
+                        <g>
+                            <title>{title}</title>
+                            <text x=label_w - 6.0 y=y + 15.0 text-anchor="end" class="label">{b.name.clone()}</text>
+                            <rect class="bar-ok" x=label_w y=y width=scale(b.today) height=10.0></rect>
+                            {b.training.map(|t| view! {
+                                <rect class="bar-training" x=label_w y=y + 11.0 width=scale(t) height=10.0></rect>
+                            })}
+                            <text x=label_w + scale(b.today.max(b.training.unwrap_or(0.0))) + 4.0 y=y + 15.0 class="value">
+                                {pct(b.today)}" / "{training}
+                            </text>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+            <figcaption>
+                {caption}" · "
+                <span class="legend bar-ok">{tm.today}</span>" "
+                <span class="legend bar-training">{tm.training}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// The share of requests whose instances and answers are kept, and the latest kept.
+#[component]
+fn Sampling(name: String, percent: i32, samples: Vec<SampleLine>) -> impl IntoView {
+    let tm = use_texts().models;
+    let action = ServerAction::<SetSampling>::new();
+    view! {
+        <section class="card" aria-labelledby="sampling-title">
+            <h2 id="sampling-title">{tm.sampling_title}</h2>
+            <p>{(tm.sampling_now)(&percent)}</p>
+            <p class="muted">{tm.sampling_hint}</p>
+            <FormAlert action success=tm.sampling_changed/>
+            <ActionForm action attr:class="form-grid">
+                <input type="hidden" name="name" value=name/>
+                <div class="field">
+                    <label for="sampling-percent">{tm.sampling_percent}</label>
+                    <input id="sampling-percent" name="percent" type="number" min="0" max="100" value=percent required/>
+                </div>
+                <div class="field">
+                    <label for="sampling-reason">{tm.reason}</label>
+                    <input id="sampling-reason" name="reason" type="text" maxlength="500"/>
+                </div>
+                <div class="field field-check">
+                    <input id="sampling-confirm" name="confirm" type="checkbox" value="true" required/>
+                    <label for="sampling-confirm">{tm.sampling_confirm}</label>
+                </div>
+                <div class="form-actions"><button type="submit" class="btn">{tm.sampling_button}</button></div>
+            </ActionForm>
+            {(!samples.is_empty()).then(|| view! {
+                <div class="table-wrap">
+                    <table>
+                        <thead><tr>
+                            <th scope="col">{tm.version_col}</th>
+                            <th scope="col">{tm.when}</th>
+                            <th scope="col">{tm.instance}</th>
+                            <th scope="col">{tm.prediction}</th>
+                        </tr></thead>
+                        <tbody>
+                            {samples.into_iter().map(|s| view! {
+                                <tr>
+                                    <td>{s.version}</td>
+                                    <td>{s.at}</td>
+                                    <td><code class="wrap">{s.instance}</code></td>
+                                    <td><code class="wrap">{s.prediction}</code></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+        </section>
     }
 }
 
@@ -307,9 +427,14 @@ fn TryForm(name: String, fields: Vec<TryField>, tried: Option<Tried>) -> impl In
                 }
                 .into_any()
             } else {
-                view! { <input id=id.clone() name=format!("f.{}", f.name) type="text" inputmode="decimal" value=f.value.clone()
-                    aria-describedby=format!("{id}-hint")/> }
-                .into_any()
+                let hint = format!("{}{}", f.takes, if f.description.is_empty() { String::new() } else { format!(" · {}", f.description) });
+                return view! {
+                    <div class="field">
+                        <label for=id.clone()>{f.name.clone()}</label>
+                        <TryInput feature=f.feature.clone() value=f.value.clone() hint/>
+                    </div>
+                }
+                .into_any();
             };
             view! {
                 <div class="field">
@@ -318,6 +443,7 @@ fn TryForm(name: String, fields: Vec<TryField>, tried: Option<Tried>) -> impl In
                     <p id=format!("{id}-hint") class="hint">{f.takes.clone()}{(!f.description.is_empty()).then(|| format!(" · {}", f.description))}</p>
                 </div>
             }
+            .into_any()
         })
         .collect_view();
     let answer = tried.map(|tried| match tried {
@@ -350,5 +476,32 @@ fn TryForm(name: String, fields: Vec<TryField>, tried: Option<Tried>) -> impl In
             </form>
             <div aria-live="polite">{answer}</div>
         </section>
+    }
+}
+
+/// A "try it" value, checked as it is typed by the rule the API applies to it
+/// (`domain::models::feed`); the form is still sent, and checked again, by the server.
+#[cfg_attr(any(not(feature = "only-islands"), feature = "try-form"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "try-form")), component)]
+fn TryInput(feature: domain::models::Feature, value: String, hint: String) -> impl IntoView {
+    let id = format!("try-{}", feature.name);
+    let text = RwSignal::new(value.clone());
+    // What was typed before the page hydrated stays, and is checked once it has.
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move || {
+        if let Some(el) = input.get() {
+            text.set(el.value());
+        }
+    });
+    let name = format!("f.{}", feature.name);
+    let feature = StoredValue::new(feature);
+    let problem =
+        move || feature.with_value(|f| domain::models::feed(f, &domain::models::from_text(f, &text.get())).err());
+    view! {
+        <input id=id.clone() name=name type="text" inputmode="decimal" value=value node_ref=input
+            aria-describedby=format!("{id}-hint {id}-problem") aria-invalid=move || problem().is_some().to_string()
+            on:input=move |ev| text.set(event_target_value(&ev))/>
+        <p id=format!("{id}-hint") class="hint">{hint}</p>
+        <p id=format!("{id}-problem") class="cell-note" aria-live="polite">{problem}</p>
     }
 }

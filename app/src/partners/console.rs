@@ -530,7 +530,7 @@ fn AllowlistEditor(action: ServerAction<SetPartnerAllowlist>, partner: i64, curr
 /// Requests per day as stacked bars (answered, refused, failed), drawn on the server; each bar
 /// names its numbers on hover and to screen readers.
 #[component]
-fn UsageChart(days: Vec<DayUsage>) -> impl IntoView {
+pub fn UsageChart(days: Vec<DayUsage>) -> impl IntoView {
     let p = use_texts().partners;
     let top = days.iter().map(|d| d.ok + d.refused + d.failed).max().unwrap_or(0).max(1);
     let (bar, gap, height) = (14.0_f64, 4.0_f64, 120.0_f64);

@@ -5,7 +5,7 @@
 
 mod console;
 
-pub use console::{PartnerPage, PartnersPage};
+pub use console::{PartnerPage, PartnersPage, UsageChart};
 
 use crate::error::AppError;
 use crate::shared::{Choice, HistoryLine};

@@ -248,6 +248,7 @@ mod server {
                     Some(StepKind::Transform(_)) => ("transform", String::new()),
                     Some(StepKind::Aggregate(_)) => ("aggregate", String::new()),
                     Some(StepKind::Check(_)) => ("check", String::new()),
+                    Some(StepKind::Predict(p)) => ("predict", format!("model {}", p.model.value)),
                     Some(StepKind::Sink(Sink::Files { connection, path, .. })) => {
                         ("sink", format!("{}: {}", connection.value, path.value))
                     }
