@@ -14,11 +14,13 @@
 mod db;
 mod engine;
 mod objects;
+mod predict;
 mod sinks;
 mod sql;
 
 pub use datafusion::arrow;
 pub use engine::Engine;
+pub use predict::Scorer;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
@@ -178,6 +180,11 @@ pub trait Mcms: Send + Sync {
     /// The partner API's daily statistics, every game and channel, `from` to `to` inclusive,
     /// all or the first `limit`.
     async fn partner_stats(&self, from: &str, to: &str, limit: Option<usize>) -> Result<Rows, String>;
+    /// A registered model's version (`None`: the one in production) for a `predict` step.
+    async fn model(&self, name: &str, version: Option<i32>) -> Result<Arc<dyn Scorer>, String> {
+        let _ = (name, version);
+        Err("registered models are read only inside MCMS".into())
+    }
 }
 
 /// For runs outside MCMS (tests of files only): its sources are refused.
@@ -522,6 +529,7 @@ async fn run_steps(
                 StepKind::Clean(clean) => sql::clean(&ctx, name, clean, &filled).await?,
                 StepKind::Transform(t) => ctx.sql(&filled(&t.sql.value)).await.map_err(failed(name))?,
                 StepKind::Aggregate(a) => ctx.sql(&sql::aggregate(a)).await.map_err(failed(name))?,
+                StepKind::Predict(p) => predict::run(&ctx, name, p, mcms).await?,
                 StepKind::Check(c) => {
                     // A sample's row count says nothing about the run's.
                     sql::check(&ctx, name, c, sample.is_none()).await?;
@@ -729,6 +737,7 @@ fn kind_name(kind: StepKind<'_>) -> &'static str {
         StepKind::Transform(_) => "transform",
         StepKind::Aggregate(_) => "aggregate",
         StepKind::Check(_) => "check",
+        StepKind::Predict(_) => "predict",
         StepKind::Sink(_) => "sink",
     }
 }

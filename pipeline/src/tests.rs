@@ -299,6 +299,7 @@ steps:
 mod ballista;
 mod buckets;
 mod databases;
+mod predict;
 
 /// A disk that fills while a sink writes: a small tmpfs the test command mounts
 /// (`MCMS_TEST_SMALL_DISK`; mounting needs root, elsewhere the test says it is skipped).

@@ -42,10 +42,11 @@ pub async fn load(db: &Db) -> Result<usize, StoreError> {
 }
 
 /// The pipelines shipped in `pipelines/`, as the demo stores them (by name, saved by the admin).
-pub const SHIPPED_PIPELINES: [(&str, &str); 3] = [
+pub const SHIPPED_PIPELINES: [(&str, &str); 4] = [
     ("month-batch", include_str!("../../pipelines/month-batch.yaml")),
     ("partner-weekly", include_str!("../../pipelines/partner-weekly.yaml")),
     ("agency-csv", include_str!("../../pipelines/agency-csv.yaml")),
+    ("player-scores", include_str!("../../pipelines/player-scores.yaml")),
 ];
 
 /// Stores the shipped pipelines that are not stored yet (a pipeline already stored, perhaps
@@ -363,7 +364,42 @@ pub fn pipeline_files(data_dir: &std::path::Path, today: Date) -> std::io::Resul
         std::fs::write(path, sheet)?;
         written += 1;
     }
+    let players = data_dir.join("players");
+    std::fs::create_dir_all(&players)?;
+    let path = players.join("players.csv");
+    if !path.exists() {
+        std::fs::write(path, demo_players(2_000))?;
+        written += 1;
+    }
     Ok(written)
+}
+
+/// `n` synthetic players' activity, in the shipped models' features (models/train.py), the same
+/// every time: the nightly scoring pipeline's input in the demo.
+fn demo_players(n: u32) -> String {
+    // A small linear congruential generator: the demo needs variety, not randomness.
+    let mut state: u64 = 20_261_204;
+    let mut next = move |below: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % below.max(1)
+    };
+    let mut csv = String::from(
+        "player_id,days_since_install,days_since_last_session,sessions_7d,minutes_7d,level,purchases_28d,spend_28d_krw,platform\n",
+    );
+    for i in 1..=n {
+        let installed = 1 + next(720);
+        let last = next(installed.min(30) + 1);
+        let sessions = if last > 7 { 0 } else { next(30) };
+        let minutes = sessions * (5 + next(40));
+        let level = (1 + installed / 6 + next(20)).min(200);
+        let purchases = if next(4) == 0 { next(4) } else { 0 };
+        let spend = purchases * (1_000 + next(50) * 1_000);
+        let platform = if next(3) == 0 { "ios" } else { "android" };
+        csv.push_str(&format!(
+            "player-{i:05},{installed},{last},{sessions},{minutes}.0,{level},{purchases},{spend},{platform}\n"
+        ));
+    }
+    csv
 }
 
 /// The demo PoC's runs: synthetic, shaped by the vendors' published guidance named in the file.

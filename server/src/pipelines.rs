@@ -28,8 +28,40 @@ pub struct McmsData {
     pub today: Date,
 }
 
+/// A registered version scoring a `predict` step's rows.
+struct Scoring(Arc<service::models::Loaded>);
+
+impl pipeline::Scorer for Scoring {
+    fn version(&self) -> i32 {
+        self.0.version
+    }
+    fn signature(&self) -> &domain::models::Signature {
+        self.0.inner.signature()
+    }
+    fn predict(&self, rows: &[f32]) -> Result<inference::Predictions, String> {
+        self.0.inner.predict(rows).map_err(|e| e.to_string())
+    }
+}
+
 #[async_trait::async_trait]
 impl pipeline::Mcms for McmsData {
+    /// The version asked for, or the production one (never a canary: a batch is scored by one
+    /// version).
+    async fn model(&self, name: &str, version: Option<i32>) -> Result<Arc<dyn pipeline::Scorer>, String> {
+        let unavailable = |e: store::StoreError| format!("cannot read the model registry: {e}");
+        let version = match version {
+            Some(v) => v,
+            None => {
+                let model = self.db.model(name).await.map_err(unavailable)?;
+                let model = model.ok_or_else(|| format!("there is no model {name}"))?;
+                model.production.ok_or_else(|| format!("{name} has no production version yet"))?
+            }
+        };
+        let serving = service::models::Serving::new(self.db.clone());
+        let (loaded, _) = serving.pick(name, Some(version), None).await.map_err(|e| e.to_string())?;
+        Ok(Arc::new(Scoring(loaded)))
+    }
+
     async fn ledger(&self, month: &str, batch_check: bool, limit: Option<usize>) -> Result<Rows, String> {
         let month = YearMonth::parse(month).ok_or_else(|| format!("`{month}` is not a month (YYYY-MM)"))?;
         let unavailable = |e: store::StoreError| format!("cannot read the ledger: {e}");

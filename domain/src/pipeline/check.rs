@@ -37,12 +37,18 @@ pub enum ProblemKind {
     StepName(String),
     #[error("two steps are named `{0}`")]
     DuplicateStep(String),
-    #[error("the step `{0}` does nothing: give it one of source, clean, transform, aggregate, check or sink")]
+    #[error("the step `{0}` does nothing: give it one of source, clean, transform, aggregate, check, predict or sink")]
     NoKind(String),
     #[error(
-        "the step `{0}` has more than one kind: a step is a source, a clean, a transform, an aggregate, a check or a sink"
+        "the step `{0}` has more than one kind: a step is a source, a clean, a transform, an aggregate, a check, a predict or a sink"
     )]
     SeveralKinds(String),
+    #[error("`{0}` is not a model name: lower-case letters, digits, _ or -, starting with a letter")]
+    ModelName(String),
+    #[error("a model's versions are numbered from 1, not {0}")]
+    ModelVersion(i32),
+    #[error("`{0}` is not a column prefix: letters, digits and _, at most 40")]
+    ColumnPrefix(String),
     #[error("no step is named `{0}`")]
     UnknownStep(String),
     #[error("`{0}` is a sink: it writes rows and passes none on")]
@@ -83,6 +89,9 @@ impl ProblemKind {
             ProblemKind::NoKind(_) => "pipeline.no_kind",
             ProblemKind::SeveralKinds(_) => "pipeline.several_kinds",
             ProblemKind::UnknownStep(_) => "pipeline.unknown_step",
+            ProblemKind::ModelName(_) => "pipeline.model_name",
+            ProblemKind::ModelVersion(_) => "pipeline.model_version",
+            ProblemKind::ColumnPrefix(_) => "pipeline.column_prefix",
             ProblemKind::ReadsSink(_) => "pipeline.reads_sink",
             ProblemKind::Cycle(_) => "pipeline.cycle",
             ProblemKind::UnknownConnection(_) => "pipeline.unknown_connection",
@@ -103,6 +112,7 @@ impl ProblemKind {
         match self {
             ProblemKind::TooLarge => vec![(MAX_FILE_BYTES / 1024).to_string()],
             ProblemKind::Version(v) => vec![v.to_string()],
+            ProblemKind::ModelVersion(v) => vec![v.to_string()],
             ProblemKind::NoSteps | ProblemKind::QueryOrTable => Vec::new(),
             ProblemKind::Syntax(a)
             | ProblemKind::StepName(a)
@@ -110,6 +120,8 @@ impl ProblemKind {
             | ProblemKind::NoKind(a)
             | ProblemKind::SeveralKinds(a)
             | ProblemKind::UnknownStep(a)
+            | ProblemKind::ModelName(a)
+            | ProblemKind::ColumnPrefix(a)
             | ProblemKind::ReadsSink(a)
             | ProblemKind::Cycle(a)
             | ProblemKind::UnknownConnection(a)
@@ -277,6 +289,20 @@ pub fn check(text: &str, given: &BTreeMap<String, String>) -> Result<Checked, Ve
             StepKind::Source(Source::Ledger { .. } | Source::PartnerStats { .. }) => {}
             StepKind::Clean(c) => reads[i].extend(read(&c.input, &mut problems)),
             StepKind::Aggregate(a) => reads[i].extend(read(&a.input, &mut problems)),
+            StepKind::Predict(p) => {
+                reads[i].extend(read(&p.input, &mut problems));
+                if !crate::models::is_model_name(&p.model.value) {
+                    problems.push(at(&p.model, ProblemKind::ModelName(p.model.value.clone())));
+                }
+                if p.version.is_some_and(|v| v < 1) {
+                    problems.push(at(&p.model, ProblemKind::ModelVersion(p.version.unwrap_or_default())));
+                }
+                if let Some(prefix) = &p.prefix
+                    && (prefix.len() > 40 || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                {
+                    problems.push(at(&p.model, ProblemKind::ColumnPrefix(prefix.clone())));
+                }
+            }
             StepKind::Check(c) => {
                 reads[i].extend(read(&c.input, &mut problems));
                 for r in &c.references {

@@ -117,6 +117,8 @@ pub struct Step {
     #[serde(default)]
     pub check: Option<Check>,
     #[serde(default)]
+    pub predict: Option<Predict>,
+    #[serde(default)]
     pub sink: Option<Sink>,
 }
 
@@ -128,6 +130,7 @@ pub enum StepKind<'a> {
     Transform(&'a Transform),
     Aggregate(&'a Aggregate),
     Check(&'a Check),
+    Predict(&'a Predict),
     Sink(&'a Sink),
 }
 
@@ -150,10 +153,41 @@ impl Step {
         if let Some(s) = &self.check {
             kinds.push(StepKind::Check(s));
         }
+        if let Some(s) = &self.predict {
+            kinds.push(StepKind::Predict(s));
+        }
         if let Some(s) = &self.sink {
             kinds.push(StepKind::Sink(s));
         }
         kinds
+    }
+}
+
+/// Scores a step's rows with a registered model (docs/models.md): each of the model's features
+/// is read from the column of its name, and the rows pass on with the answer's columns added:
+/// `PREFIX label` and `class` (classifiers, clusterings), `probability` (of a binary model's
+/// positive class), `value` (regressions) and `version` (the version that scored them).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Predict {
+    #[schemars(with = "String")]
+    pub input: Spanned<String>,
+    /// The registered model's name.
+    #[schemars(with = "String")]
+    pub model: Spanned<String>,
+    /// A version by number; by default the version in production when the step runs.
+    #[serde(default)]
+    pub version: Option<i32>,
+    /// What the added columns' names start with; by default the model's name and `_`
+    /// (`churn_label`, `churn_probability`, …).
+    #[serde(default)]
+    pub prefix: Option<String>,
+}
+
+impl Predict {
+    /// The added columns' prefix.
+    pub fn prefix(&self) -> String {
+        self.prefix.clone().unwrap_or_else(|| format!("{}_", self.model.value))
     }
 }
 

@@ -271,7 +271,7 @@ steps:
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// The three pipelines shipped in `pipelines/`, on the demo's data, as the README shows them.
+/// The pipelines shipped in `pipelines/`, on the demo's data, as the README shows them.
 #[test]
 fn the_shipped_pipelines_run_on_the_demo_data() {
     let dir = temp_dir("shipped-pipelines");
@@ -310,6 +310,22 @@ fn the_shipped_pipelines_run_on_the_demo_data() {
     let (all, distinct) = weeks.split_once('|').unwrap();
     assert_eq!(all, distinct, "no week twice");
     assert!(all.parse::<u32>().unwrap() > 0);
+
+    // (d) Every player scored by the models in production, into the marts; a second run updates.
+    for _ in 0..2 {
+        let out = mcms(&["pipeline", "run", &shipped("player-scores")], &dir, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let scores = marts(
+        "SELECT count(*) || '|' || count(DISTINCT player_id) || '|' || min(churn_probability) || '|' || \
+         max(churn_probability) || '|' || count(DISTINCT segment) || '|' || min(churn_version) FROM player_scores",
+    );
+    let cells: Vec<&str> = scores.split('|').collect();
+    assert_eq!(cells[..2], ["2000", "2000"], "every demo player once: {scores}");
+    let (low, high): (f64, f64) = (cells[2].parse().unwrap(), cells[3].parse().unwrap());
+    assert!(0.0 <= low && low < high && high <= 1.0, "{scores}");
+    assert!(cells[4].parse::<u32>().unwrap() >= 2, "players fall in several segments: {scores}");
+    assert_eq!(cells[5], "1", "scored by the production version: {scores}");
 
     // (a) The month's batch: last month is still open in the demo, so the batch check refuses it
     // and nothing is written; the month before (closed) goes through.
@@ -356,11 +372,11 @@ fn the_shipped_pipelines_run_on_the_demo_data() {
         "{runs}"
     );
     let all = text(&mcms(&["pipeline", "runs"], &dir, "").stdout);
-    assert_eq!(all.lines().filter(|l| l.contains(" command ")).count(), 6, "{all}");
+    assert_eq!(all.lines().filter(|l| l.contains(" command ")).count(), 8, "{all}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Pipelines stored by name: the demo's three, a new version saved from a file (by an admin
+/// Pipelines stored by name: the demo's four, a new version saved from a file (by an admin
 /// only), run by name or by name and version; each run records the version it ran.
 #[test]
 fn stored_pipelines_are_saved_listed_and_run_by_name_and_version() {
@@ -369,7 +385,7 @@ fn stored_pipelines_are_saved_listed_and_run_by_name_and_version() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let list = text(&mcms(&["pipeline", "list"], &dir, "").stdout);
     let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert_eq!(names, ["agency-csv", "month-batch", "partner-weekly"], "{list}");
+    assert_eq!(names, ["agency-csv", "month-batch", "partner-weekly", "player-scores"], "{list}");
     assert!(list.lines().all(|l| l.contains("version 1 ")), "{list}");
 
     let out = mcms(&["pipeline", "run", "agency-csv"], &dir, "");

@@ -186,7 +186,7 @@ fn the_json_schema_comes_from_the_same_types_and_refuses_unknown_keys() {
     let step = &schema["$defs"]["Step"];
     assert_eq!(step["additionalProperties"], false);
     let kinds: Vec<&str> = step["properties"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(kinds, ["aggregate", "check", "clean", "name", "sink", "source", "transform"]);
+    assert_eq!(kinds, ["aggregate", "check", "clean", "name", "predict", "sink", "source", "transform"]);
     assert_eq!(step["required"], serde_json::json!(["name"]));
     // Located values are plain values in the schema.
     assert_eq!(schema["properties"]["version"]["type"], "integer");
