@@ -78,6 +78,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/models/list", Some(Role::Viewer)),
     ("/api/models/get", Some(Role::Viewer)),
     ("/api/models/roll-out", Some(Role::Builder)),
+    ("/api/models/sampling", Some(Role::Builder)),
 ];
 
 /// A pipeline that plans and runs with nothing outside MCMS: partner statistics into a folder.
@@ -242,6 +243,9 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         // authorization's.
         "/api/models/roll-out" => {
             vec![("name", "churn".into()), ("action", "end_canary".into()), ("confirm", "true".into())]
+        }
+        "/api/models/sampling" => {
+            vec![("name", "churn".into()), ("percent", "0".into()), ("confirm", "true".into())]
         }
         "/api/pipelines/save" => vec![("name", format!("saved-{n}")), ("text", PIPELINE.into())],
         "/api/pipelines/run/get" | "/api/pipelines/run/cancel" => vec![("id", RUN.lock().unwrap().to_string())],
