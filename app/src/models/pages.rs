@@ -481,8 +481,8 @@ fn TryForm(name: String, fields: Vec<TryField>, tried: Option<Tried>) -> impl In
 
 /// A "try it" value, checked as it is typed by the rule the API applies to it
 /// (`domain::models::feed`); the form is still sent, and checked again, by the server.
-#[cfg_attr(any(not(feature = "only-islands"), feature = "try-form"), island)]
-#[cfg_attr(all(feature = "only-islands", not(feature = "try-form")), component)]
+#[cfg_attr(any(not(feature = "only-islands"), feature = "try-input"), island)]
+#[cfg_attr(all(feature = "only-islands", not(feature = "try-input")), component)]
 fn TryInput(feature: domain::models::Feature, value: String, hint: String) -> impl IntoView {
     let id = format!("try-{}", feature.name);
     let text = RwSignal::new(value.clone());
