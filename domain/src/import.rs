@@ -418,7 +418,7 @@ pub fn is_zip(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
-fn decode(bytes: &[u8]) -> Result<(String, &'static str), FileProblem> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<(String, &'static str), FileProblem> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return match std::str::from_utf8(rest) {
             Ok(t) => Ok((t.to_owned(), "UTF-8 with BOM")),
@@ -448,7 +448,7 @@ fn bad_encoding(bytes: &[u8], at: usize, expected: &str) -> FileProblem {
     FileProblem::new("import.encoding", format!("line {line}, byte 0x{byte:02X}: not {expected}"))
 }
 
-fn detect_separator(text: &str) -> char {
+pub(crate) fn detect_separator(text: &str) -> char {
     let header = text.lines().next().unwrap_or_default();
     let mut counts = [(',', 0), (';', 0), ('\t', 0)];
     let mut quoted = false;

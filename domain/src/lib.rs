@@ -9,6 +9,7 @@ pub mod country;
 pub mod currency;
 pub mod fx;
 pub mod import;
+pub mod ingest;
 pub mod keys;
 pub mod lang;
 pub mod models;

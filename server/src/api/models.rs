@@ -366,9 +366,9 @@ async fn describe(
     let caller = admit_for(&m, &headers, peer, &name).await?;
     let key = caller.key.key.id;
     let db = &m.gate.db;
-    let models = db.models().await.map_err(|e| Problem::from(e).for_key(key))?;
-    let model = models.iter().find(|x| x.name == name).ok_or_else(|| Problem::not_found().for_key(key))?;
-    let view = model_view(db, model).await.map_err(|p| p.for_key(key))?;
+    let model = db.model(&name).await.map_err(|e| Problem::from(e).for_key(key))?;
+    let model = model.ok_or_else(|| Problem::not_found().for_key(key))?;
+    let view = model_view(db, &model).await.map_err(|p| p.for_key(key))?;
     json_response(key, StatusCode::OK, &view)
 }
 
