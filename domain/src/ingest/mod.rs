@@ -4,6 +4,7 @@
 //! footer's schema) come from the caller.
 
 pub mod infer;
+pub mod plan;
 pub mod statements;
 
 #[cfg(test)]

@@ -318,3 +318,111 @@ fn golden_statements_for_parquet() {
     let inferred = merge(Format::Parquet, vec![file("part-0.parquet", true), file("part-1.parquet", false)]);
     golden("parquet", &inferred, &Target::new("players", "s3://mcms-lake/players/"));
 }
+
+mod plans {
+    use super::super::plan::*;
+    use super::*;
+    use crate::poc::{Params, Run};
+
+    fn run(system: &str, size_mb: i64, seconds: f64, cents: i64) -> Run {
+        Run {
+            system: system.into(),
+            scenario: "batch_copy".into(),
+            params: Params {
+                format: "parquet".into(),
+                compression: "snappy".into(),
+                file_count: 1,
+                file_size_mb: size_mb,
+            },
+            total_bytes: 10_240 * MB as i64,
+            rows: 1,
+            load_seconds: Some(seconds),
+            latency_p50_ms: None,
+            latency_p95_ms: None,
+            credits: None,
+            cost_cents: Some(cents),
+            error: None,
+            run_date: time::macros::date!(2026 - 09 - 01),
+            system_version: String::new(),
+            run_by: String::new(),
+            notes: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_warehouse_says_what_it_would_do_with_the_files_as_they_are() {
+        let csv = Format::Csv { delimiter: ',', header: true, encoding: Encoding::Utf8 };
+        let [snowflake, redshift] =
+            uses(&[10 * MB, 2_000 * MB, 300 * MB], &csv, Compression::Gzip, 4).try_into().unwrap();
+        assert_eq!((snowflake.parallel, snowflake.splittable), (3, false));
+        assert_eq!(
+            snowflake.advice,
+            [
+                "1 of 3 files are under 100 MB: per-file overhead dominates (Snowflake recommends 100–250 MB compressed)",
+                "2 of 3 files are over 250 MB: Snowflake loads each file on one thread; split them",
+            ]
+        );
+        assert_eq!((redshift.parallel, redshift.splittable), (3, false));
+        assert_eq!(
+            redshift.advice,
+            [
+                "3 files on 4 slices: the last round loads 3 file(s) while 1 slices wait; use a multiple of 4",
+                "3 file(s) for 4 slices: most slices sit idle",
+                "1 files are over 1 GB and gzip CSV is never split: one slice reads each",
+            ]
+        );
+        // Uncompressed CSV and Parquet: Redshift splits files from 128 MB into chunks.
+        let [_, split] = uses(&[2_000 * MB, 300 * MB], &csv, Compression::None, 4).try_into().unwrap();
+        assert_eq!((split.splittable, split.parallel), (true, 16 + 3));
+        assert!(split.advice.is_empty(), "{:?}", split.advice);
+        let [_, json] = uses(&[MB * 2; 8], &Format::JsonLines, Compression::None, 4).try_into().unwrap();
+        assert!(!json.splittable && json.advice.is_empty());
+    }
+
+    #[test]
+    fn the_layout_keeps_files_under_250_mb_in_a_multiple_of_the_slices() {
+        let big = layout(10_240 * MB, LayoutFormat::Parquet, 4);
+        assert_eq!((big.files, big.file_bytes / MB, big.compression), (44, 232, Compression::Snappy));
+        let small = layout(50 * MB, LayoutFormat::Csv, 4);
+        assert_eq!((small.files, small.file_bytes, small.compression), (4, 50 * MB / 4, Compression::Gzip));
+        let tiny = layout(2 * MB, LayoutFormat::Parquet, 4);
+        assert_eq!(tiny.files, 2, "files of at least 1 MB rather than one per slice");
+        assert_eq!(layout(10, LayoutFormat::Parquet, 4).files, 1);
+    }
+
+    #[test]
+    fn estimates_come_from_a_fit_over_the_measured_runs_of_the_same_layout() {
+        // MB/s = 10 + 5·ln(size) exactly: the fit finds it, and the estimate follows it.
+        let rate = |size: f64| 10.0 + 5.0 * size.ln();
+        let mut runs: Vec<Run> =
+            [1, 16, 128, 512].iter().map(|s| run("snowflake", *s, 10_240.0 / rate(*s as f64), 100)).collect();
+        runs.push(run("redshift", 16, 100.0, 50));
+        let mut other = run("redshift", 16, 1.0, 1);
+        other.params.format = "csv".into();
+        runs.push(other);
+        let mut failed = run("snowflake", 64, 1.0, 1);
+        failed.error = Some("boom".into());
+        runs.push(failed);
+
+        let layout = layout(10_240 * MB, LayoutFormat::Parquet, 4);
+        let found = estimates(&runs, &layout);
+        let systems: Vec<&str> = found.iter().map(|e| e.system.as_str()).collect();
+        assert_eq!(systems, ["redshift", "snowflake"]);
+        let redshift = &found[0];
+        assert_eq!(redshift.points, [(16.0, 102.4)], "one run: its rate, the csv run left out");
+        assert!((redshift.seconds - 100.0).abs() < 1e-9);
+        let snowflake = &found[1];
+        assert_eq!(snowflake.points.len(), 4, "the failed run is left out");
+        assert!((snowflake.fit[0] - 10.0).abs() < 1e-6 && (snowflake.fit[1] - 5.0).abs() < 1e-6, "{:?}", snowflake.fit);
+        let expected = rate(layout.file_bytes as f64 / MB as f64);
+        assert!((snowflake.mb_per_s - expected).abs() < 1e-3, "{} vs {expected}", snowflake.mb_per_s);
+        // Cost: the runs' cents per second times the estimated seconds.
+        let per_second: f64 =
+            [1.0f64, 16.0, 128.0, 512.0].iter().map(|s| 100.0 / (10_240.0 / rate(*s))).sum::<f64>() / 4.0;
+        let cents = snowflake.cost_cents.unwrap();
+        assert!((cents - per_second * snowflake.seconds).abs() < 1e-6);
+        // Beyond the measured sizes the estimate stays at the edge.
+        let huge = super::super::plan::Layout { file_bytes: 4_096 * MB, ..layout };
+        assert!((estimates(&runs, &huge)[1].mb_per_s - rate(512.0)).abs() < 1e-3);
+    }
+}
