@@ -13,6 +13,7 @@
 
 mod db;
 mod engine;
+pub mod ingest;
 mod objects;
 mod predict;
 mod sinks;

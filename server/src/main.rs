@@ -1,5 +1,6 @@
 //! `mcms`: the MCMS server and its administration commands.
 
+mod ingest_cli;
 mod model_cli;
 
 use anyhow::{Context, bail};
@@ -147,6 +148,10 @@ enum Command {
     /// The model registry: upload, list, promote, roll back, archive, canary (docs/models.md).
     #[command(subcommand)]
     Model(model_cli::ModelCommand),
+    /// The ingestion lab: schemas, load statements and layouts for Snowflake and Redshift
+    /// (docs/ingest.md).
+    #[command(subcommand)]
+    Ingest(ingest_cli::IngestCommand),
     /// Create an administrator; the password is read from standard input.
     CreateAdmin {
         #[command(flatten)]
@@ -782,6 +787,7 @@ async fn run() -> ExitCode {
             issue_key(&db, &partner, &settings, &as_email).await
         }
         Some(Command::Model(command)) => model_cli::run(command).await,
+        Some(Command::Ingest(command)) => ingest_cli::run(command).await,
         Some(Command::Pipeline(PipelineCommand::Check(args))) => check_pipeline(&args).await,
         Some(Command::Pipeline(PipelineCommand::Save { db, file, name, note, as_email })) => {
             save_pipeline(&db, &file, name, &note, &as_email).await

@@ -193,6 +193,7 @@ impl Observed {
             precision: if numeric { self.int_digits.saturating_add(self.scale).max(1) } else { 0 },
             scale: if numeric { self.scale } else { 0 },
             max_bytes: Some(self.max_bytes),
+            sampled: true,
         }
     }
 }
@@ -388,7 +389,7 @@ pub fn sample_csv(mut summary: FileSummary, bytes: &[u8], cut: bool, options: Cs
         }
     }
     let max_rows = if options.max_rows == 0 { usize::MAX } else { options.max_rows };
-    for record in records.take(max_rows) {
+    for record in records.by_ref().take(max_rows) {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -422,7 +423,8 @@ pub fn sample_csv(mut summary: FileSummary, bytes: &[u8], cut: bool, options: Cs
         }
     }
     summary.rows = rows;
-    summary.sampled = cut;
+    // Rows beyond the row limit, or bytes beyond the sample: the count is not the file's.
+    summary.sampled = cut || records.next().is_some();
     (FileSample { summary, columns, problems }, format)
 }
 
@@ -441,7 +443,8 @@ pub fn sample_jsonl(mut summary: FileSummary, bytes: &[u8], cut: bool, max_rows:
     let mut problems = Vec::new();
     let mut rows = 0u64;
     let max_rows = if max_rows == 0 { usize::MAX } else { max_rows };
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).take(max_rows) {
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    for (n, line) in lines.by_ref().take(max_rows) {
         let row = n as u64 + 1;
         let object = match serde_json::from_str::<Line>(line) {
             Ok(Line::Object(o)) => o,
@@ -492,7 +495,7 @@ pub fn sample_jsonl(mut summary: FileSummary, bytes: &[u8], cut: bool, max_rows:
         }
     }
     summary.rows = rows;
-    summary.sampled = cut;
+    summary.sampled = cut || lines.next().is_some();
     FileSample { summary, columns, problems }
 }
 

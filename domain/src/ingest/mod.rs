@@ -154,12 +154,37 @@ pub struct Column {
     pub scale: u8,
     /// Text: the longest value seen, in UTF-8 bytes; `None` when not known (a Parquet footer).
     pub max_bytes: Option<usize>,
+    /// Known from a sample of the values (so the rest may go further), not declared by the file.
+    pub sampled: bool,
 }
+
+/// Decimal digits a sampled decimal column gets at least (Redshift keeps up to 18 in 8 bytes).
+pub const SAMPLED_PRECISION: u8 = 18;
+/// How much further than the sampled values a sampled integer column's type must reach.
+pub const SAMPLED_HEADROOM: i64 = 100;
 
 impl Column {
     /// A column known only by its type (as a Parquet footer gives it).
     pub fn typed(name: &str, ty: ColumnType, nullable: bool) -> Column {
-        Column { name: name.into(), ty, nullable, range: None, precision: 0, scale: 0, max_bytes: None }
+        Column { name: name.into(), ty, nullable, range: None, precision: 0, scale: 0, max_bytes: None, sampled: false }
+    }
+
+    /// The decimal's precision and scale to declare: a sample's precision gets room to grow (at
+    /// least [`SAMPLED_PRECISION`] digits, at most 38).
+    pub fn decimal(&self) -> (u8, u8) {
+        let precision = if self.sampled { self.precision.max(SAMPLED_PRECISION) } else { self.precision };
+        (precision.clamp(1, 38).max(self.scale), self.scale)
+    }
+
+    /// The integer range the declared type must hold: a sample's range times
+    /// [`SAMPLED_HEADROOM`]; a file's declared range as it is; `None` when unknown.
+    pub fn integer_range(&self) -> Option<(i64, i64)> {
+        let (lo, hi) = self.range?;
+        Some(if self.sampled {
+            (lo.min(0).saturating_mul(SAMPLED_HEADROOM), hi.max(0).saturating_mul(SAMPLED_HEADROOM))
+        } else {
+            (lo, hi)
+        })
     }
 }
 

@@ -187,7 +187,7 @@ pub fn snowflake_type(c: &Column) -> String {
     match c.ty {
         ColumnType::Boolean => "BOOLEAN".into(),
         ColumnType::Integer => "NUMBER(38, 0)".into(),
-        ColumnType::Decimal => format!("NUMBER({}, {})", c.precision.max(1), c.scale),
+        ColumnType::Decimal => format!("NUMBER({}, {})", c.decimal().0, c.decimal().1),
         ColumnType::Float => "FLOAT".into(),
         ColumnType::Date => "DATE".into(),
         ColumnType::Timestamp => "TIMESTAMP_NTZ".into(),
@@ -209,16 +209,17 @@ pub fn varchar_bytes(max_bytes: Option<usize>) -> usize {
     }
 }
 
-/// Redshift's type for a column: the smallest integer that holds the sampled range.
+/// Redshift's type for a column: the smallest integer that holds the range (a sample's with
+/// headroom, see [`Column::integer_range`]).
 pub fn redshift_type(c: &Column) -> String {
     match c.ty {
         ColumnType::Boolean => "BOOLEAN".into(),
-        ColumnType::Integer => match c.range {
+        ColumnType::Integer => match c.integer_range() {
             Some((lo, hi)) if lo >= i64::from(i16::MIN) && hi <= i64::from(i16::MAX) => "SMALLINT".into(),
             Some((lo, hi)) if lo >= i64::from(i32::MIN) && hi <= i64::from(i32::MAX) => "INTEGER".into(),
             _ => "BIGINT".into(),
         },
-        ColumnType::Decimal => format!("DECIMAL({}, {})", c.precision.max(1), c.scale),
+        ColumnType::Decimal => format!("DECIMAL({}, {})", c.decimal().0, c.decimal().1),
         ColumnType::Float => "DOUBLE PRECISION".into(),
         ColumnType::Date => "DATE".into(),
         ColumnType::Timestamp => "TIMESTAMP".into(),

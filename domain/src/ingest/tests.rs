@@ -81,6 +81,12 @@ fn a_csv_sample_gives_types_nullability_lengths_and_ranges() {
     assert_eq!((level.ty, level.nullable, level.range), (ColumnType::Integer, true, Some((12, 200))));
     let spend = column(&inferred, "spend");
     assert_eq!((spend.ty, spend.precision, spend.scale), (ColumnType::Decimal, 6, 2));
+    // What a sample saw is not all there is: declared types get room to grow.
+    assert_eq!(spend.decimal(), (18, 2));
+    assert_eq!(level.integer_range(), Some((0, 20_000)));
+    assert_eq!(redshift_type(level), "SMALLINT");
+    let declared = Column { range: Some((12, 200)), ..Column::typed("n", ColumnType::Integer, false) };
+    assert_eq!(declared.integer_range(), Some((12, 200)), "a file's declared range is exact");
     assert_eq!(column(&inferred, "joined").ty, ColumnType::Date);
     assert_eq!(column(&inferred, "last_seen").ty, ColumnType::Timestamp);
     assert_eq!(column(&inferred, "vip").ty, ColumnType::Boolean);
@@ -140,6 +146,12 @@ fn a_ragged_row_is_named_and_left_out_and_a_cut_sample_ends_at_a_whole_line() {
         sample_csv(summary("r.csv", 1_000), text.as_bytes(), true, CsvOptions { max_rows: 100, ..Default::default() });
     assert_eq!(sample.summary.rows, 4, "the cut last line is not read");
     assert!(sample.summary.sampled);
+    let (whole, _) =
+        sample_csv(summary("w.csv", 8), b"a\n1\n2\n", false, CsvOptions { max_rows: 2, ..Default::default() });
+    assert!(!whole.summary.sampled, "every row read");
+    let (more, _) =
+        sample_csv(summary("m.csv", 8), b"a\n1\n2\n3\n", false, CsvOptions { max_rows: 2, ..Default::default() });
+    assert!(more.summary.sampled && more.summary.rows == 2, "rows beyond the limit: a sample");
     let shown: Vec<String> = sample.problems.iter().map(ToString::to_string).collect();
     assert_eq!(shown, ["r.csv row 3: 1 fields where the header has 2", "r.csv row 4: 3 fields where the header has 2"]);
 }

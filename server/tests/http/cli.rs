@@ -497,3 +497,69 @@ steps:
     assert!(!dir.join("data/out").exists(), "a dry run writes nothing");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The ingestion lab on the demo's players: infer, plan (statements and the split plan with the
+/// demo PoC's estimates), split; and what a bad file and a missing target say.
+#[test]
+fn the_ingestion_lab_infers_plans_and_splits_the_demo_players() {
+    let dir = temp_dir("ingest");
+    let out = mcms(&["migrate", "--demo"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = mcms(&["ingest", "infer", "data/players/players.csv"], &dir, "");
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{shown}{}", text(&out.stderr));
+    assert!(shown.starts_with("1 file(s), "), "{shown}");
+    assert!(shown.contains("CSV, ',' delimited, with a header, UTF-8; 2000 rows read"), "{shown}");
+    let rows: Vec<String> = shown.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    for expected in [
+        "player_id text no VARCHAR / VARCHAR(16)",
+        "days_since_install integer no NUMBER(38, 0) / INTEGER",
+        "minutes_7d decimal no NUMBER(18, 1) / DECIMAL(18, 1)",
+        "platform text no VARCHAR / VARCHAR(16)",
+    ] {
+        assert!(rows.iter().any(|r| r == expected), "{expected:?} in {shown}");
+    }
+    assert!(!shown.contains("problem"), "{shown}");
+
+    std::fs::create_dir_all(dir.join("bad")).unwrap();
+    std::fs::write(dir.join("bad/a.csv"), "id,amount\n1,10\n2\n3,30\n").unwrap();
+    let out = mcms(&["ingest", "infer", "bad/*.csv"], &dir, "");
+    assert_eq!(out.status.code(), Some(1), "problems exit 1");
+    assert!(text(&out.stdout).contains("- a.csv row 3: 1 fields where the header has 2"), "{}", text(&out.stdout));
+
+    let out = mcms(&["ingest", "plan", "data/players", "--table", "raw.players"], &dir, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--to s3://bucket/prefix/"), "{}", text(&out.stderr));
+
+    let plan = ["ingest", "plan", "data/players", "--table", "raw.players", "--to", "s3://lake/players/"];
+    let out = mcms(&plan, &dir, "");
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{shown}{}", text(&out.stderr));
+    for expected in [
+        "CREATE TABLE IF NOT EXISTS raw.players\n  USING TEMPLATE (",
+        "COPY INTO raw.players\n  FROM @raw.players_stage\n  MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE",
+        "COPY raw.players\n  FROM 's3://lake/players/players.manifest'",
+        "\"url\": \"s3://lake/players/players.csv\"",
+        "-- split plan: 1 file(s)",
+        "-- proposed: parquet snappy, 1 file(s)",
+        "-- estimate redshift: ",
+        "-- estimate snowflake: ",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in {shown}");
+    }
+
+    let out = mcms(&["ingest", "split", "data/players", "--out", "out", "--count", "4", "--layout", "csv"], &dir, "");
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{shown}{}", text(&out.stderr));
+    assert!(shown.contains("1 file(s) → 4 file(s)"), "{shown}");
+    assert!(shown.contains(" 2000 rows in "), "{shown}");
+    assert_eq!(shown.matches("  500 rows\n").count(), 4, "the rows shared evenly: {shown}");
+    let mut written: Vec<String> = std::fs::read_dir(dir.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["part-00000.csv.gz", "part-00001.csv.gz", "part-00002.csv.gz", "part-00003.csv.gz"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS raw.players (
   player_id VARCHAR(16) NOT NULL,
   "게임" VARCHAR(16) NOT NULL,
   level SMALLINT NOT NULL,
-  spend_krw DECIMAL(6, 2),
+  spend_krw DECIMAL(18, 2),
   joined DATE NOT NULL,
   "order" SMALLINT NOT NULL
 );

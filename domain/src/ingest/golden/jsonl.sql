@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS events (
   player_id VARCHAR NOT NULL,
   at TIMESTAMP_TZ NOT NULL,
   props VARIANT,
-  amount NUMBER(3, 1)
+  amount NUMBER(18, 1)
 );
 
 COPY INTO events
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS events (
   player_id VARCHAR(16) NOT NULL,
   at TIMESTAMPTZ NOT NULL,
   props SUPER,
-  amount DECIMAL(3, 1)
+  amount DECIMAL(18, 1)
 );
 
 COPY events

@@ -1,0 +1,392 @@
+//! `mcms ingest …`: the ingestion lab from the command line (docs/ingest.md).
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use domain::ingest::infer::CsvOptions;
+use domain::ingest::plan::{LayoutFormat, SplitPlan};
+use domain::ingest::statements::{OnError, Target, statements};
+use domain::ingest::{Format, Inferred};
+use pipeline::ingest::{FormatKind, InferOptions};
+
+#[derive(Subcommand)]
+pub enum IngestCommand {
+    /// The columns, types and nullability of files (a folder, a file, a glob, or an s3:// prefix),
+    /// from a bounded sample of each CSV or JSON Lines file and from Parquet footers, with the
+    /// problems a load would hit. Exits 1 when there are problems.
+    Infer {
+        #[command(flatten)]
+        files: FileArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The statements that create a table for the files and load them into Snowflake and
+    /// Redshift (and Redshift's manifest), ready to paste.
+    Plan {
+        #[command(flatten)]
+        files: FileArgs,
+        /// The table to create and load: name or schema.name.
+        #[arg(long)]
+        table: String,
+        /// The S3 prefix the warehouses load from (by default the location itself, if on S3).
+        #[arg(long)]
+        to: Option<String>,
+        /// What a load does with bad rows.
+        #[arg(long, value_enum, default_value_t = OnErrorArg::Abort)]
+        on_error: OnErrorArg,
+        /// Snowflake: list the columns instead of USING TEMPLATE.
+        #[arg(long)]
+        explicit_columns: bool,
+        /// Snowflake's storage integration for the bucket.
+        #[arg(long, default_value = "s3_integration")]
+        integration: String,
+        /// The IAM role Redshift assumes to read the bucket.
+        #[arg(long, default_value = "arn:aws:iam::123456789012:role/redshift-copy")]
+        iam_role: String,
+        /// Only this warehouse's statements.
+        #[arg(long, value_enum)]
+        warehouse: Option<Warehouse>,
+        /// Write Redshift's manifest to this file too.
+        #[arg(long)]
+        manifest: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        layout: LayoutArgs,
+    },
+    /// Rewrite the files into the planned layout (or --files N files) in a local folder, with the
+    /// pipeline engine; reports files, bytes, rows and time. Written files appear together.
+    Split {
+        #[command(flatten)]
+        files: FileArgs,
+        /// The folder to write into.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        layout: LayoutArgs,
+        /// Write this many files instead of the planned count.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+}
+
+#[derive(Args)]
+pub struct LayoutArgs {
+    #[command(flatten)]
+    db: crate::DbArgs,
+    /// The layout to propose (and rewrite to): parquet (Snappy) or csv (gzip).
+    #[arg(long, value_enum, default_value_t = LayoutArg::Parquet)]
+    layout: LayoutArg,
+    /// Redshift's slices (nodes × slices per node).
+    #[arg(long, default_value_t = 4)]
+    slices: u64,
+    /// The PoC whose recorded runs the estimates come from (by default the newest).
+    #[arg(long)]
+    poc: Option<i64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LayoutArg {
+    Parquet,
+    Csv,
+}
+
+impl LayoutArg {
+    fn format(self) -> LayoutFormat {
+        match self {
+            LayoutArg::Parquet => LayoutFormat::Parquet,
+            LayoutArg::Csv => LayoutFormat::Csv,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct FileArgs {
+    /// A folder, a file, a glob (`in/*.csv.gz`, `**` crosses folders) or `s3://bucket/prefix/…`.
+    location: String,
+    /// csv, jsonl or parquet; by default from the first file's name.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<FormatKind>,
+    /// The CSV delimiter; by default the one the header line uses most (, ; or tab).
+    #[arg(long)]
+    delimiter: Option<char>,
+    /// The CSV files have no header line (columns are named c1, c2, …).
+    #[arg(long)]
+    no_header: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnErrorArg {
+    Abort,
+    SkipFile,
+    Continue,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Warehouse {
+    Snowflake,
+    Redshift,
+}
+
+fn parse_format(text: &str) -> Result<FormatKind, String> {
+    FormatKind::parse(text).ok_or_else(|| format!("{text:?}: csv, jsonl or parquet"))
+}
+
+fn options(args: &FileArgs) -> InferOptions {
+    InferOptions {
+        format: args.format,
+        csv: CsvOptions { delimiter: args.delimiter, no_header: args.no_header, max_rows: 0 },
+    }
+}
+
+async fn infer(args: &FileArgs) -> anyhow::Result<Inferred> {
+    Ok(pipeline::ingest::infer(&args.location, &pipeline::Secrets::default(), &options(args)).await?)
+}
+
+/// The files, their inference and the split plan for them.
+async fn split_plan(
+    args: &FileArgs,
+    layout: &LayoutArgs,
+) -> anyhow::Result<(pipeline::ingest::Files, Vec<pipeline::ingest::Found>, Inferred, SplitPlan)> {
+    let secrets = pipeline::Secrets::default();
+    let (files, pattern) = pipeline::ingest::Files::open(&args.location, &secrets)?;
+    let found = files.list(&pattern).await?;
+    anyhow::ensure!(!found.is_empty(), "no files match {}", args.location);
+    let options = options(args);
+    let kind = match options.format {
+        Some(kind) => kind,
+        None => FormatKind::of(&found[0].name)
+            .with_context(|| format!("{}: cannot tell the format from the name; say --format", found[0].name))?,
+    };
+    let inferred = pipeline::ingest::infer_found(&files, found.clone(), kind, &options).await;
+    let to = layout.layout.format();
+    let ratio = match inferred.format {
+        Format::Parquet if to == LayoutFormat::Parquet => Some(1.0),
+        _ => pipeline::ingest::split::trial_ratio(&files, &found, &inferred, to).await,
+    };
+    let runs = poc_runs(layout).await.unwrap_or_default();
+    let mut plan =
+        domain::ingest::plan::plan(&inferred.files, &inferred.format, to, ratio.unwrap_or(1.0), layout.slices, &runs);
+    if ratio.is_none() {
+        plan.notes.push("the rewritten size is assumed equal to the input's (the first file is too large to try); a split measures it".into());
+    }
+    Ok((files, found, inferred, plan))
+}
+
+/// The recorded runs of the PoC the estimates use, if the database has one.
+async fn poc_runs(layout: &LayoutArgs) -> anyhow::Result<Vec<domain::poc::Run>> {
+    if layout.db.database_url.is_none() && !layout.db.data_dir.exists() {
+        return Ok(Vec::new());
+    }
+    let db = crate::open(&layout.db).await?;
+    let poc = match layout.poc {
+        Some(id) => id,
+        None => match db.pocs().await?.iter().map(|p| p.id).max() {
+            Some(id) => id,
+            None => return Ok(Vec::new()),
+        },
+    };
+    Ok(db.poc_runs(poc, &store::poc::RunFilter::default()).await?)
+}
+
+pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
+    match command {
+        IngestCommand::Infer { files, json } => {
+            let inferred = infer(&files).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&inferred)?);
+            } else {
+                print!("{}", describe(&inferred));
+            }
+            if !inferred.problems.is_empty() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        IngestCommand::Plan {
+            files,
+            table,
+            to,
+            on_error,
+            explicit_columns,
+            integration,
+            iam_role,
+            warehouse,
+            manifest,
+            layout,
+        } => {
+            let (_, _, inferred, plan) = split_plan(&files, &layout).await?;
+            let location = to
+                .or_else(|| files.location.starts_with("s3://").then(|| prefix_of(&files.location)))
+                .context("say where the warehouses load from: --to s3://bucket/prefix/")?;
+            let target = Target {
+                table,
+                location,
+                on_error: match on_error {
+                    OnErrorArg::Abort => OnError::Abort,
+                    OnErrorArg::SkipFile => OnError::SkipFile,
+                    OnErrorArg::Continue => OnError::Continue,
+                },
+                explicit_columns,
+                integration,
+                iam_role,
+            };
+            let s = statements(&inferred, &target)?;
+            for problem in &inferred.problems {
+                println!("-- problem: {problem}");
+            }
+            if warehouse != Some(Warehouse::Redshift) {
+                println!("{}", s.snowflake);
+            }
+            if warehouse != Some(Warehouse::Snowflake) {
+                println!("{}", s.redshift);
+                println!("-- {} (upload it beside the files):\n{}\n", s.manifest_name, s.manifest);
+            }
+            for note in &s.notes {
+                println!("-- note: {note}");
+            }
+            if let Some(path) = manifest {
+                std::fs::write(&path, &s.manifest).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            println!();
+            print!("{}", describe_plan(&plan));
+            Ok(())
+        }
+        IngestCommand::Split { files, out, layout, count } => {
+            let (place, found, inferred, plan) = split_plan(&files, &layout).await?;
+            let mut target = plan.proposed.clone();
+            if let Some(n) = count {
+                anyhow::ensure!((1..=10_000).contains(&n), "--count: 1 to 10000 files");
+                target.files = n;
+            }
+            let done = pipeline::ingest::split::rewrite(&place, &found, &inferred, &target, &out).await?;
+            for w in &done.files {
+                println!("{}  {} bytes  {} rows", out.join(&w.name).display(), w.bytes, w.rows);
+            }
+            println!(
+                "{} file(s) → {} file(s): {} → {} bytes, {} rows in {:.2} s ({:.1} MB/s)",
+                found.len(),
+                done.files.len(),
+                done.bytes_in,
+                done.bytes_out,
+                done.rows,
+                done.seconds,
+                done.mb_per_s()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+}
+
+/// The split plan as text.
+pub fn describe_plan(plan: &SplitPlan) -> String {
+    let mut out = format!(
+        "-- split plan: {} file(s), {} in all ({} to {} each), {}\n",
+        plan.files,
+        megabytes(plan.total_bytes),
+        megabytes(plan.smallest),
+        megabytes(plan.largest),
+        plan.compression.name()
+    );
+    let uses = |out: &mut String, uses: &[domain::ingest::plan::Use]| {
+        for u in uses {
+            out.push_str(&format!(
+                "--   {}: {} piece(s) in parallel, {}\n",
+                u.warehouse,
+                u.parallel,
+                if u.splittable { "splits large files itself" } else { "one reader per file" }
+            ));
+            for a in &u.advice {
+                out.push_str(&format!("--     {a}\n"));
+            }
+        }
+    };
+    out.push_str("-- as they are:\n");
+    uses(&mut out, &plan.now);
+    let p = &plan.proposed;
+    out.push_str(&format!(
+        "-- proposed: {} {}, {} file(s) of {} ({} in all)\n",
+        p.format.name(),
+        p.compression.name(),
+        p.files,
+        megabytes(p.file_bytes),
+        megabytes(p.total_bytes)
+    ));
+    uses(&mut out, &plan.then);
+    if plan.estimates.is_empty() {
+        out.push_str(&format!(
+            "-- no recorded PoC runs of {} {} to estimate from\n",
+            p.format.name(),
+            p.compression.name()
+        ));
+    }
+    for e in &plan.estimates {
+        let points: Vec<String> = e.points.iter().map(|(size, rate)| format!("{size} MB: {rate:.1} MB/s")).collect();
+        out.push_str(&format!(
+            "-- estimate {}: {:.1} MB/s → {:.0} s{} (from {})\n",
+            e.system,
+            e.mb_per_s,
+            e.seconds,
+            e.cost_cents.map(|c| format!(", ${:.2}", c / 100.0)).unwrap_or_default(),
+            points.join("; ")
+        ));
+    }
+    for n in &plan.notes {
+        out.push_str(&format!("-- note: {n}\n"));
+    }
+    out
+}
+
+/// The folder part of an S3 location (before any wildcard).
+fn prefix_of(location: &str) -> String {
+    let fixed = &location[..location.find(['*', '?', '[']).unwrap_or(location.len())];
+    match fixed.rfind('/') {
+        Some(slash) if slash >= "s3://".len() => fixed[..=slash].to_owned(),
+        _ => format!("{fixed}/"),
+    }
+}
+
+/// The inference as a table and a list of problems.
+pub fn describe(inferred: &Inferred) -> String {
+    let mut out = String::new();
+    let format = match inferred.format {
+        Format::Csv { delimiter, header, encoding } => format!(
+            "CSV, {} delimited, {}, {}",
+            match delimiter {
+                '\t' => "tab".to_owned(),
+                c => format!("{c:?}"),
+            },
+            if header { "with a header" } else { "no header" },
+            encoding.name()
+        ),
+        Format::JsonLines => "JSON Lines".into(),
+        Format::Parquet => "Parquet".into(),
+    };
+    let rows: u64 = inferred.files.iter().map(|f| f.rows).sum();
+    out.push_str(&format!(
+        "{} file(s), {} bytes, {format}; {rows} rows read\n\n",
+        inferred.files.len(),
+        inferred.total_bytes()
+    ));
+    let width = inferred.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).max(6);
+    out.push_str(&format!("{:width$}  {:20}  {:9}  snowflake / redshift\n", "column", "type", "nullable"));
+    for c in &inferred.columns {
+        out.push_str(&format!(
+            "{:width$}  {:20}  {:9}  {} / {}\n",
+            c.name,
+            c.ty.name(),
+            if c.nullable { "yes" } else { "no" },
+            domain::ingest::statements::snowflake_type(c),
+            domain::ingest::statements::redshift_type(c),
+        ));
+    }
+    if !inferred.problems.is_empty() {
+        out.push_str(&format!("\n{} problem(s) a load would hit:\n", inferred.problems.len()));
+        for p in &inferred.problems {
+            out.push_str(&format!("- {p}\n"));
+        }
+    }
+    out
+}
