@@ -99,7 +99,9 @@ def signature(name, task, outputs, metrics, distribution, example, description):
             "rows": PLAYERS,
         },
         "training_distribution": {"shares": distribution},
-        "example": example,
+        # The model reads float32: written as float32's shortest form (20.9, not 20.899999618530273),
+        # the same number to the model and readable in the "try it" form.
+        "example": {k: float(str(np.float32(v))) if isinstance(v, float) else v for k, v in example.items()},
     }
 
 
