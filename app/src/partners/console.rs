@@ -537,26 +537,31 @@ pub fn UsageChart(days: Vec<DayUsage>) -> impl IntoView {
     let width = days.len() as f64 * (bar + gap);
     let total: i64 = days.iter().map(|d| d.ok + d.refused + d.failed).sum();
     let scale = move |n: i64| n as f64 / top as f64 * height;
+    // The bars stretch to the page's width; the day numbers are text under them (in the SVG they
+    // would stretch too).
+    let ticks: Vec<String> = days.iter().map(|d| d.day.get(8..).unwrap_or_default().to_owned()).collect();
+    let columns = format!("grid-template-columns: repeat({}, 1fr)", ticks.len().max(1));
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {width} {}", height + 18.0) role="img" aria-label=format!("{} ({total})", p.usage_chart)
+            <svg viewBox=format!("0 0 {width} {height}") role="img" aria-label=format!("{} ({total})", p.usage_chart)
                 preserveAspectRatio="none" class="bars">
                 {days.into_iter().enumerate().map(|(i, d)| {
-                    let x = i as f64 * (bar + gap);
+                    let x = i as f64 * (bar + gap) + gap / 2.0;
                     let (ok, refused, failed) = (scale(d.ok), scale(d.refused), scale(d.failed));
                     let label = format!("{}: {} {}, {} {}, {} {}", d.day, d.ok, p.answered, d.refused, p.refused, d.failed, p.failed);
-                    let short = d.day.get(8..).unwrap_or_default().to_owned();
                     view! {
                         <g>
                             <title>{label}</title>
                             <rect class="bar-ok" x=x y=height - ok width=bar height=ok></rect>
                             <rect class="bar-refused" x=x y=height - ok - refused width=bar height=refused></rect>
                             <rect class="bar-failed" x=x y=height - ok - refused - failed width=bar height=failed></rect>
-                            <text x=x + bar / 2.0 y=height + 14.0 text-anchor="middle" class="tick">{short}</text>
                         </g>
                     }
                 }).collect_view()}
             </svg>
+            <div class="ticks" style=columns aria-hidden="true">
+                {ticks.into_iter().map(|t| view! { <span>{t}</span> }).collect_view()}
+            </div>
             <figcaption>
                 {p.usage_chart} " · "
                 <span class="legend bar-ok">{p.answered}</span> " "
