@@ -65,6 +65,13 @@ pub enum IngestCommand {
         /// Write this many files instead of the planned count.
         #[arg(long)]
         count: Option<u64>,
+        /// Record the rewrite as a run of the PoC (scenario batch_copy) under this system name,
+        /// e.g. mcms-local; needs --as.
+        #[arg(long, requires = "as_email")]
+        record_as: Option<String>,
+        /// The administrator the recorded run is stored under.
+        #[arg(long = "as")]
+        as_email: Option<String>,
     },
 }
 
@@ -250,7 +257,7 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
             print!("{}", describe_plan(&plan));
             Ok(())
         }
-        IngestCommand::Split { files, out, layout, count } => {
+        IngestCommand::Split { files, out, layout, count, record_as, as_email } => {
             let (place, found, inferred, plan) = split_plan(&files, &layout).await?;
             let mut target = plan.proposed.clone();
             if let Some(n) = count {
@@ -271,9 +278,59 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
                 done.seconds,
                 done.mb_per_s()
             );
+            if let (Some(system), Some(email)) = (record_as, as_email) {
+                let poc = record(&layout, &target, &done, found.len(), &system, &email).await?;
+                println!("recorded as a {system} batch_copy run of PoC {poc}");
+            }
             Ok(())
         }
     }
+}
+
+/// Stores a rewrite as a PoC run: the files it wrote, their layout, the rows and the time.
+async fn record(
+    layout: &LayoutArgs,
+    target: &domain::ingest::plan::Layout,
+    done: &pipeline::ingest::split::Rewrite,
+    inputs: usize,
+    system: &str,
+    email: &str,
+) -> anyhow::Result<i64> {
+    let db = crate::open(&layout.db).await?;
+    let poc = match layout.poc {
+        Some(id) => id,
+        None => db.pocs().await?.iter().map(|p| p.id).max().context("no PoC in the database to record into")?,
+    };
+    let files = done.files.len().max(1) as i64;
+    let run = domain::poc::Run {
+        system: system.to_owned(),
+        scenario: "batch_copy".into(),
+        params: domain::poc::Params {
+            format: target.format.name().into(),
+            compression: target.compression.name().into(),
+            file_count: files,
+            file_size_mb: ((done.bytes_out as i64 / files) >> 20).max(1),
+        },
+        total_bytes: i64::try_from(done.bytes_out).unwrap_or(i64::MAX),
+        rows: i64::try_from(done.rows).unwrap_or(i64::MAX),
+        load_seconds: Some(done.seconds),
+        latency_p50_ms: None,
+        latency_p95_ms: None,
+        credits: None,
+        cost_cents: None,
+        error: None,
+        run_date: time::OffsetDateTime::now_utc().date(),
+        system_version: env!("CARGO_PKG_VERSION").into(),
+        run_by: email.to_owned(),
+        notes: format!(
+            "mcms ingest split: {inputs} file(s), {} bytes in, {} MB/s",
+            done.bytes_in,
+            done.mb_per_s().round()
+        ),
+    };
+    let actor = service::Actor::by_email(&db, email).await?;
+    crate::cli_service(&db).record_local_run(&actor, poc, &run).await?;
+    Ok(poc)
 }
 
 fn megabytes(bytes: u64) -> String {

@@ -4,7 +4,7 @@ use crate::{Actor, Error, Grant, Result, Service};
 use domain::Role;
 use domain::keys::ApiKey;
 use domain::poc::Run;
-use store::poc::Poc;
+use store::poc::{Poc, PocSystem};
 use time::Date;
 
 impl Service<'_> {
@@ -22,6 +22,22 @@ impl Service<'_> {
         let n = self.db.record_runs(poc, runs, source, actor.id).await?;
         tracing::info!(by = actor.id, poc, runs = n, source, "PoC runs recorded");
         Ok(n)
+    }
+
+    /// Records a run MCMS measured itself (a rewrite by the ingestion lab) under `run.system`,
+    /// adding that system to the PoC first when it is not in it. Admins only.
+    pub async fn record_local_run(&self, actor: &Actor, poc: i64, run: &Run) -> Result<usize> {
+        actor.require(Role::Admin)?;
+        if !self.db.poc_systems(poc).await?.iter().any(|s| s.name == run.system) {
+            let system = PocSystem {
+                name: run.system.clone(),
+                edition: "MCMS, measured locally".into(),
+                region: "local".into(),
+                configuration: "the machine MCMS runs on".into(),
+            };
+            self.db.add_poc_system(poc, &system).await?;
+        }
+        self.record_runs(actor, poc, std::slice::from_ref(run), "ingest").await
     }
 
     /// Issues a recording token labelled `label` (1 to 200 characters). With `expires_on` it works

@@ -549,7 +549,12 @@ fn the_ingestion_lab_infers_plans_and_splits_the_demo_players() {
         assert!(shown.contains(expected), "{expected:?} in {shown}");
     }
 
-    let out = mcms(&["ingest", "split", "data/players", "--out", "out", "--count", "4", "--layout", "csv"], &dir, "");
+    let split = ["ingest", "split", "data/players", "--out", "out", "--count", "4", "--layout", "csv"];
+    let out = mcms(&[&split[..], &["--record-as", "mcms-local"]].concat(), &dir, "");
+    assert_eq!(out.status.code(), Some(2), "--record-as needs --as: {}", text(&out.stderr));
+    let out = mcms(&[&split[..], &["--record-as", "mcms-local", "--as", "marketer@mcms.example"]].concat(), &dir, "");
+    assert_eq!(out.status.code(), Some(1), "only an admin records PoC runs");
+    let out = mcms(&[&split[..], &["--record-as", "mcms-local", "--as", "admin@mcms.example"]].concat(), &dir, "");
     let shown = text(&out.stdout);
     assert!(out.status.success(), "{shown}{}", text(&out.stderr));
     assert!(shown.contains("1 file(s) → 4 file(s)"), "{shown}");
@@ -561,5 +566,10 @@ fn the_ingestion_lab_infers_plans_and_splits_the_demo_players() {
         .collect();
     written.sort();
     assert_eq!(written, ["part-00000.csv.gz", "part-00001.csv.gz", "part-00002.csv.gz", "part-00003.csv.gz"]);
+    assert!(shown.contains("recorded as a mcms-local batch_copy run of PoC "), "{shown}");
+    // The recorded run is one of the PoC's now: the next plan's estimates use it.
+    let out = mcms(&[&plan[..], &["--layout", "csv"]].concat(), &dir, "");
+    let shown = text(&out.stdout);
+    assert!(shown.contains("-- estimate mcms-local: "), "{shown}");
     std::fs::remove_dir_all(dir).unwrap();
 }
