@@ -5,8 +5,8 @@
 //! Nothing kept names a key, a partner or an address.
 
 use crate::models::{Answer, Row};
-use domain::models::{Scored, Value, latency_bucket};
-use std::collections::{BTreeMap, HashMap};
+use domain::models::{Instance, Scored, latency_bucket};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use store::Db;
@@ -22,7 +22,7 @@ const SAMPLE_PER_REQUEST: usize = 10;
 #[derive(Debug, Clone, Copy)]
 pub enum Sent<'a> {
     /// `{feature: value}` objects (the prediction API, the pages).
-    Named(&'a [BTreeMap<String, Value>]),
+    Named(&'a [Instance<'a>]),
     /// Rows of numbers in the signature's order (KServe tensors).
     Rows(&'a [f32]),
 }

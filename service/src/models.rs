@@ -10,10 +10,10 @@ use crate::model_monitor::Outcome;
 pub use crate::model_monitor::Sent;
 use crate::{Actor, Error, Result, Service};
 use domain::Role;
-use domain::models::{FeatureError, Signature, Stage, Value, is_model_name};
+use domain::models::{FeatureError, Instance, Signature, Stage, is_model_name};
 use inference::{Model, Predictions};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use store::Db;
@@ -331,7 +331,7 @@ impl Serving {
     }
 
     /// Checks every instance against the version's signature and predicts them in one batch.
-    pub fn predict(loaded: Arc<Loaded>, instances: &[BTreeMap<String, Value>]) -> Result<Answer, ServeError> {
+    pub fn predict(loaded: Arc<Loaded>, instances: &[Instance<'_>]) -> Result<Answer, ServeError> {
         if instances.is_empty() || instances.len() > domain::models::MAX_BATCH {
             return Err(ServeError::BatchSize(instances.len()));
         }
@@ -339,7 +339,7 @@ impl Serving {
         let mut rows = Vec::with_capacity(instances.len() * signature.width());
         let mut problems = Vec::new();
         for (i, instance) in instances.iter().enumerate() {
-            if let Err(errors) = domain::models::encode(signature, instance, &mut rows) {
+            if let Err(errors) = domain::models::encode_instance(signature, instance, &mut rows) {
                 problems.extend(errors.into_iter().map(|e| (i, e)));
             }
         }

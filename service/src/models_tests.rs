@@ -3,7 +3,7 @@
 
 use crate::models::{ServeError, Serving, Upload, Via};
 use crate::{Actor, Error, Service};
-use domain::models::Value;
+use domain::models::{Instance, Value};
 use domain::{Email, NewPassword, PersonName, Role};
 use std::collections::BTreeMap;
 use store::costs::CostSettings;
@@ -24,8 +24,8 @@ async fn actor(t: &TestDb, email: &str, role: Role) -> Actor {
     Actor::user(&user).unwrap()
 }
 
-fn instance(json: &str) -> BTreeMap<String, Value> {
-    serde_json::from_str(json).unwrap()
+fn instance(json: &str) -> Instance<'static> {
+    Instance::from(&serde_json::from_str::<BTreeMap<String, Value>>(json).unwrap())
 }
 
 const PLAYER: &str = r#"{"days_since_install": 244, "days_since_last_session": 4, "sessions_7d": 2, "minutes_7d": 20.9,

@@ -27,7 +27,10 @@ mod signature;
 
 pub use drift::{Distribution, RANGE_BINS, Scored, bucket_bound, latency_bucket, latency_percentile};
 
-pub use instance::{FeatureError, Value, decode, describe, encode, encode_numbers, encode_text, feed, from_text};
+pub use instance::{
+    FeatureError, Instance, Value, decode, describe, encode, encode_instance, encode_numbers, encode_text, feed,
+    from_text,
+};
 pub use signature::{
     Feature, FeatureKind, Input, LabelOutput, Outputs, ProbabilityOutput, ScoreOutput, Signature, SignatureError, Task,
     ValueOutput, is_model_name,

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::keys::Scope;
-use domain::models::{MAX_BATCH, Signature, Value};
+use domain::models::{Instance, MAX_BATCH, Signature};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 use service::models::{Answer, Loaded, Row, Sent, ServeError, Serving, Upload, Via};
@@ -103,7 +103,7 @@ fn serve_problem(e: ServeError) -> Problem {
 }
 
 /// A JSON body as `T`, or a refusal naming where it broke.
-fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
+fn json_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Problem> {
     serde_json::from_slice(body).map_err(|e| {
         let mut message = e.to_string();
         if message.contains("NaN") || body.windows(3).any(|w| w == b"NaN") || body.windows(8).any(|w| w == b"Infinity")
@@ -115,7 +115,19 @@ fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
 }
 
 fn json_response<T: Serialize>(key: i64, status: StatusCode, body: &T) -> Result<Response, Problem> {
-    let bytes = serde_json::to_vec(body).map_err(|e| {
+    json_response_sized(key, status, body, 256)
+}
+
+/// [`json_response`] written into a buffer of `capacity` bytes to start with (a batch's answer
+/// is about 100 bytes per instance; growing the buffer as it is written costs copies).
+fn json_response_sized<T: Serialize>(
+    key: i64,
+    status: StatusCode,
+    body: &T,
+    capacity: usize,
+) -> Result<Response, Problem> {
+    let mut bytes = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut bytes, body).map_err(|e| {
         tracing::error!(error = %e, "cannot serialise an answer");
         Problem::internal().for_key(key)
     })?;
@@ -129,11 +141,12 @@ fn json_response<T: Serialize>(key: i64, status: StatusCode, body: &T) -> Result
 /// canary.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PredictRequest {
+pub struct PredictRequest<'a> {
     /// 1 to 1,000 instances, each an object of the model's features (see `GET /api/v1/models/{name}`).
     #[schema(value_type = Vec<Object>, example = json!([{"days_since_install": 244, "days_since_last_session": 4,
         "sessions_7d": 2, "minutes_7d": 20.9, "level": 41, "purchases_28d": 0, "spend_28d_krw": 0, "platform": "android"}]))]
-    pub instances: Vec<BTreeMap<String, Value>>,
+    #[serde(borrow)]
+    pub instances: Vec<Instance<'a>>,
     /// The caller's id for this player or user: while a canary runs, the same id is always
     /// answered by the same version.
     #[serde(default)]
@@ -192,7 +205,8 @@ async fn run_predict(
     let answered = loaded.version;
     match Serving::predict(loaded, &req.instances) {
         Ok(answer) => {
-            let response = json_response(key, StatusCode::OK, &Predicted { answer: &answer, stage: stage.as_str() });
+            let predicted = Predicted { answer: &answer, stage: stage.as_str() };
+            let response = json_response_sized(key, StatusCode::OK, &predicted, 128 + 128 * answer.predictions.rows);
             let sent = Sent::Named(&req.instances);
             m.serving.record(&name, answered, 200, started.elapsed(), Some((&answer, sent)));
             response
