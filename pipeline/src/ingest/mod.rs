@@ -125,25 +125,23 @@ async fn sample(files: &Files, found: Found, kind: FormatKind, options: &InferOp
     }
 }
 
+/// A reader of `raw`'s content (gzip members one after another, or zstd frames).
+fn decoder<'a>(raw: &'a [u8], compression: Compression) -> Result<Box<dyn Read + 'a>, String> {
+    match compression {
+        Compression::None => Ok(Box::new(raw)),
+        Compression::Gzip => Ok(Box::new(flate2::read::MultiGzDecoder::new(raw))),
+        Compression::Zstd => zstd::stream::read::Decoder::new(raw)
+            .map(|d| Box::new(d) as Box<dyn Read>)
+            .map_err(|e| format!("not zstd data: {e}")),
+        other => Err(format!("{} files are not read here; use gzip or zstd", other.name())),
+    }
+}
+
 /// The first [`SAMPLE_BYTES`] of a file's content, and whether that is not all of it
 /// (`raw_cut`: the compressed bytes are only the file's start).
 pub fn decompress(raw: &[u8], compression: Compression, raw_cut: bool) -> Result<(Vec<u8>, bool), String> {
     let mut out = Vec::new();
-    let limit = SAMPLE_BYTES as u64 + 1;
-    let read = match compression {
-        Compression::None => {
-            let end = raw.len().min(SAMPLE_BYTES);
-            out.extend_from_slice(&raw[..end]);
-            return Ok((out, raw_cut || raw.len() > SAMPLE_BYTES));
-        }
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(raw).take(limit).read_to_end(&mut out),
-        Compression::Zstd => match zstd::stream::read::Decoder::new(raw) {
-            Ok(d) => d.take(limit).read_to_end(&mut out),
-            Err(e) => Err(e),
-        },
-        other => return Err(format!("{} files are not read here; use gzip or zstd", other.name())),
-    };
-    match read {
+    match decoder(raw, compression)?.take(SAMPLE_BYTES as u64 + 1).read_to_end(&mut out) {
         Ok(_) => {
             let more = out.len() > SAMPLE_BYTES;
             out.truncate(SAMPLE_BYTES);
@@ -157,14 +155,14 @@ pub fn decompress(raw: &[u8], compression: Compression, raw_cut: bool) -> Result
 
 /// All of a file's content.
 pub fn decompress_all(raw: &[u8], compression: Compression) -> Result<Vec<u8>, String> {
+    if compression == Compression::None {
+        return Ok(raw.to_vec());
+    }
     let mut out = Vec::new();
-    let read = match compression {
-        Compression::None => return Ok(raw.to_vec()),
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(raw).read_to_end(&mut out),
-        Compression::Zstd => zstd::stream::read::Decoder::new(raw).and_then(|mut d| d.read_to_end(&mut out)),
-        other => return Err(format!("{} files are not read here; use gzip or zstd", other.name())),
-    };
-    read.map(|_| out).map_err(|e| format!("not {} data: {e}", compression.name()))
+    decoder(raw, compression)?
+        .read_to_end(&mut out)
+        .map(|_| out)
+        .map_err(|e| format!("not {} data: {e}", compression.name()))
 }
 
 /// A Parquet file's columns and row count, from its footer alone.
