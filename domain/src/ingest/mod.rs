@@ -3,6 +3,7 @@
 //! should be laid out for it. Pure: the files' bytes (a bounded sample of each, or a Parquet
 //! footer's schema) come from the caller.
 
+pub mod cdc;
 pub mod infer;
 pub mod plan;
 pub mod statements;
