@@ -7,6 +7,7 @@ pub mod cdc;
 pub mod infer;
 pub mod plan;
 pub mod statements;
+pub mod watch;
 
 #[cfg(test)]
 mod tests;
