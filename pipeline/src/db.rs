@@ -25,6 +25,7 @@ use std::time::Duration;
 /// How long opening a connection may take before the step fails (a server that is down).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+#[derive(Clone)]
 pub(crate) enum Database {
     Postgres { pool: sqlx::PgPool, redshift: bool },
     Sqlite(sqlx::SqlitePool),
@@ -443,6 +444,242 @@ fn to_csv(rows: &Rows) -> Result<Vec<u8>, String> {
         }
     }
     Ok(out)
+}
+
+// ---- auto-ingest: the load history and change events ------------------------------------------
+
+/// The load history's table, in the database the watch loads into, so a file's history row is
+/// committed with its rows or not at all (its key refuses a second load of the same file).
+const HISTORY: &str = "CREATE TABLE IF NOT EXISTS mcms_load_history (
+    watch TEXT NOT NULL, file TEXT NOT NULL, etag TEXT NOT NULL, bytes BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL, outcome TEXT NOT NULL, error TEXT, arrived TEXT NOT NULL,
+    started TEXT NOT NULL, finished TEXT NOT NULL, latency_ms DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (watch, file, etag))";
+
+const HISTORY_COLUMNS: &str = "file, etag, bytes, rows_loaded, outcome, error, arrived, started, finished";
+
+fn stamp(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn unstamp(text: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+type HistoryRow = (String, String, i64, i64, String, Option<String>, String, String, String);
+
+fn load_of(r: HistoryRow) -> domain::ingest::watch::Load {
+    use domain::ingest::watch::{Load, Outcome};
+    Load {
+        file: r.0,
+        etag: r.1,
+        bytes: u64::try_from(r.2).unwrap_or(0),
+        rows: u64::try_from(r.3).unwrap_or(0),
+        outcome: Outcome::parse(&r.4).unwrap_or(Outcome::Skipped),
+        error: r.5,
+        arrived: unstamp(&r.6),
+        started: unstamp(&r.7),
+        finished: unstamp(&r.8),
+    }
+}
+
+/// Makes the history table if missing and returns the watch's history, newest first (at most
+/// `limit` rows; `None`: all).
+pub(crate) async fn load_history(
+    db: &Database,
+    watch: &str,
+    limit: Option<i64>,
+) -> Result<Vec<domain::ingest::watch::Load>, String> {
+    let limit = limit.unwrap_or(i64::MAX);
+    let select = format!(
+        "SELECT {HISTORY_COLUMNS} FROM mcms_load_history WHERE watch = $1 ORDER BY finished DESC, file DESC LIMIT $2"
+    );
+    let rows: Vec<HistoryRow> = match db {
+        Database::Postgres { pool, .. } => {
+            sqlx::query(HISTORY).execute(pool).await.map_err(|e| message(&e))?;
+            sqlx::query_as(&select).bind(watch).bind(limit).fetch_all(pool).await
+        }
+        Database::Sqlite(pool) => {
+            sqlx::query(HISTORY).execute(pool).await.map_err(|e| message(&e))?;
+            sqlx::query_as(&select.replace('$', "?")).bind(watch).bind(limit).fetch_all(pool).await
+        }
+    }
+    .map_err(|e| message(&e))?;
+    Ok(rows.into_iter().map(load_of).collect())
+}
+
+/// Opens a transaction for one file's load.
+pub(crate) async fn begin(db: &Database, step: &str) -> Result<Pending, crate::RunError> {
+    let failed = |e: sqlx::Error| refuse(step, format!("cannot begin a transaction: {}", message(&e)));
+    Ok(match db {
+        Database::Postgres { pool, .. } => {
+            Pending { step: step.to_owned(), rows: 0, tx: PendingTx::Postgres(pool.begin().await.map_err(failed)?) }
+        }
+        Database::Sqlite(pool) => {
+            Pending { step: step.to_owned(), rows: 0, tx: PendingTx::Sqlite(pool.begin().await.map_err(failed)?) }
+        }
+    })
+}
+
+/// A JSON value's column type in a table made for change events.
+fn json_column_type(v: &serde_json::Value, postgres: bool) -> &'static str {
+    match v {
+        serde_json::Value::Bool(_) => "BOOLEAN",
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => "BIGINT",
+        serde_json::Value::Number(_) => "DOUBLE PRECISION",
+        serde_json::Value::Object(_) | serde_json::Value::Array(_) if postgres => "JSONB",
+        _ => "TEXT",
+    }
+}
+
+impl Pending {
+    /// Writes the file's history row: the same file (name and ETag) a second time is refused by
+    /// the table's key, and the transaction with it.
+    pub(crate) async fn record_load(&mut self, watch: &str, load: &domain::ingest::watch::Load) -> Result<(), String> {
+        let insert = format!(
+            "INSERT INTO mcms_load_history (watch, {HISTORY_COLUMNS}, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        );
+        let (bytes, rows) =
+            (i64::try_from(load.bytes).unwrap_or(i64::MAX), i64::try_from(load.rows).unwrap_or(i64::MAX));
+        macro_rules! bound {
+            ($q:expr) => {
+                $q.bind(watch)
+                    .bind(&load.file)
+                    .bind(&load.etag)
+                    .bind(bytes)
+                    .bind(rows)
+                    .bind(load.outcome.as_str())
+                    .bind(load.error.as_deref())
+                    .bind(stamp(load.arrived))
+                    .bind(stamp(load.started))
+                    .bind(stamp(load.finished))
+                    .bind(load.latency_ms())
+            };
+        }
+        match &mut self.tx {
+            PendingTx::Postgres(tx) => {
+                sqlx::query(HISTORY).execute(&mut **tx).await.map_err(|e| message(&e))?;
+                bound!(sqlx::query(&insert)).execute(&mut **tx).await.map_err(|e| message(&e))?;
+            }
+            PendingTx::Sqlite(tx) => {
+                sqlx::query(HISTORY).execute(&mut **tx).await.map_err(|e| message(&e))?;
+                bound!(sqlx::query(&insert.replace('$', "?"))).execute(&mut **tx).await.map_err(|e| message(&e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies change events' net changes to `table` (made, keyed by `keys`, from the first
+    /// row's columns when missing): upserts on the key, deletes by it. Returns the rows changed.
+    pub(crate) async fn apply_changes(
+        &mut self,
+        table: &str,
+        keys: &[String],
+        changes: &[domain::ingest::cdc::Change],
+    ) -> Result<u64, String> {
+        use domain::ingest::cdc::Change;
+        let target = table_ident(table);
+        let postgres = matches!(self.tx, PendingTx::Postgres(_));
+        let key_list = keys.iter().map(|k| crate::sql::ident(k)).collect::<Vec<_>>().join(", ");
+        if let Some(row) = changes.iter().find_map(|c| match c {
+            Change::Upsert { row, .. } => Some(row),
+            Change::Delete { .. } => None,
+        }) {
+            let columns: Vec<String> = row
+                .iter()
+                .map(|(name, v)| format!("{} {}", crate::sql::ident(name), json_column_type(v, postgres)))
+                .collect();
+            let create =
+                format!("CREATE TABLE IF NOT EXISTS {target} ({}, PRIMARY KEY ({key_list}))", columns.join(", "));
+            self.execute(&create, None).await?;
+        }
+        let mut changed = 0u64;
+        for change in changes {
+            match change {
+                Change::Upsert { row, .. } => {
+                    let names: Vec<String> = row.keys().map(|n| crate::sql::ident(n)).collect();
+                    let updates: Vec<String> = row
+                        .keys()
+                        .filter(|n| !keys.contains(n))
+                        .map(|n| format!("{0} = excluded.{0}", crate::sql::ident(n)))
+                        .collect();
+                    let on_conflict = if updates.is_empty() {
+                        "DO NOTHING".to_owned()
+                    } else {
+                        format!("DO UPDATE SET {}", updates.join(", "))
+                    };
+                    let sql = if postgres {
+                        format!(
+                            "INSERT INTO {target} ({0}) SELECT {0} FROM jsonb_populate_record(NULL::{target}, $1::jsonb) \
+                             ON CONFLICT ({key_list}) {on_conflict}",
+                            names.join(", ")
+                        )
+                    } else {
+                        let marks = vec!["?"; names.len()].join(", ");
+                        format!(
+                            "INSERT INTO {target} ({}) VALUES ({marks}) ON CONFLICT ({key_list}) {on_conflict}",
+                            names.join(", ")
+                        )
+                    };
+                    let values: Vec<&serde_json::Value> = row.values().collect();
+                    self.execute(&sql, Some((&serde_json::Value::Object(row.clone()), &values))).await?;
+                }
+                Change::Delete { key } => {
+                    let row: serde_json::Map<String, serde_json::Value> =
+                        keys.iter().cloned().zip(key.iter().cloned()).collect();
+                    let sql = if postgres {
+                        format!(
+                            "DELETE FROM {target} WHERE ({key_list}) = (SELECT {key_list} FROM jsonb_populate_record(NULL::{target}, $1::jsonb))"
+                        )
+                    } else {
+                        let test: Vec<String> = keys.iter().map(|k| format!("{} = ?", crate::sql::ident(k))).collect();
+                        format!("DELETE FROM {target} WHERE {}", test.join(" AND "))
+                    };
+                    let values: Vec<&serde_json::Value> = key.iter().collect();
+                    self.execute(&sql, Some((&serde_json::Value::Object(row), &values))).await?;
+                }
+            }
+            changed += 1;
+        }
+        self.rows += changed;
+        Ok(changed)
+    }
+
+    /// Runs one statement: on PostgreSQL with the row as one JSON argument, on SQLite with each
+    /// value as its own argument.
+    async fn execute(
+        &mut self,
+        sql: &str,
+        args: Option<(&serde_json::Value, &[&serde_json::Value])>,
+    ) -> Result<(), String> {
+        match &mut self.tx {
+            PendingTx::Postgres(tx) => {
+                let mut q = sqlx::query(sql);
+                if let Some((row, _)) = args {
+                    q = q.bind(row.to_string());
+                }
+                q.execute(&mut **tx).await.map_err(|e| message(&e))?;
+            }
+            PendingTx::Sqlite(tx) => {
+                let mut q = sqlx::query(sql);
+                for v in args.map(|(_, values)| values).unwrap_or_default() {
+                    q = match v {
+                        serde_json::Value::Null => q.bind(None::<String>),
+                        serde_json::Value::Bool(b) => q.bind(*b),
+                        serde_json::Value::Number(n) => match n.as_i64() {
+                            Some(i) => q.bind(i),
+                            None => q.bind(n.as_f64()),
+                        },
+                        serde_json::Value::String(t) => q.bind(t.clone()),
+                        other => q.bind(other.to_string()),
+                    };
+                }
+                q.execute(&mut **tx).await.map_err(|e| message(&e))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use domain::ingest::infer::CsvOptions;
 use domain::ingest::plan::{LayoutFormat, SplitPlan};
 use domain::ingest::statements::{OnError, Target, statements};
 use domain::ingest::{Format, Inferred};
+use pipeline::ingest::watch::{WatchMode, WatchSpec, Watcher};
 use pipeline::ingest::{FormatKind, InferOptions};
 
 #[derive(Subcommand)]
@@ -72,6 +73,51 @@ pub enum IngestCommand {
         /// The administrator the recorded run is stored under.
         #[arg(long = "as")]
         as_email: Option<String>,
+    },
+    /// Auto-ingest: poll a folder or s3:// prefix and load each new file into a table exactly
+    /// once (rows appended, or with --key, Debezium change events applied as upserts and
+    /// deletes), keeping a load history in the target database. Runs until stopped (Ctrl-C) or
+    /// for --for-secs; a restart resumes where it stopped.
+    Watch {
+        /// A folder with a glob (`in/*.jsonl`), or `s3://bucket/prefix/*.json`.
+        location: String,
+        /// The table to load into.
+        #[arg(long)]
+        table: String,
+        /// The target: a SQLite database file (made if missing).
+        #[arg(long, conflicts_with = "postgres_env", required_unless_present = "postgres_env")]
+        sqlite: Option<std::path::PathBuf>,
+        /// The target: PostgreSQL, its URL in this environment variable.
+        #[arg(long)]
+        postgres_env: Option<String>,
+        /// Change-data-capture mode: the table's key columns (comma-separated); files hold
+        /// Debezium change events (one JSON object per line).
+        #[arg(long, value_delimiter = ',')]
+        key: Vec<String>,
+        /// csv, jsonl or parquet (appended files); by default from each file's name.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<FormatKind>,
+        /// The watch's name in the load history (by default the table's).
+        #[arg(long)]
+        name: Option<String>,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 1.0)]
+        every_secs: f64,
+        /// Stop after this many seconds (by default, run until stopped).
+        #[arg(long)]
+        for_secs: Option<f64>,
+        /// Record the period as a run of the PoC (scenario cdc_microbatch) under this system
+        /// name, e.g. mcms-local; needs --as.
+        #[arg(long, requires = "as_email")]
+        record_as: Option<String>,
+        /// The administrator the recorded run is stored under.
+        #[arg(long = "as")]
+        as_email: Option<String>,
+        /// The PoC to record into (by default the newest).
+        #[arg(long)]
+        poc: Option<i64>,
+        #[command(flatten)]
+        db: crate::DbArgs,
     },
 }
 
@@ -284,7 +330,124 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        IngestCommand::Watch {
+            location,
+            table,
+            sqlite,
+            postgres_env,
+            key,
+            format,
+            name,
+            every_secs,
+            for_secs,
+            record_as,
+            as_email,
+            poc,
+            db,
+        } => {
+            anyhow::ensure!(
+                every_secs.is_finite() && (0.1..=86_400.0).contains(&every_secs),
+                "--every-secs: 0.1 to 86400"
+            );
+            let (connection, base_dir) = match (sqlite, postgres_env) {
+                (Some(path), _) => {
+                    let file = path.file_name().context("--sqlite: a file name")?.to_string_lossy().into_owned();
+                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+                    (domain::pipeline::Connection::Sqlite { path: file }, dir.to_path_buf())
+                }
+                (None, Some(url_env)) => {
+                    (domain::pipeline::Connection::Postgres { url_env }, std::path::PathBuf::from("."))
+                }
+                (None, None) => anyhow::bail!("say where to load: --sqlite FILE or --postgres-env VAR"),
+            };
+            let mode = if key.is_empty() { WatchMode::Append { format } } else { WatchMode::Cdc { keys: key } };
+            let cdc = matches!(mode, WatchMode::Cdc { .. });
+            let spec = WatchSpec { name: name.unwrap_or_else(|| table.clone()), location, connection, table, mode };
+            let mut watcher = Watcher::open(spec, &pipeline::Secrets::default(), &base_dir).await?;
+            let started = time::OffsetDateTime::now_utc();
+            let until = for_secs.map(|s| std::time::Instant::now() + std::time::Duration::from_secs_f64(s.max(0.0)));
+            let every = std::time::Duration::from_secs_f64(every_secs);
+            let mut period = Vec::new();
+            loop {
+                let polled = std::time::Instant::now();
+                match watcher.poll().await {
+                    Ok(loads) => {
+                        for l in &loads {
+                            match &l.error {
+                                None => println!(
+                                    "loaded {}: {} rows, {} bytes, {:.0} ms from arrival",
+                                    l.file,
+                                    l.rows,
+                                    l.bytes,
+                                    l.latency_ms()
+                                ),
+                                Some(e) => println!("skipped {}: {e}", l.file),
+                            }
+                        }
+                        period.extend(loads);
+                    }
+                    // The location or the database is unreachable: said, and tried again.
+                    Err(e) => eprintln!("poll failed: {e}"),
+                }
+                if until.is_some_and(|u| std::time::Instant::now() >= u) {
+                    break;
+                }
+                let wait = every.saturating_sub(polled.elapsed());
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = tokio::signal::ctrl_c() => break,
+                }
+            }
+            let Some(summary) = domain::ingest::watch::summarise(&period) else {
+                println!("nothing loaded since {}", started.time());
+                return Ok(());
+            };
+            println!(
+                "{} file(s) loaded, {} skipped: {} rows, {} bytes; arrival to queryable p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+                summary.loaded,
+                summary.skipped,
+                summary.rows,
+                summary.bytes,
+                summary.latency_p50_ms,
+                summary.latency_p95_ms,
+                summary.latency_max_ms
+            );
+            if let (Some(system), Some(email)) = (record_as, as_email) {
+                let first = period.iter().find(|l| l.error.is_none()).map(|l| l.file.clone()).unwrap_or_default();
+                let compression = domain::ingest::Compression::from_name(&first);
+                let kind = if cdc { Some(FormatKind::JsonLines) } else { format.or_else(|| FormatKind::of(&first)) };
+                let format_name = match kind {
+                    Some(FormatKind::Csv) => "csv",
+                    Some(FormatKind::Parquet) => "parquet",
+                    _ => "json",
+                };
+                let run = domain::ingest::watch::poc_run(
+                    &summary,
+                    format_name,
+                    compression.name(),
+                    &system,
+                    &email,
+                    time::OffsetDateTime::now_utc().date(),
+                );
+                let poc = record_run(&db, poc, &run, &email).await?;
+                println!("recorded as a {system} cdc_microbatch run of PoC {poc}");
+            }
+            Ok(())
+        }
     }
+}
+
+/// Stores `run` in `poc` (by default the newest) as `email`, an administrator.
+async fn record_run(db: &crate::DbArgs, poc: Option<i64>, run: &domain::poc::Run, email: &str) -> anyhow::Result<i64> {
+    let db = crate::open(db).await?;
+    let poc = match poc {
+        Some(id) => id,
+        None => db.pocs().await?.iter().map(|p| p.id).max().context("no PoC in the database to record into")?,
+    };
+    let actor = service::Actor::by_email(&db, email).await?;
+    crate::cli_service(&db).record_local_run(&actor, poc, run).await?;
+    Ok(poc)
 }
 
 /// Stores a rewrite as a PoC run: the files it wrote, their layout, the rows and the time.
@@ -296,11 +459,6 @@ async fn record(
     system: &str,
     email: &str,
 ) -> anyhow::Result<i64> {
-    let db = crate::open(&layout.db).await?;
-    let poc = match layout.poc {
-        Some(id) => id,
-        None => db.pocs().await?.iter().map(|p| p.id).max().context("no PoC in the database to record into")?,
-    };
     let files = done.files.len().max(1) as i64;
     let run = domain::poc::Run {
         system: system.to_owned(),
@@ -328,9 +486,7 @@ async fn record(
             done.mb_per_s().round()
         ),
     };
-    let actor = service::Actor::by_email(&db, email).await?;
-    crate::cli_service(&db).record_local_run(&actor, poc, &run).await?;
-    Ok(poc)
+    record_run(&layout.db, layout.poc, &run, email).await
 }
 
 fn megabytes(bytes: u64) -> String {

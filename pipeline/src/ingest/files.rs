@@ -159,7 +159,10 @@ impl Files {
                         name: relative.to_owned(),
                         bytes: meta.size,
                         etag: meta.e_tag.clone(),
-                        modified: time::OffsetDateTime::from_unix_timestamp(meta.last_modified.timestamp()).ok(),
+                        modified: meta
+                            .last_modified
+                            .timestamp_nanos_opt()
+                            .and_then(|n| time::OffsetDateTime::from_unix_timestamp_nanos(n.into()).ok()),
                     });
                     if found.len() > MAX_FILES {
                         break;

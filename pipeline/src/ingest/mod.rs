@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod split;
+pub mod watch;
 
 #[cfg(test)]
 mod tests;

@@ -573,3 +573,40 @@ fn the_ingestion_lab_infers_plans_and_splits_the_demo_players() {
     assert!(shown.contains("-- estimate mcms-local: "), "{shown}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_watch_applies_change_files_once_and_records_the_period_in_the_poc() {
+    let dir = temp_dir("watch");
+    let out = mcms(&["migrate", "--demo"], &dir, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::create_dir_all(dir.join("cdc")).unwrap();
+    let event = |op: &str, lsn: u64, id: u64, level: u64| {
+        let row = format!(r#"{{"id": {id}, "level": {level}}}"#);
+        let (before, after) = if op == "d" { (row, "null".to_owned()) } else { ("null".to_owned(), row) };
+        format!(r#"{{"op": "{op}", "before": {before}, "after": {after}, "source": {{"lsn": {lsn}}}}}"#)
+    };
+    let first = [event("c", 1, 1, 3), event("c", 2, 2, 4), event("d", 3, 2, 4)].join("\n");
+    std::fs::write(dir.join("cdc/0001.json"), first).unwrap();
+    std::fs::write(dir.join("cdc/0002.json"), format!("{}\n{{\"op\": \"c\"", event("u", 4, 1, 9))).unwrap();
+    let watch = ["ingest", "watch", "cdc/*.json", "--table", "players", "--key", "id", "--sqlite", "lake/lake.db"];
+    let once = [&watch[..], &["--for-secs", "0"]].concat();
+    let out = mcms(&[&once[..], &["--record-as", "mcms-local", "--as", "admin@mcms.example"]].concat(), &dir, "");
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{shown}{}", text(&out.stderr));
+    assert!(shown.contains("loaded 0001.json: 2 rows, "), "two keys changed: {shown}");
+    assert!(shown.contains("skipped 0002.json: line 2: not JSON"), "{shown}");
+    assert!(shown.contains("1 file(s) loaded, 1 skipped: 2 rows, "), "{shown}");
+    assert!(shown.contains("recorded as a mcms-local cdc_microbatch run of PoC "), "{shown}");
+
+    // Run again (a restart): nothing is loaded twice; a new file is.
+    std::fs::write(dir.join("cdc/0003.json"), event("u", 5, 1, 7)).unwrap();
+    let out = mcms(&once, &dir, "");
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{shown}{}", text(&out.stderr));
+    assert!(!shown.contains("0001.json") && !shown.contains("0002.json"), "{shown}");
+    assert!(shown.contains("loaded 0003.json: 1 rows, "), "{shown}");
+
+    let out = mcms(&["ingest", "watch", "cdc/*.json", "--table", "players", "--for-secs", "0"], &dir, "");
+    assert_eq!(out.status.code(), Some(2), "a target is required: {}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}
