@@ -145,14 +145,10 @@ impl Watcher {
             started,
             finished: started,
         };
-        let written = match self.write(found, raw).await {
-            Ok(pending) => {
-                load.rows = pending.rows;
-                load.finished = OffsetDateTime::now_utc();
-                Ok(pending)
-            }
-            Err(reason) => Err(reason),
-        };
+        let written = self.write(found, raw).await.inspect(|pending| {
+            load.rows = pending.rows;
+            load.finished = OffsetDateTime::now_utc();
+        });
         match written {
             Ok(mut pending) => match pending.record_load(&self.spec.name, &load).await {
                 Ok(()) => match pending.commit().await {

@@ -118,18 +118,14 @@ async fn cdc_applies_changes_once_per_file(connection: Connection, secrets: Secr
     assert!(again.poll().await.unwrap().is_empty(), "a restart loads nothing twice");
 }
 
+const PLAYERS: &str = "SELECT id, name, level FROM players ORDER BY id";
+
 #[tokio::test]
 async fn change_events_become_upserts_and_deletes_on_sqlite() {
     let dir = folder("cdc-sqlite");
     cdc_applies_changes_once_per_file(Connection::Sqlite { path: "target.db".into() }, Secrets::default(), &dir).await;
     let pool = sqlite(&dir).await;
-    let rows: Vec<(i64, String, i64)> = sqlx::query("SELECT id, name, level FROM players ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(PLAYERS).fetch_all(&pool).await.unwrap();
     assert_eq!(
         rows,
         [(1, "ari".to_owned(), 5), (3, "cy".to_owned(), 11)],
@@ -155,13 +151,7 @@ async fn change_events_become_upserts_and_deletes_on_postgres() {
     let secrets = Secrets::default().with("WATCH_PG", &url);
     cdc_applies_changes_once_per_file(Connection::Postgres { url_env: "WATCH_PG".into() }, secrets, &dir).await;
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let rows: Vec<(i64, String, i64)> = sqlx::query("SELECT id, name, level FROM players ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(PLAYERS).fetch_all(&pool).await.unwrap();
     assert_eq!(rows, [(1, "ari".to_owned(), 5), (3, "cy".to_owned(), 11)]);
     pool.close().await;
     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin_pool).await;
