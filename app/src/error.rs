@@ -194,6 +194,7 @@ impl From<store::StoreError> for AppError {
                 AppError::Conflict { code: "import.already_imported".into() }
             }
             StoreError::Duplicate(store::Duplicate::Partner) => AppError::Conflict { code: "partner.duplicate".into() },
+            StoreError::Duplicate(store::Duplicate::Watch) => AppError::Conflict { code: "watch.duplicate".into() },
             StoreError::Duplicate(store::Duplicate::Invoice | store::Duplicate::NaturalKey) => {
                 AppError::Conflict { code: "cost.duplicate".into() }
             }

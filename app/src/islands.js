@@ -3,6 +3,22 @@
 // build also has smaller bundles, each compiled with only some islands (__BUNDLES__, smallest first;
 // frontend/bundles): the page takes the first that holds all of its islands, else the whole code. Either way the body
 // is marked `data-hydrated` once every island has its handlers (the end-to-end tests wait for it).
+// Copy buttons (`<button data-copy="ID" hidden>`): shown once this script runs, each copies the
+// text of the element ID and says so in the status next to it. Without JavaScript the text is
+// selected and copied as any other.
+for (const button of document.querySelectorAll('button[data-copy]')) {
+  button.hidden = false;
+  button.addEventListener('click', async () => {
+    const text = document.getElementById(button.dataset.copy)?.innerText ?? '';
+    const status = button.parentElement.querySelector('[role=status]');
+    try {
+      await navigator.clipboard.writeText(text);
+      if (status) status.textContent = button.dataset.copied ?? 'Copied';
+    } catch {
+      if (status) status.textContent = '';
+    }
+  });
+}
 const islands = [...document.querySelectorAll('leptos-island')];
 if (islands.length > 0) {
   const names = islands.map((island) => island.dataset.component);

@@ -17,6 +17,7 @@ mod components;
 pub mod costs;
 pub mod error;
 pub mod i18n;
+pub mod ingest;
 pub mod models;
 pub mod partners;
 pub mod pipelines;
@@ -198,6 +199,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("models/:name") view=move || view! {
                         <Title text=t.section(Section::Models).0/>
                         <RequireRole role=Role::Viewer><models::ModelPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("ingest") view=move || view! {
+                        <Title text=t.section(Section::Ingest).0/>
+                        <RequireRole role=Role::Builder><ingest::IngestPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("ingest/watches") view=move || view! {
+                        <Title text=t.ingest.watches_title/>
+                        <RequireRole role=Role::Builder><ingest::WatchesPage/></RequireRole>
+                    } ssr=SsrMode::Async/>
+                    <Route path=path!("ingest/watches/:name") view=move || view! {
+                        <Title text=t.ingest.watches_title/>
+                        <RequireRole role=Role::Builder><ingest::WatchPage/></RequireRole>
                     } ssr=SsrMode::Async/>
                     <Route path=path!("admin/audit") view=move || view! {
                         <Title text=t.audit_title/>

@@ -24,6 +24,8 @@ pub struct AppState {
     pub pipelines: std::sync::Arc<dyn PipelineHost>,
     /// The registered models in memory (the prediction API and the pages' "try it" share them).
     pub serving: std::sync::Arc<service::models::Serving>,
+    /// The ingestion lab's engine (the `server` crate provides it).
+    pub ingest: std::sync::Arc<dyn IngestHost>,
 }
 
 /// A future the pipeline host answers with.
@@ -44,6 +46,30 @@ pub trait PipelineHost: Send + Sync + std::fmt::Debug {
     /// When a cron expression next names after now (Unix seconds, the company's time zone), or
     /// why it is not one.
     fn next_time(&self, cron: &str) -> Result<Option<i64>, String>;
+}
+
+/// What the ingestion lab's pages need from the engine, which lives in the server. Locations are
+/// a path inside the data directory or an S3 prefix; anything else is refused.
+pub trait IngestHost: Send + Sync + std::fmt::Debug {
+    /// Lists and infers the files `ask` names, and plans their layout, estimated from `runs`.
+    fn survey<'a>(
+        &'a self,
+        ask: &'a crate::ingest::Ask,
+        runs: &'a [domain::poc::Run],
+    ) -> Answer<'a, Result<(domain::ingest::Inferred, domain::ingest::plan::SplitPlan), String>>;
+    /// Rewrites the files into the plan's layout, in the data directory's `ingest/{folder}`.
+    fn rewrite<'a>(
+        &'a self,
+        ask: &'a crate::ingest::Ask,
+        runs: &'a [domain::poc::Run],
+        folder: &'a str,
+    ) -> Answer<'a, Result<crate::ingest::Rewritten, String>>;
+    /// A watch's load history, newest first, at most `limit` files (read from its target).
+    fn history<'a>(
+        &'a self,
+        watch: &'a store::ingest::Watch,
+        limit: i64,
+    ) -> Answer<'a, Result<Vec<domain::ingest::watch::Load>, String>>;
 }
 
 /// A run to start: a stored version, its parameter values, who asked.

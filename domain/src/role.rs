@@ -53,16 +53,27 @@ pub enum Section {
     PocReports,
     Pipelines,
     Models,
+    /// The ingestion lab: inference, load statements, split plans, auto-ingest watches.
+    Ingest,
     Admin,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] =
-        [Section::Costs, Section::Partners, Section::PocReports, Section::Pipelines, Section::Models, Section::Admin];
+    pub const ALL: [Section; 7] = [
+        Section::Costs,
+        Section::Partners,
+        Section::PocReports,
+        Section::Pipelines,
+        Section::Models,
+        Section::Ingest,
+        Section::Admin,
+    ];
 
     pub fn required_role(self) -> Role {
         match self {
             Section::Costs | Section::PocReports | Section::Pipelines | Section::Models => Role::Viewer,
+            // It reads the server's data folder and S3, and writes databases: the data team's.
+            Section::Ingest => Role::Builder,
             Section::Partners | Section::Admin => Role::Admin,
         }
     }
@@ -74,6 +85,7 @@ impl Section {
             Section::PocReports => "/poc",
             Section::Pipelines => "/pipelines",
             Section::Models => "/models",
+            Section::Ingest => "/ingest",
             Section::Admin => "/admin/users",
         }
     }
@@ -117,7 +129,8 @@ mod tests {
         let everyone = vec![Section::Costs, Section::PocReports, Section::Pipelines, Section::Models];
         assert_eq!(seen(Role::Viewer), everyone);
         assert_eq!(seen(Role::Marketer), everyone);
-        assert_eq!(seen(Role::Builder), everyone);
+        let builders = vec![Section::Costs, Section::PocReports, Section::Pipelines, Section::Models, Section::Ingest];
+        assert_eq!(seen(Role::Builder), builders);
         assert_eq!(seen(Role::Admin), Section::ALL.to_vec());
     }
 }

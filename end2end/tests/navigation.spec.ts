@@ -24,7 +24,7 @@ test('a marketer sees costs, reports and pipelines, not partners or admin', asyn
 
 test('a pipeline builder sees the reading sections and pipelines, and may not enter costs', async ({ page }, info) => {
   await signInAs(page, info, BUILDER);
-  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines', 'Models']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'PoC reports', 'Pipelines', 'Models', 'Ingestion lab']);
   await open(page, info, '/costs/new');
   await expect(page.getByRole('heading', { name: 'Not available for your role' })).toBeVisible();
   await open(page, info, '/pipelines/new');
@@ -33,7 +33,7 @@ test('a pipeline builder sees the reading sections and pipelines, and may not en
 
 test('an admin sees every section', async ({ page }, info) => {
   await signInAs(page, info, ADMIN);
-  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Pipelines', 'Models', 'Admin']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Pipelines', 'Models', 'Ingestion lab', 'Admin']);
   await navLinks(page).filter({ hasText: 'Partners & keys' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Partners & keys' })).toBeVisible();
 });

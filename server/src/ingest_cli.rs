@@ -6,6 +6,7 @@ use domain::ingest::infer::CsvOptions;
 use domain::ingest::plan::{LayoutFormat, SplitPlan};
 use domain::ingest::statements::{OnError, Target, statements};
 use domain::ingest::{Format, Inferred};
+use pipeline::ingest::split::{Survey, survey};
 use pipeline::ingest::watch::{WatchMode, WatchSpec, Watcher};
 use pipeline::ingest::{FormatKind, InferOptions};
 
@@ -195,33 +196,10 @@ async fn infer(args: &FileArgs) -> anyhow::Result<Inferred> {
 }
 
 /// The files, their inference and the split plan for them.
-async fn split_plan(
-    args: &FileArgs,
-    layout: &LayoutArgs,
-) -> anyhow::Result<(pipeline::ingest::Files, Vec<pipeline::ingest::Found>, Inferred, SplitPlan)> {
-    let secrets = pipeline::Secrets::default();
-    let (files, pattern) = pipeline::ingest::Files::open(&args.location, &secrets)?;
-    let found = files.list(&pattern).await?;
-    anyhow::ensure!(!found.is_empty(), "no files match {}", args.location);
-    let options = options(args);
-    let kind = match options.format {
-        Some(kind) => kind,
-        None => FormatKind::of(&found[0].name)
-            .with_context(|| format!("{}: cannot tell the format from the name; say --format", found[0].name))?,
-    };
-    let inferred = pipeline::ingest::infer_found(&files, found.clone(), kind, &options).await;
-    let to = layout.layout.format();
-    let ratio = match inferred.format {
-        Format::Parquet if to == LayoutFormat::Parquet => Some(1.0),
-        _ => pipeline::ingest::split::trial_ratio(&files, &found, &inferred, to).await,
-    };
+async fn split_plan(args: &FileArgs, layout: &LayoutArgs) -> anyhow::Result<Survey> {
     let runs = poc_runs(layout).await.unwrap_or_default();
-    let mut plan =
-        domain::ingest::plan::plan(&inferred.files, &inferred.format, to, ratio.unwrap_or(1.0), layout.slices, &runs);
-    if ratio.is_none() {
-        plan.notes.push("the rewritten size is assumed equal to the input's (the first file is too large to try); a split measures it".into());
-    }
-    Ok((files, found, inferred, plan))
+    let to = layout.layout.format();
+    Ok(survey(&args.location, &pipeline::Secrets::default(), &options(args), to, layout.slices, &runs).await?)
 }
 
 /// The recorded runs of the PoC the estimates use, if the database has one.
@@ -266,7 +244,7 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
             manifest,
             layout,
         } => {
-            let (_, _, inferred, plan) = split_plan(&files, &layout).await?;
+            let Survey { inferred, plan, .. } = split_plan(&files, &layout).await?;
             let location = to
                 .or_else(|| files.location.starts_with("s3://").then(|| prefix_of(&files.location)))
                 .context("say where the warehouses load from: --to s3://bucket/prefix/")?;
@@ -304,7 +282,7 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
             Ok(())
         }
         IngestCommand::Split { files, out, layout, count, record_as, as_email } => {
-            let (place, found, inferred, plan) = split_plan(&files, &layout).await?;
+            let Survey { files: place, found, inferred, plan } = split_plan(&files, &layout).await?;
             let mut target = plan.proposed.clone();
             if let Some(n) = count {
                 anyhow::ensure!((1..=10_000).contains(&n), "--count: 1 to 10000 files");

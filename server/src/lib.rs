@@ -5,6 +5,7 @@ pub mod batch;
 pub mod config;
 pub mod demo;
 pub mod import;
+pub mod ingest;
 pub mod metrics;
 mod middleware;
 pub mod pipelines;

@@ -905,6 +905,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         engine: args.engine.engine.clone(),
     };
     config.stopping.spawn(|stop| scheduler.run_forever(stop));
+    // Auto-ingest watches defined on the pages run here, each on one instance at a time.
+    let watches = server::ingest::Watches {
+        db: db.clone(),
+        lab: server::ingest::Lab { data_dir: args.db.data_dir.clone(), secrets: config.pipeline_secrets.clone() },
+        instance: server::schedules::Scheduler::instance_name(),
+    };
+    config.stopping.spawn(|stop| watches.run_forever(stop));
     let app = server::router(db.clone(), &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -49,6 +49,10 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         trusted_proxies: config.trusted_proxies.clone().into(),
         pipelines: std::sync::Arc::new(crate::runs::Runs::new(db.clone(), config)),
         serving: service::models::Serving::new(db.clone()),
+        ingest: std::sync::Arc::new(crate::ingest::Lab {
+            data_dir: config.data_dir.clone(),
+            secrets: config.pipeline_secrets.clone(),
+        }),
     };
     let serving = state.serving.clone();
     let import_limits = config.import_limits;
@@ -71,6 +75,13 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
             )),
         )
         .with_state(state.clone());
+    let lab_uploads = Router::new()
+        .route(
+            "/ingest/upload",
+            post(crate::ingest::upload).layer(DefaultBodyLimit::max(crate::ingest::UPLOAD_MAX_BYTES + (1 << 20))),
+        )
+        .with_state((state.clone(), config.data_dir.clone()));
+    let files = files.merge(lab_uploads);
     let visitor_state = state.clone();
     let bundles = app::Bundles(serde_json::to_string(&config.site.bundles()).expect("plain strings serialise").into());
     let context = move || {

@@ -6,6 +6,7 @@
 
 pub mod costs;
 pub mod imports;
+pub mod ingest;
 pub mod keys;
 mod model_monitor;
 pub mod models;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod costs;
 pub mod imports;
+pub mod ingest;
 mod ledger;
 pub mod models;
 pub mod partners;
@@ -252,6 +253,7 @@ pub enum Duplicate {
     KeyPrefix,
     PocSystem,
     PocScenario,
+    Watch,
 }
 
 impl std::fmt::Display for Duplicate {
@@ -266,6 +268,7 @@ impl std::fmt::Display for Duplicate {
             Duplicate::KeyPrefix => "a key with this prefix",
             Duplicate::PocSystem => "a system with this name",
             Duplicate::PocScenario => "a scenario with this name",
+            Duplicate::Watch => "a watch with this name",
         })
     }
 }

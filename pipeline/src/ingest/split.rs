@@ -317,3 +317,49 @@ pub async fn trial_ratio(files: &Files, found: &[Found], inferred: &Inferred, fo
     let done = done.ok()?;
     (done.bytes_in > 0).then(|| done.bytes_out as f64 / done.bytes_in as f64)
 }
+
+/// Files surveyed for a load: where they are, what they hold, and how to lay them out.
+pub struct Survey {
+    pub files: Files,
+    pub found: Vec<Found>,
+    pub inferred: Inferred,
+    pub plan: domain::ingest::plan::SplitPlan,
+}
+
+/// Lists and infers the files `location` names, then plans their layout for `to` on a Redshift
+/// cluster of `slices` slices, estimating from the PoC's recorded `runs` (the command line and
+/// the pages plan alike).
+pub async fn survey(
+    location: &str,
+    secrets: &crate::Secrets,
+    options: &super::InferOptions,
+    to: LayoutFormat,
+    slices: u64,
+    runs: &[domain::poc::Run],
+) -> Result<Survey, IngestError> {
+    let (files, pattern) = Files::open(location, secrets)?;
+    let found = files.list(&pattern).await?;
+    let Some(first) = found.first() else {
+        return Err(IngestError(format!("no files match {location}")));
+    };
+    let kind = match options.format {
+        Some(kind) => kind,
+        None => FormatKind::of(&first.name).ok_or_else(|| {
+            IngestError(format!("{}: cannot tell the format from the name; say csv, jsonl or parquet", first.name))
+        })?,
+    };
+    let inferred = super::infer_found(&files, found.clone(), kind, options).await;
+    let ratio = match inferred.format {
+        Format::Parquet if to == LayoutFormat::Parquet => Some(1.0),
+        _ => trial_ratio(&files, &found, &inferred, to).await,
+    };
+    let mut plan =
+        domain::ingest::plan::plan(&inferred.files, &inferred.format, to, ratio.unwrap_or(1.0), slices, runs);
+    if ratio.is_none() {
+        plan.notes.push(
+            "the rewritten size is assumed equal to the input's (the first file is too large to try); a split measures it"
+                .into(),
+        );
+    }
+    Ok(Survey { files, found, inferred, plan })
+}

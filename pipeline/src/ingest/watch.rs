@@ -267,3 +267,15 @@ impl Drop for Watcher {
 #[cfg(test)]
 #[path = "watch_tests.rs"]
 mod tests;
+
+/// A watch's history, newest first, at most `limit` files, read without starting the watch (the
+/// pages show it while another instance runs the watch).
+pub async fn read_history(
+    spec: &WatchSpec,
+    secrets: &Secrets,
+    base_dir: &std::path::Path,
+    limit: i64,
+) -> Result<Vec<Load>, IngestError> {
+    let db = db::open(&spec.connection, secrets, base_dir, &spec.name, true).await.map_err(said)?;
+    db::load_history(&db, &spec.name, Some(limit)).await.map_err(IngestError)
+}

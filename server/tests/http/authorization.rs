@@ -79,6 +79,12 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/models/get", Some(Role::Viewer)),
     ("/api/models/roll-out", Some(Role::Builder)),
     ("/api/models/sampling", Some(Role::Builder)),
+    ("/api/ingest/survey", Some(Role::Builder)),
+    ("/api/ingest/rewrite", Some(Role::Builder)),
+    ("/api/ingest/watches", Some(Role::Builder)),
+    ("/api/ingest/watches/create", Some(Role::Builder)),
+    ("/api/ingest/watches/run", Some(Role::Builder)),
+    ("/api/ingest/watch", Some(Role::Builder)),
 ];
 
 /// A pipeline that plans and runs with nothing outside MCMS: partner statistics into a folder.
@@ -247,6 +253,18 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
         "/api/models/sampling" => {
             vec![("name", "churn".into()), ("percent", "0".into()), ("confirm", "true".into())]
         }
+        // A file in the data directory (written by the test), and a watch made before the calls.
+        "/api/ingest/survey" => vec![("location", "landing/*.csv".into())],
+        "/api/ingest/rewrite" => vec![("location", "landing/*.csv".into()), ("folder", format!("out-{n}"))],
+        "/api/ingest/watches/create" => vec![
+            ("name", format!("watch-{n}")),
+            ("location", "landing/*.csv".into()),
+            ("target_kind", "sqlite".into()),
+            ("target", "lake.db".into()),
+            ("table", "players".into()),
+        ],
+        "/api/ingest/watches/run" => vec![("name", "stored".into()), ("running", "false".into())],
+        "/api/ingest/watch" => vec![("name", "stored".into())],
         "/api/pipelines/save" => vec![("name", format!("saved-{n}")), ("text", PIPELINE.into())],
         "/api/pipelines/run/get" | "/api/pipelines/run/cancel" => vec![("id", RUN.lock().unwrap().to_string())],
         "/api/pipelines/schedule" => {
@@ -273,7 +291,13 @@ static POC_TOKEN: std::sync::Mutex<String> = std::sync::Mutex::new(String::new()
 #[tokio::test]
 async fn each_role_reaches_exactly_what_it_should() {
     let _ = app::auth::Login::PATH;
-    for app in TestApp::each().await {
+    let data_dir = std::env::temp_dir()
+        .join("mcms-tests")
+        .join(format!("authorization-{}", time::OffsetDateTime::now_utc().unix_timestamp_nanos()));
+    std::fs::create_dir_all(data_dir.join("landing")).unwrap();
+    std::fs::write(data_dir.join("landing/players.csv"), "player_id,country\n1,KR\n").unwrap();
+    let config = server::WebConfig { data_dir, ..server::WebConfig::default() };
+    for app in TestApp::each_with(config).await {
         common::seed_ledger(&app).await;
         app.user("spare@mcms.test", Role::Viewer).await;
         let target = app.user("target@mcms.test", Role::Viewer).await.id.to_string();
@@ -319,6 +343,18 @@ async fn each_role_reaches_exactly_what_it_should() {
         *POC_TOKEN.lock().unwrap() = token.prefix().to_owned();
         let db = &app.t.db;
         db.save_pipeline("stored", PIPELINE, "sha", store::pipelines::Base::New, "", admin).await.unwrap();
+        let watch = store::ingest::NewWatch {
+            name: "stored".into(),
+            location: "landing/*.csv".into(),
+            target_kind: "sqlite".into(),
+            target: "lake.db".into(),
+            target_table: "players".into(),
+            mode: "append".into(),
+            format: None,
+            keys: String::new(),
+            every_secs: 1.0,
+        };
+        db.create_ingest_watch(&watch, admin).await.unwrap();
         let (_, onnx, signature) = server::demo::SHIPPED_MODELS[1];
         let version = store::models::NewVersion {
             model: "churn",

@@ -10,6 +10,7 @@ mod batch;
 mod cli;
 mod costs;
 mod import;
+mod ingest;
 mod models;
 mod pages;
 mod partners;

@@ -66,11 +66,11 @@ async fn navigation_and_pages_follow_the_role() {
         for (role, email, expected_nav) in [
             (Role::Viewer, "viewer@mcms.test", vec!["Costs", "PoC reports", "Pipelines", "Models"]),
             (Role::Marketer, "marketer@mcms.test", vec!["Costs", "PoC reports", "Pipelines", "Models"]),
-            (Role::Builder, "builder@mcms.test", vec!["Costs", "PoC reports", "Pipelines", "Models"]),
+            (Role::Builder, "builder@mcms.test", vec!["Costs", "PoC reports", "Pipelines", "Models", "Ingestion lab"]),
             (
                 Role::Admin,
                 "admin@mcms.test",
-                vec!["Costs", "Partners &amp; keys", "PoC reports", "Pipelines", "Models", "Admin"],
+                vec!["Costs", "Partners &amp; keys", "PoC reports", "Pipelines", "Models", "Ingestion lab", "Admin"],
             ),
         ] {
             let (mut b, _) = app.signed_in(email, role).await;
