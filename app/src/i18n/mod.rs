@@ -457,6 +457,21 @@ impl PartnerTexts {
     }
 }
 
+/// A sentence with five, seven or eight values in it (the ingestion lab's summaries).
+pub type Say5 = fn(&dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display) -> String;
+pub type Say7 =
+    fn(&dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display) -> String;
+pub type Say8 = fn(
+    &dyn Display,
+    &dyn Display,
+    &dyn Display,
+    &dyn Display,
+    &dyn Display,
+    &dyn Display,
+    &dyn Display,
+    &dyn Display,
+) -> String;
+
 /// The ingestion lab's texts.
 pub struct IngestTexts {
     pub upload_title: &'static str,
@@ -483,16 +498,7 @@ pub struct IngestTexts {
     pub survey_button: &'static str,
     pub copy: &'static str,
     pub copied: &'static str,
-    pub rewritten: fn(
-        &dyn Display,
-        &dyn Display,
-        &dyn Display,
-        &dyn Display,
-        &dyn Display,
-        &dyn Display,
-        &dyn Display,
-        &dyn Display,
-    ) -> String,
+    pub rewritten: Say8,
     pub recorded: fn(&dyn Display) -> String,
     pub max_bytes: fn(&dyn Display) -> String,
     pub yes: &'static str,
@@ -526,9 +532,9 @@ pub struct IngestTexts {
     pub file_mb: &'static str,
     pub mb_per_s: &'static str,
     pub plan_title: &'static str,
-    pub plan_now: fn(&dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display) -> String,
+    pub plan_now: Say5,
     pub proposed: &'static str,
-    pub layout_line: fn(&dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display) -> String,
+    pub layout_line: Say5,
     pub estimates: &'static str,
     pub no_estimates: &'static str,
     pub system: &'static str,
@@ -553,8 +559,7 @@ pub struct IngestTexts {
     pub keys: &'static str,
     pub keys_hint: &'static str,
     pub create_watch: &'static str,
-    pub summary:
-        fn(&dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display, &dyn Display) -> String,
+    pub summary: Say7,
     pub loaded: &'static str,
     pub skipped: &'static str,
     pub etag: &'static str,

@@ -10,6 +10,9 @@
 //! databases. Every form works without JavaScript: the survey is a GET form, the changes are
 //! plain posts; JavaScript only adds the copy buttons.
 
+// The browser's stubs of the form-shaped server functions take as many arguments as the forms.
+#![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
+
 mod pages;
 
 pub use pages::{IngestPage, WatchPage, WatchesPage};
@@ -211,6 +214,8 @@ use server::*;
 /// Infers and plans the files `location` names, and writes the warehouses' statements for
 /// `table` (nothing is loaded or changed).
 #[server(endpoint = "ingest/survey", output = crate::codec::Json)]
+// The survey form's fields, one argument each, as the browser sends them.
+#[allow(clippy::too_many_arguments)]
 pub async fn survey_files(
     location: String,
     #[server(default)] format: String,
@@ -266,6 +271,7 @@ pub fn prefix_of(location: &str) -> String {
 /// `ingest/{folder}`, then sends the browser back to the survey with the outcome; an admin may
 /// record it as a `mcms-local` batch_copy run of the newest PoC.
 #[server(endpoint = "ingest/rewrite", output = crate::codec::Json)]
+#[allow(clippy::too_many_arguments)]
 pub async fn rewrite_files(
     location: String,
     #[server(default)] format: String,
@@ -372,6 +378,7 @@ pub async fn list_watches() -> Result<WatchList, AppError> {
 
 /// Defines a watch, running; the browser goes to its page.
 #[server(endpoint = "ingest/watches/create", output = crate::codec::Json)]
+#[allow(clippy::too_many_arguments)]
 pub async fn create_watch(
     name: String,
     location: String,
