@@ -29,7 +29,7 @@ test('a builder infers the agency sheets, copies the statements and rewrites the
     // Without JavaScript there is nothing to click: the text is selected as any other.
     await expect(copy).toBeHidden();
   }
-  await expect(page.getByRole('heading', { name: 'Proposed layout' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Proposed layout', exact: true })).toBeVisible();
 
   const folder = `agency-${info.project.name}-${Date.now()}`;
   await page.getByLabel('Folder').fill(folder);

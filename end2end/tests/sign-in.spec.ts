@@ -38,7 +38,7 @@ test('a visitor is sent to sign in and then to the page they asked for', async (
   await signIn(page, ADMIN);
   await expect(page).toHaveURL(/\/admin\/users$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
-  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Pipelines', 'Models', 'Admin']);
+  await expect(navLinks(page)).toHaveText(['Costs', 'Partners & keys', 'PoC reports', 'Pipelines', 'Models', 'Ingestion lab', 'Admin']);
 });
 
 test('signing in and moving around works from the keyboard alone', async ({ page }, info) => {

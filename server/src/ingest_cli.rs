@@ -59,9 +59,9 @@ pub enum IngestCommand {
     Split {
         #[command(flatten)]
         files: FileArgs,
-        /// The folder to write into.
+        /// The folder to write into, or `s3://bucket/prefix/`.
         #[arg(long)]
-        out: std::path::PathBuf,
+        out: String,
         #[command(flatten)]
         layout: LayoutArgs,
         /// Write this many files instead of the planned count.
@@ -288,9 +288,10 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
                 anyhow::ensure!((1..=10_000).contains(&n), "--count: 1 to 10000 files");
                 target.files = n;
             }
-            let done = pipeline::ingest::split::rewrite(&place, &found, &inferred, &target, &out).await?;
+            let secrets = pipeline::Secrets::default();
+            let done = pipeline::ingest::split::rewrite_to(&place, &found, &inferred, &target, &out, &secrets).await?;
             for w in &done.files {
-                println!("{}  {} bytes  {} rows", out.join(&w.name).display(), w.bytes, w.rows);
+                println!("{}/{}  {} bytes  {} rows", out.trim_end_matches('/'), w.name, w.bytes, w.rows);
             }
             println!(
                 "{} file(s) → {} file(s): {} → {} bytes, {} rows in {:.2} s ({:.1} MB/s)",

@@ -4,7 +4,7 @@ use crate::{Actor, Error, Grant, Result, Service};
 use domain::Role;
 use domain::keys::ApiKey;
 use domain::poc::Run;
-use store::poc::{Poc, PocSystem};
+use store::poc::{Poc, PocScenario, PocSystem};
 use time::Date;
 
 impl Service<'_> {
@@ -24,8 +24,9 @@ impl Service<'_> {
         Ok(n)
     }
 
-    /// Records a run MCMS measured itself (a rewrite by the ingestion lab) under `run.system`,
-    /// adding that system to the PoC first when it is not in it. Admins only.
+    /// Records a run MCMS measured itself (a rewrite or a watch's period, by the ingestion lab)
+    /// under `run.system`, adding that system and the run's scenario to the PoC first when they
+    /// are not in it. Admins only.
     pub async fn record_local_run(&self, actor: &Actor, poc: i64, run: &Run) -> Result<usize> {
         actor.require(Role::Admin)?;
         if !self.db.poc_systems(poc).await?.iter().any(|s| s.name == run.system) {
@@ -36,6 +37,15 @@ impl Service<'_> {
                 configuration: "the machine MCMS runs on".into(),
             };
             self.db.add_poc_system(poc, &system).await?;
+        }
+        // Likewise its scenario: a rewrite is a batch load, a watch's period near-real-time.
+        if !self.db.poc_scenarios(poc).await?.iter().any(|s| s.name == run.scenario) {
+            let (kind, method) = match run.scenario.as_str() {
+                "cdc_microbatch" => ("near_real_time", "files polled and loaded as they arrive (mcms ingest watch)"),
+                _ => ("batch_load", "files rewritten into the planned layout (mcms ingest split)"),
+            };
+            let scenario = PocScenario { name: run.scenario.clone(), kind: kind.into(), method: method.into() };
+            self.db.add_poc_scenario(poc, &scenario).await?;
         }
         self.record_runs(actor, poc, std::slice::from_ref(run), "ingest").await
     }

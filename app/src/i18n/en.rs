@@ -303,6 +303,7 @@ pub const TEXTS: Texts = Texts {
         ("ingest.delimiter", "The delimiter is one character (or empty: detected)."),
         ("ingest.slices", "The slices are 1 to 10,000."),
         ("ingest.folder", "Name the folder with letters, digits, _ and - (at most 64)."),
+        ("ingest.nothing_loaded", "Nothing has loaded yet: there is no period to record."),
         ("ingest.no_poc", "There is no PoC to record into yet: create one on the PoC page first."),
         ("model.confirm", "Tick the box to confirm the change."),
         ("model.reason_long", "Keep the reason under 500 characters."),
@@ -645,6 +646,9 @@ const RULES: RuleTexts = RuleTexts {
 };
 
 const INGEST: IngestTexts = IngestTexts {
+    record_watch: "Record as a PoC run",
+    record_watch_hint: "The files below as a mcms-local cdc_microbatch run of the newest PoC.",
+    recorded_watch: |a0| format!("Recorded as a mcms-local cdc_microbatch run of PoC {a0}."),
     upload_title: "Or upload files",
     upload_files: "Files",
     upload_hint: "CSV, JSON Lines or Parquet (gzip or zstd too), at most 100 files and 256 MB; kept in the data directory's uploads/ folder and surveyed.",

@@ -297,6 +297,7 @@ pub const TEXTS: Texts = Texts {
         ("ingest.delimiter", "구분자는 한 글자입니다(비우면 자동)."),
         ("ingest.slices", "슬라이스 수는 1~10,000입니다."),
         ("ingest.folder", "폴더 이름은 영문자, 숫자, _, -만 쓰세요(최대 64자)."),
+        ("ingest.nothing_loaded", "아직 적재한 것이 없어 기록할 기간이 없습니다."),
         ("ingest.no_poc", "기록할 PoC가 아직 없습니다. PoC 페이지에서 먼저 만드세요."),
         ("model.confirm", "확인란을 선택해 변경을 확인하세요."),
         ("model.reason_long", "사유는 500자 이내로 적으세요."),
@@ -623,6 +624,9 @@ const RULES: RuleTexts = RuleTexts {
 };
 
 const INGEST: IngestTexts = IngestTexts {
+    record_watch: "PoC 실행으로 기록",
+    record_watch_hint: "아래 파일들을 최신 PoC의 mcms-local cdc_microbatch 실행으로 기록합니다.",
+    recorded_watch: |a0| format!("PoC {a0}에 mcms-local cdc_microbatch 실행으로 기록했습니다."),
     upload_title: "또는 파일 올리기",
     upload_files: "파일",
     upload_hint: "CSV, JSON Lines, Parquet(gzip·zstd 포함), 최대 100개·256MB. 데이터 디렉터리의 uploads/ 폴더에 두고 추론합니다.",

@@ -474,6 +474,9 @@ pub type Say8 = fn(
 
 /// The ingestion lab's texts.
 pub struct IngestTexts {
+    pub record_watch: &'static str,
+    pub record_watch_hint: &'static str,
+    pub recorded_watch: fn(&dyn Display) -> String,
     pub upload_title: &'static str,
     pub upload_files: &'static str,
     pub upload_hint: &'static str,
@@ -923,6 +926,7 @@ mod tests {
         "ingest.slices",
         "ingest.folder",
         "ingest.no_poc",
+        "ingest.nothing_loaded",
         "model.confirm",
         "model.reason_long",
         "model.version_required",

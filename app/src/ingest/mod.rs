@@ -45,8 +45,9 @@ pub struct Ask {
     pub slices: u64,
 }
 
-/// Where and how the warehouses load (the statements' fields).
+/// Where and how the warehouses load (the statements' fields; each may be left out).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LoadTarget {
     pub table: String,
     /// The S3 prefix the warehouses read; by default the location's own when it is one.
@@ -122,6 +123,8 @@ pub struct WatchView {
     /// Why the history could not be read (the target unreachable), if so.
     pub history_error: Option<String>,
     pub summary: Option<Summary>,
+    /// Whether the caller may record the files shown as a PoC run (admins).
+    pub can_record: bool,
 }
 
 /// The latest loads in numbers.
@@ -281,6 +284,7 @@ pub async fn rewrite_files(
     #[server(default)] slices: Option<u64>,
     folder: String,
     #[server(default)] record: bool,
+    #[server(default)] target: LoadTarget,
 ) -> Result<Rewritten, AppError> {
     let caller = authorize(Access::AtLeast(Role::Builder)).await?;
     let ask = ask(location, format, delimiter, no_header, layout, slices)?;
@@ -297,7 +301,16 @@ pub async fn rewrite_files(
     let runs = poc_runs(&caller.state.db).await?;
     let done =
         caller.state.ingest.rewrite(&ask, &runs, &folder).await.map_err(|message| AppError::Refused { message })?;
+    // Back to the survey as it was asked for, statements' fields and all, with the outcome.
     let mut back = format!("/ingest?{}&rewritten={}", query(&ask), crate::url::query_value(&folder));
+    for (k, v) in [("table", &target.table), ("load_from", &target.load_from), ("on_error", &target.on_error)] {
+        if !v.is_empty() {
+            back.push_str(&format!("&{k}={}", crate::url::query_value(v)));
+        }
+    }
+    if target.explicit_columns {
+        back.push_str("&explicit_columns=true");
+    }
     for (k, v) in [
         ("r_inputs", done.inputs.to_string()),
         ("r_files", done.files.to_string()),
@@ -449,5 +462,39 @@ pub async fn get_watch(name: String) -> Result<WatchView, AppError> {
             load_ms: l.load_seconds() * 1000.0,
         })
         .collect();
-    Ok(WatchView { line: watch_line(&stored), loads, history_error, summary })
+    let can_record = caller.user()?.role == Role::Admin;
+    Ok(WatchView { line: watch_line(&stored), loads, history_error, summary, can_record })
+}
+
+/// Records the watch's latest files (those its page shows) as a `cdc_microbatch` run of
+/// `mcms-local` in the newest PoC: files, bytes, rows, load time, arrival-to-queryable p50 and
+/// p95. Admins; the browser goes back to the watch's page.
+#[server(endpoint = "ingest/watches/record", output = crate::codec::Json)]
+pub async fn record_watch(name: String) -> Result<i64, AppError> {
+    let caller = authorize(Access::AtLeast(Role::Admin)).await?;
+    let db = &caller.state.db;
+    let stored = db.ingest_watch(&name).await?.ok_or(AppError::NotFound)?;
+    let history =
+        caller.state.ingest.history(&stored, HISTORY_SHOWN).await.map_err(|message| AppError::Refused { message })?;
+    let period =
+        domain::ingest::watch::summarise(&history).ok_or(AppError::invalid("name", "ingest.nothing_loaded"))?;
+    let first =
+        history.iter().rev().find(|l| l.error.is_none()).map(|l| l.file.to_ascii_lowercase()).unwrap_or_default();
+    let format = match stored.format.as_deref() {
+        _ if stored.mode == "cdc" => "json",
+        Some("csv") => "csv",
+        Some("parquet") => "parquet",
+        Some(_) => "json",
+        None if first.contains(".parquet") => "parquet",
+        None if first.contains(".csv") => "csv",
+        None => "json",
+    };
+    let compression = domain::ingest::Compression::from_name(&first);
+    let email = caller.user()?.email.to_string();
+    let run =
+        domain::ingest::watch::poc_run(&period, format, compression.name(), "mcms-local", &email, caller.state.today());
+    let poc = db.pocs().await?.iter().map(|p| p.id).max().ok_or(AppError::invalid("name", "ingest.no_poc"))?;
+    caller.state.service().record_local_run(&caller.actor()?, poc, &run).await?;
+    leptos_axum::redirect(&format!("/ingest/watches/{}?recorded={poc}", crate::url::query_value(&name)));
+    Ok(poc)
 }

@@ -76,7 +76,7 @@ pub fn IngestPage() -> impl IntoView {
             <form method="get" action="/ingest" class="form-grid">
                 <div class="field field-wide">
                     <label for="survey-location">{ti.location}</label>
-                    <input id="survey-location" name="location" type="text" required maxlength="500"
+                    <input id="survey-location" name="location" type="text" required maxlength="500" placeholder="agency/*.csv"
                         value=move || field("location") aria-describedby="survey-location-hint"/>
                     <p id="survey-location-hint" class="hint">{ti.location_hint}</p>
                 </div>
@@ -249,15 +249,25 @@ fn SurveyView(s: Surveyed) -> impl IntoView {
         .into_any(),
         Err(why) => view! { <p class="alert alert-error" role="alert">{why}</p> }.into_any(),
     };
+    // The survey's fields go with the rewrite (the statements' as `target[…]`), so the page
+    // comes back as it was asked for.
     let ask_fields = {
         let q = use_query_map();
-        let keep = ["location", "format", "delimiter", "no_header", "layout", "slices"];
-        q.read_untracked()
+        let q = q.read_untracked();
+        let plain = ["location", "format", "delimiter", "no_header", "layout", "slices"];
+        let nested = ["table", "load_from", "on_error", "explicit_columns"];
+        let fields: Vec<(String, String)> = q
             .clone()
             .into_iter()
-            .filter(|(k, _)| keep.contains(&&**k))
-            .map(|(k, v)| view! { <input type="hidden" name=k value=v/> })
-            .collect_view()
+            .filter_map(|(k, v)| {
+                if plain.contains(&&*k) {
+                    Some((k.to_string(), v))
+                } else {
+                    nested.contains(&&*k).then(|| (format!("target[{k}]"), v))
+                }
+            })
+            .collect();
+        fields.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()
     };
     let rewrite = ServerAction::<RewriteFiles>::new();
     view! {
@@ -533,6 +543,9 @@ fn WatchView(view: WatchView) -> impl IntoView {
     let ti = use_texts().ingest;
     let w = view.line.clone();
     let toggle = ServerAction::<SetWatchRunning>::new();
+    let record = ServerAction::<RecordWatch>::new();
+    let record_name = w.name.clone();
+    let query = use_query_map();
     let badge = state_badge(&w);
     let summary = view.summary.clone().map(|s| {
         view! {
@@ -583,6 +596,17 @@ fn WatchView(view: WatchView) -> impl IntoView {
             <input type="hidden" name="running" value=if w.running { "false" } else { "true" }/>
             <button type="submit" class="btn">{if w.running { ti.stop } else { ti.start }}</button>
         </ActionForm>
+        {move || query.read().get("recorded").map(|poc| view! {
+            <p class="alert alert-ok" role="alert">{(ti.recorded_watch)(&poc)}</p>
+        })}
+        {(view.can_record && view.summary.is_some()).then(|| view! {
+            <FormAlert action=record/>
+            <ActionForm action=record>
+                <input type="hidden" name="name" value=record_name/>
+                <button type="submit" class="btn">{ti.record_watch}</button>
+                " "<span class="muted">{ti.record_watch_hint}</span>
+            </ActionForm>
+        })}
         <section aria-labelledby="history-title">
             <h2 id="history-title">{ti.history_title}</h2>
             {view.history_error.clone().map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}

@@ -363,3 +363,55 @@ pub async fn survey(
     }
     Ok(Survey { files, found, inferred, plan })
 }
+
+/// [`rewrite`] into `out`: a local folder, or `s3://bucket/prefix/`. For S3 the files are written
+/// in a local scratch folder first, then each is put under the prefix (an object appears whole or
+/// not at all; objects of the same names are replaced, others kept, as in a folder). The time
+/// reported includes the upload.
+pub async fn rewrite_to(
+    files: &Files,
+    found: &[Found],
+    inferred: &Inferred,
+    layout: &Layout,
+    out: &str,
+    secrets: &crate::Secrets,
+) -> Result<Rewrite, IngestError> {
+    use object_store::ObjectStoreExt as _;
+    let Some(rest) = out.strip_prefix("s3://") else {
+        return rewrite(files, found, inferred, layout, Path::new(out)).await;
+    };
+    let started = Instant::now();
+    let (name, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if name.is_empty() {
+        return Err(IngestError(format!("{out}: no bucket name")));
+    }
+    let connection = domain::pipeline::Connection::S3 {
+        bucket: name.to_owned(),
+        prefix: prefix.trim_matches('/').to_owned(),
+        region: None,
+        endpoint_env: secrets.get("AWS_ENDPOINT_URL").map(|_| "AWS_ENDPOINT_URL".to_owned()),
+        access_key_id_env: None,
+        secret_access_key_env: None,
+    };
+    let bucket = crate::objects::bucket(&connection, secrets, "split").map_err(|e| IngestError(e.to_string()))?;
+    let scratch =
+        std::env::temp_dir().join(format!("mcms-split-{}-{}", std::process::id(), started.elapsed().as_nanos()));
+    let result = async {
+        let mut done = rewrite(files, found, inferred, layout, &scratch).await?;
+        for w in &done.files {
+            let bytes =
+                tokio::fs::read(scratch.join(&w.name)).await.map_err(|e| IngestError(format!("{}: {e}", w.name)))?;
+            let key = object_store::path::Path::from(bucket.key(&w.name));
+            bucket
+                .store
+                .put(&key, bytes.into())
+                .await
+                .map_err(|e| IngestError(format!("{}: {}", bucket.location(key.as_ref()), crate::objects::said(&e))))?;
+        }
+        done.seconds = started.elapsed().as_secs_f64();
+        Ok(done)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}

@@ -180,6 +180,24 @@ async fn the_same_files_in_an_s3_bucket() {
     assert_eq!(one, ["part-1.parquet"], "a key with a file extension is one file");
     let missing = infer(&format!("s3://{bucket}/nothing/*.csv"), &secrets, &InferOptions::default()).await;
     assert!(missing.unwrap_err().0.starts_with("no files match"));
+
+    // A split into the bucket: the planned files under the prefix, read back whole.
+    let (files, pattern) = Files::open(&format!("s3://{bucket}/lake/players/"), &secrets).unwrap();
+    let found = files.list(&pattern).await.unwrap();
+    let inferred = infer_found(&files, found.clone(), FormatKind::Parquet, &InferOptions::default()).await;
+    let layout = domain::ingest::plan::Layout {
+        files: 2,
+        ..domain::ingest::plan::layout(1 << 20, domain::ingest::plan::LayoutFormat::Csv, 2)
+    };
+    let out = format!("s3://{bucket}/rewritten/players/");
+    let done = split::rewrite_to(&files, &found, &inferred, &layout, &out, &secrets).await.unwrap();
+    assert_eq!(done.rows, 150);
+    let back = infer(&out, &secrets, &InferOptions::default()).await.unwrap();
+    let names: Vec<&str> = back.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["part-00000.csv.gz", "part-00001.csv.gz"]);
+    assert_eq!(back.files.iter().map(|f| f.rows).sum::<u64>(), 150);
+    let nowhere = split::rewrite_to(&files, &found, &inferred, &layout, "s3:///x", &secrets).await;
+    assert_eq!(nowhere.unwrap_err().0, "s3:///x: no bucket name");
 }
 
 async fn count_parquet_rows(dir: &std::path::Path) -> usize {

@@ -85,6 +85,7 @@ const MATRIX: &[(&str, Option<Role>)] = &[
     ("/api/ingest/watches/create", Some(Role::Builder)),
     ("/api/ingest/watches/run", Some(Role::Builder)),
     ("/api/ingest/watch", Some(Role::Builder)),
+    ("/api/ingest/watches/record", Some(Role::Admin)),
 ];
 
 /// A pipeline that plans and runs with nothing outside MCMS: partner statistics into a folder.
@@ -264,7 +265,7 @@ fn input(endpoint: &str, target: &str, n: usize) -> Vec<(&'static str, String)> 
             ("table", "players".into()),
         ],
         "/api/ingest/watches/run" => vec![("name", "stored".into()), ("running", "false".into())],
-        "/api/ingest/watch" => vec![("name", "stored".into())],
+        "/api/ingest/watch" | "/api/ingest/watches/record" => vec![("name", "stored".into())],
         "/api/pipelines/save" => vec![("name", format!("saved-{n}")), ("text", PIPELINE.into())],
         "/api/pipelines/run/get" | "/api/pipelines/run/cancel" => vec![("id", RUN.lock().unwrap().to_string())],
         "/api/pipelines/schedule" => {
@@ -396,6 +397,10 @@ async fn each_role_reaches_exactly_what_it_should() {
                         if role.includes(*least) && endpoint.starts_with("/api/costs/import/") =>
                     {
                         if *endpoint == "/api/costs/import/overview" { StatusCode::OK } else { StatusCode::NOT_FOUND }
+                    }
+                    // Past the gate, a watch that has loaded nothing has no period to record.
+                    (Some(least), Some(role)) if role.includes(*least) && *endpoint == "/api/ingest/watches/record" => {
+                        StatusCode::UNPROCESSABLE_ENTITY
                     }
                     (Some(least), Some(role)) if role.includes(*least) => StatusCode::OK,
                     (Some(_), Some(_)) => StatusCode::FORBIDDEN,

@@ -150,13 +150,19 @@ async fn a_rewrite_writes_the_proposed_layout_into_the_data_directory_and_says_w
         let (mut b, _) = app.signed_in("data@mcms.test", Role::Builder).await;
         let folder = format!("players-{}", app.backend());
         let from = format!("/ingest?location={}", q("landing/players.csv"));
-        let form =
-            [("location", "landing/players.csv"), ("layout", "parquet"), ("slices", "4"), ("folder", folder.as_str())];
+        let form = [
+            ("location", "landing/players.csv"),
+            ("layout", "parquet"),
+            ("slices", "4"),
+            ("folder", folder.as_str()),
+            ("target[table]", "analytics.players"),
+        ];
         let r = post(&mut b, "/api/ingest/rewrite", &from, &form).await;
         assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
         let back = r.location().unwrap().to_owned();
         assert!(back.starts_with("/ingest?location=landing%2Fplayers.csv"), "{back}");
         assert!(back.contains(&format!("rewritten={folder}")) && back.contains("r_rows=500"), "{back}");
+        assert!(back.contains("table=analytics.players"), "the survey comes back as it was asked for: {back}");
         let written = dir.join("ingest").join(&folder).join("part-00000.parquet");
         assert!(written.exists(), "{} missing", written.display());
         let page = b.page(&back).await;
@@ -269,6 +275,26 @@ async fn a_watch_defined_on_the_page_loads_each_new_file_once_skips_a_bad_one_an
             n
         };
         assert_eq!(rows, 3, "001's two rows and 003's one, each once");
+
+        // The period into the PoC: an administrator's, into the newest PoC.
+        let r = b.call("/api/ingest/watches/record", &[("name", "arrivals")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let (mut admin, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
+        let r = admin.call("/api/ingest/watches/record", &[("name", "arrivals")]).await;
+        assert!(r.body.contains("ingest.no_poc"), "{}", r.body);
+        let poc = app.t.db.create_poc("PoC", "goal", "running", "").await.unwrap();
+        let r =
+            post(&mut admin, "/api/ingest/watches/record", "/ingest/watches/arrivals", &[("name", "arrivals")]).await;
+        let back = format!("/ingest/watches/arrivals?recorded={poc}");
+        assert_eq!((r.status, r.location()), (StatusCode::FOUND, Some(back.as_str())), "{}", r.body);
+        assert!(admin.page(&back).await.body.contains("cdc_microbatch run of PoC"));
+        let runs = app.t.db.poc_runs(poc, &store::poc::RunFilter::default()).await.unwrap();
+        let [run] = &runs[..] else { panic!("{runs:?}") };
+        assert_eq!(
+            (run.system.as_str(), run.scenario.as_str(), run.rows, run.params.file_count),
+            ("mcms-local", "cdc_microbatch", 3, 2)
+        );
+        assert!(run.latency_p95_ms.is_some_and(|ms| ms > 0.0), "{run:?}");
 
         // Another instance cannot take it while this one holds the lease.
         let id = app.t.db.ingest_watch("arrivals").await.unwrap().unwrap().id;
