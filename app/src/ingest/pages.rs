@@ -7,8 +7,28 @@ use crate::poc::charts::{Dot, Scatter, number};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-fn megabytes(bytes: u64) -> String {
-    format!("{} MB", number(bytes as f64 / 1_048_576.0))
+/// A size as people read it: 812 B, 7.1 KB, 96.3 MB, 1.2 GB.
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1_024 => format!("{bytes} B"),
+        1_024..1_048_576 => format!("{:.1} KB", b / 1_024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MB", b / 1_048_576.0),
+        _ => format!("{:.1} GB", b / 1_073_741_824.0),
+    }
+}
+
+/// A count with its thousands grouped: 1,000,000.
+fn whole(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A block of text to paste, with a copy button (shown once the page's script runs; without it
@@ -173,15 +193,16 @@ fn RewriteOutcome() -> impl IntoView {
         let q = query.read();
         let folder = q.get("rewritten")?;
         let n = |k: &str| q.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let count = |k: &str| whole(n(k) as u64);
         let (bytes_in, bytes_out, secs) = (n("r_in"), n("r_out"), n("r_secs"));
         let rate = if secs > 0.0 { bytes_in / 1_048_576.0 / secs } else { 0.0 };
         let text = (ti.rewritten)(
             &folder,
-            &number(n("r_inputs")),
-            &number(n("r_files")),
-            &megabytes(bytes_in as u64),
-            &megabytes(bytes_out as u64),
-            &number(n("r_rows")),
+            &count("r_inputs"),
+            &count("r_files"),
+            &size(bytes_in as u64),
+            &size(bytes_out as u64),
+            &count("r_rows"),
             &number(secs),
             &number(rate),
         );
@@ -223,9 +244,9 @@ fn SurveyView(s: Surveyed) -> impl IntoView {
             view! {
                 <tr>
                     <td><code>{f.name.clone()}</code></td>
-                    <td class="num">{megabytes(f.bytes)}</td>
+                    <td class="num">{size(f.bytes)}</td>
                     <td>{f.compression.name()}</td>
-                    <td class="num">{number(f.rows as f64)}{f.sampled.then_some(" *")}</td>
+                    <td class="num">{whole(f.rows)}{f.sampled.then_some(" *")}</td>
                 </tr>
             }
         })
@@ -287,7 +308,7 @@ fn SurveyView(s: Surveyed) -> impl IntoView {
                 </table>
             </div>
             <details>
-                <summary>{(ti.files)(&s.inferred.files.len(), &megabytes(s.inferred.total_bytes()))}</summary>
+                <summary>{(ti.files)(&s.inferred.files.len(), &size(s.inferred.total_bytes()))}</summary>
                 <div class="table-wrap">
                     <table>
                         <caption class="visually-hidden">{ti.files_caption}</caption>
@@ -310,7 +331,7 @@ fn SurveyView(s: Surveyed) -> impl IntoView {
         <PlanView plan=s.plan.clone()/>
         <section class="card" aria-labelledby="rewrite-title">
             <h2 id="rewrite-title">{ti.rewrite_title}</h2>
-            <p class="muted">{(ti.rewrite_hint)(&s.plan.proposed.files, &megabytes(s.plan.proposed.file_bytes), &s.plan.proposed.format.name())}</p>
+            <p class="muted">{(ti.rewrite_hint)(&s.plan.proposed.files, &size(s.plan.proposed.file_bytes), &s.plan.proposed.format.name())}</p>
             <FormAlert action=rewrite/>
             <ActionForm action=rewrite attr:class="form-grid">
                 {ask_fields}
@@ -385,10 +406,10 @@ fn PlanView(plan: SplitPlan) -> impl IntoView {
     view! {
         <section aria-labelledby="plan-title">
             <h2 id="plan-title">{ti.plan_title}</h2>
-            <p>{(ti.plan_now)(&plan.files, &megabytes(plan.total_bytes), &megabytes(plan.smallest), &megabytes(plan.largest), &plan.compression.name())}</p>
+            <p>{(ti.plan_now)(&plan.files, &size(plan.total_bytes), &size(plan.smallest), &size(plan.largest), &plan.compression.name())}</p>
             <ul>{uses(&plan.now)}</ul>
             <h3>{ti.proposed}</h3>
-            <p>{(ti.layout_line)(&p.format.name(), &p.compression.name(), &p.files, &megabytes(p.file_bytes), &megabytes(p.total_bytes))}</p>
+            <p>{(ti.layout_line)(&p.format.name(), &p.compression.name(), &p.files, &size(p.file_bytes), &size(p.total_bytes))}</p>
             <ul>{uses(&plan.then)}</ul>
             <h3>{ti.estimates}</h3>
             {if plan.estimates.is_empty() {
@@ -454,7 +475,7 @@ pub fn WatchesPage() -> impl IntoView {
                         <td><code>{w.location.clone()}</code></td>
                         <td>{w.target.clone()}" · "<code>{w.table.clone()}</code></td>
                         <td>{w.mode.clone()}</td>
-                        <td class="num">{number(w.every_secs)}" s"</td>
+                        <td class="num">{w.every_secs.to_string()}" s"</td>
                     </tr>
                 }
             }).collect_view();
@@ -549,7 +570,7 @@ fn WatchView(view: WatchView) -> impl IntoView {
     let badge = state_badge(&w);
     let summary = view.summary.clone().map(|s| {
         view! {
-            <p>{(ti.summary)(&s.loaded, &s.skipped, &number(s.rows as f64), &megabytes(s.bytes), &number(s.p50_ms), &number(s.p95_ms), &number(s.max_ms))}</p>
+            <p>{(ti.summary)(&s.loaded, &s.skipped, &whole(s.rows), &size(s.bytes), &number(s.p50_ms), &number(s.p95_ms), &number(s.max_ms))}</p>
         }
     });
     let chart = (!view.loads.is_empty())
@@ -567,8 +588,8 @@ fn WatchView(view: WatchView) -> impl IntoView {
                 <tr>
                     <td><code>{l.file.clone()}</code><br/><span class="muted mono" title=ti.etag>{l.etag.chars().take(20).collect::<String>()}</span></td>
                     <td>{outcome}{l.error.clone().map(|e| view! { <br/><span class="error-text">{e}</span> })}</td>
-                    <td class="num">{number(l.rows as f64)}</td>
-                    <td class="num">{megabytes(l.bytes)}</td>
+                    <td class="num">{whole(l.rows)}</td>
+                    <td class="num">{size(l.bytes)}</td>
                     <td>{l.arrived.clone()}</td>
                     <td>{l.finished.clone()}</td>
                     <td class="num">{number(l.latency_ms)}</td>
@@ -586,7 +607,7 @@ fn WatchView(view: WatchView) -> impl IntoView {
             <dt>{ti.location}</dt><dd><code>{w.location.clone()}</code></dd>
             <dt>{ti.target}</dt><dd>{w.target.clone()}" · "<code>{w.table.clone()}</code></dd>
             <dt>{ti.mode}</dt><dd>{w.mode.clone()}</dd>
-            <dt>{ti.every}</dt><dd>{number(w.every_secs)}" s"</dd>
+            <dt>{ti.every}</dt><dd>{w.every_secs.to_string()}" s"</dd>
             <dt>{ti.created}</dt><dd>{w.created.clone()}</dd>
         </dl>
         {w.last_error.clone().map(|e| view! { <p class="alert alert-error" role="alert">{ti.poll_failed}" "{e}</p> })}
