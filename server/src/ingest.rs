@@ -94,15 +94,7 @@ impl IngestHost for Lab {
             let s = self.survey(ask, runs).await?;
             let out = self.data_dir.join("ingest").join(folder);
             let done = rewrite(&s.files, &s.found, &s.inferred, &s.plan.proposed, &out).await.map_err(|e| e.0)?;
-            Ok(Rewritten {
-                folder: format!("ingest/{folder}"),
-                inputs: s.found.len(),
-                files: done.files.len(),
-                bytes_in: done.bytes_in,
-                bytes_out: done.bytes_out,
-                rows: done.rows,
-                seconds: done.seconds,
-            })
+            Ok(Rewritten { folder: format!("ingest/{folder}"), figures: done.figures(s.found.len()) })
         })
     }
 

@@ -301,7 +301,7 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
                 done.bytes_out,
                 done.rows,
                 done.seconds,
-                done.mb_per_s()
+                done.figures(found.len()).mb_per_s()
             );
             if let (Some(system), Some(email)) = (record_as, as_email) {
                 let poc = record(&layout, &target, &done, found.len(), &system, &email).await?;
@@ -438,33 +438,13 @@ async fn record(
     system: &str,
     email: &str,
 ) -> anyhow::Result<i64> {
-    let files = done.files.len().max(1) as i64;
-    let run = domain::poc::Run {
-        system: system.to_owned(),
-        scenario: "batch_copy".into(),
-        params: domain::poc::Params {
-            format: target.format.name().into(),
-            compression: target.compression.name().into(),
-            file_count: files,
-            file_size_mb: ((done.bytes_out as i64 / files) >> 20).max(1),
-        },
-        total_bytes: i64::try_from(done.bytes_out).unwrap_or(i64::MAX),
-        rows: i64::try_from(done.rows).unwrap_or(i64::MAX),
-        load_seconds: Some(done.seconds),
-        latency_p50_ms: None,
-        latency_p95_ms: None,
-        credits: None,
-        cost_cents: None,
-        error: None,
-        run_date: time::OffsetDateTime::now_utc().date(),
-        system_version: env!("CARGO_PKG_VERSION").into(),
-        run_by: email.to_owned(),
-        notes: format!(
-            "mcms ingest split: {inputs} file(s), {} bytes in, {} MB/s",
-            done.bytes_in,
-            done.mb_per_s().round()
-        ),
-    };
+    let run = done.figures(inputs).poc_run(
+        target.format,
+        system,
+        email,
+        time::OffsetDateTime::now_utc().date(),
+        "mcms ingest split",
+    );
     record_run(&layout.db, layout.poc, &run, email).await
 }
 

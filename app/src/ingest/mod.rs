@@ -74,12 +74,7 @@ pub struct Surveyed {
 pub struct Rewritten {
     /// The folder under the data directory it wrote into.
     pub folder: String,
-    pub inputs: usize,
-    pub files: usize,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub rows: u64,
-    pub seconds: f64,
+    pub figures: domain::ingest::plan::Rewritten,
 }
 
 /// A watch in the list.
@@ -311,40 +306,23 @@ pub async fn rewrite_files(
     if target.explicit_columns {
         back.push_str("&explicit_columns=true");
     }
+    let f = &done.figures;
     for (k, v) in [
-        ("r_inputs", done.inputs.to_string()),
-        ("r_files", done.files.to_string()),
-        ("r_in", done.bytes_in.to_string()),
-        ("r_out", done.bytes_out.to_string()),
-        ("r_rows", done.rows.to_string()),
-        ("r_secs", format!("{:.3}", done.seconds)),
+        ("r_inputs", f.inputs.to_string()),
+        ("r_files", f.files.to_string()),
+        ("r_in", f.bytes_in.to_string()),
+        ("r_out", f.bytes_out.to_string()),
+        ("r_rows", f.rows.to_string()),
+        ("r_secs", format!("{:.3}", f.seconds)),
     ] {
         back.push_str(&format!("&{k}={v}"));
     }
     if record {
-        let files = done.files.max(1) as i64;
-        let run = domain::poc::Run {
-            system: "mcms-local".into(),
-            scenario: "batch_copy".into(),
-            params: domain::poc::Params {
-                format: ask.layout.clone(),
-                compression: if ask.layout == "csv" { "gzip".into() } else { "snappy".into() },
-                file_count: files,
-                file_size_mb: ((done.bytes_out as i64 / files) >> 20).max(1),
-            },
-            total_bytes: i64::try_from(done.bytes_out).unwrap_or(i64::MAX),
-            rows: i64::try_from(done.rows).unwrap_or(i64::MAX),
-            load_seconds: Some(done.seconds),
-            latency_p50_ms: None,
-            latency_p95_ms: None,
-            credits: None,
-            cost_cents: None,
-            error: None,
-            run_date: caller.state.today(),
-            system_version: env!("CARGO_PKG_VERSION").into(),
-            run_by: caller.user()?.email.to_string(),
-            notes: format!("rewritten from the ingestion lab: {} file(s), {} bytes in", done.inputs, done.bytes_in),
-        };
+        use domain::ingest::plan::LayoutFormat;
+        let format = if ask.layout == "csv" { LayoutFormat::Csv } else { LayoutFormat::Parquet };
+        let email = caller.user()?.email.to_string();
+        let run =
+            done.figures.poc_run(format, "mcms-local", &email, caller.state.today(), "the ingestion lab's rewrite");
         let poc = caller
             .state
             .db

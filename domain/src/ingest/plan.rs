@@ -304,3 +304,55 @@ pub fn plan(
         notes,
     }
 }
+/// What a rewrite into a layout did, in figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rewritten {
+    /// Files read.
+    pub inputs: u64,
+    /// Files written.
+    pub files: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub rows: u64,
+    pub seconds: f64,
+}
+
+impl Rewritten {
+    pub fn mb_per_s(&self) -> f64 {
+        if self.seconds > 0.0 { self.bytes_in as f64 / MB as f64 / self.seconds } else { 0.0 }
+    }
+
+    /// The rewrite as a `batch_copy` run of `system` in `format`'s layout (what the command line
+    /// and the pages record); `via` says where it was made.
+    pub fn poc_run(&self, format: LayoutFormat, system: &str, run_by: &str, today: time::Date, via: &str) -> Run {
+        let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let files = clamp(self.files).max(1);
+        Run {
+            system: system.to_owned(),
+            scenario: "batch_copy".into(),
+            params: crate::poc::Params {
+                format: format.name().into(),
+                compression: format.compression().name().into(),
+                file_count: files,
+                file_size_mb: ((clamp(self.bytes_out) / files) >> 20).max(1),
+            },
+            total_bytes: clamp(self.bytes_out),
+            rows: clamp(self.rows),
+            load_seconds: Some(self.seconds),
+            latency_p50_ms: None,
+            latency_p95_ms: None,
+            credits: None,
+            cost_cents: None,
+            error: None,
+            run_date: today,
+            system_version: env!("CARGO_PKG_VERSION").into(),
+            run_by: run_by.to_owned(),
+            notes: format!(
+                "{via}: {} file(s), {} bytes in, {} MB/s",
+                self.inputs,
+                self.bytes_in,
+                self.mb_per_s().round()
+            ),
+        }
+    }
+}

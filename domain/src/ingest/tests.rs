@@ -438,3 +438,22 @@ mod plans {
         assert!((estimates(&runs, &huge)[1].mb_per_s - rate(512.0)).abs() < 1e-3);
     }
 }
+
+#[test]
+fn a_rewrite_is_recorded_as_a_batch_copy_run_in_its_layout() {
+    let done =
+        plan::Rewritten { inputs: 3, files: 4, bytes_in: 400 << 20, bytes_out: 200 << 20, rows: 1_000, seconds: 2.0 };
+    let today = time::macros::date!(2026 - 12 - 05);
+    let run = done.poc_run(plan::LayoutFormat::Csv, "mcms-local", "admin@mcms.example", today, "mcms ingest split");
+    assert_eq!(
+        (run.scenario.as_str(), run.params.format.as_str(), run.params.compression.as_str()),
+        ("batch_copy", "csv", "gzip")
+    );
+    assert_eq!((run.params.file_count, run.params.file_size_mb, run.total_bytes, run.rows), (4, 50, 200 << 20, 1_000));
+    assert_eq!(run.load_seconds, Some(2.0));
+    assert_eq!(run.notes, "mcms ingest split: 3 file(s), 419430400 bytes in, 200 MB/s");
+    let nothing = plan::Rewritten { files: 0, bytes_out: 0, seconds: 0.0, ..done };
+    let run = nothing.poc_run(plan::LayoutFormat::Parquet, "mcms-local", "a", today, "x");
+    assert_eq!((run.params.file_count, run.params.file_size_mb, run.params.compression.as_str()), (1, 1, "snappy"));
+    assert!(run.notes.ends_with("0 MB/s"), "{}", run.notes);
+}

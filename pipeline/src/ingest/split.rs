@@ -32,9 +32,16 @@ pub struct Rewrite {
 }
 
 impl Rewrite {
-    /// Input megabytes per second.
-    pub fn mb_per_s(&self) -> f64 {
-        if self.seconds > 0.0 { self.bytes_in as f64 / 1_048_576.0 / self.seconds } else { 0.0 }
+    /// The rewrite in figures, `inputs` files having been read.
+    pub fn figures(&self, inputs: usize) -> domain::ingest::plan::Rewritten {
+        domain::ingest::plan::Rewritten {
+            inputs: inputs as u64,
+            files: self.files.len() as u64,
+            bytes_in: self.bytes_in,
+            bytes_out: self.bytes_out,
+            rows: self.rows,
+            seconds: self.seconds,
+        }
     }
 }
 
