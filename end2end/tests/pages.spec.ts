@@ -8,11 +8,13 @@ const PAGES: Record<string, string[]> = {
   [VIEWER]: ['/', '/costs', '/costs/budgets', '/costs/master', '/costs/rates', '/poc', '/pipelines',
     '/pipelines/month-batch', '/pipelines/month-batch/versions', '/models', '/models/churn'],
   [BUILDER]: ['/', '/costs', '/poc', '/pipelines', '/pipelines/new', '/pipelines/agency-csv',
-    '/pipelines/agency-csv/edit', '/pipelines/agency-csv/versions', '/models', '/models/segment'],
+    '/pipelines/agency-csv/edit', '/pipelines/agency-csv/versions', '/models', '/models/segment', '/ingest',
+    '/ingest?location=agency%2F*.csv&table=marketing.costs', '/ingest/watches'],
   [MARKETER]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
     '/poc'],
   [ADMIN]: ['/', '/costs', '/costs/new', '/costs/import', '/costs/budgets', '/costs/master', '/costs/rates',
-    '/partners', '/poc', '/admin/users', '/admin/periods', '/admin/audit', '/pipelines', '/pipelines/new'],
+    '/partners', '/poc', '/admin/users', '/admin/periods', '/admin/audit', '/pipelines', '/pipelines/new',
+    '/ingest', '/ingest/watches'],
 };
 
 function collectErrors(page: Page) {
