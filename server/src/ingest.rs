@@ -42,6 +42,13 @@ impl Lab {
         Ok(self.data_dir.join(location).to_string_lossy().into_owned())
     }
 
+    /// An engine's message with paths as the pages name them: relative to the data directory,
+    /// never the server's own path to it.
+    fn said(&self, message: &str) -> String {
+        let dir = self.data_dir.to_string_lossy();
+        message.replace(&format!("{}/", dir.trim_end_matches('/')), "")
+    }
+
     async fn survey(&self, ask: &Ask, runs: &[domain::poc::Run]) -> Result<Survey, String> {
         let options = InferOptions {
             format: FormatKind::parse(&ask.format),
@@ -49,9 +56,7 @@ impl Lab {
         };
         let to = if ask.layout == "csv" { LayoutFormat::Csv } else { LayoutFormat::Parquet };
         let location = self.location(&ask.location)?;
-        // Said with the location as the user gave it, not the server's path to it.
-        let shown = |e: pipeline::ingest::IngestError| e.0.replace(&location, &ask.location);
-        survey(&location, &self.secrets, &options, to, ask.slices, runs).await.map_err(shown)
+        survey(&location, &self.secrets, &options, to, ask.slices, runs).await.map_err(|e| self.said(&e.0))
     }
 
     /// The watch's definition for the engine.
@@ -93,7 +98,8 @@ impl IngestHost for Lab {
         Box::pin(async move {
             let s = self.survey(ask, runs).await?;
             let out = self.data_dir.join("ingest").join(folder);
-            let done = rewrite(&s.files, &s.found, &s.inferred, &s.plan.proposed, &out).await.map_err(|e| e.0)?;
+            let done =
+                rewrite(&s.files, &s.found, &s.inferred, &s.plan.proposed, &out).await.map_err(|e| self.said(&e.0))?;
             Ok(Rewritten { folder: format!("ingest/{folder}"), figures: done.figures(s.found.len()) })
         })
     }
@@ -105,7 +111,7 @@ impl IngestHost for Lab {
     ) -> Answer<'a, Result<Vec<domain::ingest::watch::Load>, String>> {
         Box::pin(async move {
             let spec = self.spec(watch)?;
-            read_history(&spec, &self.secrets, &self.data_dir, limit).await.map_err(|e| e.0)
+            read_history(&spec, &self.secrets, &self.data_dir, limit).await.map_err(|e| self.said(&e.0))
         })
     }
 }

@@ -80,6 +80,9 @@ async fn a_builder_surveys_files_and_gets_their_columns_statements_and_plan() {
         let page = b.page(&format!("/ingest?location={}", q("landing/none-*.csv"))).await;
         assert!(page.body.contains("no files match landing/none-*.csv"), "{}", page.body);
         assert!(!page.body.contains(&dir.to_string_lossy().into_owned()), "the server's path is not shown");
+        let page = b.page(&format!("/ingest?location={}", q("nowhere/*.csv"))).await;
+        assert!(page.body.contains("nowhere: no such folder"), "{}", page.body);
+        assert!(!page.body.contains(&dir.to_string_lossy().into_owned()), "the server's path is not shown");
 
         // Viewers and marketers see neither the pages nor the calls.
         for (email, role) in [("viewer@mcms.test", Role::Viewer), ("marketer@mcms.test", Role::Marketer)] {
