@@ -183,10 +183,10 @@ async fn run_watch(db: Db, lab: Lab, instance: String, w: Watch, stop: Cancellat
         let outcome = async {
             if watcher.is_none() {
                 let spec = lab.spec(&w)?;
-                watcher = Some(Watcher::open(spec, &lab.secrets, &lab.data_dir).await.map_err(|e| e.0)?);
+                watcher = Some(Watcher::open(spec, &lab.secrets, &lab.data_dir).await.map_err(|e| lab.said(&e.0))?);
             }
             let Some(watcher) = watcher.as_mut() else { return Ok(Vec::new()) };
-            watcher.poll().await.map_err(|e| e.0)
+            watcher.poll().await.map_err(|e| lab.said(&e.0))
         }
         .await;
         let error = match &outcome {
