@@ -6,14 +6,19 @@
 #   2. batches of 100 instances, wrk -t2 -c16: predictions per second (goal: >= 200,000/s, >= 10x the
 #      reference).
 # Durations: MCMS_BENCH_SECONDS (default 10). Prints each result and the ratios last.
+# MCMS_BENCH_BIN: a release binary already built (`cargo build --release -p server --bin mcms`; the
+# API needs no browser code), else the release build is made as scripts/run.sh makes it.
 source "$(dirname "$0")/lib.sh"
-ensure_rust_tools
-ensure_wasm_opt
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 venv="$CACHE/models-bench-venv"
 [ -x "$venv/bin/gunicorn" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q flask pydantic gunicorn onnxruntime numpy pyyaml; }
-build_site --release
-bin="$CARGO_TARGET_DIR/release/mcms"
+bin="${MCMS_BENCH_BIN:-}"
+if [ -z "$bin" ]; then
+  ensure_rust_tools
+  ensure_wasm_opt
+  build_site --release
+  bin="$CARGO_TARGET_DIR/release/mcms"
+fi
 secs="${MCMS_BENCH_SECONDS:-10}"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT

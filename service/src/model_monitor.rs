@@ -21,10 +21,32 @@ const SAMPLE_PER_REQUEST: usize = 10;
 /// The instances of an answered request, as sent.
 #[derive(Debug, Clone, Copy)]
 pub enum Sent<'a> {
-    /// `{feature: value}` objects (the prediction API, the pages).
-    Named(&'a [Instance<'a>]),
-    /// Rows of numbers in the signature's order (KServe tensors).
+    /// A prediction request's JSON body, `{"instances": [{feature: value}, …], …}`: read again
+    /// only when the request is sampled (the API reads instances straight into rows).
+    Json(&'a [u8]),
+    /// Rows of numbers in the signature's order (KServe tensors, the pages).
     Rows(&'a [f32]),
+}
+
+impl Sent<'_> {
+    /// The first `n` instances as JSON objects, as the client would send them.
+    fn instances(self, signature: &domain::models::Signature, n: usize) -> Vec<String> {
+        #[derive(serde::Deserialize)]
+        struct Body<'a> {
+            #[serde(borrow)]
+            instances: Vec<Instance<'a>>,
+        }
+        match self {
+            Sent::Json(body) => serde_json::from_slice::<Body>(body)
+                .map(|b| b.instances.iter().take(n).filter_map(|x| serde_json::to_string(x).ok()).collect())
+                .unwrap_or_default(),
+            Sent::Rows(rows) => rows
+                .chunks(signature.width())
+                .take(n)
+                .filter_map(|row| serde_json::to_string(&domain::models::decode(signature, row)).ok())
+                .collect(),
+        }
+    }
 }
 
 /// One request as the monitoring counts it.
@@ -52,6 +74,27 @@ struct Counts {
     flushed: Option<Instant>,
 }
 
+impl Counts {
+    /// How many of this answered request's `rows` predictions to keep: its turn decides whether it
+    /// is sampled at all (at 10%, every tenth request; at 50%, every other), the day's allowance
+    /// how many.
+    fn sample_room(&mut self, o: &Outcome<'_>, day: Date, rows: usize) -> usize {
+        let turn = self.turns.entry(o.model.to_owned()).or_default();
+        *turn += 1;
+        let percent = u64::try_from(o.sample_percent).unwrap_or(0);
+        if (*turn * percent) / 100 == ((*turn - 1) * percent) / 100 {
+            return 0;
+        }
+        let kept = self.kept.entry((o.model.to_owned(), o.version)).or_insert((day, 0));
+        if kept.0 != day {
+            *kept = (day, 0);
+        }
+        let room = MAX_SAMPLES_PER_DAY.saturating_sub(kept.1).min(SAMPLE_PER_REQUEST).min(rows);
+        kept.1 += room;
+        room
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Monitor {
     counts: Mutex<Counts>,
@@ -63,9 +106,7 @@ impl Monitor {
         let now = OffsetDateTime::now_utc();
         let day = now.date();
         let bucket = latency_bucket(u64::try_from(o.elapsed.as_micros()).unwrap_or(u64::MAX));
-        let Ok(mut c) = self.counts.lock() else { return false };
-        *c.usage.entry((day, o.model.to_owned(), o.version, i32::from(o.status), bucket)).or_default() += 1;
-        if let Some((answer, sent)) = o.answered {
+        let bins = o.answered.map(|(answer, _)| {
             let signature = answer.model.inner.signature();
             let p = &answer.predictions;
             let mut bins = vec![0i64; signature.bins()];
@@ -75,45 +116,39 @@ impl Monitor {
                     bins[b] += 1;
                 }
             }
-            for (bin, n) in bins.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            bins
+        });
+        let (due, room) = {
+            let Ok(mut c) = self.counts.lock() else { return false };
+            *c.usage.entry((day, o.model.to_owned(), o.version, i32::from(o.status), bucket)).or_default() += 1;
+            for (bin, n) in bins.into_iter().flatten().enumerate().filter(|(_, n)| *n > 0) {
                 *c.scores.entry((day, o.model.to_owned(), o.version, bin as i32)).or_default() += n;
             }
-            let turn = c.turns.entry(o.model.to_owned()).or_default();
-            *turn += 1;
-            // Spread evenly: at 10%, every tenth request; at 50%, every other.
-            let percent = u64::try_from(o.sample_percent).unwrap_or(0);
-            let sampled = (*turn * percent) / 100 != ((*turn - 1) * percent) / 100;
-            if sampled {
-                let kept = c.kept.entry((o.model.to_owned(), o.version)).or_insert((day, 0));
-                if kept.0 != day {
-                    *kept = (day, 0);
-                }
-                let room = MAX_SAMPLES_PER_DAY.saturating_sub(kept.1).min(SAMPLE_PER_REQUEST).min(p.rows);
-                kept.1 += room;
-                for i in 0..room {
-                    let instance = match sent {
-                        Sent::Named(all) => all.get(i).and_then(|x| serde_json::to_string(x).ok()),
-                        Sent::Rows(rows) => rows
-                            .chunks(signature.width())
-                            .nth(i)
-                            .and_then(|row| serde_json::to_string(&domain::models::decode(signature, row)).ok()),
-                    };
-                    let prediction = serde_json::to_string(&Row { signature, p, i }).ok();
-                    if let (Some(instance), Some(prediction)) = (instance, prediction) {
-                        c.samples.push(NewSample {
-                            model: o.model.to_owned(),
-                            version: o.version,
-                            at: now,
-                            instance,
-                            prediction,
-                        });
-                    }
-                }
+            let room = match o.answered {
+                Some((answer, _)) => c.sample_room(o, day, answer.predictions.rows),
+                None => 0,
+            };
+            let due = c.flushed.is_none_or(|at| at.elapsed() >= FLUSH_EVERY);
+            if due {
+                c.flushed = Some(Instant::now());
             }
-        }
-        let due = c.flushed.is_none_or(|at| at.elapsed() >= FLUSH_EVERY);
-        if due {
-            c.flushed = Some(Instant::now());
+            (due, room)
+        };
+        // What a sampled request keeps is made outside the lock (it reads the request again).
+        if let Some((answer, sent)) = o.answered.filter(|_| room > 0) {
+            let (signature, p) = (answer.model.inner.signature(), &answer.predictions);
+            let samples: Vec<NewSample> = sent
+                .instances(signature, room)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, instance)| {
+                    let prediction = serde_json::to_string(&Row { signature, p, i }).ok()?;
+                    Some(NewSample { model: o.model.to_owned(), version: o.version, at: now, instance, prediction })
+                })
+                .collect();
+            if let Ok(mut c) = self.counts.lock() {
+                c.samples.extend(samples);
+            }
         }
         due
     }

@@ -10,7 +10,7 @@ use crate::model_monitor::Outcome;
 pub use crate::model_monitor::Sent;
 use crate::{Actor, Error, Result, Service};
 use domain::Role;
-use domain::models::{FeatureError, Instance, Signature, Stage, is_model_name};
+use domain::models::{Batch, FeatureError, Signature, Stage, is_model_name};
 use inference::{Model, Predictions};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -263,6 +263,18 @@ impl Serving {
         version: Option<i32>,
         sticky: Option<&str>,
     ) -> Result<(Arc<Loaded>, Stage), ServeError> {
+        self.pick_for(model, version, || sticky.map(str::to_owned)).await
+    }
+
+    /// [`Serving::pick`] with the caller's id read only when a canary asks for it (the
+    /// prediction API finds it in the request's body, which it otherwise reads once, for the
+    /// version's signature).
+    pub async fn pick_for(
+        &self,
+        model: &str,
+        version: Option<i32>,
+        sticky: impl FnOnce() -> Option<String>,
+    ) -> Result<(Arc<Loaded>, Stage), ServeError> {
         let route = self.route(model).await?.ok_or_else(|| ServeError::NoModel(model.to_owned()))?;
         let version = match version {
             Some(v) => match route.stages.get(&v) {
@@ -274,7 +286,7 @@ impl Serving {
                 let r = &route.routing;
                 let production = r.production.ok_or_else(|| ServeError::NoProduction(model.to_owned()))?;
                 match r.canary {
-                    Some(c) if bucket(model, sticky) < u64::try_from(r.canary_percent).unwrap_or(0) => c,
+                    Some(c) if bucket(model, sticky().as_deref()) < u64::try_from(r.canary_percent).unwrap_or(0) => c,
                     _ => production,
                 }
             }
@@ -330,23 +342,17 @@ impl Serving {
         Ok(loaded)
     }
 
-    /// Checks every instance against the version's signature and predicts them in one batch.
-    pub fn predict(loaded: Arc<Loaded>, instances: &[Instance<'_>]) -> Result<Answer, ServeError> {
-        if instances.is_empty() || instances.len() > domain::models::MAX_BATCH {
-            return Err(ServeError::BatchSize(instances.len()));
+    /// Predicts a batch read for the version's signature ([`domain::models::Instances`]) in one
+    /// run of the model: refused whole when it is empty or too large, or names every problem of
+    /// its instances.
+    pub fn predict(loaded: Arc<Loaded>, batch: Batch) -> Result<Answer, ServeError> {
+        if batch.count == 0 || batch.count > domain::models::MAX_BATCH {
+            return Err(ServeError::BatchSize(batch.count));
         }
-        let signature = loaded.inner.signature();
-        let mut rows = Vec::with_capacity(instances.len() * signature.width());
-        let mut problems = Vec::new();
-        for (i, instance) in instances.iter().enumerate() {
-            if let Err(errors) = domain::models::encode_instance(signature, instance, &mut rows) {
-                problems.extend(errors.into_iter().map(|e| (i, e)));
-            }
+        if !batch.problems.is_empty() {
+            return Err(ServeError::Instances(batch.problems));
         }
-        if !problems.is_empty() {
-            return Err(ServeError::Instances(problems));
-        }
-        let predictions = loaded.inner.predict(&rows)?;
+        let predictions = loaded.inner.predict(&batch.rows)?;
         Ok(Answer { model: loaded, predictions })
     }
 

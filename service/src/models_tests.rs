@@ -1,11 +1,10 @@
 //! Uploading, rolling out and serving models, on SQLite and PostgreSQL, with the demo's models
 //! (models/, made by models/train.py).
 
-use crate::models::{ServeError, Serving, Upload, Via};
+use crate::models::{Loaded, ServeError, Serving, Upload, Via};
 use crate::{Actor, Error, Service};
-use domain::models::{Instance, Value};
+use domain::models::Batch;
 use domain::{Email, NewPassword, PersonName, Role};
-use std::collections::BTreeMap;
 use store::costs::CostSettings;
 use store::models::RollOut;
 use store::testing::TestDb;
@@ -24,8 +23,9 @@ async fn actor(t: &TestDb, email: &str, role: Role) -> Actor {
     Actor::user(&user).unwrap()
 }
 
-fn instance(json: &str) -> Instance<'static> {
-    Instance::from(&serde_json::from_str::<BTreeMap<String, Value>>(json).unwrap())
+/// `instances` as the prediction API reads them for `loaded`'s signature.
+fn batch(loaded: &Loaded, instances: &[&str]) -> Batch {
+    Batch::from_json(loaded.inner.signature(), format!("[{}]", instances.join(",")).as_bytes()).unwrap()
 }
 
 const PLAYER: &str = r#"{"days_since_install": 244, "days_since_last_session": 4, "sessions_7d": 2, "minutes_7d": 20.9,
@@ -97,7 +97,7 @@ async fn serving_follows_promotions_canaries_and_archives() {
         // A staging version answers when asked for by number.
         let (two, stage) = serving.pick("churn", Some(2), None).await.unwrap();
         assert_eq!(stage, domain::models::Stage::Staging);
-        let answer = Serving::predict(two.clone(), &[instance(PLAYER), instance(PLAYER)]).unwrap();
+        let answer = Serving::predict(two.clone(), batch(&two, &[PLAYER, PLAYER])).unwrap();
         assert_eq!((answer.model.version, answer.predictions.rows, answer.predictions.classes), (2, 2, 2));
         let p = answer.predictions.probabilities(0);
         assert!((p[0] + p[1] - 1.0).abs() < 1e-5 && p[1] > 0.0, "{p:?}");
@@ -129,7 +129,7 @@ async fn serving_follows_promotions_canaries_and_archives() {
         service.change_roll_out(&builder, "churn", RollOut::Promote(2), None, "canary was good").await.unwrap();
         tokio::time::sleep(crate::models::ROUTES_TTL).await;
         assert_eq!(serving.pick("churn", None, Some("player-1")).await.unwrap().0.version, 2);
-        assert_eq!(Serving::predict(held, &[instance(PLAYER)]).unwrap().model.version, 1);
+        assert_eq!(Serving::predict(held.clone(), batch(&held, &[PLAYER])).unwrap().model.version, 1);
         assert!(matches!(serving.pick("churn", Some(1), None).await, Err(ServeError::Archived(_, 1))));
         t.finish().await;
     }
@@ -149,7 +149,7 @@ async fn bad_instances_are_named_by_index_and_feature() {
     let serving = Serving::new(t.db.clone());
     let (v1, _) = serving.pick("segment", Some(1), None).await.unwrap();
     let bad = PLAYER.replace("\"level\": 41", "\"level\": 0").replace("\"android\"", "\"web\"");
-    match Serving::predict(v1.clone(), &[instance(PLAYER), instance(&bad)]) {
+    match Serving::predict(v1.clone(), batch(&v1, &[PLAYER, &bad])) {
         Err(ServeError::Instances(problems)) => {
             let named: Vec<String> = problems.iter().map(|(i, e)| format!("{i} {e}")).collect();
             assert_eq!(
@@ -159,10 +159,10 @@ async fn bad_instances_are_named_by_index_and_feature() {
         }
         other => panic!("{:?}", other.err()),
     }
-    assert!(matches!(Serving::predict(v1.clone(), &[]), Err(ServeError::BatchSize(0))));
-    let many = vec![instance(PLAYER); domain::models::MAX_BATCH + 1];
-    assert!(matches!(Serving::predict(v1.clone(), &many), Err(ServeError::BatchSize(_))));
-    let answer = Serving::predict(v1, &[instance(PLAYER)]).unwrap();
+    assert!(matches!(Serving::predict(v1.clone(), batch(&v1, &[])), Err(ServeError::BatchSize(0))));
+    let many = vec![PLAYER; domain::models::MAX_BATCH + 1];
+    assert!(matches!(Serving::predict(v1.clone(), batch(&v1, &many)), Err(ServeError::BatchSize(1001))));
+    let answer = Serving::predict(v1.clone(), batch(&v1, &[PLAYER])).unwrap();
     assert_eq!(answer.predictions.clusters, 4);
     t.finish().await;
 }
@@ -181,11 +181,10 @@ async fn serving_counts_requests_latencies_and_scores_and_keeps_samples_at_the_s
         service.upload_model(&builder, up).await.unwrap();
         let serving = Serving::new(t.db.clone());
         let (v1, _) = serving.pick("churn", Some(1), None).await.unwrap();
-        let players = [
-            instance(PLAYER),
-            instance(&PLAYER.replace("\"days_since_last_session\": 4", "\"days_since_last_session\": 30")),
-        ];
-        let answer = Serving::predict(v1.clone(), &players).unwrap();
+        let later = PLAYER.replace("\"days_since_last_session\": 4", "\"days_since_last_session\": 30");
+        let players = [PLAYER, later.as_str()];
+        let answer = Serving::predict(v1.clone(), batch(&v1, &players)).unwrap();
+        let body = format!(r#"{{"instances": [{}], "sticky_id": "p-1"}}"#, players.join(","));
         let p = |i: usize| answer.predictions.probabilities(i)[1];
         // Churn's probability rises with the days since the last session: two different bins.
         let (low, high) = ((p(0) * 10.0) as i32, (p(1) * 10.0) as i32);
@@ -193,7 +192,7 @@ async fn serving_counts_requests_latencies_and_scores_and_keeps_samples_at_the_s
 
         // Sampling is off by default: counts only.
         for _ in 0..3 {
-            serving.record("churn", 1, 200, Duration::from_micros(150), Some((&answer, Sent::Named(&players))));
+            serving.record("churn", 1, 200, Duration::from_micros(150), Some((&answer, Sent::Json(body.as_bytes()))));
         }
         serving.record("churn", 1, 400, Duration::from_micros(90), None);
         serving.flush().await;
@@ -217,7 +216,7 @@ async fn serving_counts_requests_latencies_and_scores_and_keeps_samples_at_the_s
         service.set_sampling(&builder, "churn", 100, "drift check").await.unwrap();
         tokio::time::sleep(crate::models::ROUTES_TTL).await;
         serving.pick("churn", Some(1), None).await.unwrap();
-        serving.record("churn", 1, 200, Duration::from_micros(150), Some((&answer, Sent::Named(&players))));
+        serving.record("churn", 1, 200, Duration::from_micros(150), Some((&answer, Sent::Json(body.as_bytes()))));
         // A KServe request: rows of numbers, kept as the instance a client would send.
         let rows = [244.0, 4.0, 2.0, 20.9, 41.0, 0.0, 0.0, 1.0];
         let tensor = Serving::predict_rows(v1.clone(), &rows).unwrap();

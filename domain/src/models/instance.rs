@@ -21,22 +21,49 @@ pub enum Value {
     Nested(&'static str),
 }
 
-impl fmt::Display for Value {
+/// A feature's value as a client sent it, borrowed: what the rule reads ([`Value`] owns its text;
+/// the prediction API reads values straight from the request without copying it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(&'a str),
+    Nested(&'static str),
+}
+
+impl fmt::Display for ValueRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Null => f.write_str("no value"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Number(n) => write!(f, "{n}"),
-            Value::Text(t) if t.chars().count() > 40 => {
+        match *self {
+            ValueRef::Null => f.write_str("no value"),
+            ValueRef::Bool(b) => write!(f, "{b}"),
+            ValueRef::Number(n) => write!(f, "{n}"),
+            ValueRef::Text(t) if t.chars().count() > 40 => {
                 write!(f, "text \"{}…\"", t.chars().take(40).collect::<String>())
             }
-            Value::Text(t) => write!(f, "text \"{t}\""),
-            Value::Nested(what) => f.write_str(what),
+            ValueRef::Text(t) => write!(f, "text \"{t}\""),
+            ValueRef::Nested(what) => f.write_str(what),
         }
     }
 }
 
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_ref().fmt(f)
+    }
+}
+
 impl Value {
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Number(n) => ValueRef::Number(*n),
+            Value::Text(t) => ValueRef::Text(t),
+            Value::Nested(what) => ValueRef::Nested(what),
+        }
+    }
+
     /// The value as a person reads it: a number, true or false, the text itself.
     pub fn plain(&self) -> String {
         match self {
@@ -142,29 +169,34 @@ pub fn describe(feature: &Feature) -> String {
 /// The number `feature` feeds the model for `value`, or what is wrong with it (the rule every
 /// instance's values are checked by, in the browser and on the server).
 pub fn feed(feature: &Feature, value: &Value) -> Result<f32, String> {
+    feed_ref(feature, value.as_ref())
+}
+
+/// [`feed`] for a borrowed value.
+pub fn feed_ref(feature: &Feature, value: ValueRef<'_>) -> Result<f32, String> {
     let wrong = || format!("expected {}, got {value}", describe(feature));
     match (feature.kind, value) {
-        (_, Value::Null) => Err(format!("missing; expected {}", describe(feature))),
-        (FeatureKind::Integer | FeatureKind::Float, Value::Number(n)) => {
+        (_, ValueRef::Null) => Err(format!("missing; expected {}", describe(feature))),
+        (FeatureKind::Integer | FeatureKind::Float, ValueRef::Number(n)) => {
             if !n.is_finite() {
                 return Err(format!("must be a finite number, got {n}"));
             }
             if feature.kind == FeatureKind::Integer && n.fract() != 0.0 {
                 return Err(format!("expected a whole number, got {n}"));
             }
-            if let Some(min) = feature.min.filter(|min| n < min) {
+            if let Some(min) = feature.min.filter(|&min| n < min) {
                 return Err(format!("{n} is below the minimum {min}"));
             }
-            if let Some(max) = feature.max.filter(|max| n > max) {
+            if let Some(max) = feature.max.filter(|&max| n > max) {
                 return Err(format!("{n} is above the maximum {max}"));
             }
             if n.abs() > f64::from(f32::MAX) {
                 return Err(format!("{n} is too large"));
             }
-            Ok(*n as f32)
+            Ok(n as f32)
         }
-        (FeatureKind::Boolean, Value::Bool(b)) => Ok(if *b { 1.0 } else { 0.0 }),
-        (FeatureKind::Category, Value::Text(t)) => match feature.categories.iter().position(|c| c == t) {
+        (FeatureKind::Boolean, ValueRef::Bool(b)) => Ok(if b { 1.0 } else { 0.0 }),
+        (FeatureKind::Category, ValueRef::Text(t)) => match feature.categories.iter().position(|c| c == t) {
             Some(i) => Ok(i as f32),
             None => Err(format!("{value} is not one of {}", feature.categories.join(", "))),
         },
@@ -179,78 +211,282 @@ pub fn encode(
     instance: &BTreeMap<String, Value>,
     row: &mut Vec<f32>,
 ) -> Result<(), Vec<FeatureError>> {
-    encode_fields(signature, instance.iter().map(|(k, v)| (k.as_str(), v)), row)
-}
-
-/// [`encode`] for an instance as the prediction API reads it (its fields in the order sent).
-pub fn encode_instance(
-    signature: &Signature,
-    instance: &Instance<'_>,
-    row: &mut Vec<f32>,
-) -> Result<(), Vec<FeatureError>> {
-    encode_fields(signature, instance.0.iter().map(|(k, v)| (k.as_ref(), v)), row)
-}
-
-/// The check behind [`encode`]: each field fed to its feature, then every feature not given
-/// reported missing. Problems come in the signature's order, then the fields it does not know.
-fn encode_fields<'v>(
-    signature: &Signature,
-    fields: impl Iterator<Item = (&'v str, &'v Value)>,
-    row: &mut Vec<f32>,
-) -> Result<(), Vec<FeatureError>> {
-    let features = &signature.input.features;
-    let start = row.len();
-    row.resize(start + features.len(), f32::NAN);
-    let mut given = vec![false; features.len()];
-    let mut wrong: Vec<(usize, String)> = Vec::new();
-    let mut unknown: Vec<&str> = Vec::new();
-    for (name, value) in fields {
-        let Some(i) = features.iter().position(|f| f.name == name) else {
-            unknown.push(name);
-            continue;
-        };
-        if std::mem::replace(&mut given[i], true) {
-            wrong.push((i, "given more than once".to_owned()));
-            continue;
-        }
-        match feed(&features[i], value) {
-            Ok(x) => row[start + i] = x,
-            Err(message) => wrong.push((i, message)),
+    let mut given = Vec::new();
+    let mut check = Check::begin(&signature.input.features, row, &mut given);
+    for (name, value) in instance {
+        match check.position(name) {
+            Some(i) => check.value(i, value.as_ref()),
+            None => check.unknown(name),
         }
     }
-    for (i, feature) in features.iter().enumerate().filter(|(i, _)| !given[*i]) {
-        if let Err(message) = feed(feature, &Value::Null) {
-            wrong.push((i, message));
-        }
-    }
-    if wrong.is_empty() && unknown.is_empty() {
-        return Ok(());
-    }
-    row.truncate(start);
-    wrong.sort_by_key(|(i, _)| *i);
-    let mut errors: Vec<FeatureError> =
-        wrong.into_iter().map(|(i, message)| FeatureError { feature: features[i].name.clone(), message }).collect();
-    if !unknown.is_empty() {
-        let known: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
-        let message = format!("not a feature of this model (its features: {})", known.join(", "));
-        errors.extend(
-            unknown.into_iter().map(|name| FeatureError { feature: name.to_owned(), message: message.clone() }),
-        );
-    }
-    Err(errors)
+    check.finish()
 }
 
-/// One instance as the prediction API reads it: its fields in the order sent, the names borrowed
-/// from the request where they need no unescaping (a batch of a thousand instances reads without
-/// a map or a string per field).
+/// The check of one instance, a field at a time (the rule behind [`encode`] and [`Instances`]):
+/// each field fed to its feature, then every feature not given reported missing. Problems come in
+/// the signature's order, then the fields it does not know; on a problem the row is taken back.
+struct Check<'a> {
+    features: &'a [Feature],
+    row: &'a mut Vec<f32>,
+    start: usize,
+    /// Which features were given (kept by the caller so a batch reuses it).
+    given: &'a mut Vec<bool>,
+    wrong: Vec<(usize, String)>,
+    unknown: Vec<String>,
+}
+
+impl<'a> Check<'a> {
+    fn begin(features: &'a [Feature], row: &'a mut Vec<f32>, given: &'a mut Vec<bool>) -> Check<'a> {
+        let start = row.len();
+        row.resize(start + features.len(), f32::NAN);
+        given.clear();
+        given.resize(features.len(), false);
+        Check { features, row, start, given, wrong: Vec::new(), unknown: Vec::new() }
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.features.iter().position(|f| f.name == name)
+    }
+
+    fn value(&mut self, i: usize, value: ValueRef<'_>) {
+        if std::mem::replace(&mut self.given[i], true) {
+            self.wrong.push((i, "given more than once".to_owned()));
+            return;
+        }
+        match feed_ref(&self.features[i], value) {
+            Ok(x) => self.row[self.start + i] = x,
+            Err(message) => self.wrong.push((i, message)),
+        }
+    }
+
+    fn unknown(&mut self, name: &str) {
+        self.unknown.push(name.to_owned());
+    }
+
+    fn finish(mut self) -> Result<(), Vec<FeatureError>> {
+        let features = self.features;
+        for (i, feature) in features.iter().enumerate().filter(|(i, _)| !self.given[*i]) {
+            if let Err(message) = feed_ref(feature, ValueRef::Null) {
+                self.wrong.push((i, message));
+            }
+        }
+        if self.wrong.is_empty() && self.unknown.is_empty() {
+            return Ok(());
+        }
+        self.row.truncate(self.start);
+        self.wrong.sort_by_key(|(i, _)| *i);
+        let mut errors: Vec<FeatureError> = std::mem::take(&mut self.wrong)
+            .into_iter()
+            .map(|(i, message)| FeatureError { feature: features[i].name.clone(), message })
+            .collect();
+        if !self.unknown.is_empty() {
+            let known: Vec<&str> = features.iter().map(|f| f.name.as_str()).collect();
+            let message = format!("not a feature of this model (its features: {})", known.join(", "));
+            errors.extend(
+                std::mem::take(&mut self.unknown)
+                    .into_iter()
+                    .map(|feature| FeatureError { feature, message: message.clone() }),
+            );
+        }
+        Err(errors)
+    }
+}
+
+/// A batch of instances read for one signature: their rows, one after another, and every problem
+/// by the instance's index. Rows are kept only while no instance has a problem, and only for the
+/// first [`super::MAX_BATCH`] instances (`count` says how many were sent).
+#[derive(Debug, Default, PartialEq)]
+pub struct Batch {
+    pub rows: Vec<f32>,
+    pub count: usize,
+    pub problems: Vec<(usize, FeatureError)>,
+}
+
+impl Batch {
+    /// Reads a JSON list of instances for `signature` (see [`Instances`]).
+    pub fn from_json(signature: &Signature, json: &[u8]) -> serde_json::Result<Batch> {
+        use serde::de::DeserializeSeed;
+        let mut d = serde_json::Deserializer::from_slice(json);
+        let batch = Instances { signature }.deserialize(&mut d)?;
+        d.end()?;
+        Ok(batch)
+    }
+}
+
+/// Reads a list of instances (`[{feature: value, …}, …]`) straight into a [`Batch`] of rows for
+/// `signature`: no instance, name or text is kept, so a batch of a thousand reads without a map
+/// or a string per field, by the same rule as [`encode`] (and the same problems, in its order).
+pub struct Instances<'s> {
+    pub signature: &'s Signature,
+}
+
+impl<'de> de::DeserializeSeed<'de> for Instances<'_> {
+    type Value = Batch;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Batch, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Instances<'_> {
+    type Value = Batch;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of instances")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Batch, A::Error> {
+        let features = &self.signature.input.features;
+        let wanted = seq.size_hint().unwrap_or(0).min(super::MAX_BATCH);
+        let mut batch = Batch { rows: Vec::with_capacity(wanted.max(1) * features.len()), ..Batch::default() };
+        let mut given = Vec::with_capacity(features.len());
+        loop {
+            if batch.count >= super::MAX_BATCH {
+                // Counted, not read: the batch is refused by its size.
+                if seq.next_element::<de::IgnoredAny>()?.is_none() {
+                    break;
+                }
+            } else {
+                let start = batch.rows.len();
+                let check = Check::begin(features, &mut batch.rows, &mut given);
+                let Some(result) = seq.next_element_seed(Fields(check))? else {
+                    // `begin` made room for a row that never came.
+                    batch.rows.truncate(start);
+                    break;
+                };
+                if let Err(errors) = result {
+                    batch.problems.extend(errors.into_iter().map(|e| (batch.count, e)));
+                }
+            }
+            batch.count += 1;
+        }
+        if !batch.problems.is_empty() {
+            batch.rows = Vec::new();
+        }
+        Ok(batch)
+    }
+}
+
+/// One instance's fields, fed to the check as they are read.
+struct Fields<'a>(Check<'a>);
+
+impl<'de> de::DeserializeSeed<'de> for Fields<'_> {
+    type Value = Result<(), Vec<FeatureError>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fields<'_> {
+    type Value = Result<(), Vec<FeatureError>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of features and their values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        let check = &mut self.0;
+        while let Some(key) = map.next_key_seed(Key(check))? {
+            match key {
+                Some(i) => map.next_value_seed(Fed(check, i))?,
+                None => map.next_value::<de::IgnoredAny>().map(drop)?,
+            }
+        }
+        Ok(self.0.finish())
+    }
+}
+
+/// A field's name, as the feature's position (or noted as unknown: `None`).
+struct Key<'c, 'a>(&'c mut Check<'a>);
+
+impl<'de> de::DeserializeSeed<'de> for Key<'_, '_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_, '_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a feature's name")
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Option<usize>, E> {
+        let found = self.0.position(name);
+        if found.is_none() {
+            self.0.unknown(name);
+        }
+        Ok(found)
+    }
+}
+
+/// A field's value, fed to feature `.1` where it is read (text is compared in place).
+struct Fed<'c, 'a>(&'c mut Check<'a>, usize);
+
+impl<'de> de::DeserializeSeed<'de> for Fed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Fed<'_, '_> {
+    fn put<E>(self, value: ValueRef<'_>) -> Result<(), E> {
+        self.0.value(self.1, value);
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for Fed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a feature's value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.put(ValueRef::Null)
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.put(ValueRef::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+        self.put(ValueRef::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<(), E> {
+        self.put(ValueRef::Number(n as f64))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        self.put(ValueRef::Number(n as f64))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<(), E> {
+        self.put(ValueRef::Number(n))
+    }
+    fn visit_str<E>(self, t: &str) -> Result<(), E> {
+        self.put(ValueRef::Text(t))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        self.put(ValueRef::Nested("a list"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        self.put(ValueRef::Nested("an object"))
+    }
+}
+
+/// One instance as it was sent: its fields in the order sent, the names borrowed from the request
+/// where they need no unescaping (what monitoring keeps of a sampled request; predictions read
+/// instances with [`Instances`], straight into rows).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Instance<'a>(pub Vec<(Cow<'a, str>, Value)>);
-
-impl From<&BTreeMap<String, Value>> for Instance<'static> {
-    fn from(map: &BTreeMap<String, Value>) -> Instance<'static> {
-        Instance(map.iter().map(|(k, v)| (Cow::Owned(k.clone()), v.clone())).collect())
-    }
-}
 
 impl Serialize for Instance<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -451,39 +687,75 @@ mod tests {
         );
     }
 
+    fn batch(json: &str) -> Result<Batch, String> {
+        Batch::from_json(&churn(), json.as_bytes()).map_err(|e| e.to_string())
+    }
+
     #[test]
-    fn the_apis_instances_read_in_place_and_check_as_maps_do() {
-        let s = churn();
+    fn a_batch_reads_into_rows_and_checks_as_maps_do() {
+        let ok = r#"{"platform": "ios", "payer": true, "minutes_7d": 20.5, "days_since_last_session": 4}"#;
+        // An escaped name or category is read as its text.
+        let escaped =
+            r#"{"pl\u0061tform": "i\u006fs", "payer": false, "minutes_7d": 0, "days_since_last_session": 3650}"#;
+        let read = batch(&format!("[{ok}, {escaped}]")).unwrap();
+        assert_eq!(read, Batch { rows: vec![4.0, 20.5, 1.0, 1.0, 3650.0, 0.0, 0.0, 1.0], count: 2, problems: vec![] });
+
+        // The same problems, in the same order, as the map form (a name given twice is one more),
+        // each with its instance's index; the good instances' rows are not kept.
+        let bad = r#"{"level": 3, "minutes_7d": "20", "payer": 1, "platform": "web", "payer": true}"#;
+        let read = batch(&format!("[{ok}, {bad}, {ok}, {{}}]")).unwrap();
+        assert_eq!((read.count, read.rows.len()), (4, 0));
+        let problems: Vec<String> = read.problems.iter().map(|(i, e)| format!("{i} {e}")).collect();
+        assert_eq!(
+            problems,
+            [
+                "1 days_since_last_session: missing; expected a whole number from 0 to 3650",
+                "1 minutes_7d: expected a number from 0 to 10080, got text \"20\"",
+                "1 payer: expected true or false, got 1",
+                "1 payer: given more than once",
+                "1 platform: text \"web\" is not one of android, ios",
+                "1 level: not a feature of this model (its features: days_since_last_session, minutes_7d, payer, platform)",
+                "3 days_since_last_session: missing; expected a whole number from 0 to 3650",
+                "3 minutes_7d: missing; expected a number from 0 to 10080",
+                "3 payer: missing; expected true or false",
+                "3 platform: missing; expected one of android, ios",
+            ]
+        );
+
+        // Values of every kind are named against their feature, not as a broken request.
+        let kinds = r#"[{"days_since_last_session": null, "minutes_7d": [1], "payer": {"a": 1}, "platform": 1.5}]"#;
+        let read = batch(kinds).unwrap();
+        let problems: Vec<String> = read.problems.iter().map(|(_, e)| e.to_string()).collect();
+        assert_eq!(
+            problems,
+            [
+                "days_since_last_session: missing; expected a whole number from 0 to 3650",
+                "minutes_7d: expected a number from 0 to 10080, got a list",
+                "payer: expected true or false, got an object",
+                "platform: expected one of android, ios, got 1.5",
+            ]
+        );
+
+        // Past the largest batch, instances are counted, not read.
+        let many = format!("[{}]", vec![ok; crate::models::MAX_BATCH + 2].join(","));
+        let read = batch(&many).unwrap();
+        assert_eq!((read.count, read.rows.len()), (crate::models::MAX_BATCH + 2, crate::models::MAX_BATCH * 4));
+        assert_eq!(batch("[]").unwrap(), Batch::default());
+
+        let not_an_object = batch("[[1, 2]]").unwrap_err();
+        assert!(not_an_object.contains("expected an object of features"), "{not_an_object}");
+        let not_a_list = batch(ok).unwrap_err();
+        assert!(not_a_list.contains("expected a list of instances"), "{not_a_list}");
+    }
+
+    #[test]
+    fn an_instance_is_kept_as_sent() {
         let json = r#"{"platform": "ios", "payer": true, "minutes_7d": 20.5, "days_since_last_session": 4}"#;
         let sent: Instance<'_> = serde_json::from_str(json).unwrap();
         assert!(matches!(sent.0[0].0, Cow::Borrowed("platform")), "names are not copied");
-        let mut row = Vec::new();
-        encode_instance(&s, &sent, &mut row).unwrap();
-        assert_eq!(row, [4.0, 20.5, 1.0, 1.0]);
         assert_eq!(serde_json::to_string(&sent).unwrap(), json.replace(": ", ":").replace(", ", ","), "kept as sent");
-        // An escaped name is read (and copied) too.
         let escaped: Instance<'_> = serde_json::from_str(r#"{"pl\u0061tform": "ios"}"#).unwrap();
         assert_eq!(escaped.0[0].0, "platform");
-
-        // The same problems, in the same order, as the map form; a name given twice is one more.
-        let bad = r#"{"level": 3, "minutes_7d": "20", "payer": 1, "platform": "web", "payer": true}"#;
-        let sent: Instance<'_> = serde_json::from_str(bad).unwrap();
-        let errors = encode_instance(&s, &sent, &mut row).unwrap_err();
-        let errors: Vec<String> = errors.into_iter().map(|e| e.to_string()).collect();
-        assert_eq!(
-            errors,
-            [
-                "days_since_last_session: missing; expected a whole number from 0 to 3650",
-                "minutes_7d: expected a number from 0 to 10080, got text \"20\"",
-                "payer: expected true or false, got 1",
-                "payer: given more than once",
-                "platform: text \"web\" is not one of android, ios",
-                "level: not a feature of this model (its features: days_since_last_session, minutes_7d, payer, platform)",
-            ]
-        );
-        assert_eq!(row.len(), 4, "nothing appended");
-        let not_an_object = serde_json::from_str::<Instance<'_>>("[1, 2]").unwrap_err().to_string();
-        assert!(not_an_object.contains("expected an object of features"), "{not_an_object}");
     }
 
     #[test]

@@ -28,8 +28,8 @@ mod signature;
 pub use drift::{Distribution, RANGE_BINS, Scored, bucket_bound, latency_bucket, latency_percentile};
 
 pub use instance::{
-    FeatureError, Instance, Value, decode, describe, encode, encode_instance, encode_numbers, encode_text, feed,
-    from_text,
+    Batch, FeatureError, Instance, Instances, Value, ValueRef, decode, describe, encode, encode_numbers, encode_text,
+    feed, feed_ref, from_text,
 };
 pub use signature::{
     Feature, FeatureKind, Input, LabelOutput, Outputs, ProbabilityOutput, ScoreOutput, Signature, SignatureError, Task,

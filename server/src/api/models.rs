@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::keys::Scope;
-use domain::models::{Instance, MAX_BATCH, Signature};
+use domain::models::{Batch, Instance, Instances, MAX_BATCH, Signature};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 use service::models::{Answer, Loaded, Row, Sent, ServeError, Serving, Upload, Via};
@@ -104,7 +104,14 @@ fn serve_problem(e: ServeError) -> Problem {
 
 /// A JSON body as `T`, or a refusal naming where it broke.
 fn json_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| {
+    json_body_with(body, std::marker::PhantomData)
+}
+
+/// A JSON body read by `seed`, or a refusal naming where it broke.
+fn json_body_with<'a, S: serde::de::DeserializeSeed<'a>>(body: &'a [u8], seed: S) -> Result<S::Value, Problem> {
+    let mut d = serde_json::Deserializer::from_slice(body);
+    let read = seed.deserialize(&mut d).and_then(|value| d.end().map(|()| value));
+    read.map_err(|e| {
         let mut message = e.to_string();
         if message.contains("NaN") || body.windows(3).any(|w| w == b"NaN") || body.windows(8).any(|w| w == b"Infinity")
         {
@@ -138,7 +145,8 @@ fn json_response_sized<T: Serialize>(
 // ---- /api/v1/models -------------------------------------------------------------------------
 
 /// `{"instances": [{feature: value, …}, …]}`, with `sticky_id` keeping a caller on one side of a
-/// canary.
+/// canary. The request's shape, as the OpenAPI document shows it; the handler reads it with
+/// [`ReadRequest`], straight into the rows of the version that answers.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PredictRequest<'a> {
@@ -151,6 +159,59 @@ pub struct PredictRequest<'a> {
     /// answered by the same version.
     #[serde(default)]
     pub sticky_id: Option<String>,
+}
+
+/// Reads a [`PredictRequest`] for one signature: its instances straight into a [`Batch`] of
+/// rows (no instance kept), `sticky_id` checked (it was read before, when a canary needed it),
+/// anything else refused as the derived reading refuses it.
+struct ReadRequest<'s> {
+    signature: &'s Signature,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ReadRequest<'_> {
+    type Value = Batch;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Batch, D::Error> {
+        d.deserialize_struct("PredictRequest", &["instances", "sticky_id"], self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ReadRequest<'_> {
+    type Value = Batch;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("struct PredictRequest")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Batch, A::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(field_identifier, rename_all = "snake_case")]
+        enum Field {
+            Instances,
+            StickyId,
+        }
+        let (mut batch, mut sticky) = (None, false);
+        while let Some(key) = map.next_key::<Field>()? {
+            match key {
+                Field::Instances if batch.is_some() => return Err(A::Error::duplicate_field("instances")),
+                Field::Instances => batch = Some(map.next_value_seed(Instances { signature: self.signature })?),
+                Field::StickyId if sticky => return Err(A::Error::duplicate_field("sticky_id")),
+                Field::StickyId => sticky = map.next_value::<Option<String>>().map(|_| true)?,
+            }
+        }
+        batch.ok_or_else(|| A::Error::missing_field("instances"))
+    }
+}
+
+/// The caller's id in a prediction request, if it has a readable one.
+fn sticky_id(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Sticky {
+        #[serde(default)]
+        sticky_id: Option<String>,
+    }
+    serde_json::from_slice::<Sticky>(body).ok()?.sticky_id
 }
 
 /// The predictions, in the order of the instances, and the version that made them.
@@ -181,10 +242,18 @@ impl Serialize for Predicted<'_> {
         st.serialize_field("model", &loaded.model)?;
         st.serialize_field("version", &loaded.version)?;
         st.serialize_field("stage", self.stage)?;
-        let p = &self.answer.predictions;
-        let rows: Vec<Row> = (0..p.rows).map(|i| Row { signature: loaded.inner.signature(), p, i }).collect();
-        st.serialize_field("predictions", &rows)?;
+        st.serialize_field("predictions", &Rows(self.answer))?;
         st.end()
+    }
+}
+
+/// Every instance's prediction, a [`Row`] each.
+struct Rows<'a>(&'a Answer);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (signature, p) = (self.0.model.inner.signature(), &self.0.predictions);
+        s.collect_seq((0..p.rows).map(|i| Row { signature, p, i }))
     }
 }
 
@@ -199,20 +268,19 @@ async fn run_predict(
     let started = Instant::now();
     let caller = admit_for(&m, &headers, peer, &name).await?;
     let key = caller.key.key.id;
-    let req: PredictRequest = json_body(&body).map_err(|p| p.for_key(key))?;
     let (loaded, stage) =
-        m.serving.pick(&name, version, req.sticky_id.as_deref()).await.map_err(|e| serve_problem(e).for_key(key))?;
+        m.serving.pick_for(&name, version, || sticky_id(&body)).await.map_err(|e| serve_problem(e).for_key(key))?;
     let answered = loaded.version;
-    match Serving::predict(loaded, &req.instances) {
+    let batch = json_body_with(&body, ReadRequest { signature: loaded.inner.signature() });
+    match batch.and_then(|batch| Serving::predict(loaded, batch).map_err(serve_problem)) {
         Ok(answer) => {
             let predicted = Predicted { answer: &answer, stage: stage.as_str() };
             let response = json_response_sized(key, StatusCode::OK, &predicted, 128 + 128 * answer.predictions.rows);
-            let sent = Sent::Named(&req.instances);
-            m.serving.record(&name, answered, 200, started.elapsed(), Some((&answer, sent)));
+            m.serving.record(&name, answered, 200, started.elapsed(), Some((&answer, Sent::Json(&body))));
             response
         }
-        Err(e) => {
-            let problem = serve_problem(e).for_key(key);
+        Err(problem) => {
+            let problem = problem.for_key(key);
             m.serving.record(&name, answered, problem.status(), started.elapsed(), None);
             Err(problem)
         }

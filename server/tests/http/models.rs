@@ -110,11 +110,17 @@ async fn predictions_answer_with_the_version_and_refuse_what_does_not_fit() {
         let too_many = api.post_json("/api/v1/models/churn/predict", &churn, &instances(&many)).await;
         assert_eq!(too_many.status, 400);
         assert!(too_many.json()["detail"].as_str().unwrap().contains("1 to 1000 instances"), "{}", too_many.body);
+        let trailing = format!(r#"{{"instances": [{PLAYER}]}} trailing"#);
         for (body, says) in [
             ("not json", "expected ident"),
             (r#"{"instances": [{"level": NaN}]}"#, "no NaN"),
             (r#"{"instances": [], "extra": 1}"#, "unknown field `extra`"),
-            (r#"{"instances": {"level": 1}}"#, "expected a sequence"),
+            (r#"{"instances": {"level": 1}}"#, "expected a list of instances"),
+            (r#"{"instances": [[1]]}"#, "expected an object of features"),
+            (r#"{"instances": [], "instances": []}"#, "duplicate field `instances`"),
+            (r#"{"sticky_id": 5, "instances": []}"#, "expected a string"),
+            (r#"{"sticky_id": "p-1"}"#, "missing field `instances`"),
+            (trailing.as_str(), "trailing characters"),
         ] {
             let a = api.post_json("/api/v1/models/churn/predict", &churn, body).await;
             assert_eq!((a.status, a.problem()), (400, "invalid-request".into()), "{body}");
@@ -297,7 +303,9 @@ async fn uploads_with_a_key_canaries_and_promotions_on_a_running_server() {
         for id in 0..12 {
             let body = format!("{{\"instances\": [{PLAYER}], \"sticky_id\": \"player-{id}\"}}");
             let first = api.post_json("/api/v1/models/churn/predict", &reader, &body).await.json();
-            let again = api.post_json("/api/v1/models/churn/predict", &reader, &body).await.json();
+            // The id is found wherever it stands in the body.
+            let before = format!("{{\"sticky_id\": \"player-{id}\", \"instances\": [{PLAYER}]}}");
+            let again = api.post_json("/api/v1/models/churn/predict", &reader, &before).await.json();
             assert_eq!(first["version"], again["version"], "sticky");
             let stage = if first["version"] == 2 { "staging" } else { "production" };
             assert_eq!(first["stage"], stage);
