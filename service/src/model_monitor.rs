@@ -29,8 +29,9 @@ pub enum Sent<'a> {
 }
 
 impl Sent<'_> {
-    /// The first `n` instances as JSON objects, as the client would send them.
-    fn instances(self, signature: &domain::models::Signature, n: usize) -> Vec<String> {
+    /// The first `n` instances as JSON objects, as the client would send them, each with its
+    /// index (one that cannot be written is left out, not replaced by the next).
+    fn instances(self, signature: &domain::models::Signature, n: usize) -> Vec<(usize, String)> {
         #[derive(serde::Deserialize)]
         struct Body<'a> {
             #[serde(borrow)]
@@ -38,12 +39,16 @@ impl Sent<'_> {
         }
         match self {
             Sent::Json(body) => serde_json::from_slice::<Body>(body)
-                .map(|b| b.instances.iter().take(n).filter_map(|x| serde_json::to_string(x).ok()).collect())
+                .map(|b| {
+                    let each = b.instances.iter().take(n).enumerate();
+                    each.filter_map(|(i, x)| Some((i, serde_json::to_string(x).ok()?))).collect()
+                })
                 .unwrap_or_default(),
             Sent::Rows(rows) => rows
                 .chunks(signature.width())
                 .take(n)
-                .filter_map(|row| serde_json::to_string(&domain::models::decode(signature, row)).ok())
+                .enumerate()
+                .filter_map(|(i, row)| Some((i, serde_json::to_string(&domain::models::decode(signature, row)).ok()?)))
                 .collect(),
         }
     }
@@ -140,7 +145,6 @@ impl Monitor {
             let samples: Vec<NewSample> = sent
                 .instances(signature, room)
                 .into_iter()
-                .enumerate()
                 .filter_map(|(i, instance)| {
                     let prediction = serde_json::to_string(&Row { signature, p, i }).ok()?;
                     Some(NewSample { model: o.model.to_owned(), version: o.version, at: now, instance, prediction })
