@@ -7,9 +7,11 @@
 
 use domain::models::{Signature, Task};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
+
+mod arg_best;
 
 /// Why a model was refused when it was loaded: each says what to fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -44,9 +46,15 @@ pub struct PredictError(pub String);
 /// A loaded, checked model, ready to predict from any thread.
 pub struct Model {
     plan: Arc<TypedSimplePlan>,
+    /// Run states of the plan, kept between runs: a run takes one (or makes one) and gives it
+    /// back when it succeeds, so it does not set up the plan's per-run bookkeeping anew.
+    states: Mutex<Vec<TypedSimpleState>>,
     signature: Signature,
     outputs: Vec<Role>,
 }
+
+/// Run states a model keeps (about one per thread predicting at once).
+const MAX_KEPT_STATES: usize = 16;
 
 /// What each of the plan's outputs (in order) holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,8 +205,11 @@ impl Model {
         let n = model.sym("N");
         model.set_input_fact(0, f32::fact([n.to_dim(), signature.width().to_dim()]).into()).map_err(graph_error)?;
         model.select_outputs_by_name(wanted.iter().map(|(_, n)| *n)).map_err(graph_error)?;
-        let plan = model.into_optimized().and_then(TypedSimplePlan::new).map_err(graph_error)?;
-        let model = Model { plan, signature, outputs: wanted.iter().map(|(r, _)| *r).collect() };
+        let mut model = model.into_optimized().map_err(graph_error)?;
+        arg_best::replace_arg_reduces(&mut model).map_err(graph_error)?;
+        let plan = TypedSimplePlan::new(model).map_err(graph_error)?;
+        let outputs = wanted.iter().map(|(r, _)| *r).collect();
+        let model = Model { plan, states: Mutex::new(Vec::new()), signature, outputs };
         model.smoke()?;
         Ok(model)
     }
@@ -257,7 +268,17 @@ impl Model {
         let n = rows.len() / width;
         let fail = |e: TractError| PredictError(format!("{e:#}"));
         let input = Tensor::from_shape(&[n, width], rows).map_err(fail)?;
-        let outputs = self.plan.run(tvec!(input.into())).map_err(fail)?;
+        let kept = self.states.lock().ok().and_then(|mut states| states.pop());
+        let mut state = match kept {
+            Some(state) => state,
+            None => self.plan.spawn().map_err(fail)?,
+        };
+        let outputs = state.run(tvec!(input.into())).map_err(fail)?;
+        if let Ok(mut states) = self.states.lock()
+            && states.len() < MAX_KEPT_STATES
+        {
+            states.push(state);
+        }
         let mut p = Predictions { rows: n, ..Predictions::default() };
         for (role, t) in self.outputs.iter().zip(outputs.iter()) {
             let per_row = |t: &TValue| -> Result<usize, PredictError> {

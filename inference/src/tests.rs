@@ -153,3 +153,16 @@ fn a_smoke_prediction_that_does_not_fit_the_signature_is_refused() {
     let e = refusal(&onnx("segment"), three);
     assert!(e.starts_with("the smoke prediction of the signature's example failed:"), "{e}");
 }
+
+/// The demo's classifiers answer their labels through [`arg_best::ArgBest`], not tract's slower
+/// `Reduce` (their answers are checked against scikit-learn's above).
+#[test]
+fn labels_are_found_in_one_pass_over_each_row() {
+    for (name, op) in [("churn", "ArgMaxLastAxis"), ("first_purchase", "ArgMaxLastAxis"), ("segment", "ArgMinLastAxis")]
+    {
+        let model = Model::load(&onnx(name), signature(name)).unwrap();
+        let ops: Vec<String> = model.plan.model().nodes().iter().map(|n| n.op().name().to_string()).collect();
+        assert!(ops.iter().any(|o| o == op), "{name}: {ops:?}");
+        assert!(!ops.iter().any(|o| o.starts_with("Reduce<Arg")), "{name}: {ops:?}");
+    }
+}
