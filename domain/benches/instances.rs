@@ -32,13 +32,11 @@ fn batch_text() -> String {
 fn instances(c: &mut Criterion) {
     let signature = Signature::parse(include_str!("../../models/churn/signature.yaml")).unwrap();
     let text = batch_text();
-    let read = Batch::from_json(&signature, text.as_bytes()).unwrap();
+    let read = Batch::from_json(&signature, &text).unwrap();
     assert!(read.problems.is_empty() && read.count == 100, "{:?}", read.problems.first());
     let mut g = c.benchmark_group("instances");
     g.throughput(Throughput::Elements(100));
-    g.bench_function("read into checked rows", |b| {
-        b.iter(|| Batch::from_json(&signature, black_box(text.as_bytes())).unwrap())
-    });
+    g.bench_function("read into checked rows", |b| b.iter(|| Batch::from_json(&signature, black_box(&text)).unwrap()));
     g.bench_function("read into a list of instances (unchecked)", |b| {
         b.iter(|| serde_json::from_slice::<Vec<Instance>>(black_box(text.as_bytes())).unwrap())
     });

@@ -457,3 +457,109 @@ impl serde::Serialize for Row<'_> {
         m.end()
     }
 }
+
+impl Answer {
+    /// The answer as the prediction API sends it, `{"model", "version", "stage", "predictions"}`,
+    /// appended to `out`: byte for byte what serde_json makes of the same fields with a [`Row`]
+    /// per instance, but with each row's names (keys and class names) escaped once per answer
+    /// instead of once per row (a batch of 100 spent a tenth of its time escaping the same words).
+    pub fn write_json(&self, stage: &str, out: &mut Vec<u8>) {
+        let (sig, p) = (self.model.inner.signature(), &self.predictions);
+        let text = |t: &str| serde_json::to_string(t).unwrap_or_else(|_| "null".to_owned());
+        let classes: &[String] = sig.outputs.label.as_ref().map_or(&[], |l| &l.classes);
+        let label = |class: i64| {
+            let name = sig.class_name(class).map_or_else(|| "null".to_owned(), text);
+            format!("\"label\":{name},\"class\":{class}").into_bytes()
+        };
+        let labels: Vec<Vec<u8>> = (0..classes.len() as i64).map(label).collect();
+        let width = p.classes.max(p.clusters);
+        let keys: Vec<Vec<u8>> = (0..width)
+            .map(|i| format!("{}:", classes.get(i).map_or_else(|| text(&i.to_string()), |c| text(c))).into_bytes())
+            .collect();
+        let positive = sig.outputs.probabilities.as_ref().and_then(|o| o.positive);
+
+        out.extend_from_slice(b"{\"model\":");
+        out.extend_from_slice(text(&self.model.model).as_bytes());
+        out.extend_from_slice(b",\"version\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.model.version).as_bytes());
+        out.extend_from_slice(b",\"stage\":");
+        out.extend_from_slice(text(stage).as_bytes());
+        out.extend_from_slice(b",\"predictions\":[");
+        for i in 0..p.rows {
+            if i > 0 {
+                out.push(b',');
+            }
+            let mut fields = Fields { out: &mut *out, first: true };
+            if let Some(class) = p.label(i) {
+                match usize::try_from(class).ok().and_then(|c| labels.get(c)) {
+                    Some(written) => fields.put(written),
+                    None => fields.put(&label(class)),
+                }
+            }
+            if !p.probabilities.is_empty() {
+                let probabilities = p.probabilities(i);
+                if let Some(positive) = positive {
+                    fields.put(b"\"probability\":");
+                    number(fields.out, probabilities.get(positive).copied());
+                }
+                fields.put(b"\"probabilities\":");
+                named(fields.out, &keys, probabilities);
+            }
+            if !p.scores.is_empty() {
+                fields.put(b"\"scores\":");
+                named(fields.out, &keys, p.scores(i));
+            }
+            if let Some(v) = p.value(i) {
+                fields.put(b"\"value\":");
+                number(fields.out, Some(v));
+            }
+            fields.end();
+        }
+        out.extend_from_slice(b"]}");
+    }
+}
+
+/// One row's object, written a field at a time: its `{` before the first, commas between.
+struct Fields<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl Fields<'_> {
+    /// A whole field (`"name":value`), or a field's key (`"name":`) with its value to follow.
+    fn put(&mut self, written: &[u8]) {
+        self.out.push(if std::mem::replace(&mut self.first, false) { b'{' } else { b',' });
+        self.out.extend_from_slice(written);
+    }
+
+    fn end(self) {
+        if self.first {
+            self.out.push(b'{');
+        }
+        self.out.push(b'}');
+    }
+}
+
+/// A number as serde_json writes an `Option<f32>`: shortest form, `null` for none, NaN or infinity.
+fn number(out: &mut Vec<u8>, x: Option<f32>) {
+    match x {
+        Some(x) if x.is_finite() => out.extend_from_slice(zmij::Buffer::new().format_finite(x).as_bytes()),
+        _ => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Numbers under their names (`keys[i]` is `"name":`), as [`Named`] serialises them.
+fn named(out: &mut Vec<u8>, keys: &[Vec<u8>], xs: &[f32]) {
+    out.push(b'{');
+    for (i, &x) in xs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match keys.get(i) {
+            Some(key) => out.extend_from_slice(key),
+            None => out.extend_from_slice(format!("\"{i}\":").as_bytes()),
+        }
+        number(out, Some(x));
+    }
+    out.push(b'}');
+}

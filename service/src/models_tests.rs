@@ -25,7 +25,7 @@ async fn actor(t: &TestDb, email: &str, role: Role) -> Actor {
 
 /// `instances` as the prediction API reads them for `loaded`'s signature.
 fn batch(loaded: &Loaded, instances: &[&str]) -> Batch {
-    Batch::from_json(loaded.inner.signature(), format!("[{}]", instances.join(",")).as_bytes()).unwrap()
+    Batch::from_json(loaded.inner.signature(), &format!("[{}]", instances.join(","))).unwrap()
 }
 
 const PLAYER: &str = r#"{"days_since_install": 244, "days_since_last_session": 4, "sessions_7d": 2, "minutes_7d": 20.9,
@@ -232,5 +232,57 @@ async fn serving_counts_requests_latencies_and_scores_and_keeps_samples_at_the_s
         let audit = t.db.audit_trail("model", "churn").await.unwrap();
         assert!(audit.iter().any(|a| a.action == "sampling" && a.after.as_deref() == Some("100% of requests kept")));
         t.finish().await;
+    }
+}
+
+/// The answer written directly is byte for byte what serde_json writes from a [`Row`] per
+/// instance: for each demo model's fixture, and for what a model should never give (NaN and
+/// infinity, a class it does not name, a value, nothing at all).
+#[test]
+fn answers_are_written_as_serde_writes_their_rows() {
+    use crate::models::{Answer, Row};
+    use inference::Predictions;
+    use std::sync::Arc;
+
+    #[derive(serde::Serialize)]
+    struct Expected<'a> {
+        model: &'a str,
+        version: i32,
+        stage: &'a str,
+        predictions: Vec<Row<'a>>,
+    }
+    let same = |answer: &Answer, stage: &str| {
+        let mut written = Vec::new();
+        answer.write_json(stage, &mut written);
+        let (signature, p) = (answer.model.inner.signature(), &answer.predictions);
+        let predictions = (0..p.rows).map(|i| Row { signature, p, i }).collect();
+        let expected = Expected { model: &answer.model.model, version: answer.model.version, stage, predictions };
+        assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(&expected).unwrap());
+    };
+    for name in ["churn", "first_purchase", "segment"] {
+        let signature = domain::models::Signature::parse(&text(name)).unwrap();
+        let inner = inference::Model::load(&file(name, "model.onnx"), signature).unwrap();
+        let model = Arc::new(Loaded { model: format!("{name} \"v\""), version: 3, inner });
+        let fixture: serde_json::Value = serde_json::from_slice(&file(name, "fixture.json")).unwrap();
+        let rows: Vec<f32> = fixture["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32))
+            .collect();
+        let mut predictions = model.inner.predict(&rows).unwrap();
+        same(&Answer { model: model.clone(), predictions: predictions.clone() }, "production");
+
+        predictions.labels[0] = 7;
+        predictions.labels[1] = -1;
+        for xs in [&mut predictions.probabilities, &mut predictions.scores] {
+            if xs.len() > 3 {
+                xs[..3].copy_from_slice(&[f32::NAN, f32::INFINITY, 1e-45]);
+            }
+        }
+        predictions.values = vec![f32::NEG_INFINITY; predictions.rows];
+        predictions.values[1] = 0.1;
+        same(&Answer { model: model.clone(), predictions }, "staging");
+        same(&Answer { model, predictions: Predictions { rows: 2, ..Predictions::default() } }, "staging");
     }
 }

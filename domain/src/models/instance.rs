@@ -211,8 +211,8 @@ pub fn encode(
     instance: &BTreeMap<String, Value>,
     row: &mut Vec<f32>,
 ) -> Result<(), Vec<FeatureError>> {
-    let mut given = Vec::new();
-    let mut check = Check::begin(&signature.input.features, row, &mut given);
+    let mut scratch = Scratch::default();
+    let mut check = Check::begin(&signature.input.features, row, &mut scratch);
     for (name, value) in instance {
         match check.position(name) {
             Some(i) => check.value(i, value.as_ref()),
@@ -229,27 +229,52 @@ struct Check<'a> {
     features: &'a [Feature],
     row: &'a mut Vec<f32>,
     start: usize,
-    /// Which features were given (kept by the caller so a batch reuses it).
-    given: &'a mut Vec<bool>,
+    /// Kept by the caller, so a batch reuses it from one instance to the next.
+    scratch: &'a mut Scratch,
+    /// How many fields of this instance were read.
+    fields: usize,
     wrong: Vec<(usize, String)>,
     unknown: Vec<String>,
 }
 
+/// What a [`Check`] keeps from one instance to the next: which features the instance gave, and
+/// where the previous instance had each feature (by the field's place).
+#[derive(Default)]
+struct Scratch {
+    given: Vec<bool>,
+    order: Vec<usize>,
+}
+
 impl<'a> Check<'a> {
-    fn begin(features: &'a [Feature], row: &'a mut Vec<f32>, given: &'a mut Vec<bool>) -> Check<'a> {
+    fn begin(features: &'a [Feature], row: &'a mut Vec<f32>, scratch: &'a mut Scratch) -> Check<'a> {
         let start = row.len();
         row.resize(start + features.len(), f32::NAN);
-        given.clear();
-        given.resize(features.len(), false);
-        Check { features, row, start, given, wrong: Vec::new(), unknown: Vec::new() }
+        scratch.given.clear();
+        scratch.given.resize(features.len(), false);
+        Check { features, row, start, scratch, fields: 0, wrong: Vec::new(), unknown: Vec::new() }
     }
 
-    fn position(&self, name: &str) -> Option<usize> {
-        self.features.iter().position(|f| f.name == name)
+    /// The feature named `name`, tried first where the previous instance had its field in this
+    /// place (a client writes its instances alike), then looked for among them all.
+    fn position(&mut self, name: &str) -> Option<usize> {
+        let (k, order) = (self.fields, &mut self.scratch.order);
+        self.fields += 1;
+        if let Some(&i) = order.get(k)
+            && self.features[i].name == name
+        {
+            return Some(i);
+        }
+        let found = self.features.iter().position(|f| f.name == name)?;
+        if k < order.len() {
+            order[k] = found;
+        } else if k == order.len() {
+            order.push(found);
+        }
+        Some(found)
     }
 
     fn value(&mut self, i: usize, value: ValueRef<'_>) {
-        if std::mem::replace(&mut self.given[i], true) {
+        if std::mem::replace(&mut self.scratch.given[i], true) {
             self.wrong.push((i, "given more than once".to_owned()));
             return;
         }
@@ -265,7 +290,7 @@ impl<'a> Check<'a> {
 
     fn finish(mut self) -> Result<(), Vec<FeatureError>> {
         let features = self.features;
-        for (i, feature) in features.iter().enumerate().filter(|(i, _)| !self.given[*i]) {
+        for (i, feature) in features.iter().enumerate().filter(|(i, _)| !self.scratch.given[*i]) {
             if let Err(message) = feed_ref(feature, ValueRef::Null) {
                 self.wrong.push((i, message));
             }
@@ -304,9 +329,9 @@ pub struct Batch {
 
 impl Batch {
     /// Reads a JSON list of instances for `signature` (see [`Instances`]).
-    pub fn from_json(signature: &Signature, json: &[u8]) -> serde_json::Result<Batch> {
+    pub fn from_json(signature: &Signature, json: &str) -> serde_json::Result<Batch> {
         use serde::de::DeserializeSeed;
-        let mut d = serde_json::Deserializer::from_slice(json);
+        let mut d = serde_json::Deserializer::from_str(json);
         let batch = Instances { signature }.deserialize(&mut d)?;
         d.end()?;
         Ok(batch)
@@ -339,7 +364,7 @@ impl<'de> Visitor<'de> for Instances<'_> {
         let features = &self.signature.input.features;
         let wanted = seq.size_hint().unwrap_or(0).min(super::MAX_BATCH);
         let mut batch = Batch { rows: Vec::with_capacity(wanted.max(1) * features.len()), ..Batch::default() };
-        let mut given = Vec::with_capacity(features.len());
+        let mut scratch = Scratch::default();
         loop {
             if batch.count >= super::MAX_BATCH {
                 // Counted, not read: the batch is refused by its size.
@@ -348,7 +373,7 @@ impl<'de> Visitor<'de> for Instances<'_> {
                 }
             } else {
                 let start = batch.rows.len();
-                let check = Check::begin(features, &mut batch.rows, &mut given);
+                let check = Check::begin(features, &mut batch.rows, &mut scratch);
                 let Some(result) = seq.next_element_seed(Fields(check))? else {
                     // `begin` made room for a row that never came.
                     batch.rows.truncate(start);
@@ -688,7 +713,7 @@ mod tests {
     }
 
     fn batch(json: &str) -> Result<Batch, String> {
-        Batch::from_json(&churn(), json.as_bytes()).map_err(|e| e.to_string())
+        Batch::from_json(&churn(), json).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -699,6 +724,18 @@ mod tests {
             r#"{"pl\u0061tform": "i\u006fs", "payer": false, "minutes_7d": 0, "days_since_last_session": 3650}"#;
         let read = batch(&format!("[{ok}, {escaped}]")).unwrap();
         assert_eq!(read, Batch { rows: vec![4.0, 20.5, 1.0, 1.0, 3650.0, 0.0, 0.0, 1.0], count: 2, problems: vec![] });
+
+        // Instances need not name their features alike: each is read by its own names, whatever
+        // the one before it did (the signature's order, reversed, shuffled, then as the first).
+        let orders = [
+            r#"{"days_since_last_session": 1, "minutes_7d": 2, "payer": true, "platform": "ios"}"#,
+            r#"{"platform": "android", "payer": false, "minutes_7d": 3, "days_since_last_session": 4}"#,
+            r#"{"minutes_7d": 5, "days_since_last_session": 6, "platform": "ios", "payer": true}"#,
+            r#"{"days_since_last_session": 7, "minutes_7d": 8, "payer": false, "platform": "android"}"#,
+        ];
+        let read = batch(&format!("[{}]", orders.join(","))).unwrap();
+        let want = [1.0, 2.0, 1.0, 1.0, 4.0, 3.0, 0.0, 0.0, 6.0, 5.0, 1.0, 1.0, 7.0, 8.0, 0.0, 0.0];
+        assert_eq!((read.rows, read.count), (want.to_vec(), 4));
 
         // The same problems, in the same order, as the map form (a name given twice is one more),
         // each with its instance's index; the good instances' rows are not kept.

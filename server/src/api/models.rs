@@ -14,9 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::keys::Scope;
 use domain::models::{Batch, Instance, Instances, MAX_BATCH, Signature};
-use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
-use service::models::{Answer, Loaded, Row, Sent, ServeError, Serving, Upload, Via};
+use service::models::{Loaded, Sent, ServeError, Serving, Upload, Via};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -107,9 +106,12 @@ fn json_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Problem> {
     json_body_with(body, std::marker::PhantomData)
 }
 
-/// A JSON body read by `seed`, or a refusal naming where it broke.
+/// A JSON body read by `seed`, or a refusal naming where it broke. The body's UTF-8 is checked
+/// once, as a whole, rather than string by string as the text is read.
 fn json_body_with<'a, S: serde::de::DeserializeSeed<'a>>(body: &'a [u8], seed: S) -> Result<S::Value, Problem> {
-    let mut d = serde_json::Deserializer::from_slice(body);
+    let refuse = |message: String| Problem::invalid(vec![FieldError { field: "body".into(), message }]);
+    let text = std::str::from_utf8(body).map_err(|e| refuse(format!("the body is not UTF-8 text: {e}")))?;
+    let mut d = serde_json::Deserializer::from_str(text);
     let read = seed.deserialize(&mut d).and_then(|value| d.end().map(|()| value));
     read.map_err(|e| {
         let mut message = e.to_string();
@@ -117,24 +119,12 @@ fn json_body_with<'a, S: serde::de::DeserializeSeed<'a>>(body: &'a [u8], seed: S
         {
             message.push_str(" (JSON has no NaN or Infinity: send a finite number)");
         }
-        Problem::invalid(vec![FieldError { field: "body".into(), message }])
+        refuse(message)
     })
 }
 
 fn json_response<T: Serialize>(key: i64, status: StatusCode, body: &T) -> Result<Response, Problem> {
-    json_response_sized(key, status, body, 256)
-}
-
-/// [`json_response`] written into a buffer of `capacity` bytes to start with (a batch's answer
-/// is about 100 bytes per instance; growing the buffer as it is written costs copies).
-fn json_response_sized<T: Serialize>(
-    key: i64,
-    status: StatusCode,
-    body: &T,
-    capacity: usize,
-) -> Result<Response, Problem> {
-    let mut bytes = Vec::with_capacity(capacity);
-    serde_json::to_writer(&mut bytes, body).map_err(|e| {
+    let bytes = serde_json::to_vec(body).map_err(|e| {
         tracing::error!(error = %e, "cannot serialise an answer");
         Problem::internal().for_key(key)
     })?;
@@ -230,33 +220,6 @@ pub struct PredictResponse {
     pub predictions: Vec<()>,
 }
 
-struct Predicted<'a> {
-    answer: &'a Answer,
-    stage: &'static str,
-}
-
-impl Serialize for Predicted<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let loaded = &self.answer.model;
-        let mut st = s.serialize_struct("PredictResponse", 4)?;
-        st.serialize_field("model", &loaded.model)?;
-        st.serialize_field("version", &loaded.version)?;
-        st.serialize_field("stage", self.stage)?;
-        st.serialize_field("predictions", &Rows(self.answer))?;
-        st.end()
-    }
-}
-
-/// Every instance's prediction, a [`Row`] each.
-struct Rows<'a>(&'a Answer);
-
-impl Serialize for Rows<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (signature, p) = (self.0.model.inner.signature(), &self.0.predictions);
-        s.collect_seq((0..p.rows).map(|i| Row { signature, p, i }))
-    }
-}
-
 async fn run_predict(
     m: Models,
     peer: SocketAddr,
@@ -274,10 +237,11 @@ async fn run_predict(
     let batch = json_body_with(&body, ReadRequest { signature: loaded.inner.signature() });
     match batch.and_then(|batch| Serving::predict(loaded, batch).map_err(serve_problem)) {
         Ok(answer) => {
-            let predicted = Predicted { answer: &answer, stage: stage.as_str() };
-            let response = json_response_sized(key, StatusCode::OK, &predicted, 128 + 128 * answer.predictions.rows);
+            let mut written = Vec::with_capacity(128 + 128 * answer.predictions.rows);
+            answer.write_json(stage.as_str(), &mut written);
+            let response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], written).into_response();
             m.serving.record(&name, answered, 200, started.elapsed(), Some((&answer, Sent::Json(&body))));
-            response
+            Ok(counted(key, response))
         }
         Err(problem) => {
             let problem = problem.for_key(key);

@@ -126,6 +126,15 @@ async fn predictions_answer_with_the_version_and_refuse_what_does_not_fit() {
             assert_eq!((a.status, a.problem()), (400, "invalid-request".into()), "{body}");
             assert!(a.json()["detail"].as_str().unwrap().contains(says), "{body}: {}", a.body);
         }
+        // Text in another encoding (here Latin-1's é): refused as a whole, before any of it is read.
+        let mut latin1 = br#"{"instances": [{"platform": "and"#.to_vec();
+        latin1.extend([0xe9, b'"', b'}', b']', b'}']);
+        let auth = format!("Bearer {churn}");
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+        let a = api.send(Method::POST, "/api/v1/models/churn/predict", &headers, latin1).await;
+        assert_eq!((a.status, a.problem()), (400, "invalid-request".into()));
+        let detail = a.json()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("not UTF-8 text") && detail.contains("index 32"), "{detail}");
         let huge = format!("{{\"instances\": [{}]}}", " ".repeat(3 << 20));
         assert_eq!(api.post_json("/api/v1/models/churn/predict", &churn, &huge).await.status, 413);
 
