@@ -110,7 +110,7 @@ fn json_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Problem> {
 /// once, as a whole, rather than string by string as the text is read.
 fn json_body_with<'a, S: serde::de::DeserializeSeed<'a>>(body: &'a [u8], seed: S) -> Result<S::Value, Problem> {
     let refuse = |message: String| Problem::invalid(vec![FieldError { field: "body".into(), message }]);
-    let text = std::str::from_utf8(body).map_err(|e| refuse(format!("the body is not UTF-8 text: {e}")))?;
+    let text = std::str::from_utf8(body).map_err(|e| refuse(format!("not UTF-8 text ({e})")))?;
     let mut d = serde_json::Deserializer::from_str(text);
     let read = seed.deserialize(&mut d).and_then(|value| d.end().map(|()| value));
     read.map_err(|e| {
