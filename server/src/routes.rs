@@ -19,6 +19,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_ro
 use store::Db;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::body::Limited;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -138,15 +139,27 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
     let gate = crate::api::gate::Gate::new(db.clone(), config.trusted_proxies.clone());
     // The models' API: predictions take bodies (2 MB), uploads a model file (its own limit).
     let models_api =
-        crate::api::models::routes(crate::api::models::Models { gate: gate.clone(), serving, costs: config.costs })
-            .layer(observability.clone());
+        crate::api::models::routes(crate::api::models::Models { gate: gate.clone(), serving, costs: config.costs });
     // The partner API carries no cookies: it gets the request ids and tracing, not sessions.
-    let partner_api = crate::api::routes(gate, config.api_cache)
-        .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
-        .layer(observability.clone());
-    // Every request: a body no larger than the largest import (files, pasted cells and CSV boxes go
-    // through server functions that read the whole body), a turn among `max_in_flight`, and an
-    // answer within `request_timeout` (408 otherwise).
+    let partner_api = crate::api::routes(gate, config.api_cache);
+    // Pages, server functions and files: cross-origin writes refused, a session, form outcomes.
+    let pages_and_files = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::form_outcome))
+        .layer(axum::middleware::from_fn(middleware::server_fn_errors));
+    // Every request: timed for the metrics, an answer within `request_timeout` (408 otherwise), a
+    // turn among `max_in_flight`, a request id, tracing and the security headers. Outside the APIs,
+    // a body no larger than the largest import (files, pasted cells and CSV boxes go through server
+    // functions that read the whole body). Each `Router::layer` boxes every route once more and a
+    // request clones each box it passes, so the layers come in as few stacks as they can.
+    let every_request = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(crate::metrics::record_requests))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(GlobalConcurrencyLimitLayer::new(config.max_in_flight.max(1)))
+        // The timeout's own answer needs a body type with a default; tracing's does not have one.
+        .map_response(IntoResponse::into_response)
+        .layer(observability);
     let body_limit = import_limits.max_bytes.saturating_add(1 << 20);
     Router::new()
         .route("/healthz", get(move || healthz(db.clone())))
@@ -154,21 +167,16 @@ pub fn router(db: Db, config: &WebConfig) -> Router {
         .route("/api/{*rest}", any(|| async { (StatusCode::NOT_FOUND, "No such API endpoint.") }))
         .merge(pages.with_state(options))
         .merge(files)
-        .layer(axum::middleware::from_fn(middleware::server_fn_errors))
-        .layer(axum::middleware::from_fn(middleware::form_outcome))
-        .layer(sessions)
-        .layer(axum::middleware::from_fn(middleware::refuse_cross_origin))
-        .layer(observability)
+        .layer(
+            ServiceBuilder::new()
+                .layer(RequestBodyLimitLayer::new(body_limit))
+                .map_request(|req: Request<Limited<Body>>| req.map(Body::new))
+                .layer(pages_and_files),
+        )
         .merge(partner_api)
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .merge(models_api)
-        .layer(GlobalConcurrencyLimitLayer::new(config.max_in_flight.max(1)))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
-        .layer(axum::middleware::from_fn(crate::metrics::record_requests))
+        .layer(every_request)
 }
-
-/// The partner API takes queries, not bodies.
-const API_BODY_LIMIT: usize = 64 * 1024;
 
 /// 200 when the database answers, 503 when it does not.
 async fn healthz(db: Db) -> impl IntoResponse {

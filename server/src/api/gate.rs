@@ -95,18 +95,18 @@ impl Gate {
         let id = found.key.id;
         let now = OffsetDateTime::now_utc();
         let k = &found.key;
-        let ended = k.expires_at.map(|e| e.to_string()).unwrap_or_default();
+        let ended = || k.expires_at.map(|e| e.to_string()).unwrap_or_default();
         match KeyStatus::at(k.revoked_at.is_some(), k.replaced_by.is_some(), k.expires_at, now) {
             KeyStatus::Live | KeyStatus::Grace => {}
             KeyStatus::Revoked => {
                 return Err(Problem::unauthorized("revoked-key", "This API key was revoked.").for_key(id));
             }
             KeyStatus::Replaced => {
-                let detail = format!("This API key was replaced; its grace period ended at {ended}.");
+                let detail = format!("This API key was replaced; its grace period ended at {}.", ended());
                 return Err(Problem::unauthorized("rotated-key", &detail).for_key(id));
             }
             KeyStatus::Expired => {
-                let detail = format!("This API key expired at {ended}.");
+                let detail = format!("This API key expired at {}.", ended());
                 return Err(Problem::unauthorized("expired-key", &detail).for_key(id));
             }
         }

@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use time::Date;
+use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::{OpenApi, ToSchema};
 
 /// The longest date range one statistics request may ask for, in days.
@@ -70,6 +71,9 @@ pub struct UsedKey(pub i64);
 /// Statistics pages by what was asked: game, the partner's channels, from, to, cursor, limit.
 type StatsKey = (String, Vec<String>, Date, Date, Option<(Date, String)>, i64);
 
+/// The partner API takes queries, not bodies.
+const BODY_LIMIT: usize = 64 * 1024;
+
 /// The partner API; statistics pages are kept for `cache_ttl` (zero: never).
 pub fn routes(gate: Arc<Gate>, cache_ttl: std::time::Duration) -> Router {
     let stats: Arc<AnswerCache<StatsKey>> = Arc::new(AnswerCache::new(cache_ttl));
@@ -79,8 +83,13 @@ pub fn routes(gate: Arc<Gate>, cache_ttl: std::time::Duration) -> Router {
         .route("/api/v1/games/{game}/daily-stats", get(daily_stats))
         .route("/api/v1/{*rest}", get(|| async { Problem::not_found() }))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
-        .layer(axum::middleware::from_fn_with_state(gate.clone(), count_usage))
-        .layer(axum::Extension(stats))
+        // One stack, so each request clones one boxed service for all three, not one per layer.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::Extension(stats))
+                .layer(axum::middleware::from_fn_with_state(gate.clone(), count_usage))
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+        )
         .with_state(gate)
 }
 

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
+use tower::ServiceBuilder;
 use utoipa::ToSchema;
 
 /// Problems a refusal names at most (a batch of 1,000 empty instances has 8,000).
@@ -52,8 +53,12 @@ pub fn routes(models: Models) -> Router {
         .route("/v2/models/{name}/versions/{version}", get(v2_version_metadata))
         .route("/v2/models/{name}/versions/{version}/ready", get(v2_version_ready))
         .route("/v2/models/{name}/versions/{version}/infer", post(v2_version_infer))
-        .layer(DefaultBodyLimit::max(PREDICT_BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(models.gate.clone(), super::count_usage))
+        // One stack, so each request clones one boxed service for both layers, not one per layer.
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(models.gate.clone(), super::count_usage))
+                .layer(DefaultBodyLimit::max(PREDICT_BODY_LIMIT)),
+        )
         .with_state(models)
 }
 
