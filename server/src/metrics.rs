@@ -6,11 +6,14 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 use store::Db;
@@ -33,18 +36,58 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 /// Counts and times each request by its route pattern (never the raw path: ids and junk URLs
-/// would make a series each), method and status.
+/// would make a series each), method (the standard ones; any other is "other", so a client
+/// cannot add series at will) and status.
 pub async fn record_requests(req: Request<Body>, next: Next) -> Response {
     let started = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map_or("other", |m| m.as_str()).to_owned();
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(req.method());
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
-        .record(started.elapsed().as_secs_f64());
+    let (requests, duration) =
+        series(route.as_ref().map_or("other", MatchedPath::as_str), method, response.status().as_u16());
+    requests.increment(1);
+    duration.record(started.elapsed().as_secs_f64());
     response
+}
+
+/// A request's method as a label: one of a fixed set.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    KNOWN.iter().find(|known| *known == method).map_or("other", |known| known.as_str())
+}
+
+/// One route's series: (method, status) → its request counter and duration histogram.
+type RouteSeries = Vec<(&'static str, u16, Counter, Histogram)>;
+
+thread_local! {
+    /// Each thread's handles to the series it has recorded, by route pattern. Looking a series up
+    /// by its labels builds and hashes a key with owned labels each time (a dozen allocations a
+    /// request); a handle is the same series without the lookup. Bounded: the routes are the
+    /// router's patterns, the methods ten labels, the statuses three-digit numbers.
+    static SERIES: RefCell<HashMap<String, RouteSeries>> = RefCell::new(HashMap::new());
+}
+
+fn series(route: &str, method: &'static str, status: u16) -> (Counter, Histogram) {
+    SERIES.with_borrow_mut(|series| {
+        if let Some(found) = series.get(route).and_then(|s| s.iter().find(|(m, st, ..)| *m == method && *st == status)) {
+            return (found.2.clone(), found.3.clone());
+        }
+        let (r, m) = (route.to_owned(), method);
+        let requests = metrics::counter!("http_requests_total", "route" => r.clone(), "method" => m, "status" => status.to_string());
+        let duration = metrics::histogram!("http_request_duration_seconds", "route" => r.clone(), "method" => m);
+        series.entry(r).or_default().push((method, status, requests.clone(), duration.clone()));
+        (requests, duration)
+    })
 }
 
 /// `GET /metrics` in the Prometheus text format, with the database pool read at scrape time.

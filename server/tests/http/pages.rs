@@ -297,11 +297,16 @@ async fn each_page_names_itself_in_the_title() {
 
 #[tokio::test]
 async fn operators_scrape_metrics_on_their_own_address_never_the_public_one() {
-    for app in TestApp::each().await {
+    for (i, app) in TestApp::each().await.into_iter().enumerate() {
         let (mut b, _) = app.signed_in("admin@mcms.test", Role::Admin).await;
         assert_eq!(b.page("/costs").await.status, StatusCode::OK);
         let mut stranger = app.browser([10, 7, 7, 7]);
         stranger.sign_in("admin@mcms.test", "not the password").await;
+        // A method of the client's own making is counted as "other", never as a series of its own.
+        for _ in 0..2 {
+            let brew = Request::builder().method(Method::from_bytes(b"BREW").unwrap()).uri("/costs");
+            assert_eq!(stranger.send(brew, String::new()).await.status, StatusCode::METHOD_NOT_ALLOWED);
+        }
         assert_eq!(
             b.page("/metrics").await.status,
             StatusCode::NOT_FOUND,
@@ -320,11 +325,20 @@ async fn operators_scrape_metrics_on_their_own_address_never_the_public_one() {
         for series in [
             "http_requests_total{route=\"/costs\",method=\"GET\",status=\"200\"}",
             "http_request_duration_seconds_bucket{route=\"/costs\",method=\"GET\"",
+            "http_requests_total{route=\"/costs\",method=\"other\",status=\"405\"}",
             "mcms_sign_in_refusals_total{reason=\"bad_credentials\"}",
             "mcms_db_pool_connections{state=\"open\"}",
         ] {
             assert!(text.contains(series), "{}: {series} in\n{text}", app.backend());
         }
+        assert!(!text.contains("BREW"), "{text}");
+        // Each request counts once, whether or not its series was recorded before (the recorder is
+        // the process's: the second backend's requests add to the first's).
+        let brewed = text
+            .lines()
+            .find_map(|l| l.strip_prefix("http_requests_total{route=\"/costs\",method=\"other\",status=\"405\"} "))
+            .and_then(|n| n.trim().parse::<u64>().ok());
+        assert_eq!(brewed, Some(2 * (i as u64 + 1)), "{}", app.backend());
         app.finish().await;
     }
 }
