@@ -14,7 +14,7 @@ use domain::models::{Batch, FeatureError, Signature, Stage, is_model_name};
 use inference::{Model, Predictions};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 use store::Db;
 use store::models::{NewVersion, RollOut, Routing, Uploaded};
@@ -139,6 +139,14 @@ pub struct Loaded {
     pub model: String,
     pub version: i32,
     pub inner: Model,
+    /// What every answer of this version repeats, escaped once: made by the first answer.
+    names: OnceLock<Names>,
+}
+
+impl Loaded {
+    pub fn new(model: String, version: i32, inner: Model) -> Loaded {
+        Loaded { model, version, inner, names: OnceLock::new() }
+    }
 }
 
 /// Why a prediction was not made.
@@ -316,7 +324,7 @@ impl Serving {
             .await
             .map_err(|e| ServeError::Broken(e.to_string()))?
             .map_err(|e| ServeError::Broken(e.to_string()))?;
-        let loaded = Arc::new(Loaded { model: model.to_owned(), version, inner });
+        let loaded = Arc::new(Loaded::new(model.to_owned(), version, inner));
         if let Ok(mut l) = self.loaded.lock() {
             if l.len() >= MAX_LOADED {
                 // Keep what answers now; the rest load again when asked for.
@@ -461,29 +469,29 @@ impl serde::Serialize for Row<'_> {
 impl Answer {
     /// The answer as the prediction API sends it, `{"model", "version", "stage", "predictions"}`,
     /// appended to `out`: byte for byte what serde_json makes of the same fields with a [`Row`]
-    /// per instance, but with each row's names (keys and class names) escaped once per answer
-    /// instead of once per row (a batch of 100 spent a tenth of its time escaping the same words).
+    /// per instance, but with the names (keys and class names) escaped once per loaded version
+    /// instead of once per row (a batch of 100 spent a tenth of its time escaping the same words;
+    /// escaping them per answer was a dozen allocations for a single instance).
     pub fn write_json(&self, stage: &str, out: &mut Vec<u8>) {
         let (sig, p) = (self.model.inner.signature(), &self.predictions);
-        let text = |t: &str| serde_json::to_string(t).unwrap_or_else(|_| "null".to_owned());
-        let classes: &[String] = sig.outputs.label.as_ref().map_or(&[], |l| &l.classes);
-        let label = |class: i64| {
-            let name = sig.class_name(class).map_or_else(|| "null".to_owned(), text);
-            format!("\"label\":{name},\"class\":{class}").into_bytes()
-        };
-        let labels: Vec<Vec<u8>> = (0..classes.len() as i64).map(label).collect();
         let width = p.classes.max(p.clusters);
-        let keys: Vec<Vec<u8>> = (0..width)
-            .map(|i| format!("{}:", classes.get(i).map_or_else(|| text(&i.to_string()), |c| text(c))).into_bytes())
-            .collect();
+        let fresh;
+        let names = match self.model.names.get_or_init(|| Names::new(&self.model.model, sig, width)) {
+            // One graph answers with one width; should another come, its names are made here.
+            names if names.width == width => names,
+            _ => {
+                fresh = Names::new(&self.model.model, sig, width);
+                &fresh
+            }
+        };
         let positive = sig.outputs.probabilities.as_ref().and_then(|o| o.positive);
 
         out.extend_from_slice(b"{\"model\":");
-        out.extend_from_slice(text(&self.model.model).as_bytes());
+        out.extend_from_slice(&names.model);
         out.extend_from_slice(b",\"version\":");
         out.extend_from_slice(itoa::Buffer::new().format(self.model.version).as_bytes());
         out.extend_from_slice(b",\"stage\":");
-        out.extend_from_slice(text(stage).as_bytes());
+        out.extend_from_slice(json_text(stage).as_bytes());
         out.extend_from_slice(b",\"predictions\":[");
         for i in 0..p.rows {
             if i > 0 {
@@ -491,9 +499,9 @@ impl Answer {
             }
             let mut fields = Fields { out: &mut *out, first: true };
             if let Some(class) = p.label(i) {
-                match usize::try_from(class).ok().and_then(|c| labels.get(c)) {
+                match usize::try_from(class).ok().and_then(|c| names.labels.get(c)) {
                     Some(written) => fields.put(written),
-                    None => fields.put(&label(class)),
+                    None => fields.put(&label_field(sig, class)),
                 }
             }
             if !p.probabilities.is_empty() {
@@ -503,11 +511,11 @@ impl Answer {
                     number(fields.out, probabilities.get(positive).copied());
                 }
                 fields.put(b"\"probabilities\":");
-                named(fields.out, &keys, probabilities);
+                named(fields.out, &names.keys, probabilities);
             }
             if !p.scores.is_empty() {
                 fields.put(b"\"scores\":");
-                named(fields.out, &keys, p.scores(i));
+                named(fields.out, &names.keys, p.scores(i));
             }
             if let Some(v) = p.value(i) {
                 fields.put(b"\"value\":");
@@ -517,6 +525,46 @@ impl Answer {
         }
         out.extend_from_slice(b"]}");
     }
+}
+
+/// A version's names as its answers write them.
+struct Names {
+    /// How many probabilities or scores a row has.
+    width: usize,
+    /// The model's name, as a JSON string.
+    model: Vec<u8>,
+    /// Per class number: `"label":"name","class":n`.
+    labels: Vec<Vec<u8>>,
+    /// Per probability or score: `"name":` (the class's name, else its number).
+    keys: Vec<Vec<u8>>,
+}
+
+impl Names {
+    fn new(model: &str, sig: &Signature, width: usize) -> Names {
+        let classes: &[String] = sig.outputs.label.as_ref().map_or(&[], |l| &l.classes);
+        Names {
+            width,
+            model: json_text(model).into_bytes(),
+            labels: (0..classes.len() as i64).map(|class| label_field(sig, class)).collect(),
+            keys: (0..width)
+                .map(|i| {
+                    format!("{}:", classes.get(i).map_or_else(|| json_text(&i.to_string()), |c| json_text(c)))
+                        .into_bytes()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Text as a JSON string.
+fn json_text(t: &str) -> String {
+    serde_json::to_string(t).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// A row's label fields for class number `class`.
+fn label_field(sig: &Signature, class: i64) -> Vec<u8> {
+    let name = sig.class_name(class).map_or_else(|| "null".to_owned(), json_text);
+    format!("\"label\":{name},\"class\":{class}").into_bytes()
 }
 
 /// One row's object, written a field at a time: its `{` before the first, commas between.

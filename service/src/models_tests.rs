@@ -262,7 +262,7 @@ fn answers_are_written_as_serde_writes_their_rows() {
     for name in ["churn", "first_purchase", "segment"] {
         let signature = domain::models::Signature::parse(&text(name)).unwrap();
         let inner = inference::Model::load(&file(name, "model.onnx"), signature).unwrap();
-        let model = Arc::new(Loaded { model: format!("{name} \"v\""), version: 3, inner });
+        let model = Arc::new(Loaded::new(format!("{name} \"v\""), 3, inner));
         let fixture: serde_json::Value = serde_json::from_slice(&file(name, "fixture.json")).unwrap();
         let rows: Vec<f32> = fixture["inputs"]
             .as_array()
