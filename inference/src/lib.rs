@@ -12,6 +12,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
 mod arg_best;
+mod columns;
 
 /// Why a model was refused when it was loaded: each says what to fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -207,6 +208,7 @@ impl Model {
         model.select_outputs_by_name(wanted.iter().map(|(_, n)| *n)).map_err(graph_error)?;
         let mut model = model.into_optimized().map_err(graph_error)?;
         arg_best::replace_arg_reduces(&mut model).map_err(graph_error)?;
+        columns::fuse_column_constants(&mut model).map_err(graph_error)?;
         let plan = TypedSimplePlan::new(model).map_err(graph_error)?;
         let outputs = wanted.iter().map(|(r, _)| *r).collect();
         let model = Model { plan, states: Mutex::new(Vec::new()), signature, outputs };

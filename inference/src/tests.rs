@@ -166,3 +166,17 @@ fn labels_are_found_in_one_pass_over_each_row() {
         assert!(!ops.iter().any(|o| o.starts_with("Reduce<Arg")), "{name}: {ops:?}");
     }
 }
+
+/// The demo models' scalers (a Sub and a Mul by one constant per feature in tract's plan) run as
+/// one [`columns`](crate::columns) op; their answers are checked against scikit-learn's above.
+#[test]
+fn scalers_run_as_one_op_over_each_row() {
+    for name in ["churn", "first_purchase", "segment"] {
+        let model = Model::load(&onnx(name), signature(name)).unwrap();
+        let plan = model.plan.model();
+        let ops: Vec<String> =
+            plan.eval_order().unwrap().iter().map(|&n| plan.node(n).op().name().to_string()).collect();
+        assert!(ops.iter().any(|o| o == "ColumnConstants"), "{name}: {ops:?}");
+        assert!(!ops.iter().any(|o| o == "Sub" || o == "Mul" || o == "Add" || o == "Div"), "{name}: {ops:?}");
+    }
+}
