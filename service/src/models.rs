@@ -577,7 +577,7 @@ impl Fields<'_> {
     /// A whole field (`"name":value`), or a field's key (`"name":`) with its value to follow.
     fn put(&mut self, written: &[u8]) {
         self.out.push(if std::mem::replace(&mut self.first, false) { b'{' } else { b',' });
-        self.out.extend_from_slice(written);
+        put(self.out, written);
     }
 
     fn end(self) {
@@ -588,10 +588,20 @@ impl Fields<'_> {
     }
 }
 
+/// Appends a short piece (a name, a number's digits) a byte at a time. Copied as a slice, each
+/// piece was a call to `memcpy`, and the profile put most of those calls' time on one wide load
+/// (of digits only just written, a load that waits for their stores): written this way, a batch
+/// of 100 took a tenth less of the server's time (docs/benchmarks.md, session 23).
+fn put(out: &mut Vec<u8>, piece: &[u8]) {
+    for &byte in piece {
+        out.push(byte);
+    }
+}
+
 /// A number as serde_json writes an `Option<f32>`: shortest form, `null` for none, NaN or infinity.
 fn number(out: &mut Vec<u8>, x: Option<f32>) {
     match x {
-        Some(x) if x.is_finite() => out.extend_from_slice(zmij::Buffer::new().format_finite(x).as_bytes()),
+        Some(x) if x.is_finite() => put(out, zmij::Buffer::new().format_finite(x).as_bytes()),
         _ => out.extend_from_slice(b"null"),
     }
 }
@@ -604,7 +614,7 @@ fn named(out: &mut Vec<u8>, keys: &[Vec<u8>], xs: &[f32]) {
             out.push(b',');
         }
         match keys.get(i) {
-            Some(key) => out.extend_from_slice(key),
+            Some(key) => put(out, key),
             None => out.extend_from_slice(format!("\"{i}\":").as_bytes()),
         }
         number(out, Some(x));
