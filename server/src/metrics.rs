@@ -82,10 +82,10 @@ fn series(route: &str, method: &'static str, status: u16) -> (Counter, Histogram
         if let Some(found) = series.get(route).and_then(|s| s.iter().find(|(m, st, ..)| *m == method && *st == status)) {
             return (found.2.clone(), found.3.clone());
         }
-        let (r, m) = (route.to_owned(), method);
-        let requests = metrics::counter!("http_requests_total", "route" => r.clone(), "method" => m, "status" => status.to_string());
-        let duration = metrics::histogram!("http_request_duration_seconds", "route" => r.clone(), "method" => m);
-        series.entry(r).or_default().push((method, status, requests.clone(), duration.clone()));
+        let route = route.to_owned();
+        let requests = metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method, "status" => status.to_string());
+        let duration = metrics::histogram!("http_request_duration_seconds", "route" => route.clone(), "method" => method);
+        series.entry(route).or_default().push((method, status, requests.clone(), duration.clone()));
         (requests, duration)
     })
 }
