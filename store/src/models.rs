@@ -161,6 +161,12 @@ impl Db {
         Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(model).fetch_all(pool).await)?)
     }
 
+    /// Every version of every model, by model name then newest first (one query for a list).
+    pub async fn all_model_versions(&self) -> Result<Vec<ModelVersion>> {
+        let sql = format!("SELECT {VERSION_COLUMNS} ORDER BY m.name, v.version DESC");
+        Ok(on_db!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+    }
+
     pub async fn model_version(&self, model: &str, version: i32) -> Result<Option<ModelVersion>> {
         let sql = format!("SELECT {VERSION_COLUMNS} WHERE m.name = $1 AND v.version = $2");
         Ok(on_db!(self, pool => sqlx::query_as(&sql).bind(model).bind(version).fetch_optional(pool).await)?)

@@ -16,7 +16,7 @@ use domain::keys::Scope;
 use domain::models::{Batch, Instance, Instances, MAX_BATCH, Signature};
 use serde::{Deserialize, Serialize, Serializer};
 use service::models::{Loaded, Sent, ServeError, Serving, Upload, Via};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -346,11 +346,11 @@ pub struct ModelList {
     pub data: Vec<ModelView>,
 }
 
-async fn model_view(db: &store::Db, model: &store::models::StoredModel) -> Result<ModelView, Problem> {
-    let versions = db.model_versions(&model.name).await?;
+/// A model as the API shows it, from its versions (newest first).
+fn model_view(model: &store::models::StoredModel, versions: &[store::models::ModelVersion]) -> ModelView {
     let signature_of = |v: &store::models::ModelVersion| serde_json::from_str::<Signature>(&v.signature).ok();
     let shown = versions.iter().find(|v| Some(v.version) == model.production).or(versions.first());
-    Ok(ModelView {
+    ModelView {
         name: model.name.clone(),
         task: model.task.clone(),
         production: model.production,
@@ -368,7 +368,7 @@ async fn model_view(db: &store::Db, model: &store::models::StoredModel) -> Resul
                 uploaded_at: v.uploaded_at,
             })
             .collect(),
-    })
+    }
 }
 
 /// The models this key may predict with, each with its features and versions.
@@ -388,12 +388,17 @@ async fn list(
     let caller = admit(&m.gate, &headers, peer, None).await?;
     let key = caller.key.key.id;
     let db = &m.gate.db;
-    let mut data = Vec::new();
-    for model in db.models().await.map_err(|e| Problem::from(e).for_key(key))? {
-        if caller.key.key.may_predict(&model.name) {
-            data.push(model_view(db, &model).await.map_err(|p| p.for_key(key))?);
-        }
+    let models = db.models().await.map_err(|e| Problem::from(e).for_key(key))?;
+    let versions = db.all_model_versions().await.map_err(|e| Problem::from(e).for_key(key))?;
+    let mut by_model: HashMap<String, Vec<store::models::ModelVersion>> = HashMap::new();
+    for v in versions {
+        by_model.entry(v.model.clone()).or_default().push(v); // newest first, as read
     }
+    let data = models
+        .iter()
+        .filter(|model| caller.key.key.may_predict(&model.name))
+        .map(|model| model_view(model, by_model.get(&model.name).map_or(&[], Vec::as_slice)))
+        .collect();
     json_response(key, StatusCode::OK, &ModelList { data })
 }
 
@@ -419,7 +424,8 @@ async fn describe(
     let db = &m.gate.db;
     let model = db.model(&name).await.map_err(|e| Problem::from(e).for_key(key))?;
     let model = model.ok_or_else(|| Problem::not_found().for_key(key))?;
-    let view = model_view(db, &model).await.map_err(|p| p.for_key(key))?;
+    let versions = db.model_versions(&model.name).await.map_err(|e| Problem::from(e).for_key(key))?;
+    let view = model_view(&model, &versions);
     json_response(key, StatusCode::OK, &view)
 }
 

@@ -158,6 +158,16 @@ async fn predictions_answer_with_the_version_and_refuse_what_does_not_fit() {
         let described = api.with_key("/api/v1/models/churn", &churn).await;
         assert_eq!(described.json()["signature"]["input"]["features"].as_array().unwrap().len(), 8);
         assert_eq!(api.with_key("/api/v1/models/segment", &churn).await.status, 403);
+        // Every model, each with its own versions: the list says what describing each one says.
+        let all = api.with_key("/api/v1/models", &every).await.json();
+        let all = all["data"].as_array().unwrap();
+        let names: Vec<&str> = all.iter().map(|m| m["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["churn", "first_purchase", "segment"]);
+        for listed in all {
+            let described = api.with_key(&format!("/api/v1/models/{}", listed["name"].as_str().unwrap()), &every).await;
+            assert_eq!(listed, &described.json(), "{}", listed["name"]);
+            assert_eq!(listed["versions"].as_array().unwrap().len(), 1, "{}", listed["name"]);
+        }
         app.finish().await;
     }
 }
