@@ -94,7 +94,7 @@ test('the allowlist editor names a bad range as it is typed (JavaScript) or when
 test('usage is drawn on the server and statistics files load whole or not at all', async ({ page }, info) => {
   await signInAs(page, info, ADMIN);
   await openPartner(page, info);
-  await expect(page.getByRole('img', { name: /Requests per day/ })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Requests per day \(UTC\)/ })).toBeVisible();
 
   await open(page, info, '/partners');
   const day = hydrated(info) ? '2026-01-02' : '2026-01-03';

@@ -480,7 +480,7 @@ const PARTNERS: PartnerTexts = PartnerTexts {
     quota: "Requests per day (optional)",
     issue: "Issue a key",
     needs_script: "Showing a new key once needs JavaScript.",
-    usage_chart: "Requests per day",
+    usage_chart: "Requests per day (UTC)",
     answered: "answered",
     refused: "refused",
     failed: "failed",
@@ -821,7 +821,7 @@ const MODELS: ModelTexts = ModelTexts {
     uploaded: |v| format!("Uploaded: version {v}, in staging. Try it below, then promote it."),
     confirm: |what, v| format!("Yes: {what} (version {v})"),
     latency: |n, p50, p95| format!("{n} requests in 14 days · latency p50 {p50}, p95 {p95}"),
-    drift_caption: |n| format!("Score distribution today ({n} predictions) against training"),
+    drift_caption: |n| format!("Score distribution today, UTC ({n} predictions) against training"),
     sampling_now: |p| format!("{p}% of prediction requests are kept."),
 };
 

@@ -465,7 +465,7 @@ const PARTNERS: PartnerTexts = PartnerTexts {
     quota: "일일 요청 한도 (선택)",
     issue: "키 발급",
     needs_script: "새 키를 한 번 보여 주려면 JavaScript가 필요합니다.",
-    usage_chart: "일별 요청",
+    usage_chart: "일별 요청(UTC)",
     answered: "응답",
     refused: "거부",
     failed: "실패",
@@ -797,7 +797,7 @@ const MODELS: ModelTexts = ModelTexts {
     uploaded: |v| format!("업로드됨: 버전 {v} (스테이징). 아래에서 시험한 뒤 승격하세요."),
     confirm: |what, v| format!("예: {what} (버전 {v})"),
     latency: |n, p50, p95| format!("14일 동안 요청 {n}건 · 지연 p50 {p50}, p95 {p95}"),
-    drift_caption: |n| format!("오늘의 점수 분포({n}건)와 학습 분포"),
+    drift_caption: |n| format!("오늘(UTC)의 점수 분포({n}건)와 학습 분포"),
     sampling_now: |p| format!("예측 요청의 {p}%를 보관합니다."),
 };
 
