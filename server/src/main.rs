@@ -726,7 +726,7 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
 
 /// Rust's allocations go to mimalloc. A prediction request makes some forty small allocations
 /// (hyper, axum, tract); with mimalloc's per-thread free pages the prediction API answered single
-/// instances 8-13 % faster than with glibc's malloc, for about 17 MB more resident memory at idle
+/// instances 8-13 % faster than with glibc's malloc, for about 20 MB more resident memory at idle
 /// (docs/benchmarks.md, "Session 25"). Freed huge blocks (argon2's 19 MiB per password check)
 /// go back to the system after its purge delay. (Already in the build: Ballista brings it.)
 #[global_allocator]
