@@ -724,17 +724,9 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
     domain::net::parse_entry(text).map_err(|e| e.to_string())
 }
 
-/// Rust's allocations go to mimalloc. A prediction request makes some forty small allocations
-/// (hyper, axum, tract); with mimalloc's per-thread free pages the prediction API answered single
-/// instances 8-13 % faster than with glibc's malloc, for about 20 MB more resident memory at idle
-/// (docs/benchmarks.md, "Session 25"). Freed huge blocks (argon2's 19 MiB per password check)
-/// go back to the system after its purge delay. (Already in the build: Ballista brings it.)
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// C code (SQLite) still allocates with glibc, which keeps large freed blocks in per-thread
-/// arenas once its adaptive mmap threshold has risen, so resident memory only grows. A fixed
-/// threshold makes every block over 1 MiB its own mapping, returned to the system when freed.
+/// glibc keeps large freed blocks (argon2's 19 MiB per password check) in per-thread arenas once
+/// its adaptive mmap threshold has risen, so resident memory only grows. A fixed threshold makes
+/// every block over 1 MiB its own mapping, returned to the system when freed.
 fn return_large_allocations_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator; called once before any other thread exists.
