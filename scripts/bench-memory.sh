@@ -4,13 +4,7 @@
 # peak) from /proc. MCMS_BENCH_BIN: a release binary already built (`cargo build --release -p server
 # --bin mcms`), else the release build is made as scripts/run.sh makes it.
 source "$(dirname "$0")/lib.sh"
-bin="${MCMS_BENCH_BIN:-}"
-if [ -z "$bin" ]; then
-  ensure_rust_tools
-  ensure_wasm_opt
-  build_site --release
-  bin="$CARGO_TARGET_DIR/release/mcms"
-fi
+release_binary
 port="${MCMS_BENCH_PORT:-3777}"
 data="$(mktemp -d)"
 base="http://127.0.0.1:$port"

@@ -15,13 +15,7 @@ source "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 venv="$CACHE/models-bench-venv"
 [ -x "$venv/bin/gunicorn" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q flask pydantic gunicorn onnxruntime numpy pyyaml; }
-bin="${MCMS_BENCH_BIN:-}"
-if [ -z "$bin" ]; then
-  ensure_rust_tools
-  ensure_wasm_opt
-  build_site --release
-  bin="$CARGO_TARGET_DIR/release/mcms"
-fi
+release_binary
 secs="${MCMS_BENCH_SECONDS:-10}"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT

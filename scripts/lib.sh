@@ -138,6 +138,18 @@ ensure_s3_server() {
   export MCMS_REQUIRE_S3=1
 }
 
+# Sets $bin to the release binary a benchmark runs: MCMS_BENCH_BIN when given (one already built,
+# e.g. `cargo build --release -p server --bin mcms`), else the release build made as run.sh makes it.
+release_binary() {
+  bin="${MCMS_BENCH_BIN:-}"
+  if [ -z "$bin" ]; then
+    ensure_rust_tools
+    ensure_wasm_opt
+    build_site --release
+    bin="$CARGO_TARGET_DIR/release/mcms"
+  fi
+}
+
 build_site() {
   # A release build makes a browser bundle per kind of page besides the whole one (build_bundles)
   # and compresses the site (brotli, gzip) before building the server, which embeds it
